@@ -1,0 +1,47 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import type { Role } from '../config/load-config.js';
+
+/** Who is calling: the token's name and roles. */
+export interface Actor {
+  name: string;
+  roles: Role[];
+}
+
+export interface HandlerContext<B, Q> {
+  actor: Actor;
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  req: Request;
+  res: Response;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+/**
+ * One endpoint, declared once: the same zod schemas validate the request and
+ * produce the OpenAPI document (api/openapi.ts).
+ */
+export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post' | 'patch';
+  /** Express path, e.g. `/v1/requests/:id`. */
+  path: string;
+  /** Roles allowed (admin always is); `public` needs no token. */
+  roles: Role[] | 'public';
+  summary: string;
+  tag: string;
+  body?: B;
+  query?: Q;
+  /** Documented responses besides errors. */
+  responses: Record<number, string>;
+  handle: (ctx: HandlerContext<z.output<B>, z.output<Q>>) => Promise<Reply | void>;
+}
+
+/** Keeps the generic types of a route while collecting heterogeneous routes in one array. */
+export function route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType>(spec: RouteSpec<B, Q>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}

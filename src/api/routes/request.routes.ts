@@ -1,0 +1,70 @@
+import type { RequestService } from '../../domain/request.service.js';
+import type { RecordStore } from '../../store/record-store.js';
+import { route, type RouteSpec } from '../route.js';
+import { approveSchema, emptySchema, rejectSchema, requestCreateSchema, requestListQuerySchema, revokeSchema } from '../schemas.js';
+import { requestView } from '../views.js';
+import { cursorOf } from './vendor.routes.js';
+
+/** Access requests: filing, decisions, cancellation, revocation, the one-time password. */
+export function requestRoutes(deps: { requests: RequestService; store: RecordStore }): RouteSpec[] {
+  const { requests, store } = deps;
+  return [
+    route({
+      method: 'post', path: '/v1/requests', roles: ['requester'], tag: 'requests', summary: 'File an access request for a vendor person',
+      body: requestCreateSchema, responses: { 201: 'the request, pending' },
+      handle: async ({ actor, body }) => ({ status: 201, body: requestView(await requests.file(actor.name, body)) }),
+    }),
+    route({
+      method: 'get', path: '/v1/requests', roles: ['requester', 'approver', 'auditor'], tag: 'requests', summary: 'List requests, newest first',
+      query: requestListQuerySchema, responses: { 200: '{items, nextCursor}' },
+      handle: async ({ query }) => {
+        const { cursor, limit, ...filter } = query;
+        const page = await store.listRequests(filter, cursorOf(cursor), limit);
+        return { status: 200, body: { items: page.items.map(requestView), nextCursor: page.nextCursor } };
+      },
+    }),
+    route({
+      method: 'get', path: '/v1/requests/:id', roles: ['requester', 'approver', 'auditor'], tag: 'requests', summary: 'One request with its history and account',
+      responses: { 200: 'the request' },
+      handle: async ({ params }) => ({ status: 200, body: requestView(await requests.get(params.id!)) }),
+    }),
+    route({
+      method: 'post', path: '/v1/requests/:id/approve', roles: ['approver'], tag: 'requests',
+      summary: 'Approve (never your own request); provisioning is queued for validFrom',
+      body: approveSchema, responses: { 200: 'the request, approved' },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await requests.approve(actor.name, params.id!, body.comment)) }),
+    }),
+    route({
+      method: 'post', path: '/v1/requests/:id/reject', roles: ['approver'], tag: 'requests', summary: 'Reject with a reason',
+      body: rejectSchema, responses: { 200: 'the request, rejected' },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await requests.reject(actor.name, params.id!, body.reason)) }),
+    }),
+    route({
+      method: 'post', path: '/v1/requests/:id/cancel', roles: ['requester'], tag: 'requests', summary: 'Cancel before provisioning',
+      body: emptySchema, responses: { 200: 'the request, cancelled' },
+      handle: async ({ actor, params }) => ({ status: 200, body: requestView(await requests.cancel(actor.name, params.id!)) }),
+    }),
+    route({
+      method: 'post', path: '/v1/requests/:id/revoke', roles: ['requester', 'approver', 'automation'], tag: 'requests',
+      summary: 'Early revocation; the status becomes revoked once the directory confirms',
+      body: revokeSchema, responses: { 202: 'the request, revocation queued' },
+      handle: async ({ actor, params, body }) => ({ status: 202, body: requestView(await requests.revoke(actor.name, params.id!, 'manual', body.reason)) }),
+    }),
+    route({
+      method: 'post', path: '/v1/requests/:id/retry', roles: ['admin'], tag: 'requests', summary: 'Admin: provision a failed request again',
+      body: emptySchema, responses: { 200: 'the request, approved again' },
+      handle: async ({ actor, params }) => ({ status: 200, body: requestView(await requests.retry(actor.name, params.id!)) }),
+    }),
+    route({
+      method: 'post', path: '/v1/requests/:id/credentials', roles: ['requester'], tag: 'requests',
+      summary: "The initial password, once, to the request's requester; 410 afterwards",
+      body: emptySchema, responses: { 200: '{username, password}' },
+      handle: async ({ actor, params, res }) => {
+        const password = await requests.takeCredential(actor.name, params.id!);
+        const r = await requests.get(params.id!);
+        res.setHeader('Cache-Control', 'no-store');
+        return { status: 200, body: { username: r.account?.username, dn: r.account?.dn, password } };
+      },
+    }),
+  ];
+}

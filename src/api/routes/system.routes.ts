@@ -1,0 +1,48 @@
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { DirectoryPort } from '../../provisioner/directory.port.js';
+import { route, type RouteSpec } from '../route.js';
+
+async function check(name: string, probe: () => Promise<unknown>, timeoutMs: number): Promise<[string, string]> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
+    return [name, 'ok'];
+  } catch (err) {
+    return [name, `down: ${(err as Error).message}`];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness, readiness, metrics and the OpenAPI document; no token needed. */
+export function systemRoutes(deps: { redis: Redis; directory: DirectoryPort; registry: Registry; openapi: () => unknown }): RouteSpec[] {
+  return [
+    route({
+      method: 'get', path: '/healthz', roles: 'public', tag: 'system', summary: 'Liveness', responses: { 200: '{status:"ok"}' },
+      handle: () => Promise.resolve({ status: 200, body: { status: 'ok' } }),
+    }),
+    route({
+      method: 'get', path: '/readyz', roles: 'public', tag: 'system', summary: 'Readiness: Redis and the directory reachable',
+      responses: { 200: 'ready', 503: 'not ready, with the failing dependency' },
+      handle: async () => {
+        const checks = Object.fromEntries(
+          await Promise.all([check('redis', () => deps.redis.ping(), 2000), check('directory', () => deps.directory.ping(), 3000)]),
+        );
+        const ready = Object.values(checks).every((v) => v === 'ok');
+        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', checks } };
+      },
+    }),
+    route({
+      method: 'get', path: '/metrics', roles: 'public', tag: 'system', summary: 'Prometheus metrics', responses: { 200: 'text exposition' },
+      handle: async ({ res }) => {
+        res.setHeader('Content-Type', deps.registry.contentType);
+        res.send(await deps.registry.metrics());
+      },
+    }),
+    route({
+      method: 'get', path: '/openapi.json', roles: 'public', tag: 'system', summary: 'This API as OpenAPI 3.1', responses: { 200: 'the document' },
+      handle: () => Promise.resolve({ status: 200, body: deps.openapi() }),
+    }),
+  ];
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { REQUEST_STATUSES } from '../domain/types.js';
+
+/** ISO 8601 date-time with an offset (API.md conventions); parsed to a Date. */
+export const isoDateTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset, e.g. 2026-11-25T09:00:00+08:00' })
+  .transform((s) => new Date(s));
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+/** A group DN: attr=value pairs; the directory checks existence. */
+const groupDn = z.string().trim().min(3).max(1024).regex(/^[A-Za-z][A-Za-z0-9-]*=.+/, 'must be a distinguished name (cn=…,ou=…)');
+
+export const vendorCreateSchema = z.strictObject({
+  name: text(200),
+  contractRef: text(100),
+  contractEndsAt: isoDateTime,
+});
+
+export const personCreateSchema = z.strictObject({
+  fullName: text(200),
+  email: z.email().max(254),
+  phone: z.string().trim().regex(/^\+?[0-9 ()-]{5,32}$/, 'digits, spaces, + ( ) - only').optional(),
+  ndaSignedAt: isoDateTime,
+  ndaRef: text(100),
+});
+
+export const departureSchema = z.strictObject({ reason: text(500), effectiveAt: isoDateTime.optional() });
+export const terminateSchema = z.strictObject({ reason: text(500) });
+
+export const requestCreateSchema = z.strictObject({
+  personId: z.string().min(1).max(64),
+  workDescription: text(2000),
+  targetSystems: z.array(text(200)).min(1).max(50),
+  groups: z.array(groupDn).min(1).max(50),
+  validFrom: isoDateTime,
+  validTo: isoDateTime,
+});
+
+export const approveSchema = z.strictObject({ comment: z.string().max(1000).optional() });
+export const rejectSchema = z.strictObject({ reason: text(1000) });
+export const revokeSchema = z.strictObject({ reason: text(1000) });
+export const emptySchema = z.strictObject({});
+
+const limit = z.coerce.number().int().min(1).max(500).default(50);
+export const pageQuerySchema = z.strictObject({ cursor: z.string().max(200).optional(), limit });
+export const requestListQuerySchema = z.strictObject({
+  status: z.enum(REQUEST_STATUSES).optional(),
+  vendorId: z.string().max(64).optional(),
+  personId: z.string().max(64).optional(),
+  cursor: z.string().max(200).optional(),
+  limit,
+});
+
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.array(z.record(z.string(), z.unknown())) }),
+  requestId: z.string(),
+});

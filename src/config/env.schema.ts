@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const dn = z.string().min(3).regex(/=/, 'must be a distinguished name (attr=value,…)');
+
+/** The environment of API.md, parsed once at start-up. Nothing else reads process.env. */
+export const envSchema = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('leasehold'),
+    LDAP_URL: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'must be ldap://host[:port] or ldaps://host[:port]'),
+    LDAP_DIALECT: z.enum(['openldap', 'ad']),
+    LDAP_BIND_DN: dn,
+    LDAP_BIND_PASSWORD: z.string().min(1).optional(),
+    LDAP_BIND_PASSWORD_FILE: z.string().min(1).optional(),
+    LDAP_BASE_DN: dn,
+    LDAP_VENDOR_OU: dn,
+    LDAP_CA_FILE: z.string().min(1).optional(),
+    LDAP_STARTTLS: bool.default(false),
+    LDAP_ALLOW_INSECURE: bool.default(false),
+    LDAP_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    API_TOKENS_FILE: z.string().min(1),
+    POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
+    AUDIT_LOG_FILE: z.string().min(1).default('./data/audit.jsonl'),
+    SYSLOG_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Key (32 bytes, base64 or hex) that encrypts initial passwords at rest until fetched. */
+    CREDENTIALS_KEY: z.string().min(1).optional(),
+    CREDENTIALS_KEY_FILE: z.string().min(1).optional(),
+    /** Requests per minute per client address; 0 turns the limit off. */
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    NODE_ENV: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.LDAP_BIND_PASSWORD && !env.LDAP_BIND_PASSWORD_FILE)
+      ctx.addIssue({ code: 'custom', path: ['LDAP_BIND_PASSWORD'], message: 'LDAP_BIND_PASSWORD or LDAP_BIND_PASSWORD_FILE is required' });
+    if (!env.CREDENTIALS_KEY && !env.CREDENTIALS_KEY_FILE)
+      ctx.addIssue({ code: 'custom', path: ['CREDENTIALS_KEY'], message: 'CREDENTIALS_KEY or CREDENTIALS_KEY_FILE is required (32 bytes, base64 or hex)' });
+    const plaintext = env.LDAP_URL.startsWith('ldap://') && !env.LDAP_STARTTLS;
+    if (plaintext && !env.LDAP_ALLOW_INSECURE)
+      ctx.addIssue({ code: 'custom', path: ['LDAP_URL'], message: 'plaintext ldap:// needs LDAP_STARTTLS=true (or LDAP_ALLOW_INSECURE=true on a test rig)' });
+    if (plaintext && env.NODE_ENV === 'production')
+      ctx.addIssue({ code: 'custom', path: ['LDAP_ALLOW_INSECURE'], message: 'insecure LDAP is refused when NODE_ENV=production' });
+    if (env.LDAP_STARTTLS && env.LDAP_URL.startsWith('ldaps://'))
+      ctx.addIssue({ code: 'custom', path: ['LDAP_STARTTLS'], message: 'StartTLS applies to ldap:// URLs only' });
+  });
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Default patterns that flag a session command as privileged (clause 1.6.1). */
+export const DEFAULT_PRIVILEGED_COMMANDS = [
+  '^sudo\\s+(-i|-s|su\\b|bash|sh\\b|-u\\s*root)',
+  '^sudo\\b',
+  '^su(\\s+-)?(\\s+root)?\\s*$',
+  '^su\\s+-\\s*$',
+  '\\bsqlplus\\s+/\\s+as\\s+sysdba',
+  '\\b(GRANT|REVOKE)\\b',
+  '\\bDROP\\s+(TABLE|DATABASE|USER|SCHEMA)\\b',
+  '\\bALTER\\s+USER\\b',
+  '\\bCREATE\\s+USER\\b',
+];
+
+/** The policy file (YAML or JSON). Unknown keys are an error. */
+export const policySchema = z
+  .object({
+    maxValidityDays: z.number().int().positive().max(3650).default(30),
+    requireNda: z.boolean().default(true),
+    usernameTemplate: z
+      .string()
+      .min(1)
+      .refine((t) => t.includes('{vendor}') || t.includes('{person}'), 'must use {vendor} and/or {person}')
+      .default('v-{vendor}-{person}'),
+    privilegedGroups: z.array(z.string().min(1)).default([]),
+    grantableGroups: z.array(z.string().min(1)).optional(),
+    sweepIntervalSeconds: z.number().int().positive().default(5),
+    reconcileIntervalSeconds: z.number().int().positive().default(60),
+    retentionDays: z.number().int().min(0).default(30),
+    reminderHours: z.number().int().min(0).default(24),
+    webhooks: z
+      .array(z.strictObject({ url: z.url(), secret: z.string().min(16), events: z.array(z.string()).optional() }))
+      .default([]),
+    sessions: z
+      .strictObject({
+        privilegedCommands: z.array(z.string().min(1)).default(DEFAULT_PRIVILEGED_COMMANDS),
+        idleTimeoutMinutes: z.number().int().positive().default(30),
+        failedLoginBurst: z.number().int().positive().default(5),
+        reviewDueDays: z.number().int().positive().default(7),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type Policy = z.infer<typeof policySchema>;

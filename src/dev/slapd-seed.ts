@@ -1,0 +1,119 @@
+import { Client } from 'ldapts';
+import { childDn } from '../provisioner/ldap/escape.js';
+
+/** One entry to add: its DN and attribute values. */
+export interface SeedEntry {
+  dn: string;
+  attributes: Record<string, string[]>;
+}
+
+/** Where the seeded tree puts things. */
+export interface SeedLayout {
+  baseDn: string;
+  peopleOu: string;
+  groupsOu: string;
+  vendorsOu: string;
+  policiesOu: string;
+  /** The ppolicy default policy entry (slapd.conf `ppolicy_default`). */
+  defaultPolicyDn: string;
+  /** The posixGroup every vendor account gets as its primary group. */
+  vendorGid: number;
+}
+
+/** The fixed primary gidNumber of vendor accounts (a posixGroup `vendors` with it is seeded). */
+export const VENDOR_GID = 200000;
+
+/** The DNs of the standard tree under `baseDn` (`dc=leasehold,dc=test` by default). */
+export function seedLayout(baseDn = 'dc=leasehold,dc=test'): SeedLayout {
+  const policiesOu = childDn('ou', 'policies', baseDn);
+  return {
+    baseDn,
+    peopleOu: childDn('ou', 'people', baseDn),
+    groupsOu: childDn('ou', 'groups', baseDn),
+    vendorsOu: childDn('ou', 'vendors', baseDn),
+    policiesOu,
+    defaultPolicyDn: childDn('cn', 'default', policiesOu),
+    vendorGid: VENDOR_GID,
+  };
+}
+
+/**
+ * The demo/test tree: two staff people; groupOfNames groups — ordinary
+ * (erp-support, lab-helpdesk), privileged by name (wheel, sudo, admins,
+ * dba-team) and privileged by nesting (erp-admins ∈ dba-team); a
+ * groupOfUniqueNames (legacy-app); posixGroups root-group (gid 0) and vendors
+ * (the vendor gid); and the ppolicy default policy with lockout on, so that
+ * `pwdAccountLockedTime: 000001010000Z` locks for good and `pwdEndTime` ends binds.
+ */
+export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
+  const { baseDn, peopleOu, groupsOu } = layout;
+  const dc = /^dc=([^,]+)/i.exec(baseDn)?.[1] ?? 'leasehold';
+  const person = (uid: string, given: string, sn: string, uidNumber: number): SeedEntry => ({
+    dn: childDn('uid', uid, peopleOu),
+    attributes: {
+      objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'],
+      uid: [uid], cn: [`${given} ${sn}`], givenName: [given], sn: [sn], mail: [`${uid}@school.test`],
+      uidNumber: [String(uidNumber)], gidNumber: ['10000'], homeDirectory: [`/home/${uid}`], loginShell: ['/bin/bash'],
+    },
+  });
+  const alice = person('alice', 'Alice', 'Admin', 10001);
+  const bob = person('bob', 'Bob', 'Helpdesk', 10002);
+  const group = (cn: string, members: string[], description: string): SeedEntry => ({
+    dn: childDn('cn', cn, groupsOu),
+    attributes: { objectClass: ['groupOfNames'], cn: [cn], member: members, description: [description] },
+  });
+  const erpAdmins = group('erp-admins', [alice.dn], 'ERP administrators (privileged through dba-team)');
+  return [
+    { dn: baseDn, attributes: { objectClass: ['dcObject', 'organization'], dc: [dc], o: ['Leasehold test school'] } },
+    ...[layout.peopleOu, layout.groupsOu, layout.vendorsOu, layout.policiesOu].map((dn) => ({
+      dn,
+      attributes: { objectClass: ['organizationalUnit'], ou: [/^ou=([^,]+)/i.exec(dn)![1]!] },
+    })),
+    {
+      dn: layout.defaultPolicyDn,
+      attributes: {
+        objectClass: ['organizationalRole', 'pwdPolicy'], cn: ['default'],
+        pwdAttribute: ['userPassword'], pwdLockout: ['TRUE'], pwdMaxFailure: ['0'],
+        pwdMustChange: ['FALSE'], pwdAllowUserChange: ['TRUE'], pwdCheckQuality: ['0'], pwdMaxAge: ['0'],
+      },
+    },
+    alice,
+    bob,
+    group('erp-support', [bob.dn], 'ERP first-line support'),
+    group('lab-helpdesk', [bob.dn], 'Computer lab helpdesk'),
+    group('wheel', [alice.dn], 'Unix administrators'),
+    group('sudo', [alice.dn], 'sudo on every host'),
+    group('admins', [alice.dn], 'Directory administrators'),
+    erpAdmins,
+    group('dba-team', [alice.dn, erpAdmins.dn], 'Database administrators'),
+    {
+      dn: childDn('cn', 'legacy-app', groupsOu),
+      attributes: { objectClass: ['groupOfUniqueNames'], cn: ['legacy-app'], uniqueMember: [bob.dn] },
+    },
+    {
+      dn: childDn('cn', 'root-group', groupsOu),
+      attributes: { objectClass: ['posixGroup'], cn: ['root-group'], gidNumber: ['0'], memberUid: ['alice'] },
+    },
+    {
+      dn: childDn('cn', 'vendors', groupsOu),
+      attributes: { objectClass: ['posixGroup'], cn: ['vendors'], gidNumber: [String(layout.vendorGid)] },
+    },
+  ];
+}
+
+/** Adds the entries in order over an already bound client (the manager DN). */
+export async function seedTree(client: Client, entries: SeedEntry[]): Promise<void> {
+  for (const entry of entries) await client.add(entry.dn, entry.attributes);
+}
+
+/** The same entries as LDIF (for `slapadd` or `ldapadd`); values that need it are base64. */
+export function toLdif(entries: SeedEntry[]): string {
+  const line = (name: string, value: string): string =>
+    /^[\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b\x0c\x0e-\x7f]*$/.test(value) && !value.endsWith(' ')
+      ? `${name}: ${value}`
+      : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
+  return entries
+    .map((e) => [line('dn', e.dn), ...Object.entries(e.attributes).flatMap(([k, vs]) => vs.map((v) => line(k, v)))].join('\n'))
+    .join('\n\n')
+    .concat('\n');
+}

@@ -1,0 +1,91 @@
+import type { ErrorDetail } from '../errors.js';
+import type { Policy } from '../config/policy.schema.js';
+import type { DirectoryPort } from '../provisioner/directory.port.js';
+import { normalizeDn } from '../provisioner/ldap/escape.js';
+import type { Person, Vendor } from './types.js';
+
+export interface RequestTerms {
+  groups: string[];
+  validFrom: Date;
+  validTo: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Matches a group DN against a policy entry: exact DN, bare name (the RDN value), or /regex/. */
+export function groupMatches(entry: string, groupDn: string): boolean {
+  const regex = /^\/(.+)\/([a-z]*)$/.exec(entry);
+  if (regex) return new RegExp(regex[1]!, regex[2]!.includes('i') ? regex[2] : `${regex[2]}i`).test(groupDn);
+  if (entry.includes('=')) return normalizeDn(entry) === normalizeDn(groupDn);
+  const firstRdn = /^[^=]+=((?:\\.|[^,\\])*)/.exec(groupDn)?.[1]?.replace(/\\(.)/g, '$1') ?? '';
+  return firstRdn.toLowerCase() === entry.toLowerCase();
+}
+
+/**
+ * The rules a request must satisfy, checked when it is filed, approved and
+ * again by the provision job (groups change). Returns every broken rule.
+ */
+export class RequestPolicy {
+  constructor(
+    private readonly policy: Policy,
+    private readonly directory: Pick<DirectoryPort, 'missingGroups' | 'privilegedGroupsOf'>,
+  ) {}
+
+  /** Rules about the people and dates: no directory needed. */
+  checkTerms(terms: RequestTerms, person: Person, vendor: Vendor, now: Date): ErrorDetail[] {
+    const broken: ErrorDetail[] = [];
+    if (this.policy.requireNda && (!person.ndaSignedAt || !person.ndaRef))
+      broken.push({ rule: 'nda_on_file', message: 'the person has no signed confidentiality undertaking on file' });
+    if (person.status !== 'active')
+      broken.push({ rule: 'person_active', message: `the person is ${person.status}` });
+    if (person.departureScheduledAt && terms.validTo.getTime() > Date.parse(person.departureScheduledAt))
+      broken.push({ rule: 'before_departure', field: 'validTo', message: `validTo is after the person's announced departure (${person.departureScheduledAt})` });
+    if (vendor.status !== 'active')
+      broken.push({ rule: 'vendor_active', message: `the vendor is ${vendor.status}` });
+    if (terms.validFrom.getTime() >= terms.validTo.getTime())
+      broken.push({ rule: 'valid_from_before_valid_to', field: 'validTo', message: 'validTo must be after validFrom' });
+    if (terms.validTo.getTime() <= now.getTime())
+      broken.push({ rule: 'valid_to_in_future', field: 'validTo', message: 'validTo is already past' });
+    const days = (terms.validTo.getTime() - Math.max(terms.validFrom.getTime(), now.getTime())) / DAY_MS;
+    if (days > this.policy.maxValidityDays)
+      broken.push({
+        rule: 'max_validity_days',
+        field: 'validTo',
+        message: `validity of ${days.toFixed(1)} days exceeds maxValidityDays (${this.policy.maxValidityDays})`,
+      });
+    if (terms.validTo.getTime() > Date.parse(vendor.contractEndsAt))
+      broken.push({
+        rule: 'within_contract',
+        field: 'validTo',
+        message: `validTo is after the vendor's contract end (${vendor.contractEndsAt})`,
+      });
+    return broken;
+  }
+
+  /** Rules about the groups: they exist, are grantable, and lead to no privileged group. */
+  async checkGroups(groups: string[]): Promise<ErrorDetail[]> {
+    const broken: ErrorDetail[] = [];
+    const grantable = this.policy.grantableGroups;
+    if (grantable)
+      for (const group of groups)
+        if (!grantable.some((entry) => groupMatches(entry, group)))
+          broken.push({ rule: 'grantable_group', field: 'groups', group, message: `group ${group} is not in grantableGroups` });
+    const missing = await this.directory.missingGroups(groups);
+    for (const group of missing)
+      broken.push({ rule: 'group_exists', field: 'groups', group, message: `group ${group} does not exist in the directory` });
+    const present = groups.filter((g) => !missing.includes(g));
+    const privileged = present.length ? await this.directory.privilegedGroupsOf(present) : new Map<string, string>();
+    for (const [group, via] of privileged)
+      broken.push({
+        rule: 'no_privileged_groups',
+        field: 'groups',
+        group,
+        privilegedGroup: via,
+        message:
+          normalizeDn(group) === normalizeDn(via)
+            ? `group ${group} is privileged (clause 1.6.1)`
+            : `group ${group} leads to privileged group ${via} (clause 1.6.1)`,
+      });
+    return broken;
+  }
+}

@@ -1,0 +1,224 @@
+import type { Redis } from 'ioredis';
+import { Conflict, Forbidden, Gone, NotFound, PolicyViolation } from '../errors.js';
+import type { CredentialVault } from '../store/credential-vault.js';
+import type { RecordStore, Stored } from '../store/record-store.js';
+import type { Transactor } from '../store/transactor.js';
+import { newId } from './ids.js';
+import type { JobScheduler } from './job-scheduler.port.js';
+import type { RequestPolicy } from './request-policy.js';
+import { moveRequest } from './request-state.js';
+import type { AccessRequest, RevocationTrigger } from './types.js';
+
+export interface NewRequest {
+  personId: string;
+  workDescription: string;
+  targetSystems: string[];
+  groups: string[];
+  validFrom: Date;
+  validTo: Date;
+}
+
+/** The request lifecycle as seen from the API: file, decide, cancel, revoke, fetch the password. */
+export class RequestService {
+  constructor(
+    private readonly deps: {
+      store: RecordStore;
+      tx: Transactor;
+      policy: RequestPolicy;
+      jobs: JobScheduler;
+      vault: CredentialVault;
+      now: () => Date;
+    },
+  ) {}
+
+  async get(id: string): Promise<Stored<AccessRequest>> {
+    const request = await this.deps.store.getRequest(id);
+    if (!request) throw new NotFound(`request ${id} not found`);
+    return request;
+  }
+
+  async file(actor: string, input: NewRequest): Promise<Stored<AccessRequest>> {
+    const { store, tx, policy, now } = this.deps;
+    const person = await store.getPerson(input.personId);
+    if (!person) throw await this.refuse(actor, 'request', [{ rule: 'person_exists', field: 'personId', message: `person ${input.personId} not found` }]);
+    const vendor = await store.getVendor(person.vendorId);
+    if (!vendor) throw new NotFound(`vendor ${person.vendorId} not found`);
+    const broken = [
+      ...policy.checkTerms({ ...input }, person, vendor, now()),
+      ...(await policy.checkGroups(input.groups)),
+    ];
+    if (broken.length) throw await this.refuse(actor, `person:${person.id}`, broken);
+
+    const at = now().toISOString();
+    const request: Stored<AccessRequest> = {
+      id: newId('req'),
+      n: await store.nextPosition(),
+      personId: person.id,
+      vendorId: vendor.id,
+      requester: actor,
+      workDescription: input.workDescription,
+      targetSystems: input.targetSystems,
+      groups: input.groups,
+      validFrom: input.validFrom.toISOString(),
+      validTo: input.validTo.toISOString(),
+      status: 'pending',
+      createdAt: at,
+      updatedAt: at,
+      credential: 'none',
+      attempt: 1,
+      history: [{ at, actor, action: 'filed', to: 'pending' }],
+    };
+    return tx.run([], () =>
+      Promise.resolve({
+        writes: (m) => store.putRequest(m, request, null),
+        events: [
+          {
+            actor,
+            action: 'request.filed',
+            subject: `request:${request.id}`,
+            outcome: 'success',
+            details: { personId: person.id, vendorId: vendor.id, groups: request.groups, targetSystems: request.targetSystems, validFrom: request.validFrom, validTo: request.validTo },
+          },
+        ],
+        result: request,
+      }),
+    );
+  }
+
+  async approve(actor: string, id: string, comment?: string): Promise<Stored<AccessRequest>> {
+    const { store, policy, now } = this.deps;
+    const current = await this.get(id);
+    if (current.requester === actor) {
+      await this.audit(actor, 'request.approve', `request:${id}`, 'refused', { rule: 'separation_of_duties' });
+      throw new Forbidden('an approver cannot approve a request they filed', [{ rule: 'separation_of_duties', message: 'approver must differ from requester' }]);
+    }
+    if (current.status !== 'pending') throw new Conflict(`request is ${current.status}; only a pending request can be approved`);
+    const person = await store.getPerson(current.personId);
+    const vendor = await store.getVendor(current.vendorId);
+    if (!person || !vendor) throw new NotFound('person or vendor of the request no longer exists');
+    const terms = { groups: current.groups, validFrom: new Date(current.validFrom), validTo: new Date(current.validTo) };
+    const broken = [...policy.checkTerms(terms, person, vendor, now()), ...(await policy.checkGroups(current.groups))];
+    if (broken.length) throw await this.refuse(actor, `request:${id}`, broken);
+
+    const approved = await this.transition(id, actor, (r) => {
+      if (r.status !== 'pending') throw new Conflict(`request is ${r.status}; only a pending request can be approved`);
+      const next = moveRequest(r, 'approved', actor, now(), comment);
+      return { ...next, approval: { by: actor, at: now().toISOString(), ...(comment ? { comment } : {}) } };
+    }, 'request.approved', comment ? { comment } : {});
+    await this.deps.jobs.scheduleProvision(id, approved.attempt, new Date(approved.validFrom));
+    await this.deps.jobs.scheduleRevoke(id, 'expiry', new Date(approved.validTo));
+    return approved;
+  }
+
+  reject(actor: string, id: string, reason: string): Promise<Stored<AccessRequest>> {
+    return this.transition(id, actor, (r) => ({
+      ...moveRequest(r, 'rejected', actor, this.deps.now(), reason),
+      rejection: { by: actor, at: this.deps.now().toISOString(), reason },
+    }), 'request.rejected', { reason });
+  }
+
+  cancel(actor: string, id: string): Promise<Stored<AccessRequest>> {
+    return this.transition(id, actor, (r) => {
+      if (r.status !== 'pending' && r.status !== 'approved')
+        throw new Conflict(`request is ${r.status}; only a request not yet provisioned can be cancelled (revoke it instead)`);
+      return { ...moveRequest(r, 'cancelled', actor, this.deps.now()), cancellation: { by: actor, at: this.deps.now().toISOString() } };
+    }, 'request.cancelled');
+  }
+
+  /**
+   * Records that access must end now and queues the revocation. The status
+   * changes (to `revoked`) only once the directory has confirmed it.
+   */
+  async revoke(actor: string, id: string, trigger: RevocationTrigger, reason?: string): Promise<Stored<AccessRequest>> {
+    const updated = await this.transition(id, actor, (r) => {
+      if (!['approved', 'provisioning', 'active', 'failed'].includes(r.status))
+        throw new Conflict(`request is ${r.status}; there is no access to revoke${r.status === 'pending' ? ' (cancel it instead)' : ''}`);
+      if (r.revocation) return r;
+      const at = this.deps.now().toISOString();
+      return {
+        ...r,
+        updatedAt: at,
+        revocation: { trigger, by: actor, requestedAt: at, ...(reason ? { reason } : {}) },
+        history: [...r.history, { at, actor, action: 'revocation.requested', note: reason ? `${trigger}: ${reason}` : trigger }],
+      };
+    }, 'revocation.requested', { trigger, ...(reason ? { reason } : {}) });
+    await this.deps.jobs.scheduleRevoke(id, trigger);
+    return updated;
+  }
+
+  /** Admin: put a failed request back to approved and provision it again. */
+  async retry(actor: string, id: string): Promise<Stored<AccessRequest>> {
+    const updated = await this.transition(id, actor, (r) => {
+      if (r.status !== 'failed') throw new Conflict(`request is ${r.status}; only a failed request can be retried`);
+      if (r.revocation) throw new Conflict('request has a revocation pending; it cannot be retried');
+      return { ...moveRequest(r, 'approved', actor, this.deps.now(), 'retry'), attempt: r.attempt + 1 };
+    }, 'request.retried');
+    await this.deps.jobs.scheduleProvision(id, updated.attempt, new Date(updated.validFrom));
+    return updated;
+  }
+
+  /** The initial password, once, to the request's own requester; destroyed as it is read. */
+  async takeCredential(actor: string, id: string): Promise<string> {
+    const { store, tx, vault, now } = this.deps;
+    const current = await this.get(id);
+    if (current.requester !== actor) {
+      await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { rule: 'requester_only' });
+      throw new Forbidden('only the requester of this request may fetch its credentials');
+    }
+    const credKey = store.keys.credential(id);
+    return tx.run([store.keys.request(id), credKey], async (redis: Redis) => {
+      const r = await store.getRequest(id);
+      if (!r) throw new NotFound(`request ${id} not found`);
+      if (r.credential === 'retrieved') throw new Gone('the initial password was already fetched and has been destroyed');
+      const sealed = await redis.get(credKey);
+      if (r.credential !== 'available' || !sealed)
+        throw new Conflict(`no initial password is waiting (request is ${r.status})`);
+      const at = now().toISOString();
+      const next: Stored<AccessRequest> = {
+        ...r,
+        credential: 'retrieved',
+        updatedAt: at,
+        history: [...r.history, { at, actor, action: 'credential.retrieved' }],
+      };
+      return {
+        writes: (m) => {
+          m.del(credKey);
+          store.putRequest(m, next, r);
+        },
+        events: [{ actor, action: 'credential.retrieved', subject: `request:${id}`, outcome: 'success' }],
+        result: vault.open(id, sealed),
+      };
+    });
+  }
+
+  /** Reads the request under WATCH, applies `change`, and commits it with one audit event. */
+  private transition(
+    id: string,
+    actor: string,
+    change: (r: Stored<AccessRequest>) => AccessRequest,
+    action: string,
+    details: Record<string, unknown> = {},
+  ): Promise<Stored<AccessRequest>> {
+    const { store, tx } = this.deps;
+    return tx.run([store.keys.request(id)], async () => {
+      const r = await store.getRequest(id);
+      if (!r) throw new NotFound(`request ${id} not found`);
+      const next = { ...change(r), n: r.n };
+      const unchanged = next.updatedAt === r.updatedAt && next.status === r.status;
+      return {
+        writes: unchanged ? undefined : (m) => store.putRequest(m, next, r),
+        events: unchanged ? [] : [{ actor, action, subject: `request:${id}`, outcome: 'success' as const, details: { from: r.status, to: next.status, ...details } }],
+        result: next,
+      };
+    });
+  }
+
+  private async audit(actor: string, action: string, subject: string, outcome: 'refused' | 'failure', details: Record<string, unknown>): Promise<void> {
+    await this.deps.tx.run([], () => Promise.resolve({ events: [{ actor, action, subject, outcome, details }], result: undefined }));
+  }
+
+  private async refuse(actor: string, subject: string, broken: PolicyViolation['details']): Promise<PolicyViolation> {
+    await this.audit(actor, 'policy.refused', subject, 'refused', { rules: broken.map((b) => b.rule), broken });
+    return new PolicyViolation(`refused by policy: ${broken.map((b) => b.rule).join(', ')}`, broken);
+  }
+}

@@ -1,0 +1,99 @@
+/** The domain records (DESIGN.md, Domain). Times are ISO 8601 strings. */
+
+export type VendorStatus = 'active' | 'terminated';
+export interface Vendor {
+  id: string;
+  name: string;
+  contractRef: string;
+  contractEndsAt: string;
+  status: VendorStatus;
+  createdAt: string;
+  createdBy: string;
+  terminatedAt?: string;
+  terminationReason?: string;
+}
+
+export type PersonStatus = 'active' | 'departed';
+export interface Person {
+  id: string;
+  vendorId: string;
+  fullName: string;
+  email: string;
+  phone?: string;
+  ndaSignedAt: string;
+  ndaRef: string;
+  status: PersonStatus;
+  createdAt: string;
+  createdBy: string;
+  departedAt?: string;
+  departureReason?: string;
+  /** A departure announced for the future (effectiveAt). */
+  departureScheduledAt?: string;
+}
+
+export const REQUEST_STATUSES = [
+  'pending',
+  'approved',
+  'provisioning',
+  'active',
+  'expired',
+  'revoked',
+  'closed',
+  'rejected',
+  'cancelled',
+  'failed',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** Why access ended (or is to end). */
+export type RevocationTrigger = 'expiry' | 'manual' | 'departure' | 'vendor-terminated' | 'contract-ended';
+
+export type AccountState = 'creating' | 'active' | 'disabled' | 'deleted';
+export interface Account {
+  username: string;
+  dn?: string;
+  state: AccountState;
+  createdAt?: string;
+  enabledAt?: string;
+  disabledAt?: string;
+  deletedAt?: string;
+}
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  action: string;
+  from?: RequestStatus;
+  to?: RequestStatus;
+  note?: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  personId: string;
+  vendorId: string;
+  requester: string;
+  workDescription: string;
+  targetSystems: string[];
+  groups: string[];
+  validFrom: string;
+  validTo: string;
+  status: RequestStatus;
+  createdAt: string;
+  updatedAt: string;
+  approval?: { by: string; at: string; comment?: string };
+  rejection?: { by: string; at: string; reason: string };
+  cancellation?: { by: string; at: string };
+  /** Set when revocation is asked for; `at` of the completed revocation is account.disabledAt. */
+  revocation?: { trigger: RevocationTrigger; by: string; requestedAt: string; reason?: string };
+  failure?: { at: string; reason: string };
+  account?: Account;
+  /** `available` while an encrypted initial password waits to be fetched once. */
+  credential: 'none' | 'available' | 'retrieved';
+  /** Incremented by an admin retry of a failed request, so the provision job id is fresh. */
+  attempt: number;
+  history: HistoryEntry[];
+}
+
+/** Statuses in which the account may exist and must be revoked when access ends. */
+export const LIVE_STATUSES: readonly RequestStatus[] = ['approved', 'provisioning', 'active'];

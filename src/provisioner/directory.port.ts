@@ -1,0 +1,118 @@
+/**
+ * What the service needs from a directory, in the language of the domain.
+ * Adapters: OpenLdapDirectory, ActiveDirectory (ldapts) and FakeDirectory
+ * (unit tests). One contract suite (test/contract/directory.contract.ts)
+ * proves them all alike.
+ *
+ * Every mutating method is idempotent: calling it again after a partial or
+ * complete earlier call finishes the work and never duplicates it. Failures
+ * are thrown as DirectoryError with `retryable` set.
+ */
+export interface AccountSpec {
+  /** The request this account exists for; recorded on the entry so that a retry finds it. */
+  requestId: string;
+  /** Login name (uid / sAMAccountName); already unique-checked and within the dialect's limits. */
+  username: string;
+  givenName: string;
+  surname: string;
+  displayName: string;
+  email: string;
+  /** Free text naming the request, stored on the entry. */
+  description: string;
+  /** End of validity; set as the directory's own expiry (shadowExpire/pwdEndTime, accountExpires). */
+  validTo: Date;
+}
+
+export interface DirectoryAccount {
+  username: string;
+  dn: string;
+  /** The request id recorded on the entry, if any (none for accounts made by hand). */
+  requestId?: string;
+  /** True when the directory would accept a bind with the right password. */
+  enabled: boolean;
+  /** The directory's own expiry, if set. */
+  expiresAt?: Date;
+  /** DNs of the groups that list the account directly. */
+  groups: string[];
+}
+
+export interface GroupInfo {
+  dn: string;
+  name: string;
+}
+
+export interface PrivilegedMembership {
+  /** The group that lists the account directly. */
+  group: string;
+  /** The privileged group it is or leads to. */
+  privileged: string;
+}
+
+export interface DirectoryPort {
+  readonly dialect: 'openldap' | 'ad' | 'fake';
+
+  /** Resolves when the directory answers an authenticated operation. */
+  ping(): Promise<void>;
+
+  /** Which of these group DNs do not exist (compared case-insensitively). */
+  missingGroups(groupDns: string[]): Promise<string[]>;
+
+  /** Whether a username is taken by any entry in the vendor container. */
+  usernameTaken(username: string): Promise<boolean>;
+
+  /** The account made for a request, if it exists. */
+  findAccount(requestId: string): Promise<DirectoryAccount | null>;
+
+  /** The account with this DN, if it exists. */
+  getAccount(dn: string): Promise<DirectoryAccount | null>;
+
+  /**
+   * Creates the account disabled (or returns the existing one made for the
+   * same request). Never creates a second entry for one request.
+   */
+  createAccount(spec: AccountSpec): Promise<DirectoryAccount>;
+
+  /** Sets the password (only over an encrypted connection on AD). */
+  setPassword(dn: string, password: string): Promise<void>;
+
+  /** Adds the account to each group; already a member counts as done. */
+  addToGroups(dn: string, groupDns: string[]): Promise<void>;
+
+  /** Removes the account from the given groups; not a member counts as done. */
+  removeFromGroups(dn: string, groupDns: string[]): Promise<void>;
+
+  /** Enables the account with the directory's own expiry at validTo. */
+  enableAccount(dn: string, validTo: Date): Promise<void>;
+
+  /**
+   * Disables the account so that binds fail in the directory itself
+   * (ppolicy lock / userAccountControl), and sets its expiry to now.
+   */
+  disableAccount(dn: string): Promise<void>;
+
+  /** Deletes the entry; absent counts as done. */
+  deleteAccount(dn: string): Promise<void>;
+
+  /** Every account entry in the vendor container (paged). */
+  listVendorAccounts(): AsyncIterable<DirectoryAccount>;
+
+  /**
+   * Privilege resolution (clause 1.6.1). For each given group DN that is
+   * privileged — one of the dialect's built-in privileged groups (AD: by SID),
+   * one named by policy, or nested at any depth inside one (cycles are
+   * handled) — maps it to the privileged group it leads to. Groups that are
+   * not privileged are absent from the result.
+   */
+  privilegedGroupsOf(groupDns: string[]): Promise<Map<string, string>>;
+
+  /**
+   * The account's direct memberships that make it privileged: each direct
+   * group that is (or is nested in) a privileged group, with that group.
+   */
+  privilegedMembershipsOf(accountDn: string): Promise<PrivilegedMembership[]>;
+
+  /** Checks a username/password pair by binding as the account (used by tests and smoke checks). */
+  canBind(dn: string, password: string): Promise<boolean>;
+
+  close(): Promise<void>;
+}

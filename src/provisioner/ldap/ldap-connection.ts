@@ -1,0 +1,285 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { Client, type Change, type Entry, type Filter, type SearchOptions } from 'ldapts';
+import type { Logger } from '../../logger.js';
+import { DirectoryError } from '../../errors.js';
+import { ldapResultCode, toDirectoryError } from './ldap-errors.js';
+import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from './password-modify.js';
+
+/** How to reach and authenticate to the directory. */
+export interface LdapConnectionOptions {
+  /** `ldaps://host[:port]` or `ldap://host[:port]`. */
+  url: string;
+  /** The service account. */
+  bindDn: string;
+  bindPassword: string;
+  /** PEM CA bundle to verify the server with; the system store when absent. Verification is always on. */
+  ca?: string;
+  /** Upgrade an `ldap://` connection with StartTLS before binding. */
+  startTls: boolean;
+  /** Per-operation and connect timeout. */
+  timeoutMs: number;
+  /** Connections opened at most (lazily, as concurrency demands). Default 8. */
+  poolSize?: number;
+  /** Permit plaintext `ldap://` without StartTLS (test rigs only). */
+  allowInsecure?: boolean;
+  logger?: Logger;
+}
+
+/** A search as the adapters use it: ldapts options minus paging, which `searchPaged` owns. */
+export type LdapSearch = Omit<SearchOptions, 'paged'> & { filter?: string | Filter };
+
+interface Slot {
+  client?: Client;
+  connecting?: Promise<Client>;
+  inFlight: number;
+}
+
+/**
+ * Owns the service account's connections to one directory (DIRECTORY.md,
+ * ldapts): a lazily grown pool of bound clients, each over TLS (ldaps:// or
+ * StartTLS) with the CA verified, each replaced — reconnect, StartTLS, rebind —
+ * once its socket has closed. LDAP multiplexes operations on one connection,
+ * so callers share slots by load instead of waiting for exclusive use.
+ *
+ * Every failure leaves as a DirectoryError with `retryable` set.
+ */
+export class LdapConnection {
+  readonly url: string;
+  private readonly secure: boolean;
+  private readonly host: string;
+  private readonly slots: Slot[] = [];
+  private readonly poolSize: number;
+  private closed = false;
+
+  constructor(private readonly options: LdapConnectionOptions) {
+    const parsed = new URL(options.url);
+    if (parsed.protocol !== 'ldap:' && parsed.protocol !== 'ldaps:') throw new DirectoryError(`not an LDAP URL: ${options.url}`, false);
+    this.secure = parsed.protocol === 'ldaps:';
+    if (this.secure && options.startTls) throw new DirectoryError('StartTLS applies to ldap:// URLs only', false);
+    if (!this.secure && !options.startTls && !options.allowInsecure)
+      throw new DirectoryError('plaintext ldap:// refused: use ldaps://, StartTLS, or allow insecure explicitly', false);
+    this.url = options.url;
+    this.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.poolSize = Math.max(1, options.poolSize ?? 8);
+  }
+
+  /** Whether the transport is encrypted (ldaps:// or StartTLS). */
+  get encrypted(): boolean {
+    return this.secure || this.options.startTls;
+  }
+
+  /**
+   * Runs `op` on a bound pooled client and maps its failure. `what` names the
+   * operation for the error message. Ops must not unbind or re-bind the client.
+   */
+  async run<T>(what: string, op: (client: Client) => Promise<T>): Promise<T> {
+    const slot = this.pick();
+    slot.inFlight++;
+    try {
+      const client = await this.ready(slot);
+      return await op(client);
+    } catch (err) {
+      throw toDirectoryError(err, what);
+    } finally {
+      slot.inFlight--;
+    }
+  }
+
+  /** Base, one-level or subtree search; entries as ldapts returns them (normalise with ldap-entry.ts). */
+  async search(base: string, search: LdapSearch, what = `search ${base}`): Promise<Entry[]> {
+    return this.run(what, async (c) => (await c.search(base, search)).searchEntries);
+  }
+
+  /**
+   * Paged search (RFC 2696), one page at a time. All pages come from one
+   * connection because the paging cookie belongs to it; the slot counts as
+   * busy until the iteration ends.
+   */
+  async *searchPaged(base: string, search: LdapSearch, pageSize = 500, what = `paged search ${base}`): AsyncGenerator<Entry[]> {
+    const slot = this.pick();
+    slot.inFlight++;
+    try {
+      let client: Client;
+      try {
+        client = await this.ready(slot);
+      } catch (err) {
+        throw toDirectoryError(err, what);
+      }
+      const pages = client.searchPaginated(base, { ...search, paged: { pageSize } });
+      for (;;) {
+        let next: IteratorResult<{ searchEntries: Entry[] }>;
+        try {
+          next = await pages.next();
+        } catch (err) {
+          throw toDirectoryError(err, what);
+        }
+        if (next.done) return;
+        yield next.value.searchEntries;
+      }
+    } finally {
+      slot.inFlight--;
+    }
+  }
+
+  /** Adds an entry. */
+  async add(dn: string, attributes: Parameters<Client['add']>[1], what = `add ${dn}`): Promise<void> {
+    await this.run(what, (c) => c.add(dn, attributes));
+  }
+
+  /** Applies modifications to one entry atomically. */
+  async modify(dn: string, changes: Change | Change[], what = `modify ${dn}`): Promise<void> {
+    await this.run(what, (c) => c.modify(dn, changes));
+  }
+
+  /** Deletes an entry. */
+  async del(dn: string, what = `delete ${dn}`): Promise<void> {
+    await this.run(what, (c) => c.del(dn));
+  }
+
+  /** Sets `dn`'s password with the RFC 3062 Password Modify extended operation. */
+  async passwordModify(dn: string, newPassword: string): Promise<void> {
+    await this.run(`set password of ${dn}`, (c) => c.exop(PASSWORD_MODIFY_OID, encodePasswordModifyRequest(dn, newPassword)));
+  }
+
+  /** Resolves when the directory answers an authenticated read of the root DSE. */
+  async ping(): Promise<void> {
+    await this.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] }, 'ping');
+  }
+
+  /**
+   * Binds a fresh, unpooled client as `dn` over the same transport (TLS,
+   * verified). True when the bind succeeds, false on invalid credentials (49);
+   * other failures throw.
+   */
+  async checkBind(dn: string, password: string): Promise<boolean> {
+    // An empty password would be an unauthenticated bind, which "succeeds" (RFC 4513 §5.1.2).
+    if (password === '') return false;
+    let client: Client | undefined;
+    try {
+      client = await this.connect();
+      await client.bind(dn, password);
+      return true;
+    } catch (err) {
+      if (ldapResultCode(err) === 49) return false;
+      throw toDirectoryError(err, `bind as ${dn}`);
+    } finally {
+      await client?.unbind().catch(() => undefined);
+    }
+  }
+
+  /** Unbinds every pooled client. Further operations fail (not retryable). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const clients = this.slots.map((s) => s.client).filter((c): c is Client => c !== undefined);
+    this.slots.length = 0;
+    await Promise.all(clients.map((c) => c.unbind().catch(() => undefined)));
+  }
+
+  /** The least-loaded slot, growing the pool while every slot is busy. */
+  private pick(): Slot {
+    if (this.closed) throw new DirectoryError('LDAP connection is closed', false);
+    let best: Slot | undefined;
+    for (const s of this.slots) if (!best || s.inFlight < best.inFlight) best = s;
+    if (!best || (best.inFlight > 0 && this.slots.length < this.poolSize)) {
+      best = { inFlight: 0 };
+      this.slots.push(best);
+    }
+    return best;
+  }
+
+  /** The slot's client, replaced by a freshly bound one if its socket closed. */
+  private async ready(slot: Slot): Promise<Client> {
+    if (slot.client?.isBound) return slot.client;
+    if (!slot.connecting) {
+      const stale = slot.client;
+      slot.client = undefined;
+      if (stale) {
+        this.options.logger?.warn('LDAP connection lost; reconnecting', { url: this.url });
+        stale.unbind().catch(() => undefined);
+      }
+      slot.connecting = (async () => {
+        const client = await this.connect();
+        try {
+          await client.bind(this.options.bindDn, this.options.bindPassword);
+        } catch (err) {
+          await client.unbind().catch(() => undefined);
+          throw err;
+        }
+        return client;
+      })();
+      slot.connecting.then(
+        (client) => {
+          slot.client = client;
+          slot.connecting = undefined;
+          if (this.closed) client.unbind().catch(() => undefined);
+        },
+        () => {
+          slot.connecting = undefined;
+        },
+      );
+    }
+    return slot.connecting;
+  }
+
+  /** A connected (and, for StartTLS, upgraded) but unbound client. */
+  private async connect(): Promise<Client> {
+    const once = guardOneSocket();
+    const client = new Client({
+      url: this.options.url,
+      timeout: this.options.timeoutMs,
+      connectTimeout: this.options.timeoutMs,
+      // DIRECTORY.md: tlsOptions make ldapts speak TLS from the first byte, so only for ldaps://.
+      ...(this.secure ? { tlsOptions: this.tlsOptions() } : {}),
+      createConnection: once.plain,
+      createSecureConnection: once.secure,
+    });
+    if (this.options.startTls) {
+      try {
+        // ldapts writes `socket` into the object it is given: always a fresh one.
+        await client.startTLS(this.tlsOptions());
+      } catch (err) {
+        await client.unbind().catch(() => undefined);
+        throw err;
+      }
+    }
+    return client;
+  }
+
+  private tlsOptions(): tls.ConnectionOptions {
+    return {
+      host: this.host,
+      ...(net.isIP(this.host) ? {} : { servername: this.host }),
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    };
+  }
+}
+
+/**
+ * Socket factories that allow one plain and one TLS socket per client. After a
+ * socket closes, ldapts would silently reconnect — anonymously, and without
+ * StartTLS — on the next operation; refusing the second socket turns that into
+ * a retryable error, and the pool replaces the client instead.
+ */
+function guardOneSocket(): { plain: typeof net.connect; secure: typeof tls.connect } {
+  let plainUsed = false;
+  let secureUsed = false;
+  const refuse = (): never => {
+    throw new DirectoryError('LDAP connection closed; not reconnecting this client', true);
+  };
+  const netConnect = net.connect as (...args: unknown[]) => net.Socket;
+  const tlsConnect = tls.connect as (...args: unknown[]) => tls.TLSSocket;
+  const plain = ((...args: unknown[]) => {
+    if (plainUsed) refuse();
+    plainUsed = true;
+    return netConnect(...args);
+  }) as typeof net.connect;
+  const secure = ((...args: unknown[]) => {
+    if (secureUsed) refuse();
+    secureUsed = true;
+    return tlsConnect(...args);
+  }) as typeof tls.connect;
+  return { plain, secure };
+}

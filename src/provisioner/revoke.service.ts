@@ -1,0 +1,87 @@
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { moveRequest } from '../domain/request-state.js';
+import type { RevocationTrigger } from '../domain/types.js';
+import type { RecordStore } from '../store/record-store.js';
+import type { Transactor } from '../store/transactor.js';
+import { commitStep } from './account-lifecycle.js';
+import type { DirectoryPort } from './directory.port.js';
+import { generatePassword } from './password.js';
+
+const ACTOR = 'worker';
+const DONE = new Set(['expired', 'revoked', 'closed', 'rejected', 'cancelled', 'pending']);
+
+/** Thrown while a provision job still owns the request; the revoke job retries shortly. */
+export class ProvisioningInProgress extends Error {}
+
+/**
+ * The one revoke operation, reached by every trigger (expiry, manual,
+ * departure, vendor termination, contract end). Disables the account in the
+ * directory, strips every group, scrambles the password, confirms the
+ * directory no longer accepts it, and only then records the request as
+ * expired or revoked. Idempotent.
+ */
+export class RevokeService {
+  constructor(
+    private readonly deps: {
+      store: RecordStore;
+      tx: Transactor;
+      directory: DirectoryPort;
+      metrics: Metrics;
+      logger: Logger;
+      now: () => Date;
+    },
+  ) {}
+
+  async revoke(requestId: string, trigger: RevocationTrigger): Promise<void> {
+    const { store, tx, directory, now } = this.deps;
+    const request = await store.getRequest(requestId);
+    if (!request || DONE.has(request.status)) return;
+    // An expiry job that fires early (clock skew) leaves the work to the one that is due.
+    if (trigger === 'expiry' && !request.revocation && Date.parse(request.validTo) > now().getTime() + 1000) return;
+    if (request.status === 'provisioning') throw new ProvisioningInProgress(`request ${requestId} is being provisioned; revocation waits`);
+
+    const dn = request.account?.dn ?? (await directory.findAccount(requestId))?.dn;
+    const removedGroups: string[] = [];
+    if (dn) {
+      const before = await directory.getAccount(dn);
+      if (before) {
+        await directory.disableAccount(dn);
+        await directory.removeFromGroups(dn, before.groups);
+        removedGroups.push(...before.groups);
+        await directory.setPassword(dn, generatePassword());
+        const after = await directory.getAccount(dn);
+        if (after?.enabled || (after && after.groups.length > 0))
+          throw new Error(`directory still shows ${dn} enabled or in groups after revocation; retrying`);
+      }
+    }
+
+    const effective: RevocationTrigger = request.revocation?.trigger ?? trigger;
+    const to = effective === 'expiry' ? 'expired' : 'revoked';
+    const dueMs = effective === 'expiry' ? Date.parse(request.validTo) : Date.parse(request.revocation?.requestedAt ?? request.validTo);
+    const lagMs = Math.max(0, now().getTime() - dueMs);
+    const credKey = store.keys.credential(requestId);
+    const done = await commitStep(store, tx, requestId, (r) => {
+      if (DONE.has(r.status) || r.status === 'provisioning') return null;
+      const at = now().toISOString();
+      const moved = moveRequest(r, to, ACTOR, now(), effective);
+      return {
+        next: {
+          ...moved,
+          revocation: r.revocation ?? { trigger: effective, by: ACTOR, requestedAt: at },
+          credential: r.credential === 'available' ? 'none' : r.credential,
+          ...(r.account ? { account: { ...r.account, ...(dn ? { dn } : {}), state: dn ? 'disabled' : r.account.state, disabledAt: at } } : {}),
+        },
+        writes: (m) => m.del(credKey),
+        events: [
+          ...(dn ? [{ actor: ACTOR, action: 'account.disabled', subject: `request:${requestId}`, outcome: 'success' as const, details: { dn, trigger: effective, removedGroups, lagMs } }] : []),
+          { actor: ACTOR, action: `request.${to}`, subject: `request:${requestId}`, outcome: 'success' as const, details: { from: r.status, to, trigger: effective } },
+        ],
+      };
+    }, [credKey]);
+    if (done) {
+      this.deps.metrics.revocationLag.observe({ trigger: effective }, lagMs / 1000);
+      this.deps.logger.info('access revoked', { requestId, trigger: effective, lagMs });
+    }
+  }
+}

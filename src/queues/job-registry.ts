@@ -1,0 +1,52 @@
+import type { JobsOptions } from 'bullmq';
+import type { RevocationTrigger } from '../domain/types.js';
+
+/**
+ * The one place that declares every job: its queue, its payload (ids only,
+ * never secrets) and its options. The handler table in worker-host.ts is typed
+ * from JobPayloads, so a job without a handler does not compile.
+ */
+export interface JobPayloads {
+  provision: { requestId: string; attempt: number };
+  revoke: { requestId: string; trigger: RevocationTrigger };
+  depart: { personId: string };
+  /** Expiry sweeper: revokes anything overdue in the validTo index; ends contracts that passed. */
+  sweep: Record<string, never>;
+  /** Directory reconciliation: orphans, drift, store/directory disagreement. */
+  reconcile: Record<string, never>;
+  /** Deletes accounts disabled longer than retentionDays. */
+  purge: Record<string, never>;
+}
+export type JobName = keyof JobPayloads;
+
+export const QUEUES = ['provisioning', 'revocation', 'maintenance'] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+/** Exponential backoff with full jitter, capped: the 'jittered' strategy registered on every worker. */
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_CAP_MS = 30_000;
+export function jitteredBackoff(attemptsMade: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+const retrying = { backoff: { type: 'jittered' }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
+
+export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions } } = {
+  // ~20 tries over ~8 minutes, then the request is marked failed for an admin to retry.
+  provision: { queue: 'provisioning', options: { ...retrying, attempts: 20 } },
+  // A revocation never gives up: the sweeper re-queues it anyway, but the job itself keeps trying.
+  revoke: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 } },
+  depart: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 } },
+  sweep: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+  reconcile: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+  purge: { queue: 'maintenance', options: { ...retrying, attempts: 5 } },
+};
+
+/** Job ids: BullMQ deduplicates on them (ids may not contain ':'). */
+export const jobIds = {
+  provision: (requestId: string, attempt: number) => `provision-${requestId}-${attempt}`,
+  revoke: (requestId: string, trigger: RevocationTrigger, scheduled: boolean) =>
+    scheduled ? `revoke-${requestId}-${trigger}-at` : `revoke-${requestId}-${trigger}`,
+  depart: (personId: string) => `depart-${personId}`,
+};

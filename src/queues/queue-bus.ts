@@ -1,0 +1,55 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { JobScheduler } from '../domain/job-scheduler.port.js';
+import type { RevocationTrigger } from '../domain/types.js';
+import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName } from './job-registry.js';
+
+/** The producer side: typed enqueueing onto the BullMQ queues. */
+export class QueueBus implements JobScheduler {
+  readonly queues: Record<QueueName, Queue>;
+
+  constructor(
+    connection: ConnectionOptions,
+    readonly prefix: string,
+    private readonly now: () => Date,
+  ) {
+    this.queues = Object.fromEntries(QUEUES.map((name) => [name, new Queue(name, { connection, prefix })])) as Record<QueueName, Queue>;
+  }
+
+  async add<K extends JobName>(name: K, data: JobPayloads[K], options: { jobId?: string; delayMs?: number } = {}): Promise<void> {
+    const spec = JOBS[name];
+    await this.queues[spec.queue].add(name, data, {
+      ...spec.options,
+      ...(options.jobId ? { jobId: options.jobId } : {}),
+      ...(options.delayMs && options.delayMs > 0 ? { delay: options.delayMs } : {}),
+    });
+  }
+
+  scheduleProvision(requestId: string, attempt: number, validFrom: Date): Promise<void> {
+    return this.add('provision', { requestId, attempt }, { jobId: jobIds.provision(requestId, attempt), delayMs: this.delayUntil(validFrom) });
+  }
+
+  scheduleRevoke(requestId: string, trigger: RevocationTrigger, at?: Date): Promise<void> {
+    const delayMs = at ? this.delayUntil(at) : 0;
+    return this.add('revoke', { requestId, trigger }, { jobId: jobIds.revoke(requestId, trigger, delayMs > 0), delayMs });
+  }
+
+  scheduleDeparture(personId: string, at: Date): Promise<void> {
+    return this.add('depart', { personId }, { jobId: jobIds.depart(personId), delayMs: this.delayUntil(at) });
+  }
+
+  /** Repeating maintenance jobs (BullMQ job schedulers): upserted, so every process may call this. */
+  async scheduleMaintenance(sweepSeconds: number, reconcileSeconds: number): Promise<void> {
+    const q = this.queues.maintenance;
+    await q.upsertJobScheduler('sweep', { every: sweepSeconds * 1000 }, { name: 'sweep', data: {}, opts: JOBS.sweep.options });
+    await q.upsertJobScheduler('reconcile', { every: reconcileSeconds * 1000 }, { name: 'reconcile', data: {}, opts: JOBS.reconcile.options });
+    await q.upsertJobScheduler('purge', { every: 3_600_000 }, { name: 'purge', data: {}, opts: JOBS.purge.options });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+  }
+
+  private delayUntil(at: Date): number {
+    return Math.max(0, at.getTime() - this.now().getTime());
+  }
+}

@@ -1,0 +1,144 @@
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import type { AuditInput } from './audit/audit-event.js';
+import { createApp } from './api/app.js';
+import { TokenAuthenticator } from './api/auth.js';
+import { buildOpenApi } from './api/openapi.js';
+import { requestRoutes } from './api/routes/request.routes.js';
+import { systemRoutes } from './api/routes/system.routes.js';
+import { vendorRoutes } from './api/routes/vendor.routes.js';
+import type { RouteSpec } from './api/route.js';
+import type { Config } from './config/load-config.js';
+import { RequestPolicy } from './domain/request-policy.js';
+import { RequestService } from './domain/request.service.js';
+import { VendorService } from './domain/vendor.service.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createDirectory } from './provisioner/create-directory.js';
+import type { DirectoryPort } from './provisioner/directory.port.js';
+import { ProvisionService } from './provisioner/provision.service.js';
+import { RevokeService } from './provisioner/revoke.service.js';
+import { QueueBus } from './queues/queue-bus.js';
+import { WorkerHost } from './queues/worker-host.js';
+import { CredentialVault } from './store/credential-vault.js';
+import { RecordStore } from './store/record-store.js';
+import { RedisKeys } from './store/redis-keys.js';
+import { Transactor } from './store/transactor.js';
+
+export type Mode = 'all' | 'api' | 'worker';
+
+export interface ServiceOptions {
+  mode: Mode;
+  logger: Logger;
+  now?: () => Date;
+  /** Use this directory instead of building one from the config (unit tests). */
+  directory?: DirectoryPort;
+  version?: string;
+}
+
+export interface RunningService {
+  /** The HTTP server when the API runs (listening on config HOST/PORT; PORT 0 = any free port). */
+  server?: Server;
+  url?: string;
+  redis: Redis;
+  directory: DirectoryPort;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every part from the configuration and hands
+ * each constructor only what it uses. main.ts and the tests both start the
+ * service through here.
+ */
+export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
+  const { env, policy } = config;
+  const { logger, mode } = options;
+  const now = options.now ?? (() => new Date());
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: false });
+  redis.on('error', (err) => logger.warn('redis connection error', { component: 'redis', error: err.message }));
+  const txRedis = redis.duplicate();
+  txRedis.on('error', (err) => logger.warn('redis connection error', { component: 'redis-tx', error: err.message }));
+  const bullConnection = { url: env.REDIS_URL, maxRetriesPerRequest: null };
+
+  const keys = new RedisKeys(env.REDIS_PREFIX);
+  const store = new RecordStore(redis, keys);
+  const tx = new Transactor(txRedis, keys, now);
+  const metrics = createMetrics();
+  const directory = options.directory ?? createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` }));
+  const vault = new CredentialVault(config.credentialsKey);
+  const bus = new QueueBus(bullConnection, keys.queuePrefix(), now);
+  const requestPolicy = new RequestPolicy(policy, directory);
+  const requests = new RequestService({ store, tx, policy: requestPolicy, jobs: bus, vault, now });
+  const vendors = new VendorService({ store, tx, requests, jobs: bus, now });
+  const audit = (event: AuditInput) => tx.run([], () => Promise.resolve({ events: [event], result: undefined }));
+
+  await audit({
+    actor: 'system', action: 'service.started', subject: `process:${process.pid}`, outcome: 'success',
+    details: { mode, dialect: env.LDAP_DIALECT, ldapUrl: env.LDAP_URL, vendorOu: env.LDAP_VENDOR_OU, policy, tokens: config.tokens.map((t) => ({ name: t.name, roles: t.roles })) },
+  });
+
+  const closers: (() => Promise<unknown>)[] = [];
+  let server: Server | undefined;
+  let url: string | undefined;
+
+  if (mode !== 'api') {
+    const provisioner = new ProvisionService({ store, tx, directory, requestPolicy, policy, vault, metrics, logger: logger.child({ component: 'provisioner' }), now });
+    const revoker = new RevokeService({ store, tx, directory, metrics, logger: logger.child({ component: 'revoker' }), now });
+    const host = new WorkerHost({
+      connection: bullConnection,
+      prefix: keys.queuePrefix(),
+      logger: logger.child({ component: 'worker' }),
+      concurrency: { provisioning: env.WORKER_CONCURRENCY, revocation: env.WORKER_CONCURRENCY, maintenance: 1 },
+      handlers: {
+        provision: (d) => provisioner.provision(d.requestId, d.attempt),
+        revoke: (d) => revoker.revoke(d.requestId, d.trigger),
+        depart: async (d) => void (await vendors.completeDeparture(d.personId)),
+        sweep: () => Promise.resolve(),
+        reconcile: () => Promise.resolve(),
+        purge: () => Promise.resolve(),
+      },
+      onGiveUp: async (name, data, reason) => {
+        metrics.jobFailures.inc({ job: name });
+        if (name === 'provision') await provisioner.fail((data as { requestId: string }).requestId, reason);
+      },
+    });
+    host.start();
+    closers.push(() => host.close());
+  }
+
+  if (mode !== 'worker') {
+    let openapi: unknown;
+    const routes: RouteSpec[] = [
+      ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => openapi }),
+      ...vendorRoutes({ vendors, requests, store }),
+      ...requestRoutes({ requests, store }),
+    ];
+    openapi = buildOpenApi(routes, options.version ?? '0.1.0');
+    const app = createApp({ routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(env.PORT, env.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    const address = server.address();
+    url = typeof address === 'object' && address ? `http://${env.HOST}:${address.port}` : undefined;
+    closers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server!.close(() => resolve());
+          server!.closeIdleConnections();
+        }),
+    );
+  }
+
+  return {
+    server,
+    url,
+    redis,
+    directory,
+    async close() {
+      for (const close of closers) await close();
+      await bus.close();
+      await directory.close();
+      await Promise.all([redis.quit().catch(() => undefined), txRedis.quit().catch(() => undefined)]);
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import { LIVE_STATUSES, type AccessRequest, type Person, type RequestStatus, type Vendor } from '../domain/types.js';
+import type { RedisKeys } from './redis-keys.js';
+
+/** A stored record with its list position (`n`, unique per index, newest highest). */
+type Stored<T> = T & { n: number };
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface RequestFilter {
+  status?: RequestStatus;
+  vendorId?: string;
+  personId?: string;
+}
+
+function encodeCursor(n: number): string {
+  return Buffer.from(`n:${n}`).toString('base64url');
+}
+
+/** Decodes a cursor; undefined for a cursor this store did not make. */
+export function decodeCursor(cursor: string): number | undefined {
+  const m = /^n:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return m ? Number(m[1]) : undefined;
+}
+
+function parse<T>(raw: string | null): T | null {
+  return raw === null ? null : (JSON.parse(raw) as T);
+}
+
+/**
+ * Reads and writes the domain records (JSON strings) and their indexes.
+ * Writes are only ever queued onto a MULTI given by the Transactor, so that
+ * they commit together with their audit events.
+ */
+export class RecordStore {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: RedisKeys,
+  ) {}
+
+  async getVendor(id: string): Promise<Stored<Vendor> | null> {
+    return parse(await this.redis.get(this.keys.vendor(id)));
+  }
+  async getPerson(id: string): Promise<Stored<Person> | null> {
+    return parse(await this.redis.get(this.keys.person(id)));
+  }
+  async getRequest(id: string): Promise<Stored<AccessRequest> | null> {
+    return parse(await this.redis.get(this.keys.request(id)));
+  }
+  async getRequests(ids: string[]): Promise<Stored<AccessRequest>[]> {
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => this.keys.request(id)));
+    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as Stored<AccessRequest>]));
+  }
+
+  /** Next list position for a new record. */
+  nextPosition(): Promise<number> {
+    return this.redis.incr(this.keys.sequence('records'));
+  }
+
+  async listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
+    const ids = await this.pageIds(this.keys.vendorsIndex(), cursor, limit);
+    const raws = ids.length ? await this.redis.mget(ids.map((id) => this.keys.vendor(id))) : [];
+    const items = raws.flatMap((r) => (r ? [JSON.parse(r) as Stored<Vendor>] : []));
+    return this.page(items, limit);
+  }
+
+  async peopleOfVendor(vendorId: string): Promise<Stored<Person>[]> {
+    const ids = await this.redis.zrange(this.keys.peopleOfVendor(vendorId), 0, -1);
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => this.keys.person(id)));
+    return raws.flatMap((r) => (r ? [JSON.parse(r) as Stored<Person>] : []));
+  }
+
+  async requestIdsOfPerson(personId: string): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.requestsByPerson(personId), 0, -1);
+  }
+
+  async requestIdsOfVendor(vendorId: string): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.requestsByVendor(vendorId), 0, -1);
+  }
+
+  /** Newest first. Uses the most selective index, filters the rest while scanning. */
+  async listRequests(filter: RequestFilter, cursor: number | undefined, limit: number): Promise<Page<Stored<AccessRequest>>> {
+    const index = filter.personId
+      ? this.keys.requestsByPerson(filter.personId)
+      : filter.vendorId
+        ? this.keys.requestsByVendor(filter.vendorId)
+        : filter.status
+          ? this.keys.requestsByStatus(filter.status)
+          : this.keys.requestsIndex();
+    const items: Stored<AccessRequest>[] = [];
+    let from = cursor;
+    for (;;) {
+      const ids = await this.pageIds(index, from, Math.max(limit * 2, 50));
+      if (ids.length === 0) break;
+      for (const r of await this.getRequests(ids)) {
+        from = r.n;
+        if (filter.status && r.status !== filter.status) continue;
+        if (filter.vendorId && r.vendorId !== filter.vendorId) continue;
+        if (filter.personId && r.personId !== filter.personId) continue;
+        items.push(r);
+        if (items.length > limit) return this.page(items, limit);
+      }
+    }
+    return this.page(items, limit);
+  }
+
+  /** Request ids whose validTo is at or before `until` and that are still live. */
+  dueForExpiry(untilMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.validTo(), '-inf', untilMs, 'LIMIT', 0, limit);
+  }
+
+  /** Request ids whose disabled account is older than `untilMs` (retention). */
+  dueForDeletion(untilMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.retention(), '-inf', untilMs, 'LIMIT', 0, limit);
+  }
+
+  /** Reserves a username for a request (first come wins); returns the request that owns it. */
+  async reserveUsername(username: string, requestId: string): Promise<string> {
+    const key = this.keys.usernames();
+    await this.redis.hsetnx(key, username.toLowerCase(), requestId);
+    return (await this.redis.hget(key, username.toLowerCase())) ?? requestId;
+  }
+
+  putVendor(multi: ChainableCommander, vendor: Stored<Vendor>, isNew: boolean): void {
+    multi.set(this.keys.vendor(vendor.id), JSON.stringify(vendor));
+    if (isNew) multi.zadd(this.keys.vendorsIndex(), vendor.n, vendor.id);
+    if (vendor.status === 'active') multi.zadd(this.keys.contractEnds(), Date.parse(vendor.contractEndsAt), vendor.id);
+    else multi.zrem(this.keys.contractEnds(), vendor.id);
+  }
+
+  putPerson(multi: ChainableCommander, person: Stored<Person>, isNew: boolean): void {
+    multi.set(this.keys.person(person.id), JSON.stringify(person));
+    if (isNew) multi.zadd(this.keys.peopleOfVendor(person.vendorId), person.n, person.id);
+  }
+
+  /** Writes a request and keeps every index (lists, status, validTo sweep, retention) in step. */
+  putRequest(multi: ChainableCommander, request: Stored<AccessRequest>, previous: AccessRequest | null): void {
+    const { keys } = this;
+    multi.set(keys.request(request.id), JSON.stringify(request));
+    if (!previous) {
+      multi.zadd(keys.requestsIndex(), request.n, request.id);
+      multi.zadd(keys.requestsByVendor(request.vendorId), request.n, request.id);
+      multi.zadd(keys.requestsByPerson(request.personId), request.n, request.id);
+    }
+    if (previous && previous.status !== request.status) multi.zrem(keys.requestsByStatus(previous.status), request.id);
+    multi.zadd(keys.requestsByStatus(request.status), request.n, request.id);
+    if (LIVE_STATUSES.includes(request.status)) multi.zadd(keys.validTo(), Date.parse(request.validTo), request.id);
+    else multi.zrem(keys.validTo(), request.id);
+    const account = request.account;
+    if (account?.state === 'disabled' && account.disabledAt)
+      multi.zadd(keys.retention(), Date.parse(account.disabledAt), request.id);
+    else multi.zrem(keys.retention(), request.id);
+  }
+
+  private pageIds(index: string, cursor: number | undefined, count: number): Promise<string[]> {
+    const max = cursor === undefined ? '+inf' : `(${cursor}`;
+    return this.redis.zrevrangebyscore(index, max, '-inf', 'LIMIT', 0, count);
+  }
+
+  private page<T extends { n: number }>(items: T[], limit: number): Page<T> {
+    const more = items.length > limit;
+    const slice = items.slice(0, limit);
+    return { items: slice, nextCursor: more && slice.length ? encodeCursor(slice[slice.length - 1]!.n) : null };
+  }
+}
+
+export type { Stored };

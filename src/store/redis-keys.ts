@@ -1,0 +1,32 @@
+/** Every Redis key the store uses, under one prefix so deployments (and tests) can share a server. */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+  private k(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+  vendor = (id: string) => this.k('vendor', id);
+  person = (id: string) => this.k('person', id);
+  request = (id: string) => this.k('request', id);
+  /** Encrypted initial password of a request's account, until fetched. */
+  credential = (requestId: string) => this.k('credential', requestId);
+  vendorsIndex = () => this.k('idx', 'vendors');
+  peopleOfVendor = (vendorId: string) => this.k('idx', 'vendor-people', vendorId);
+  requestsIndex = () => this.k('idx', 'requests');
+  requestsByStatus = (status: string) => this.k('idx', 'requests-status', status);
+  requestsByVendor = (vendorId: string) => this.k('idx', 'requests-vendor', vendorId);
+  requestsByPerson = (personId: string) => this.k('idx', 'requests-person', personId);
+  /** requestId → validTo (ms) of requests whose access must end: the sweeper's index. */
+  validTo = () => this.k('idx', 'valid-to');
+  /** vendorId → contract end (ms) of active vendors. */
+  contractEnds = () => this.k('idx', 'contract-ends');
+  /** requestId → disabledAt (ms) of disabled accounts awaiting deletion after retention. */
+  retention = () => this.k('idx', 'retention');
+  /** username (lower-case) → requestId: usernames reserved by the service. */
+  usernames = () => this.k('usernames');
+  sequence = (name: string) => this.k('seq', name);
+  auditEvents = () => this.k('audit', 'events');
+  auditHead = () => this.k('audit', 'head');
+  auditCheckpoints = () => this.k('audit', 'checkpoints');
+  /** Prefix handed to BullMQ for its own keys. */
+  queuePrefix = () => this.k('q');
+}
