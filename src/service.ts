@@ -17,7 +17,12 @@ import { createMetrics } from './metrics.js';
 import { createDirectory } from './provisioner/create-directory.js';
 import type { DirectoryPort } from './provisioner/directory.port.js';
 import { ProvisionService } from './provisioner/provision.service.js';
+import { WebhookNotifier } from './notify/webhook-notifier.js';
+import { ExpirySweeper } from './provisioner/expiry-sweeper.js';
+import { Reconciler } from './provisioner/reconciler.js';
+import { RetentionPurger } from './provisioner/retention.js';
 import { RevokeService } from './provisioner/revoke.service.js';
+import { redisDurabilityProblems } from './store/redis-durability.js';
 import { QueueBus } from './queues/queue-bus.js';
 import { WorkerHost } from './queues/worker-host.js';
 import { CredentialVault } from './store/credential-vault.js';
@@ -60,6 +65,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   txRedis.on('error', (err) => logger.warn('redis connection error', { component: 'redis-tx', error: err.message }));
   const bullConnection = { url: env.REDIS_URL, maxRetriesPerRequest: null };
 
+  const durability = await redisDurabilityProblems(redis);
+  if (durability.length && env.NODE_ENV === 'production') {
+    await redis.quit();
+    throw new Error(`refusing to start (NODE_ENV=production): ${durability.join('; ')}`);
+  }
+  for (const problem of durability) logger.warn(`unsafe Redis settings: ${problem}`, { component: 'redis' });
+
   const keys = new RedisKeys(env.REDIS_PREFIX);
   const store = new RecordStore(redis, keys);
   const tx = new Transactor(txRedis, keys, now);
@@ -68,7 +80,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const vault = new CredentialVault(config.credentialsKey);
   const bus = new QueueBus(bullConnection, keys.queuePrefix(), now);
   const requestPolicy = new RequestPolicy(policy, directory);
-  const requests = new RequestService({ store, tx, policy: requestPolicy, jobs: bus, vault, now });
+  const notifier = new WebhookNotifier({
+    webhooks: policy.webhooks,
+    store,
+    enqueue: (data, jobId, delayMs) => bus.add('notify', data, { jobId, delayMs }),
+    logger: logger.child({ component: 'notifier' }),
+    now,
+  });
+  const requests = new RequestService({ store, tx, policy: requestPolicy, jobs: bus, vault, notifier, reminderHours: policy.reminderHours, now });
   const vendors = new VendorService({ store, tx, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.run([], () => Promise.resolve({ events: [event], result: undefined }));
 
@@ -82,20 +101,24 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   let url: string | undefined;
 
   if (mode !== 'api') {
-    const provisioner = new ProvisionService({ store, tx, directory, requestPolicy, policy, vault, metrics, logger: logger.child({ component: 'provisioner' }), now });
-    const revoker = new RevokeService({ store, tx, directory, metrics, logger: logger.child({ component: 'revoker' }), now });
+    const provisioner = new ProvisionService({ store, tx, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
+    const revoker = new RevokeService({ store, tx, directory, metrics, notifier, logger: logger.child({ component: 'revoker' }), now });
+    const sweeper = new ExpirySweeper({ store, tx, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
+    const reconciler = new Reconciler({ store, tx, directory, logger: logger.child({ component: 'reconciler' }), now });
+    const purger = new RetentionPurger({ store, tx, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
     const host = new WorkerHost({
       connection: bullConnection,
       prefix: keys.queuePrefix(),
       logger: logger.child({ component: 'worker' }),
-      concurrency: { provisioning: env.WORKER_CONCURRENCY, revocation: env.WORKER_CONCURRENCY, maintenance: 1 },
+      concurrency: { provisioning: env.WORKER_CONCURRENCY, revocation: env.WORKER_CONCURRENCY, maintenance: 1, notifications: 4 },
       handlers: {
         provision: (d) => provisioner.provision(d.requestId, d.attempt),
         revoke: (d) => revoker.revoke(d.requestId, d.trigger),
         depart: async (d) => void (await vendors.completeDeparture(d.personId)),
-        sweep: () => Promise.resolve(),
-        reconcile: () => Promise.resolve(),
-        purge: () => Promise.resolve(),
+        sweep: async () => void (await sweeper.sweep()),
+        reconcile: async () => void (await reconciler.reconcile()),
+        purge: async () => void (await purger.purge()),
+        notify: (d) => notifier.deliver(d),
       },
       onGiveUp: async (name, data, reason) => {
         metrics.jobFailures.inc({ job: name });
@@ -104,6 +127,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     });
     host.start();
     closers.push(() => host.close());
+    await bus.scheduleMaintenance(policy.sweepIntervalSeconds, policy.reconcileIntervalSeconds);
+    // Catch-up: whatever fell due while no worker ran is queued now, not at the next sweep.
+    await sweeper.catchUp();
   }
 
   if (mode !== 'worker') {

@@ -5,6 +5,7 @@ import type { RecordStore, Stored } from '../store/record-store.js';
 import type { Transactor } from '../store/transactor.js';
 import { newId } from './ids.js';
 import type { JobScheduler } from './job-scheduler.port.js';
+import type { Notifier } from '../notify/webhook-notifier.js';
 import type { RequestPolicy } from './request-policy.js';
 import { moveRequest } from './request-state.js';
 import type { AccessRequest, RevocationTrigger } from './types.js';
@@ -27,6 +28,8 @@ export class RequestService {
       policy: RequestPolicy;
       jobs: JobScheduler;
       vault: CredentialVault;
+      notifier?: Notifier;
+      reminderHours?: number;
       now: () => Date;
     },
   ) {}
@@ -107,6 +110,8 @@ export class RequestService {
     }, 'request.approved', comment ? { comment } : {});
     await this.deps.jobs.scheduleProvision(id, approved.attempt, new Date(approved.validFrom));
     await this.deps.jobs.scheduleRevoke(id, 'expiry', new Date(approved.validTo));
+    const remindAt = Date.parse(approved.validTo) - (this.deps.reminderHours ?? 24) * 3_600_000;
+    if (remindAt > now().getTime()) await this.deps.notifier?.notify('reminder', id, new Date(remindAt));
     return approved;
   }
 

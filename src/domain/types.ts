@@ -93,6 +93,8 @@ export interface AccessRequest {
   /** Incremented by an admin retry of a failed request, so the provision job id is fresh. */
   attempt: number;
   history: HistoryEntry[];
+  /** Findings attached by reconciliation (drift) and session review. */
+  flags?: { at: string; kind: string; detail: string }[];
 }
 
 /** Statuses in which the account may exist and must be revoked when access ends. */

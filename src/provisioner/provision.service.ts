@@ -9,6 +9,7 @@ import type { RecordStore, Stored } from '../store/record-store.js';
 import type { Transactor } from '../store/transactor.js';
 import { commitStep } from './account-lifecycle.js';
 import type { DirectoryPort } from './directory.port.js';
+import type { Notifier } from '../notify/webhook-notifier.js';
 import { generatePassword } from './password.js';
 import { candidateUsername } from './username.js';
 
@@ -31,6 +32,7 @@ export class ProvisionService {
       vault: CredentialVault;
       metrics: Metrics;
       logger: Logger;
+      notifier?: Notifier;
       now: () => Date;
     },
   ) {}
@@ -100,7 +102,7 @@ export class ProvisionService {
   /** Called when the provision job gives up: the request is failed, with the reason, audited. */
   async fail(requestId: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {
     const { store, tx, now } = this.deps;
-    await commitStep(store, tx, requestId, (r) => {
+    const failed = await commitStep(store, tx, requestId, (r) => {
       if (r.status !== 'approved' && r.status !== 'provisioning') return null;
       return {
         next: { ...moveRequest(r, 'failed', ACTOR, now(), reason), failure: { at: now().toISOString(), reason } },
@@ -108,6 +110,7 @@ export class ProvisionService {
       };
     });
     this.deps.logger.warn('provisioning failed', { requestId, reason });
+    if (failed) await this.deps.notifier?.notify('failed', requestId);
   }
 
   private async recheck(request: Stored<AccessRequest>) {

@@ -6,6 +6,7 @@ import type { RecordStore } from '../store/record-store.js';
 import type { Transactor } from '../store/transactor.js';
 import { commitStep } from './account-lifecycle.js';
 import type { DirectoryPort } from './directory.port.js';
+import type { Notifier } from '../notify/webhook-notifier.js';
 import { generatePassword } from './password.js';
 
 const ACTOR = 'worker';
@@ -29,6 +30,7 @@ export class RevokeService {
       directory: DirectoryPort;
       metrics: Metrics;
       logger: Logger;
+      notifier?: Notifier;
       now: () => Date;
     },
   ) {}
@@ -82,6 +84,7 @@ export class RevokeService {
     if (done) {
       this.deps.metrics.revocationLag.observe({ trigger: effective }, lagMs / 1000);
       this.deps.logger.info('access revoked', { requestId, trigger: effective, lagMs });
+      await this.deps.notifier?.notify(to, requestId);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { RevocationTrigger } from '../domain/types.js';
+import type { NotificationEvent } from '../notify/webhook-notifier.js';
 
 /**
  * The one place that declares every job: its queue, its payload (ids only,
@@ -16,10 +17,12 @@ export interface JobPayloads {
   reconcile: Record<string, never>;
   /** Deletes accounts disabled longer than retentionDays. */
   purge: Record<string, never>;
+  /** Delivers one notification to one configured webhook. */
+  notify: { event: NotificationEvent; requestId: string; hook: number };
 }
 export type JobName = keyof JobPayloads;
 
-export const QUEUES = ['provisioning', 'revocation', 'maintenance'] as const;
+export const QUEUES = ['provisioning', 'revocation', 'maintenance', 'notifications'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 /** Exponential backoff with full jitter, capped: the 'jittered' strategy registered on every worker. */
@@ -41,6 +44,8 @@ export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions } 
   sweep: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   reconcile: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   purge: { queue: 'maintenance', options: { ...retrying, attempts: 5 } },
+  // Up to ~1 hour of retries for a receiver that is down.
+  notify: { queue: 'notifications', options: { ...retrying, attempts: 40 } },
 };
 
 /** Job ids: BullMQ deduplicates on them (ids may not contain ':'). */

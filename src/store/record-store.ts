@@ -114,6 +114,31 @@ export class RecordStore {
     return this.redis.zrangebyscore(this.keys.validTo(), '-inf', untilMs, 'LIMIT', 0, limit);
   }
 
+  /** Request ids whose asked-for revocation is older than `untilMs` and not yet confirmed. */
+  pendingRevocations(untilMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.pendingRevocations(), '-inf', untilMs, 'LIMIT', 0, limit);
+  }
+
+  /** Active vendors whose contract end is at or before `untilMs`. */
+  contractsEnded(untilMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.contractEnds(), '-inf', untilMs, 'LIMIT', 0, limit);
+  }
+
+  /** People whose announced departure is due. */
+  departuresDue(untilMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.departures(), '-inf', untilMs, 'LIMIT', 0, limit);
+  }
+
+  /** Marks a request as reported overdue; true the first time. */
+  async markOverdueReported(requestId: string): Promise<boolean> {
+    return (await this.redis.sadd(this.keys.overdueReported(), requestId)) === 1;
+  }
+
+  /** Request ids in one status (all of them; used by start-up catch-up). */
+  idsInStatus(status: RequestStatus): Promise<string[]> {
+    return this.redis.zrange(this.keys.requestsByStatus(status), 0, -1);
+  }
+
   /** Request ids whose disabled account is older than `untilMs` (retention). */
   dueForDeletion(untilMs: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.retention(), '-inf', untilMs, 'LIMIT', 0, limit);
@@ -135,6 +160,9 @@ export class RecordStore {
 
   putPerson(multi: ChainableCommander, person: Stored<Person>, isNew: boolean): void {
     multi.set(this.keys.person(person.id), JSON.stringify(person));
+    if (person.status === 'active' && person.departureScheduledAt)
+      multi.zadd(this.keys.departures(), Date.parse(person.departureScheduledAt), person.id);
+    else multi.zrem(this.keys.departures(), person.id);
     if (isNew) multi.zadd(this.keys.peopleOfVendor(person.vendorId), person.n, person.id);
   }
 
@@ -151,6 +179,10 @@ export class RecordStore {
     multi.zadd(keys.requestsByStatus(request.status), request.n, request.id);
     if (LIVE_STATUSES.includes(request.status)) multi.zadd(keys.validTo(), Date.parse(request.validTo), request.id);
     else multi.zrem(keys.validTo(), request.id);
+    if (LIVE_STATUSES.includes(request.status) && request.revocation)
+      multi.zadd(keys.pendingRevocations(), Date.parse(request.revocation.requestedAt), request.id);
+    else multi.zrem(keys.pendingRevocations(), request.id);
+    if (!LIVE_STATUSES.includes(request.status)) multi.srem(keys.overdueReported(), request.id);
     const account = request.account;
     if (account?.state === 'disabled' && account.disabledAt)
       multi.zadd(keys.retention(), Date.parse(account.disabledAt), request.id);

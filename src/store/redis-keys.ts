@@ -17,6 +17,12 @@ export class RedisKeys {
   requestsByPerson = (personId: string) => this.k('idx', 'requests-person', personId);
   /** requestId → validTo (ms) of requests whose access must end: the sweeper's index. */
   validTo = () => this.k('idx', 'valid-to');
+  /** requestId → requestedAt (ms) of revocations asked for but not yet confirmed. */
+  pendingRevocations = () => this.k('idx', 'pending-revocations');
+  /** requestIds already reported overdue (reported once each). */
+  overdueReported = () => this.k('idx', 'overdue-reported');
+  /** personId → effectiveAt (ms) of announced departures. */
+  departures = () => this.k('idx', 'departures');
   /** vendorId → contract end (ms) of active vendors. */
   contractEnds = () => this.k('idx', 'contract-ends');
   /** requestId → disabledAt (ms) of disabled accounts awaiting deletion after retention. */

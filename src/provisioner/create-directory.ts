@@ -1,0 +1,24 @@
+import type { Config } from '../config/load-config.js';
+import type { Logger } from '../logger.js';
+import { ActiveDirectory } from './ad/active-directory.js';
+import type { DirectoryPort } from './directory.port.js';
+import { LdapConnection } from './ldap/ldap-connection.js';
+import { OpenLdapDirectory } from './openldap/openldap-directory.js';
+
+/** Builds the directory adapter the configuration names (LDAP_DIALECT). */
+export function createDirectory(config: Config, logger: Logger): DirectoryPort {
+  const { env, policy } = config;
+  const connection = new LdapConnection({
+    url: env.LDAP_URL,
+    bindDn: env.LDAP_BIND_DN,
+    bindPassword: config.ldapBindPassword,
+    ca: config.ldapCa,
+    startTls: env.LDAP_STARTTLS,
+    allowInsecure: env.LDAP_ALLOW_INSECURE,
+    timeoutMs: env.LDAP_TIMEOUT_MS,
+    poolSize: Math.min(16, Math.max(2, env.WORKER_CONCURRENCY)),
+    logger,
+  });
+  const common = { connection, vendorOu: env.LDAP_VENDOR_OU, baseDn: env.LDAP_BASE_DN, privilegedGroups: policy.privilegedGroups, logger };
+  return env.LDAP_DIALECT === 'ad' ? new ActiveDirectory(common) : new OpenLdapDirectory(common);
+}

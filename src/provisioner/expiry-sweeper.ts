@@ -1,0 +1,73 @@
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { JobScheduler } from '../domain/job-scheduler.port.js';
+import type { VendorService } from '../domain/vendor.service.js';
+import type { RecordStore } from '../store/record-store.js';
+import type { Transactor } from '../store/transactor.js';
+import type { Notifier } from '../notify/webhook-notifier.js';
+
+const BATCH = 5000;
+/** A revocation still unconfirmed this long after it was due is reported overdue. */
+export const OVERDUE_AFTER_MS = 5000;
+
+/**
+ * Layer 3 of revocation: every sweepIntervalSeconds, anything past validTo,
+ * any asked-for revocation not yet confirmed, any contract end and any
+ * announced departure that is due gets its job (again — job ids deduplicate).
+ * Also run once when a worker starts (catch-up after downtime).
+ */
+export class ExpirySweeper {
+  constructor(
+    private readonly deps: {
+      store: RecordStore;
+      tx: Transactor;
+      jobs: JobScheduler;
+      vendors: VendorService;
+      metrics: Metrics;
+      logger: Logger;
+      notifier?: Notifier;
+      now: () => Date;
+    },
+  ) {}
+
+  async sweep(): Promise<{ expired: number; pending: number; overdue: number }> {
+    const { store, jobs, now } = this.deps;
+    const nowMs = now().getTime();
+    const due = await store.dueForExpiry(nowMs, BATCH);
+    for (const id of due) await jobs.scheduleRevoke(id, 'expiry');
+    const pending = await store.pendingRevocations(nowMs, BATCH);
+    for (const r of await store.getRequests(pending)) if (r.revocation) await jobs.scheduleRevoke(r.id, r.revocation.trigger);
+
+    for (const vendorId of await store.contractsEnded(nowMs, BATCH))
+      await this.deps.vendors.terminate('system', vendorId, 'contract end date passed', 'contract-ended');
+    for (const personId of await store.departuresDue(nowMs, BATCH)) await this.deps.vendors.completeDeparture(personId);
+
+    const overdue = await this.reportOverdue(nowMs);
+    return { expired: due.length, pending: pending.length, overdue };
+  }
+
+  /** Start-up catch-up: re-queue every job that might have been lost while nothing ran. */
+  async catchUp(): Promise<void> {
+    const { store, jobs } = this.deps;
+    for (const r of await store.getRequests(await store.idsInStatus('approved')))
+      await jobs.scheduleProvision(r.id, r.attempt, new Date(r.validFrom));
+    for (const status of ['approved', 'provisioning', 'active'] as const)
+      for (const r of await store.getRequests(await store.idsInStatus(status))) await jobs.scheduleRevoke(r.id, 'expiry', new Date(r.validTo));
+    await this.sweep();
+  }
+
+  private async reportOverdue(nowMs: number): Promise<number> {
+    const { store, tx, metrics, logger } = this.deps;
+    const late = new Set([...(await store.dueForExpiry(nowMs - OVERDUE_AFTER_MS, BATCH)), ...(await store.pendingRevocations(nowMs - OVERDUE_AFTER_MS, BATCH))]);
+    metrics.overdueRevocations.set(late.size);
+    for (const id of late) {
+      if (!(await store.markOverdueReported(id))) continue;
+      logger.warn('revocation overdue: access has ended but the directory has not confirmed it', { requestId: id });
+      await tx.run([], () =>
+        Promise.resolve({ events: [{ actor: 'system', action: 'revocation.overdue', subject: `request:${id}`, outcome: 'warning' as const }], result: undefined }),
+      );
+      await this.deps.notifier?.notify('overdue', id);
+    }
+    return late.size;
+  }
+}

@@ -1,0 +1,270 @@
+import { Attribute, Change, type Entry } from 'ldapts';
+import { DirectoryError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../directory.port.js';
+import { childDn, firstRdnValue, normalizeDn } from '../ldap/escape.js';
+import type { LdapConnection } from '../ldap/ldap-connection.js';
+import { attrValue, attrValues, toGeneralizedTime } from '../ldap/ldap-entry.js';
+import { ldapResultCode } from '../ldap/ldap-errors.js';
+import { and, eq, or } from '../ldap/ldap-filters.js';
+import { isBuiltinPrivileged, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../privileged-groups.js';
+import {
+  ACCOUNT_ATTRIBUTES, accountAttributes, LOCKED_FOR_GOOD, shadowExpireFor, shadowExpireNow, toDirectoryAccount, uidNumberCandidate,
+} from './openldap-account-entry.js';
+import { GROUP_ATTRIBUTES, groupFilter, listedIn, OpenLdapGroupWriter, toGroupFacts } from './openldap-groups.js';
+
+export interface OpenLdapDirectoryOptions {
+  connection: LdapConnection;
+  /** The container vendor accounts live in (LDAP_VENDOR_OU). */
+  vendorOu: string;
+  /** Where groups are searched (LDAP_BASE_DN). */
+  baseDn: string;
+  /** Policy `privilegedGroups`: DNs, bare names (cn) or /regex/ patterns, on top of the built-in set. */
+  privilegedGroups: readonly string[];
+  /** Primary gidNumber of vendor accounts. Default 200000. */
+  vendorGid?: number;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+const accountFilter = or(eq('objectClass', 'posixAccount'), eq('objectClass', 'person'));
+const UID_ATTEMPTS = 8;
+
+/**
+ * DirectoryPort for OpenLDAP with the ppolicy overlay (DIRECTORY.md, OpenLDAP).
+ * Accounts are `uid=<username>,<vendorOu>` (inetOrgPerson, posixAccount,
+ * shadowAccount) carrying the request id in `employeeNumber`. The directory
+ * itself enforces validity: `pwdEndTime` ends binds at validTo and
+ * `pwdAccountLockedTime: 000001010000Z` keeps a disabled account shut.
+ */
+export class OpenLdapDirectory implements DirectoryPort {
+  readonly dialect = 'openldap' as const;
+  private readonly connection: LdapConnection;
+  private readonly groups: OpenLdapGroupWriter;
+  private readonly policy: PrivilegedGroupPolicy;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: OpenLdapDirectoryOptions) {
+    this.connection = options.connection;
+    this.groups = new OpenLdapGroupWriter(options.connection);
+    this.policy = new PrivilegedGroupPolicy(options.privilegedGroups);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async ping(): Promise<void> {
+    await this.connection.ping();
+  }
+
+  async missingGroups(groupDns: string[]): Promise<string[]> {
+    const found = await Promise.all(groupDns.map((dn) => this.readGroup(dn)));
+    return groupDns.filter((_, i) => !found[i]);
+  }
+
+  async usernameTaken(username: string): Promise<boolean> {
+    const hits = await this.connection.search(this.options.vendorOu, { scope: 'sub', filter: eq('uid', username), attributes: ['1.1'], sizeLimit: 1 });
+    return hits.length > 0;
+  }
+
+  async findAccount(requestId: string): Promise<DirectoryAccount | null> {
+    const hits = await this.connection.search(this.options.vendorOu, {
+      scope: 'sub', filter: and(accountFilter, eq('employeeNumber', requestId)), attributes: ACCOUNT_ATTRIBUTES,
+    }, `find account of request ${requestId}`);
+    if (hits.length > 1) this.options.logger?.warn('several entries carry one request id', { requestId, count: hits.length });
+    return hits[0] ? this.withGroups(hits[0]) : null;
+  }
+
+  async getAccount(dn: string): Promise<DirectoryAccount | null> {
+    const entry = await this.readAccount(dn);
+    return entry ? this.withGroups(entry) : null;
+  }
+
+  async createAccount(spec: AccountSpec): Promise<DirectoryAccount> {
+    const dn = childDn('uid', spec.username, this.options.vendorOu);
+    const uidNumber = await this.freeUidNumber(spec.username, dn);
+    try {
+      await this.connection.add(dn, accountAttributes(spec, uidNumber, this.options.vendorGid ?? 200_000), `create account ${spec.username}`);
+    } catch (err) {
+      if (ldapResultCode(err) !== 68) throw err;
+      // A retry of our own creation finds its entry; anyone else's entry is a permanent clash.
+      const existing = await this.readAccount(dn);
+      if (!existing || attrValue(existing, 'employeeNumber') !== spec.requestId)
+        throw new DirectoryError(`username ${spec.username} is taken by an entry of another request`, false, 68, { cause: err });
+      return this.withGroups(existing);
+    }
+    return { username: spec.username, dn, requestId: spec.requestId, enabled: false, expiresAt: spec.validTo, groups: [] };
+  }
+
+  async setPassword(dn: string, password: string): Promise<void> {
+    await this.connection.passwordModify(dn, password);
+  }
+
+  async addToGroups(dn: string, groupDns: string[]): Promise<void> {
+    const uid = this.uidOf(dn);
+    await Promise.all(groupDns.map((g) => this.groups.add(g, dn, uid)));
+  }
+
+  async removeFromGroups(dn: string, groupDns: string[]): Promise<void> {
+    const uid = this.uidOf(dn);
+    await Promise.all(groupDns.map((g) => this.groups.remove(g, dn, uid)));
+  }
+
+  async enableAccount(dn: string, validTo: Date): Promise<void> {
+    await this.connection.modify(dn, [
+      replace('pwdAccountLockedTime'), // no values: removes the lock if present, no error if not
+      replace('pwdEndTime', toGeneralizedTime(validTo)),
+      replace('shadowExpire', String(shadowExpireFor(validTo))),
+    ], `enable ${dn}`);
+  }
+
+  async disableAccount(dn: string): Promise<void> {
+    const now = this.now();
+    try {
+      await this.connection.modify(dn, [
+        replace('pwdAccountLockedTime', LOCKED_FOR_GOOD),
+        replace('pwdEndTime', toGeneralizedTime(now)),
+        replace('shadowExpire', String(shadowExpireNow(now))),
+      ], `disable ${dn}`);
+    } catch (err) {
+      // An entry that is gone cannot be bound to: revocation is done.
+      if (ldapResultCode(err) !== 32) throw err;
+      this.options.logger?.warn('account to disable does not exist', { dn });
+    }
+  }
+
+  async deleteAccount(dn: string): Promise<void> {
+    // Without refint on the server, group entries would keep a dangling member value.
+    const entry = await this.readAccount(dn);
+    if (!entry) return;
+    const direct = await this.directGroups(entry.dn, attrValue(entry, 'uid'));
+    await this.removeFromGroups(entry.dn, direct.map((g) => g.dn));
+    try {
+      await this.connection.del(entry.dn, `delete ${dn}`);
+    } catch (err) {
+      if (ldapResultCode(err) !== 32) throw err;
+    }
+  }
+
+  async *listVendorAccounts(): AsyncIterable<DirectoryAccount> {
+    const pages = this.connection.searchPaged(this.options.vendorOu, { scope: 'sub', filter: accountFilter, attributes: ACCOUNT_ATTRIBUTES }, 500, 'list vendor accounts');
+    for await (const page of pages) {
+      if (!page.length) continue;
+      // One group search per page instead of one per account.
+      const groups = await this.connection.search(this.options.baseDn, {
+        scope: 'sub',
+        filter: and(groupFilter, or(...page.map((e) => listedIn(e.dn, attrValue(e, 'uid'))))),
+        attributes: ['member', 'uniqueMember', 'memberUid'],
+      }, 'groups of vendor accounts');
+      const now = this.now();
+      for (const entry of page) {
+        const key = normalizeDn(entry.dn);
+        const uid = attrValue(entry, 'uid');
+        const mine = groups.filter((g) => listsMember(g, key, uid)).map((g) => g.dn);
+        yield toDirectoryAccount(entry, mine, now);
+      }
+    }
+  }
+
+  async privilegedGroupsOf(groupDns: string[]): Promise<Map<string, string>> {
+    const resolve = this.resolver();
+    const result = new Map<string, string>();
+    await Promise.all(groupDns.map(async (dn) => {
+      const group = await this.readGroup(dn);
+      const privileged = group && (await resolve(group));
+      if (privileged) result.set(dn, privileged.dn);
+    }));
+    return result;
+  }
+
+  async privilegedMembershipsOf(accountDn: string): Promise<PrivilegedMembership[]> {
+    const entry = await this.readAccount(accountDn);
+    if (!entry) return [];
+    const resolve = this.resolver();
+    const direct = await this.directGroups(entry.dn, attrValue(entry, 'uid'));
+    const found = await Promise.all(direct.map(async (g) => ({ group: g.dn, privileged: (await resolve(g))?.dn })));
+    return found.filter((m): m is PrivilegedMembership => m.privileged !== undefined);
+  }
+
+  canBind(dn: string, password: string): Promise<boolean> {
+    return this.connection.checkBind(dn, password);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /**
+   * The first candidate uidNumber (see uidNumberCandidate) no other entry in
+   * the tree uses. A clash with our own entry (a retried creation) keeps it.
+   */
+  private async freeUidNumber(username: string, dn: string): Promise<number> {
+    for (let attempt = 0; attempt < UID_ATTEMPTS; attempt++) {
+      const candidate = uidNumberCandidate(username, attempt);
+      const users = await this.connection.search(this.options.baseDn, {
+        scope: 'sub', filter: eq('uidNumber', String(candidate)), attributes: ['1.1'], sizeLimit: 2,
+      }, `check uidNumber ${candidate}`);
+      if (users.every((u) => normalizeDn(u.dn) === normalizeDn(dn))) return candidate;
+    }
+    throw new DirectoryError(`no free uidNumber for ${username} after ${UID_ATTEMPTS} attempts`, false);
+  }
+
+  private async readAccount(dn: string): Promise<Entry | undefined> {
+    return this.readBase(dn, accountFilter, ACCOUNT_ATTRIBUTES, `read account ${dn}`);
+  }
+
+  private async readGroup(dn: string): Promise<GroupFacts | undefined> {
+    const entry = await this.readBase(dn, groupFilter, GROUP_ATTRIBUTES, `read group ${dn}`);
+    return entry && toGroupFacts(entry);
+  }
+
+  /** A base-scope read; absent, of the wrong kind, or not even a valid DN → undefined. */
+  private async readBase(dn: string, filter: typeof accountFilter, attributes: string[], what: string): Promise<Entry | undefined> {
+    try {
+      return (await this.connection.search(dn, { scope: 'base', filter, attributes }, what))[0];
+    } catch (err) {
+      const code = ldapResultCode(err);
+      if (code === 32 || code === 34) return undefined;
+      throw err;
+    }
+  }
+
+  private async withGroups(entry: Entry): Promise<DirectoryAccount> {
+    const groups = await this.directGroups(entry.dn, attrValue(entry, 'uid'));
+    return toDirectoryAccount(entry, groups.map((g) => g.dn), this.now());
+  }
+
+  /** Groups listing the entry directly (member / uniqueMember DN, posixGroup memberUid). */
+  private async directGroups(dn: string, uid?: string): Promise<GroupFacts[]> {
+    const hits = await this.connection.search(this.options.baseDn, {
+      scope: 'sub', filter: and(groupFilter, listedIn(dn, uid)), attributes: GROUP_ATTRIBUTES,
+    }, `groups of ${dn}`);
+    return hits.map(toGroupFacts);
+  }
+
+  private resolver(): (start: GroupFacts) => Promise<GroupFacts | undefined> {
+    return privilegeResolver(
+      (g) => isBuiltinPrivileged(g) || this.policy.matches(g),
+      (dn) => this.directGroups(dn),
+    );
+  }
+
+  /** The account's uid (for posixGroup memberUid), read only when a posixGroup needs it. */
+  private uidOf(dn: string): () => Promise<string> {
+    let uid: Promise<string> | undefined;
+    return () =>
+      (uid ??= this.readAccount(dn).then((e) => {
+        const value = (e && attrValue(e, 'uid')) ?? firstRdnValue(dn);
+        if (!value) throw new DirectoryError(`account ${dn} has no uid`, false, 32);
+        return value;
+      }));
+  }
+}
+
+function replace(type: string, ...values: string[]): Change {
+  return new Change({ operation: 'replace', modification: new Attribute({ type, values }) });
+}
+
+/** Whether a group entry (from the per-page search) lists the account. */
+function listsMember(group: Entry, accountKey: string, uid: string | undefined): boolean {
+  const dns = [...attrValues(group, 'member'), ...attrValues(group, 'uniqueMember')];
+  return dns.some((d) => normalizeDn(d) === accountKey) || (uid !== undefined && attrValues(group, 'memberUid').includes(uid));
+}

@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parsePolicy } from '../../src/config/load-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'leasehold-config-'));
+const tokens = join(dir, 'tokens.json');
+writeFileSync(tokens, JSON.stringify({ tokens: [{ name: 'ops-alice', roles: ['requester'], sha256: 'a'.repeat(64) }] }));
+const policy = join(dir, 'policy.yaml');
+writeFileSync(policy, 'maxValidityDays: 14\n');
+
+const base = {
+  LDAP_URL: 'ldaps://dc.school.test',
+  LDAP_DIALECT: 'ad',
+  LDAP_BIND_DN: 'cn=svc,dc=school,dc=test',
+  LDAP_BIND_PASSWORD: 'secret',
+  LDAP_BASE_DN: 'dc=school,dc=test',
+  LDAP_VENDOR_OU: 'ou=vendors,dc=school,dc=test',
+  API_TOKENS_FILE: tokens,
+  POLICY_FILE: policy,
+  CREDENTIALS_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
+
+describe('configuration', () => {
+  it('parses a valid environment with defaults', () => {
+    const config = loadConfig(base);
+    expect(config.env.PORT).toBe(8080);
+    expect(config.policy.maxValidityDays).toBe(14);
+    expect(config.policy.retentionDays).toBe(30);
+    expect(config.tokens[0]!.name).toBe('ops-alice');
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ ...base, LDAP_DIALECT: 'novell', PORT: 'eighty', LDAP_URL: 'http://x' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const text = (err as ConfigError).problems.join('\n');
+      expect(text).toContain('[LDAP_DIALECT]');
+      expect(text).toContain('[PORT]');
+      expect(text).toContain('[LDAP_URL]');
+    }
+  });
+
+  it('refuses plaintext LDAP unless explicitly allowed, and always in production', () => {
+    expect(() => loadConfig({ ...base, LDAP_URL: 'ldap://dc' })).toThrow(/LDAP_STARTTLS/);
+    expect(loadConfig({ ...base, LDAP_URL: 'ldap://dc', LDAP_ALLOW_INSECURE: 'true' }).env.LDAP_ALLOW_INSECURE).toBe(true);
+    expect(() => loadConfig({ ...base, LDAP_URL: 'ldap://dc', LDAP_ALLOW_INSECURE: 'true', NODE_ENV: 'production' })).toThrow(/production/);
+  });
+
+  it('rejects unknown policy keys and bad values, naming them', () => {
+    expect(() => parsePolicy('maxValidityDays: 10\nmaxValidtyDays: 5\n')).toThrow(/maxValidtyDays/);
+    expect(() => parsePolicy('retentionDays: -1\n')).toThrow(/retentionDays/);
+    expect(() => parsePolicy('sessions:\n  privilegedCommands: ["(unclosed"]\n')).toThrow(/regular expression/);
+  });
+
+  it('parses the documented default policy file', async () => {
+    const { readFileSync } = await import('node:fs');
+    const p = parsePolicy(readFileSync('config/policy.yaml', 'utf8'));
+    expect(p.usernameTemplate).toBe('v-{vendor}-{person}');
+  });
+});
