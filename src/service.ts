@@ -76,7 +76,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const store = new RecordStore(redis, keys);
   const tx = new Transactor(txRedis, keys, now);
   const metrics = createMetrics();
-  const directory = options.directory ?? createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` }));
+  const directory = options.directory ?? await createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` }));
   const vault = new CredentialVault(config.credentialsKey);
   const bus = new QueueBus(bullConnection, keys.queuePrefix(), now);
   const requestPolicy = new RequestPolicy(policy, directory);

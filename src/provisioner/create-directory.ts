@@ -1,12 +1,10 @@
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
-import { ActiveDirectory } from './ad/active-directory.js';
 import type { DirectoryPort } from './directory.port.js';
 import { LdapConnection } from './ldap/ldap-connection.js';
-import { OpenLdapDirectory } from './openldap/openldap-directory.js';
 
 /** Builds the directory adapter the configuration names (LDAP_DIALECT). */
-export function createDirectory(config: Config, logger: Logger): DirectoryPort {
+export async function createDirectory(config: Config, logger: Logger): Promise<DirectoryPort> {
   const { env, policy } = config;
   const connection = new LdapConnection({
     url: env.LDAP_URL,
@@ -20,5 +18,11 @@ export function createDirectory(config: Config, logger: Logger): DirectoryPort {
     logger,
   });
   const common = { connection, vendorOu: env.LDAP_VENDOR_OU, baseDn: env.LDAP_BASE_DN, privilegedGroups: policy.privilegedGroups, logger };
-  return env.LDAP_DIALECT === 'ad' ? new ActiveDirectory(common) : new OpenLdapDirectory(common);
+  // Each deployment loads only its own dialect's adapter.
+  if (env.LDAP_DIALECT === 'ad') {
+    const { ActiveDirectory } = await import('./ad/active-directory.js');
+    return new ActiveDirectory(common);
+  }
+  const { OpenLdapDirectory } = await import('./openldap/openldap-directory.js');
+  return new OpenLdapDirectory(common);
 }

@@ -33,6 +33,8 @@ export class RedisKeys {
   auditEvents = () => this.k('audit', 'events');
   auditHead = () => this.k('audit', 'head');
   auditCheckpoints = () => this.k('audit', 'checkpoints');
+  /** Lease naming the one process that writes the JSON-lines mirror at a given path (`scope` = hash of the path). */
+  auditMirrorLease = (scope: string) => this.k('audit', 'mirror-lease', scope);
   /** Prefix handed to BullMQ for its own keys. */
   queuePrefix = () => this.k('q');
 }

@@ -91,6 +91,13 @@ export class FakeDirectory implements DirectoryPort {
     return dn;
   }
 
+  /** DNs listed directly by a group (accounts and groups), as given; [] for no such group. */
+  membersOf(groupDn: string): string[] {
+    const group = this.group(groupDn);
+    if (!group) return [];
+    return [...group.members].map((key) => this.accounts.get(key)?.dn ?? this.groups.get(key)?.dn ?? key);
+  }
+
   /** The next `count` directory operations fail as an outage (52, retryable) or with a permanent code. */
   failNext(count: number, retryable = true, ldapCode = retryable ? 52 : 50): void {
     this.failures = { remaining: count, retryable, ldapCode };

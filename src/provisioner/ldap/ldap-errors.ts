@@ -28,9 +28,8 @@ const RETRYABLE_SOCKET_CODES = new Set([
 const RETRYABLE_MESSAGES = /Socket error|timed out|Connection timeout|Socket connection not established|connection closed/i;
 
 /**
- * The result code carried by an ldapts error, if any. Use this rather than
- * `instanceof AlreadyExistsError` etc.: ldapts 8.2 resets the prototype of
- * every result-code error to ResultCodeError, so subclass checks are false.
+ * The LDAP result code of a failure, whether it is still the ldapts error or
+ * already a DirectoryError (adapters see both: LdapConnection maps errors).
  */
 export function ldapResultCode(err: unknown): number | undefined {
   if (err instanceof DirectoryError) return err.ldapCode;
