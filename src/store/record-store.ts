@@ -62,7 +62,7 @@ export class RecordStore {
   }
 
   async listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
-    const ids = await this.pageIds(this.keys.vendorsIndex(), cursor, limit);
+    const ids = await this.pageIds(this.keys.vendorsIndex(), cursor, limit + 1);
     const raws = ids.length ? await this.redis.mget(ids.map((id) => this.keys.vendor(id))) : [];
     const items = raws.flatMap((r) => (r ? [JSON.parse(r) as Stored<Vendor>] : []));
     return this.page(items, limit);

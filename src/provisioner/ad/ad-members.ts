@@ -1,50 +1,7 @@
 import { Attribute, Change } from 'ldapts';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
-import { adOp } from './ad-errors.js';
-
-/**
- * A comparison key for a DN. Samba spells some escapes in hex (`\3B` for
- * `;`, `\3D` for `=`) where RFC 4514 writers use `\;`: decode every escape,
- * then lower-case types and values (AD compares DNs case-insensitively).
- */
-export function dnKey(dn: string): string {
-  const rdns: string[] = [];
-  let current = '';
-  const bytes: number[] = [];
-  const flush = (): void => {
-    if (bytes.length) current += Buffer.from(bytes.splice(0)).toString('utf8');
-  };
-  for (let i = 0; i < dn.length; i++) {
-    const ch = dn[i]!;
-    if (ch === '\\' && i + 1 < dn.length) {
-      const hex = /^[0-9a-fA-F]{2}/.exec(dn.slice(i + 1, i + 3));
-      if (hex) {
-        bytes.push(parseInt(hex[0], 16));
-        i += 2;
-      } else {
-        flush();
-        // Keep an escaped separator distinguishable from a real one.
-        current += ',+='.includes(dn[i + 1]!) ? `\\${dn[i + 1]!}` : dn[i + 1]!;
-        i += 1;
-      }
-      continue;
-    }
-    flush();
-    if (ch === ',') {
-      rdns.push(current);
-      current = '';
-    } else current += ch;
-  }
-  flush();
-  rdns.push(current);
-  return rdns.map((rdn) => rdn.trim().replace(/^([^=]+?)\s*=\s*/, '$1=').toLowerCase()).join(',');
-}
-
-/** Whether two DNs name the same entry. */
-export function sameDn(a: string, b: string): boolean {
-  return dnKey(a) === dnKey(b);
-}
+import { adOp, toAdDirectoryError } from './ad-errors.js';
 
 /**
  * Every value of a group's `member`, read in ranges. Windows returns at most
@@ -88,7 +45,7 @@ export async function addMember(conn: LdapConnection, groupDn: string, memberDn:
   } catch (err) {
     const code = ldapResultCode(err);
     if (code === 68 || code === 20) return;
-    await adOp(`add ${memberDn} to ${groupDn}`, () => Promise.reject(err));
+    throw toAdDirectoryError(err, `add ${memberDn} to ${groupDn}`);
   }
 }
 
@@ -104,6 +61,6 @@ export async function removeMember(conn: LdapConnection, groupDn: string, member
   } catch (err) {
     const code = ldapResultCode(err);
     if (code === 53 || code === 16 || code === 32) return;
-    await adOp(`remove ${memberDn} from ${groupDn}`, () => Promise.reject(err));
+    throw toAdDirectoryError(err, `remove ${memberDn} from ${groupDn}`);
   }
 }

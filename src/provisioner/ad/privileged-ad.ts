@@ -1,5 +1,6 @@
 import { ExtensibleFilter, type Entry } from 'ldapts';
 import type { PrivilegedMembership } from '../directory.port.js';
+import { normalizeDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
@@ -49,8 +50,8 @@ function toGroup(entry: Entry): AdGroup {
   };
 }
 
-/** Keys groups by DN, case-insensitively (every DN here is spelled by the server). */
-const key = (dn: string): string => dn.toLowerCase();
+/** Keys groups by DN, whatever the spelling. */
+const key = normalizeDn;
 
 /**
  * Clause 1.6.1 for Active Directory. A group is privileged when its SID is

@@ -1,0 +1,124 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../store/redis-keys.js';
+import { CheckpointStore } from './audit-checkpoints.js';
+import { GENESIS, readHead, readRange } from './audit-reader.js';
+import { ChainChecker, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
+import { readLines } from './jsonl-file.js';
+
+export type { ChainHead, VerifyFailure, VerifyOk, VerifyResult } from './chain-checker.js';
+
+/** Where verification of the Redis trail starts. */
+export interface VerifyFrom {
+  /** Verify from this seq, trusting the stored hash of the event before it. */
+  fromSeq?: number;
+  /** Verify from the newest checkpoint (the whole chain when there is none). */
+  fromCheckpoint?: boolean;
+}
+
+/** A mirror file's verdict; when compared with Redis, how far it lags. */
+export type FileVerifyResult = VerifyResult & { behind?: number };
+
+/**
+ * Verifies a JSON-lines file on its own: every line an event, consecutive
+ * seqs from 1, each hash recomputed, each prevHash linked. Needs no Redis, so
+ * an archived copy can be checked anywhere.
+ */
+export async function verifyJsonlFile(path: string): Promise<VerifyResult> {
+  const checker = new ChainChecker();
+  for await (const line of readLines(path)) if (checker.next(line)) break;
+  return checker.finish();
+}
+
+/** Verifies the trail in Redis and the mirror against it. */
+export class AuditVerifier {
+  private readonly checkpoints: CheckpointStore;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {
+    this.checkpoints = new CheckpointStore(redis, keys);
+  }
+
+  /**
+   * Verifies the Redis trail, whole or from a starting point, up to the head
+   * recorded with it. Every checkpoint in range must match the chain, and the
+   * list must end exactly at the head (no truncation, nothing appended
+   * behind the transactor's back).
+   * @throws RangeError when `fromSeq` lies beyond the head
+   */
+  async verifyRedis(from: VerifyFrom = {}): Promise<VerifyResult> {
+    const eventsKey = this.keys.auditEvents();
+    const { head, length } = await readHead(this.redis, this.keys.auditHead(), eventsKey);
+    if (from.fromSeq !== undefined && from.fromSeq - 1 > (head?.seq ?? 0))
+      throw new RangeError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`);
+    const pins = new Map((await this.checkpoints.all()).map((c) => [c.seq, c.hash]));
+    const anchor = await this.anchor(from);
+    if ('ok' in anchor) return anchor;
+    const checker = new ChainChecker(anchor, new Map([...pins].filter(([seq]) => seq > anchor.seq)));
+    // Index i holds seq i+1 in an intact list; read to its actual end so that extra lines show.
+    for await (const line of readRange(this.redis, eventsKey, anchor.seq, Math.max(length, head?.seq ?? 0) - 1)) {
+      if (checker.next(line)) break;
+    }
+    return checker.finish(head);
+  }
+
+  /**
+   * Verifies a mirror file and compares it with Redis line by line: the file
+   * must hold a verified chain and the same events (same hashes) as Redis.
+   * A file shorter than Redis is not broken, only behind (`behind` > 0): the
+   * mirror catches up. A file longer than Redis means Redis lost events.
+   */
+  async verifyFile(path: string): Promise<FileVerifyResult> {
+    const eventsKey = this.keys.auditEvents();
+    const { head } = await readHead(this.redis, this.keys.auditHead(), eventsKey);
+    const headSeq = head?.seq ?? 0;
+    const checker = new ChainChecker();
+    let index = 0;
+    let redisChunk: string[] = [];
+    let chunkStart = 0;
+    for await (const line of readLines(path)) {
+      const failure = checker.next(line);
+      if (failure) return failure;
+      if (index >= headSeq) return this.differ(index + 1, `the file has seq ${index + 1} but Redis ends at seq ${headSeq}: Redis lost events or the file was extended`, index);
+      if (index - chunkStart >= redisChunk.length) {
+        chunkStart = index;
+        redisChunk = await this.redis.lrange(eventsKey, index, Math.min(index + 999, headSeq - 1));
+      }
+      const stored = redisChunk[index - chunkStart];
+      const fileEvent = parseEvent(line);
+      const redisEvent = stored === undefined ? 'missing' : parseEvent(stored);
+      if (typeof fileEvent === 'string' || typeof redisEvent === 'string' || redisEvent.seq !== fileEvent.seq || redisEvent.hash !== fileEvent.hash)
+        return this.differ(index + 1, `the file and Redis differ at seq ${index + 1}`, index);
+      index++;
+    }
+    const result = checker.finish();
+    return result.ok ? { ...result, behind: headSeq - index } : result;
+  }
+
+  private differ(seq: number, reason: string, checked: number): VerifyFailure {
+    return { ok: false, firstBadSeq: seq, reason, count: checked };
+  }
+
+  /** The trusted link to start from, or a failure when the starting point itself is wrong. */
+  private async anchor(from: VerifyFrom): Promise<ChainHead | VerifyFailure> {
+    let seq = 0;
+    let expectedHash: string | undefined;
+    if (from.fromCheckpoint) {
+      const latest = await this.checkpoints.latest();
+      if (!latest) return GENESIS;
+      seq = latest.seq;
+      expectedHash = latest.hash;
+    } else if (from.fromSeq !== undefined && from.fromSeq > 1) {
+      seq = from.fromSeq - 1;
+    }
+    if (seq === 0) return GENESIS;
+    const raw = await this.redis.lindex(this.keys.auditEvents(), seq - 1);
+    const event = raw === null ? 'missing' : parseEvent(raw);
+    if (typeof event === 'string' || event.seq !== seq)
+      return { ok: false, firstBadSeq: seq, reason: `the starting event (seq ${seq}) is ${typeof event === 'string' ? event : `at the wrong position (found seq ${event.seq})`}`, count: 0 };
+    if (expectedHash !== undefined && event.hash !== expectedHash)
+      return { ok: false, firstBadSeq: seq, reason: `event ${seq} does not match the checkpoint taken at it`, count: 0 };
+    return { seq, hash: event.hash };
+  }
+}
