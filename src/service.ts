@@ -1,9 +1,15 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import type { AuditInput } from './audit/audit-event.js';
+import { AuditCheckpointer } from './audit/audit-checkpointer.js';
+import { AuditMirror } from './audit/audit-mirror.js';
+import { AuditQuery } from './audit/audit-query.js';
+import { AuditVerifier } from './audit/audit-verifier.js';
+import { createSessionModule } from './audit/sessions/session-module.js';
 import { createApp } from './api/app.js';
 import { TokenAuthenticator } from './api/auth.js';
 import { buildOpenApi } from './api/openapi.js';
+import { auditRoutes } from './api/routes/audit.routes.js';
 import { requestRoutes } from './api/routes/request.routes.js';
 import { systemRoutes } from './api/routes/system.routes.js';
 import { vendorRoutes } from './api/routes/vendor.routes.js';
@@ -47,6 +53,10 @@ export interface RunningService {
   url?: string;
   redis: Redis;
   directory: DirectoryPort;
+  /** The JSON-lines audit mirror; `sync()` waits until it holds every committed event (when this process writes it). */
+  auditMirror: AuditMirror;
+  /** The syslog listener's TCP and UDP port, when SYSLOG_PORT is set and the API runs here. */
+  syslogPort?: number;
   close(): Promise<void>;
 }
 
@@ -90,15 +100,28 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const requests = new RequestService({ store, tx, policy: requestPolicy, jobs: bus, vault, notifier, reminderHours: policy.reminderHours, now });
   const vendors = new VendorService({ store, tx, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.run([], () => Promise.resolve({ events: [event], result: undefined }));
+  // Listen before the first commit so the start-up event is mirrored at once by the writer.
+  const auditMirror = new AuditMirror({ redis, keys, file: env.AUDIT_LOG_FILE, syslogUrl: env.AUDIT_SYSLOG_URL, logger: logger.child({ component: 'audit-mirror' }) });
+  tx.onCommit(auditMirror.onCommit);
+  await auditMirror.start();
+  const checkpointer = new AuditCheckpointer({
+    redis, keys, now, audit, logger: logger.child({ component: 'audit-checkpoint' }),
+    intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000, shouldRun: () => auditMirror.isLeader(),
+  });
 
   await audit({
     actor: 'system', action: 'service.started', subject: `process:${process.pid}`, outcome: 'success',
-    details: { mode, dialect: env.LDAP_DIALECT, ldapUrl: env.LDAP_URL, vendorOu: env.LDAP_VENDOR_OU, policy, tokens: config.tokens.map((t) => ({ name: t.name, roles: t.roles })) },
+    details: { mode, dialect: env.LDAP_DIALECT, ldapUrl: env.LDAP_URL, vendorOu: env.LDAP_VENDOR_OU, policy, tokens: config.tokens.map((t) => ({ name: t.name, roles: t.roles })),
+      ldapTls: { startTls: env.LDAP_STARTTLS, allowInsecure: env.LDAP_ALLOW_INSECURE, customCa: Boolean(env.LDAP_CA_FILE) }, nodeEnv: env.NODE_ENV ?? null,
+      audit: { file: env.AUDIT_LOG_FILE, syslog: env.AUDIT_SYSLOG_URL ?? null, checkpointSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS } },
   });
+  checkpointer.start();
+  const sessions = createSessionModule({ config, redis, store, tx, registry: metrics.registry, logger, now, accesslog: !options.directory });
 
   const closers: (() => Promise<unknown>)[] = [];
   let server: Server | undefined;
   let url: string | undefined;
+  let syslogPort: number | undefined;
 
   if (mode !== 'api') {
     const provisioner = new ProvisionService({ store, tx, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
@@ -109,6 +132,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const host = new WorkerHost({
       connection: bullConnection,
       prefix: keys.queuePrefix(),
+      lockMs: env.JOB_LOCK_MS,
       logger: logger.child({ component: 'worker' }),
       concurrency: { provisioning: env.WORKER_CONCURRENCY, revocation: env.WORKER_CONCURRENCY, maintenance: 1, notifications: 4 },
       handlers: {
@@ -119,6 +143,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         reconcile: async () => void (await reconciler.reconcile()),
         purge: async () => void (await purger.purge()),
         notify: (d) => notifier.deliver(d),
+        'accesslog-import': () => sessions.importAccesslog(),
       },
       onGiveUp: async (name, data, reason) => {
         metrics.jobFailures.inc({ job: name });
@@ -128,6 +153,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     host.start();
     closers.push(() => host.close());
     await bus.scheduleMaintenance(policy.sweepIntervalSeconds, policy.reconcileIntervalSeconds);
+    await sessions.scheduleAccesslog(bus.queues.maintenance);
     // Catch-up: whatever fell due while no worker ran is queued now, not at the next sweep.
     await sweeper.catchUp();
   }
@@ -138,6 +164,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => openapi }),
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store }),
+      ...sessions.routes(),
+      ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];
     openapi = buildOpenApi(routes, options.version ?? '0.1.0');
     const app = createApp({ routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE });
@@ -153,15 +181,23 @@ export async function startService(config: Config, options: ServiceOptions): Pro
           server!.closeIdleConnections();
         }),
     );
+    // Session events arrive by syslog too: an ingest surface, so it runs with the API.
+    syslogPort = await sessions.startSyslog(env.HOST, env.SYSLOG_PORT);
   }
+  closers.push(() => sessions.close());
 
   return {
     server,
     url,
     redis,
     directory,
+    auditMirror,
+    syslogPort,
     async close() {
       for (const close of closers) await close();
+      // After the API and workers stop, so that their last events reach the mirror.
+      await checkpointer.stop();
+      await auditMirror.close();
       await bus.close();
       await directory.close();
       await Promise.all([redis.quit().catch(() => undefined), txRedis.quit().catch(() => undefined)]);

@@ -1,6 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import winston from 'winston';
+import TransportStream from 'winston-transport';
 
 /** What the mirror logs: the stored event line as the message, its seq alongside. */
 export interface AuditLine {
@@ -20,7 +20,7 @@ type Waiter = { seq: number; resolve: () => void; reject: (err: Error) => void }
  * again. It never emits 'error' (that would crash a logger without a
  * listener): a failed write rejects the waiters and is retried by the mirror.
  */
-export class AuditFileTransport extends winston.transport {
+export class AuditFileTransport extends TransportStream {
   private handle: Promise<FileHandle> | undefined;
   private written = 0;
   private waiters: Waiter[] = [];

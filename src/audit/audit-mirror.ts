@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import winston from 'winston';
+import type TransportStream from 'winston-transport';
 import type { Logger } from '../logger.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { GENESIS_HASH, type AuditEvent } from './audit-event.js';
@@ -78,7 +79,7 @@ export class AuditMirror {
     const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
     this.lease = new RedisLease(opts.redis, opts.keys.auditMirrorLease(scope), owner, opts.leaseMs ?? 15_000);
     this.fileTransport = new AuditFileTransport(this.path, opts.fsync ?? true);
-    const transports: winston.transport[] = [this.fileTransport];
+    const transports: TransportStream[] = [this.fileTransport];
     if (opts.syslogUrl) transports.push(new SyslogTransport(parseSyslogUrl(opts.syslogUrl), (m) => opts.logger.warn(m)));
     this.writer = winston.createLogger({ levels: { audit: 0 }, level: 'audit', format: winston.format.printf((i) => String(i.message)), transports });
     this.writer.on('error', (err: Error) => opts.logger.warn('audit mirror transport error', { error: err.message }));

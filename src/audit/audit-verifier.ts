@@ -22,6 +22,7 @@ export type FileVerifyResult = VerifyResult & { behind?: number };
  * Verifies a JSON-lines file on its own: every line an event, consecutive
  * seqs from 1, each hash recomputed, each prevHash linked. Needs no Redis, so
  * an archived copy can be checked anywhere.
+ * @throws the file system's error (ENOENT …) when the file cannot be read
  */
 export async function verifyJsonlFile(path: string): Promise<VerifyResult> {
   const checker = new ChainChecker();
@@ -77,7 +78,8 @@ export class AuditVerifier {
     let index = 0;
     let redisChunk: string[] = [];
     let chunkStart = 0;
-    for await (const line of readLines(path)) {
+    // A process that does not write the mirror may have no file yet: that is "behind", not broken.
+    for await (const line of readLines(path, true)) {
       const failure = checker.next(line);
       if (failure) return failure;
       if (index >= headSeq) return this.differ(index + 1, `the file has seq ${index + 1} but Redis ends at seq ${headSeq}: Redis lost events or the file was extended`, index);

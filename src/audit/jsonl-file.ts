@@ -44,14 +44,17 @@ export async function readLastLine(path: string): Promise<LastLine> {
   }
 }
 
-/** Every line of a file, streamed; a missing file has none. A trailing newline adds no empty line. */
-export async function* readLines(path: string): AsyncGenerator<string> {
+/**
+ * Every line of a file, streamed; a trailing newline adds no empty line.
+ * @param missingIsEmpty treat a missing file as empty instead of failing (ENOENT)
+ */
+export async function* readLines(path: string, missingIsEmpty = false): AsyncGenerator<string> {
   const input = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
   try {
     for await (const line of lines) yield line;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   } finally {
     lines.close();

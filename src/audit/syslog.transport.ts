@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { connect, type Socket } from 'node:net';
-import winston from 'winston';
+import TransportStream from 'winston-transport';
 import type { AuditLine } from './audit-file.transport.js';
 
 /** RFC 5424 facility 13, "log audit". */
@@ -45,14 +45,14 @@ export function formatSyslog(line: string, at: Date, host = hostname()): string 
  * backlog is bounded — because the Redis trail and its file are the record;
  * syslog is an extra copy off the machine.
  */
-export class SyslogTransport extends winston.transport {
+export class SyslogTransport extends TransportStream {
   private udp: UdpSocket | undefined;
   private tcp: Socket | undefined;
   private connected = false;
   private queue: string[] = [];
   private dropped = 0;
   private retry: NodeJS.Timeout | undefined;
-  private closed = false;
+  private stopped = false;
 
   constructor(
     private readonly target: SyslogTarget,
@@ -67,7 +67,7 @@ export class SyslogTransport extends winston.transport {
   }
 
   override close(): void {
-    this.closed = true;
+    this.stopped = true;
     clearTimeout(this.retry);
     this.udp?.close();
     this.tcp?.end();
@@ -76,7 +76,7 @@ export class SyslogTransport extends winston.transport {
   }
 
   private send(message: string): void {
-    if (this.closed) return;
+    if (this.stopped) return;
     if (this.target.protocol === 'udp') {
       if (!this.udp) {
         this.udp = createSocket(this.target.host.includes(':') ? 'udp6' : 'udp4');
@@ -96,7 +96,7 @@ export class SyslogTransport extends winston.transport {
   }
 
   private connectTcp(): void {
-    if (this.tcp || this.retry || this.closed) return;
+    if (this.tcp || this.retry || this.stopped) return;
     const socket = connect({ host: this.target.host, port: this.target.port });
     this.tcp = socket;
     socket.unref();
@@ -111,7 +111,7 @@ export class SyslogTransport extends winston.transport {
     socket.on('close', () => {
       this.connected = false;
       this.tcp = undefined;
-      if (this.closed) return;
+      if (this.stopped) return;
       this.retry = setTimeout(() => {
         this.retry = undefined;
         if (this.queue.length) this.connectTcp();

@@ -27,12 +27,18 @@ export const envSchema = z
     API_TOKENS_FILE: z.string().min(1),
     POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
     AUDIT_LOG_FILE: z.string().min(1).default('./data/audit.jsonl'),
+    /** Also forward each audit event to syslog (RFC 5424, facility "log audit"): udp://host:514 or tcp://host:601. */
+    AUDIT_SYSLOG_URL: z.string().regex(/^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/, 'must be udp://host[:port] or tcp://host[:port]').optional(),
+    /** How often the head of the audit trail is verified and checkpointed; 0 = never. */
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
     SYSLOG_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** Key (32 bytes, base64 or hex) that encrypts initial passwords at rest until fetched. */
     CREDENTIALS_KEY: z.string().min(1).optional(),
     CREDENTIALS_KEY_FILE: z.string().min(1).optional(),
     /** Requests per minute per client address; 0 turns the limit off. */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+    /** How long a job's lock lives; a worker that dies is noticed (stalled) within about this time. */
+    JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
     NODE_ENV: z.string().optional(),

@@ -19,6 +19,8 @@ export interface JobPayloads {
   purge: Record<string, never>;
   /** Delivers one notification to one configured webhook. */
   notify: { event: NotificationEvent; requestId: string; hook: number };
+  /** Imports vendor binds from the OpenLDAP accesslog as session events (audit/sessions/accesslog-importer.ts). */
+  'accesslog-import': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -28,24 +30,29 @@ export type QueueName = (typeof QUEUES)[number];
 /** Exponential backoff with full jitter, capped: the 'jittered' strategy registered on every worker. */
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 30_000;
-export function jitteredBackoff(attemptsMade: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attemptsMade - 1));
+export function jitteredBackoff(attemptsMade: number, random: () => number = Math.random, capMs = BACKOFF_CAP_MS): number {
+  const ceiling = Math.min(capMs, BACKOFF_BASE_MS * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 const retrying = { backoff: { type: 'jittered' }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
 
-export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions } } = {
+/** Revocations retry at least every few seconds, so access ends soon after the directory returns. */
+export const REVOKE_BACKOFF_CAP_MS = 4000;
+
+export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; backoffCapMs?: number } } = {
   // ~20 tries over ~8 minutes, then the request is marked failed for an admin to retry.
   provision: { queue: 'provisioning', options: { ...retrying, attempts: 20 } },
   // A revocation never gives up: the sweeper re-queues it anyway, but the job itself keeps trying.
-  revoke: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 } },
-  depart: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 } },
+  revoke: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
+  depart: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
   sweep: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   reconcile: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   purge: { queue: 'maintenance', options: { ...retrying, attempts: 5 } },
   // Up to ~1 hour of retries for a receiver that is down.
   notify: { queue: 'notifications', options: { ...retrying, attempts: 40 } },
+  // Repeating; a failed run is simply done again by the next one (the cursor only moves after a run succeeds).
+  'accesslog-import': { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
 };
 
 /** Job ids: BullMQ deduplicates on them (ids may not contain ':'). */

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type MinimalJob } from 'bullmq';
 import { DirectoryError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JOBS, jitteredBackoff, QUEUES, type JobName, type JobPayloads, type QueueName } from './job-registry.js';
@@ -28,6 +28,8 @@ export class WorkerHost {
       onGiveUp: GiveUpHandler;
       logger: Logger;
       concurrency: Partial<Record<QueueName, number>>;
+      /** Lock duration; stalled jobs of a dead worker are taken over after about this long. */
+      lockMs?: number;
     },
   ) {}
 
@@ -38,7 +40,11 @@ export class WorkerHost {
         connection,
         prefix,
         concurrency: concurrency[queue] ?? 1,
-        settings: { backoffStrategy: (attemptsMade: number) => jitteredBackoff(attemptsMade) },
+        ...(this.deps.lockMs ? { lockDuration: this.deps.lockMs, stalledInterval: Math.max(1000, Math.floor(this.deps.lockMs / 2)) } : {}),
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) =>
+            jitteredBackoff(attemptsMade, Math.random, JOBS[job?.name as JobName]?.backoffCapMs),
+        },
       });
       worker.on('failed', (job, err) => {
         if (!job) return;

@@ -196,6 +196,14 @@ export function directoryContract(name: string, makeContext: () => Promise<Direc
         expect(entry?.enabled).toBe(false);
       });
 
+      it('keeps a disabled account shut when its password is set again (revocation scrambles it)', async () => {
+        const account = await live('scramble');
+        await dir.disableAccount(account.dn);
+        await dir.setPassword(account.dn, `${PASSWORD}-new`);
+        expect(await dir.canBind(account.dn, `${PASSWORD}-new`)).toBe(false);
+        expect((await dir.getAccount(account.dn))?.enabled).toBe(false);
+      });
+
       it('deletes idempotently and leaves no membership behind', async () => {
         const group = await ctx.createGroup(`del-${rand()}`);
         const s = spec('delete');

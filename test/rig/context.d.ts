@@ -1,8 +1,8 @@
+import type { ProvidedSamba } from './samba.js';
 import type { ProvidedSlapd } from './slapd.js';
 
 /**
  * What test/rig/global-setup.ts provides to integration tests via `inject()`.
- * The Samba helper adds its `samba` entry here beside its own rig.
  */
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,6 +10,8 @@ declare module 'vitest' {
     redisUrl: string;
     /** The run's shared slapd; every test uses its own subtree (test/rig/ldap-subtree.ts). */
     slapd: ProvidedSlapd;
+    /** The run's Samba AD DC (LDAPS, rig CA); null when LEASEHOLD_TEST_AD=0. Every test uses its own OU under OU=Vendors (test/rig/samba.ts). */
+    samba: ProvidedSamba | null;
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startRedis } from '../../src/dev/redis-rig.js';
 import { withFreePorts } from './ports.js';
+import { providedSamba, sambaWanted, startTestSamba } from './samba.js';
 import { providedSlapd, startTestSlapd } from './slapd.js';
 
 /**
@@ -21,18 +22,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [redis, slapd] = await Promise.all([
+    // All servers start at once (Samba takes longest); whatever started is stopped even if another failed.
+    const [redis, slapd, samba] = await Promise.allSettled([
       withFreePorts(1, ([port]) => startRedis({ port: port!, dir })),
       startTestSlapd(dir),
+      // Samba AD DC (test/rig/samba.ts): needs root and samba-ad-dc; LEASEHOLD_TEST_AD=0 skips it and the AD suites.
+      sambaWanted() ? startTestSamba() : Promise.resolve(null),
     ]);
-    stops.push(() => redis.stop(), () => slapd.stop());
-    project.provide('redisUrl', redis.url);
-    project.provide('slapd', providedSlapd(slapd));
-
-    // ---- Samba AD DC (test/rig/samba.ts, owned by the AD helper) ----
-    // Started only when LEASEHOLD_TEST_AD !== '0'. Add one line here, e.g.:
-    //   if (process.env.LEASEHOLD_TEST_AD !== '0') { const samba = await startSamba(dir); stops.push(() => samba.stop()); project.provide('samba', samba.provided); }
-    // and the `samba` entry to ProvidedContext in context.d.ts.
+    for (const started of [redis, slapd, samba]) {
+      const rig = started.status === 'fulfilled' ? started.value : null;
+      if (rig) stops.push(() => rig.stop());
+    }
+    for (const started of [redis, slapd, samba]) if (started.status === 'rejected') throw started.reason;
+    if (redis.status !== 'fulfilled' || slapd.status !== 'fulfilled' || samba.status !== 'fulfilled') throw new Error('unreachable');
+    project.provide('redisUrl', redis.value.url);
+    project.provide('slapd', providedSlapd(slapd.value));
+    project.provide('samba', samba.value ? providedSamba(samba.value) : null);
   } catch (err) {
     await teardown();
     throw err;

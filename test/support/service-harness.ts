@@ -47,16 +47,16 @@ export interface TestService extends RunningService {
  * configuration loader, and starts the service in-process on a free port.
  * Each call gets its own Redis prefix, so tests never see each other's data.
  */
-export async function startTestService(options: {
+export interface ServiceSetup {
   redisUrl: string;
   directory: DirectoryTarget;
   policy?: Partial<Policy> & Record<string, unknown>;
-  mode?: Mode;
   prefix?: string;
   env?: Record<string, string>;
-  logger?: Logger;
-  fakeDirectory?: DirectoryPort;
-}): Promise<TestService> {
+}
+
+/** Writes the files a service needs and returns its environment (for in-process or child-process services). */
+export function serviceEnv(options: ServiceSetup): { env: Record<string, string>; tokens: Record<TokenName, string>; dir: string; prefix: string } {
   const dir = mkdtempSync(join(tmpdir(), 'leasehold-svc-'));
   const tokens = Object.fromEntries(Object.keys(TOKEN_ROLES).map((name) => [name, `tok-${name}-${randomBytes(12).toString('hex')}`])) as Record<TokenName, string>;
   writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tokens: Object.entries(TOKEN_ROLES).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as TokenName]!) })) }));
@@ -64,7 +64,7 @@ export async function startTestService(options: {
   const d = options.directory;
   if (d.caPem) writeFileSync(join(dir, 'ca.pem'), d.caPem);
   const prefix = options.prefix ?? `t${randomBytes(5).toString('hex')}`;
-  const config = loadConfig({
+  const env: Record<string, string> = {
     HOST: '127.0.0.1',
     PORT: '0',
     REDIS_URL: options.redisUrl,
@@ -85,7 +85,13 @@ export async function startTestService(options: {
     RATE_LIMIT_PER_MINUTE: '0',
     WORKER_CONCURRENCY: '8',
     ...options.env,
-  });
+  };
+  return { env, tokens, dir, prefix };
+}
+
+export async function startTestService(options: ServiceSetup & { mode?: Mode; logger?: Logger; fakeDirectory?: DirectoryPort }): Promise<TestService> {
+  const { env, tokens, dir, prefix } = serviceEnv(options);
+  const config = loadConfig(env);
   const service = await startService(config, { mode: options.mode ?? 'all', logger: options.logger ?? silentLogger(), ...(options.fakeDirectory ? { directory: options.fakeDirectory } : {}) });
   return { ...service, url: service.url ?? '', config, tokens, dir, prefix };
 }

@@ -18,12 +18,14 @@ export function targetApproved(target: string, targetSystems: readonly string[])
   for (const raw of targetSystems) {
     const s = raw.trim().toLowerCase();
     if (s === t) return true;
-    const tShort = !t.includes('.') || /^[\d.]+$/.test(t);
-    const sShort = !s.includes('.') || /^[\d.]+$/.test(s);
-    if (/^[\d.:]+$/.test(t) || /^[\d.:]+$/.test(s)) continue; // addresses match exactly only
-    if (tShort !== sShort && t.split('.')[0] === s.split('.')[0]) return true;
+    if (isAddress(t) || isAddress(s)) continue; // addresses match exactly only
+    if (t.includes('.') !== s.includes('.') && t.split('.')[0] === s.split('.')[0]) return true;
   }
   return false;
+}
+
+function isAddress(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
 /** When the account stopped being allowed to act, for an ended request. */

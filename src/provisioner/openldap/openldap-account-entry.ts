@@ -41,8 +41,15 @@ export function shadowExpireNow(now: Date): number {
   return Math.floor(now.getTime() / DAY_MS);
 }
 
-/** The new entry's attributes: created locked, with the directory's own expiry at validTo. */
-export function accountAttributes(spec: AccountSpec, uidNumber: number, gidNumber: number): Record<string, string[]> {
+/**
+ * The new entry's attributes: disabled until enableAccount. slapd 2.5's
+ * ppolicy removes pwdAccountLockedTime whenever the password is set (Password
+ * Modify or userPassword, even in the same modify that sets the lock), and it
+ * does not enforce pwdStartTime; only a pwdEndTime in the past survives a
+ * password change. So the entry is born expired (pwdEndTime and shadowExpire
+ * = now) as well as locked, and enableAccount moves the expiry to validTo.
+ */
+export function accountAttributes(spec: AccountSpec, uidNumber: number, gidNumber: number, now: Date): Record<string, string[]> {
   // Empty strings are not valid LDAP values; optional ones are left out, required ones fall back.
   const opt = (name: string, value: string): Record<string, string[]> => (value.trim() ? { [name]: [value] } : {});
   const cn = spec.displayName.trim() ? spec.displayName : spec.username;
@@ -60,8 +67,8 @@ export function accountAttributes(spec: AccountSpec, uidNumber: number, gidNumbe
     gidNumber: [String(gidNumber)],
     homeDirectory: [`/home/${spec.username}`],
     loginShell: ['/bin/bash'],
-    shadowExpire: [String(shadowExpireFor(spec.validTo))],
-    pwdEndTime: [toGeneralizedTime(spec.validTo)],
+    shadowExpire: [String(shadowExpireNow(now))],
+    pwdEndTime: [toGeneralizedTime(now)],
     pwdAccountLockedTime: [LOCKED_FOR_GOOD],
   };
 }

@@ -34,8 +34,11 @@ const UID_ATTEMPTS = 8;
  * DirectoryPort for OpenLDAP with the ppolicy overlay (DIRECTORY.md, OpenLDAP).
  * Accounts are `uid=<username>,<vendorOu>` (inetOrgPerson, posixAccount,
  * shadowAccount) carrying the request id in `employeeNumber`. The directory
- * itself enforces validity: `pwdEndTime` ends binds at validTo and
- * `pwdAccountLockedTime: 000001010000Z` keeps a disabled account shut.
+ * itself enforces validity through ppolicy: `pwdEndTime` ends binds at
+ * validTo, and a disabled account has `pwdEndTime` = the moment it was
+ * disabled plus `pwdAccountLockedTime: 000001010000Z`. The lock alone is not
+ * enough: ppolicy lifts it whenever the password is set (a revocation that
+ * scrambles the password would reopen the account); the past pwdEndTime holds.
  */
 export class OpenLdapDirectory implements DirectoryPort {
   readonly dialect = 'openldap' as const;
@@ -81,8 +84,9 @@ export class OpenLdapDirectory implements DirectoryPort {
   async createAccount(spec: AccountSpec): Promise<DirectoryAccount> {
     const dn = childDn('uid', spec.username, this.options.vendorOu);
     const uidNumber = await this.freeUidNumber(spec.username, dn);
+    const now = this.now();
     try {
-      await this.connection.add(dn, accountAttributes(spec, uidNumber, this.options.vendorGid ?? 200_000), `create account ${spec.username}`);
+      await this.connection.add(dn, accountAttributes(spec, uidNumber, this.options.vendorGid ?? 200_000, now), `create account ${spec.username}`);
     } catch (err) {
       if (ldapResultCode(err) !== 68) throw err;
       // A retry of our own creation finds its entry; anyone else's entry is a permanent clash.
@@ -91,7 +95,7 @@ export class OpenLdapDirectory implements DirectoryPort {
         throw new DirectoryError(`username ${spec.username} is taken by an entry of another request`, false, 68, { cause: err });
       return this.withGroups(existing);
     }
-    return { username: spec.username, dn, requestId: spec.requestId, enabled: false, expiresAt: spec.validTo, groups: [] };
+    return { username: spec.username, dn, requestId: spec.requestId, enabled: false, expiresAt: now, groups: [] };
   }
 
   async setPassword(dn: string, password: string): Promise<void> {

@@ -1,0 +1,133 @@
+import type { Response } from 'express';
+import { z } from 'zod';
+import type { AuditInput } from '../../audit/audit-event.js';
+import { decodeAuditCursor, type AuditFilter, type AuditQuery, type ExportFormat } from '../../audit/audit-query.js';
+import type { AuditVerifier, VerifyResult } from '../../audit/audit-verifier.js';
+import { ValidationError } from '../../errors.js';
+import { route, type RouteSpec } from '../route.js';
+import { isoDateTime } from '../schemas.js';
+
+const filterFields = {
+  since: isoDateTime.optional(),
+  until: isoDateTime.optional(),
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(200).optional().describe('exact, or a prefix ending in * (request.*)'),
+  subject: z.string().min(1).max(300).optional().describe('exact, or a prefix ending in * (request:*)'),
+  outcome: z.enum(['success', 'failure', 'refused', 'warning']).optional(),
+};
+
+export const auditListQuerySchema = z.strictObject({
+  ...filterFields,
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const auditExportQuerySchema = z.strictObject({ ...filterFields, format: z.enum(['jsonl', 'csv']).default('jsonl') });
+
+export const auditVerifyQuerySchema = z.strictObject({
+  fromSeq: z.coerce.number().int().min(1).optional(),
+  from: z.enum(['checkpoint']).optional(),
+  mirror: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('also verify the mirror file and compare it with Redis'),
+});
+
+export interface AuditRouteDeps {
+  query: AuditQuery;
+  verifier: AuditVerifier;
+  audit: (event: AuditInput) => Promise<void>;
+  /** The mirror file this process can read (AUDIT_LOG_FILE). */
+  mirrorFile: string;
+  now: () => Date;
+}
+
+function filterOf(q: AuditFilter & Record<string, unknown>): AuditFilter {
+  const { since, until, actor, action, subject, outcome } = q;
+  if (since && until && since > until) throw new ValidationError('since is after until', [{ field: 'query.since', message: 'must not be after until' }]);
+  return Object.fromEntries(Object.entries({ since, until, actor, action, subject, outcome }).filter(([, v]) => v !== undefined));
+}
+
+function verdict(r: VerifyResult): Record<string, unknown> {
+  return r.ok ? { ok: true, count: r.count, head: r.head, fromSeq: r.fromSeq } : { ok: false, firstBadSeq: r.firstBadSeq, reason: r.reason };
+}
+
+/** Waits until the client takes more data, or goes away. */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** The audit trail for auditors: query, verify, export (clause 1.1.4). */
+export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
+  const { query, verifier } = deps;
+  return [
+    route({
+      method: 'get', path: '/v1/audit', roles: ['auditor'], tag: 'audit', summary: 'Audit events, newest first, filtered and paginated',
+      query: auditListQuerySchema, responses: { 200: '{items, nextCursor}' },
+      handle: async ({ query: q }) => {
+        const cursor = q.cursor === undefined ? undefined : decodeAuditCursor(q.cursor);
+        if (q.cursor !== undefined && cursor === undefined)
+          throw new ValidationError('invalid cursor', [{ field: 'query.cursor', message: 'not a cursor returned by this API' }]);
+        return { status: 200, body: await query.page(filterOf(q), cursor, q.limit) };
+      },
+    }),
+    route({
+      method: 'get', path: '/v1/audit/verify', roles: ['auditor'], tag: 'audit',
+      summary: 'Verify the hash chain in Redis (whole, from ?fromSeq=, or from the newest checkpoint with ?from=checkpoint); ?mirror=true also checks the mirror file',
+      query: auditVerifyQuerySchema, responses: { 200: '{ok, count, head} or {ok:false, firstBadSeq, reason}' },
+      handle: async ({ actor, query: q }) => {
+        if (q.fromSeq !== undefined && q.from)
+          throw new ValidationError('give fromSeq or from=checkpoint, not both', [{ field: 'query.from', message: 'conflicts with fromSeq' }]);
+        let result: VerifyResult;
+        try {
+          result = await verifier.verifyRedis({ fromSeq: q.fromSeq, fromCheckpoint: q.from === 'checkpoint' });
+        } catch (err) {
+          if (err instanceof RangeError) throw new ValidationError(err.message, [{ field: 'query.fromSeq', message: err.message }]);
+          throw err;
+        }
+        const body: Record<string, unknown> = verdict(result);
+        let ok = result.ok;
+        if (q.mirror) {
+          const file = await verifier.verifyFile(deps.mirrorFile);
+          body.mirror = { ...verdict(file), ...(file.ok ? { behind: file.behind } : {}) };
+          ok &&= file.ok;
+          body.ok = ok;
+        }
+        if (!ok)
+          await deps.audit({ actor: actor.name, action: 'audit.verify_failed', subject: 'audit:trail', outcome: 'failure', details: body });
+        return { status: 200, body };
+      },
+    }),
+    route({
+      method: 'get', path: '/v1/audit/export', roles: ['auditor'], tag: 'audit',
+      summary: 'The trail as a download: JSONL (stored lines, verifiable) or CSV (UTF-8 with BOM, formula-safe)',
+      query: auditExportQuerySchema, responses: { 200: 'application/x-ndjson or text/csv attachment' },
+      handle: async ({ actor, query: q, res }) => {
+        const filter = filterOf(q);
+        const format: ExportFormat = q.format;
+        // The export itself is audited: who took a copy of the trail, and of what.
+        await deps.audit({ actor: actor.name, action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format, filter } });
+        const stamp = deps.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+        res.status(200);
+        res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="leasehold-audit-${stamp}.${format}"`);
+        res.setHeader('Cache-Control', 'no-store');
+        try {
+          for await (const chunk of query.export(filter, format)) {
+            if (res.destroyed) return;
+            if (!res.write(chunk)) await drained(res);
+          }
+          res.end();
+        } catch (err) {
+          if (!res.headersSent) throw err;
+          res.destroy(err as Error); // mid-stream: cut the download so it cannot pass for complete
+        }
+      },
+    }),
+  ];
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { ValidationError } from '../../errors.js';
+import type { IncidentService } from '../../audit/sessions/incident.service.js';
+import { sessionBatchSchema, validateBatch } from '../../audit/sessions/session-event.schema.js';
+import type { SessionIngestService } from '../../audit/sessions/session-ingest.service.js';
+import { decodeCursor, type SessionQueryStore } from '../../audit/sessions/session-query.store.js';
+import { INCIDENT_STATUSES, type Incident, type IncidentStatus, type SessionRecord } from '../../audit/sessions/session-record.js';
+import type { SessionReviewService } from '../../audit/sessions/session-review.service.js';
+import { NotFound } from '../../errors.js';
+import { route, type RouteSpec } from '../route.js';
+import { requestView } from '../views.js';
+
+const limit = z.coerce.number().int().min(1).max(500).default(50);
+const cursor = z.string().max(200).optional();
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const note = z.string().trim().min(1).max(4000);
+
+const sessionListQuery = z.strictObject({
+  reviewed: bool.optional(),
+  flagged: bool.optional(),
+  requestId: z.string().max(64).optional(),
+  account: z.string().max(256).optional(),
+  cursor,
+  limit,
+});
+const sessionGetQuery = z.strictObject({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+const reviewBody = z
+  .strictObject({ verdict: z.enum(['ok', 'escalate']), note: note.optional() })
+  .refine((b) => b.verdict === 'ok' || b.note !== undefined, { path: ['note'], message: 'an escalation needs a note saying what is wrong' });
+const signOffBody = z.strictObject({ note: note.optional() });
+const incidentListQuery = z.strictObject({ status: z.enum(INCIDENT_STATUSES as [IncidentStatus, ...IncidentStatus[]]).optional(), cursor, limit });
+const incidentPatch = z
+  .strictObject({ status: z.enum(INCIDENT_STATUSES as [IncidentStatus, ...IncidentStatus[]]).optional(), handlingNote: note.optional() })
+  .refine((b) => b.status !== undefined || b.handlingNote !== undefined, { message: 'give a status, a handlingNote or both' });
+
+function cursorOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = decodeCursor(value);
+  if (n === undefined) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+  return n;
+}
+
+/** The public shape of a session: list position and flag keys are internal. */
+export function sessionView(s: SessionRecord) {
+  const { n: _n, flags, ...rest } = s;
+  return { ...rest, reviewed: s.review !== undefined, flagged: flags.length > 0, flags: flags.map(({ key: _k, ...f }) => f) };
+}
+
+function incidentView(i: Incident) {
+  const { n: _n, ...rest } = i;
+  return rest;
+}
+
+/** Session events in (log sources), sessions and incidents out (auditors). */
+export function sessionRoutes(deps: {
+  ingest: SessionIngestService;
+  query: SessionQueryStore;
+  reviews: SessionReviewService;
+  incidents: IncidentService;
+  now: () => Date;
+}): RouteSpec[] {
+  const { ingest, query, reviews, incidents } = deps;
+  const session = async (id: string) => {
+    const s = await query.getSession(id);
+    if (!s) throw new NotFound(`session ${id} not found`);
+    return s;
+  };
+  return [
+    route({
+      method: 'post', path: '/v1/session-events', roles: ['log-source'], tag: 'sessions',
+      summary: 'Send a batch of at most 1,000 session events; 202 once durably stored; retrying a batch is safe',
+      body: sessionBatchSchema, responses: { 202: '{accepted, duplicates}', 413: 'more than 1,000 events' },
+      handle: async ({ actor, body }) => {
+        const r = await ingest.ingest(validateBatch(body.events), { origin: 'http', actor: actor.name });
+        return { status: 202, body: { accepted: r.accepted, duplicates: r.duplicates } };
+      },
+    }),
+    route({
+      method: 'get', path: '/v1/sessions/overdue', roles: ['auditor'], tag: 'sessions',
+      summary: 'Sessions whose review is overdue (unreviewed longer than sessions.reviewDueDays after they ended), oldest first',
+      query: z.strictObject({ cursor, limit }), responses: { 200: '{items, nextCursor}' },
+      handle: async ({ query: q }) => {
+        const page = await query.overdue(deps.now().getTime(), cursorOf(q.cursor) ?? 0, q.limit);
+        return { status: 200, body: { items: page.items.map((s) => ({ ...sessionView(s), reviewDueAt: s.reviewDueAt })), nextCursor: page.nextCursor } };
+      },
+    }),
+    route({
+      method: 'get', path: '/v1/sessions', roles: ['auditor'], tag: 'sessions', summary: 'Sessions, flagged first, newest first',
+      query: sessionListQuery, responses: { 200: '{items, nextCursor}' },
+      handle: async ({ query: q }) => {
+        const { cursor: c, limit: l, ...filter } = q;
+        const page = await query.listSessions(filter, cursorOf(c), l);
+        return { status: 200, body: { items: page.items.map(sessionView), nextCursor: page.nextCursor } };
+      },
+    }),
+    route({
+      method: 'get', path: '/v1/sessions/:id', roles: ['auditor'], tag: 'sessions', summary: 'One session with its events (in time order) and flags',
+      query: sessionGetQuery, responses: { 200: 'the session with events[]' },
+      handle: async ({ params, query: q }) => {
+        const s = await session(params.id!);
+        const events = await query.getEvents(s.id, q.offset, q.limit);
+        const more = q.offset + events.length < s.eventCount;
+        return { status: 200, body: { ...sessionView(s), events, nextOffset: more ? q.offset + events.length : null } };
+      },
+    }),
+    route({
+      method: 'post', path: '/v1/sessions/:id/review', roles: ['auditor'], tag: 'sessions',
+      summary: 'Review a session: ok, or escalate with a note (opens an incident); the last review of an ended request closes it',
+      body: reviewBody, responses: { 200: '{session, incident?, requestClosed?}' },
+      handle: async ({ actor, params, body }) => {
+        const r = await reviews.review(actor.name, params.id!, body.verdict, body.note);
+        return { status: 200, body: { session: sessionView(r.session), incident: r.incident ? incidentView(r.incident) : null, requestClosed: r.requestClosed ?? null } };
+      },
+    }),
+    route({
+      method: 'post', path: '/v1/requests/:id/sign-off', roles: ['auditor'], tag: 'sessions',
+      summary: 'Close an expired or revoked request none of whose sessions awaits review (also one with no sessions)',
+      body: signOffBody, responses: { 200: 'the request, closed' },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await reviews.signOff(actor.name, params.id!, body.note)) }),
+    }),
+    route({
+      method: 'get', path: '/v1/incidents', roles: ['auditor'], tag: 'incidents', summary: 'Incidents from escalated sessions, newest first',
+      query: incidentListQuery, responses: { 200: '{items, nextCursor}' },
+      handle: async ({ query: q }) => {
+        const page = await query.listIncidents(q.status, cursorOf(q.cursor), q.limit);
+        return { status: 200, body: { items: page.items.map(incidentView), nextCursor: page.nextCursor } };
+      },
+    }),
+    route({
+      method: 'get', path: '/v1/incidents/:id', roles: ['auditor'], tag: 'incidents', summary: 'One incident with its handling history',
+      responses: { 200: 'the incident' },
+      handle: async ({ params }) => {
+        const i = await query.getIncident(params.id!);
+        if (!i) throw new NotFound(`incident ${params.id} not found`);
+        return { status: 200, body: incidentView(i) };
+      },
+    }),
+    route({
+      method: 'patch', path: '/v1/incidents/:id', roles: ['auditor'], tag: 'incidents',
+      summary: 'Record the handling of an incident: handling note and/or status (open, handling, resolved — resolving needs a note)',
+      body: incidentPatch, responses: { 200: 'the incident' },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: incidentView(await incidents.update(actor.name, params.id!, body)) }),
+    }),
+  ];
+}

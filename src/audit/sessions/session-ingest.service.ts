@@ -1,0 +1,239 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { AuditInput } from '../audit-event.js';
+import { newId } from '../../domain/ids.js';
+import type { AccessRequest } from '../../domain/types.js';
+import type { RedisKeys } from '../../store/redis-keys.js';
+import type { Transactor } from '../../store/transactor.js';
+import type { NormalizedEvent } from './session-event.schema.js';
+import { FAILED_LOGIN_WINDOW_MS, FlagRules } from './session-flags.js';
+import { SessionGrouper, type GroupingPlan, type LiveEntry } from './session-grouper.js';
+import { DEDUPE_TTL_SECONDS, HOUR_MS, SessionKeys, sessionScore } from './session-keys.js';
+import type { SessionMetrics } from './session-metrics.js';
+import { isFlagged, type EventOrigin, type SessionRecord } from './session-record.js';
+
+/** What a caller learns about a stored batch. */
+export interface IngestResult {
+  /** Events of the batch now durably stored (new ones and ones a previous try stored). */
+  accepted: number;
+  duplicates: number;
+  sessions: string[];
+}
+
+export interface SessionPolicy {
+  privilegedCommands: readonly string[];
+  idleTimeoutMinutes: number;
+  failedLoginBurst: number;
+  reviewDueDays: number;
+}
+
+const LIVE_TTL_SECONDS = 7 * 24 * 3600;
+const FAILS_TTL_SECONDS = 24 * 3600;
+const MAX_AUDITED_SESSIONS = 200;
+
+type Replies = [Error | null, unknown][];
+
+function results(replies: Replies | null): unknown[] {
+  if (!replies) throw new Error('pipeline returned nothing');
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
+function parseAll<T>(raws: unknown): T[] {
+  return (raws as (string | null)[]).flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
+}
+
+/**
+ * Stores batches of session events and groups them into sessions, per batch
+ * rather than per event: two pipelined reads, the grouping in memory, and
+ * one MULTI/EXEC that writes the events, the sessions, their indexes and one
+ * audit event for the batch (plus one naming newly flagged sessions). Every
+ * batch appends to the audit chain, so batches are serialised against each
+ * other and against reviews by the Transactor's watch on the chain head; the
+ * grouping therefore always sees the state the previous batch left.
+ */
+export class SessionIngestService {
+  private readonly skeys: SessionKeys;
+  private readonly grouper: SessionGrouper;
+
+  constructor(
+    private readonly deps: {
+      keys: RedisKeys;
+      tx: Transactor;
+      policy: SessionPolicy;
+      metrics?: SessionMetrics;
+      now: () => Date;
+    },
+  ) {
+    this.skeys = new SessionKeys(deps.keys);
+    this.grouper = new SessionGrouper({
+      rules: new FlagRules(deps.policy.privilegedCommands),
+      idleMs: deps.policy.idleTimeoutMinutes * 60_000,
+      failedLoginBurst: deps.policy.failedLoginBurst,
+      mintId: (atMs) => newId('ses', atMs),
+      now: deps.now,
+    });
+  }
+
+  /** Stores `events` (already validated and normalised); resolves once they are durable. */
+  async ingest(events: NormalizedEvent[], meta: { origin: EventOrigin; actor: string }): Promise<IngestResult> {
+    if (events.length === 0) return { accepted: 0, duplicates: 0, sessions: [] };
+    const started = performance.now();
+    const unique = [...new Map(events.map((e) => [e.id, e])).values()];
+    const result = await this.deps.tx.run([], async (redis) => {
+      const state = await this.read(redis, unique);
+      const plan = this.grouper.plan(state.input);
+      await this.assignPositions(redis, plan);
+      const duplicates = events.length - state.input.events.length;
+      return {
+        writes: (m: ChainableCommander) => this.write(m, plan, state.input.events, state.accounts),
+        events: this.auditEvents(meta, events.length, duplicates, plan),
+        result: { accepted: events.length, duplicates, sessions: [...plan.touched.keys()], plan },
+      };
+    });
+    const m = this.deps.metrics;
+    if (m) {
+      m.events.inc({ origin: meta.origin, outcome: 'stored' }, result.accepted - result.duplicates);
+      if (result.duplicates) m.events.inc({ origin: meta.origin, outcome: 'duplicate' }, result.duplicates);
+      for (const codes of result.plan.newFlags.values()) for (const code of codes) m.flags.inc({ code });
+      m.ingestSeconds.observe({ origin: meta.origin }, (performance.now() - started) / 1000);
+    }
+    return { accepted: result.accepted, duplicates: result.duplicates, sessions: result.sessions };
+  }
+
+  /** Everything the grouping needs, in two pipelined round trips. */
+  private async read(redis: Redis, unique: NormalizedEvent[]) {
+    const { skeys, deps } = this;
+    const buckets = new Map<number, NormalizedEvent[]>();
+    for (const e of unique) {
+      const b = Math.floor(e.atMs / HOUR_MS);
+      const list = buckets.get(b);
+      if (list) list.push(e);
+      else buckets.set(b, [e]);
+    }
+    const accounts = [...new Set(unique.map((e) => e.accountKey))];
+    const failRange = new Map<string, [number, number]>();
+    for (const e of unique) {
+      if (e.type !== 'failed_login') continue;
+      const r = failRange.get(e.accountKey);
+      failRange.set(e.accountKey, r ? [Math.min(r[0], e.atMs), Math.max(r[1], e.atMs)] : [e.atMs, e.atMs]);
+    }
+
+    const p1 = redis.pipeline();
+    for (const [b, list] of buckets) p1.smismember(skeys.seen(b), ...list.map((e) => e.id));
+    p1.hmget(deps.keys.usernames(), ...accounts);
+    for (const a of accounts) p1.hgetall(skeys.live(a));
+    for (const [a, [from, to]] of failRange) p1.zrangebyscore(skeys.fails(a), from - FAILED_LOGIN_WINDOW_MS, to, 'WITHSCORES');
+    const r1 = results(await p1.exec());
+
+    let i = 0;
+    const fresh: NormalizedEvent[] = [];
+    for (const list of buckets.values()) {
+      const seen = r1[i++] as number[];
+      list.forEach((e, j) => {
+        if (!seen[j]) fresh.push(e);
+      });
+    }
+    const requestIds = r1[i++] as (string | null)[];
+    const live = new Map<string, Map<string, LiveEntry>>();
+    for (const a of accounts) {
+      const hash = r1[i++] as Record<string, string>;
+      live.set(a, new Map(Object.entries(hash).map(([field, json]) => [field, JSON.parse(json) as LiveEntry])));
+    }
+    const priorFailures = new Map<string, number[]>();
+    for (const a of failRange.keys()) {
+      const flat = r1[i++] as string[];
+      const times: number[] = [];
+      for (let k = 1; k < flat.length; k += 2) times.push(Number(flat[k]));
+      priorFailures.set(a, times);
+    }
+
+    const liveIds = [...new Set([...live.values()].flatMap((m) => [...m.values()].map((x) => x.id)))];
+    const ownedIds = [...new Set(requestIds.filter((x): x is string => x !== null))];
+    const p2 = redis.pipeline();
+    if (ownedIds.length) p2.mget(...ownedIds.map((id) => deps.keys.request(id)));
+    if (liveIds.length) p2.mget(...liveIds.map((id) => skeys.record(id)));
+    const r2 = ownedIds.length || liveIds.length ? results(await p2.exec()) : [];
+    const byId = new Map<string, AccessRequest>();
+    if (ownedIds.length) for (const r of parseAll<AccessRequest>(r2.shift())) byId.set(r.id, r);
+    const records = new Map<string, SessionRecord>();
+    if (liveIds.length) for (const s of parseAll<SessionRecord>(r2.shift())) records.set(s.id, s);
+    const requests = new Map<string, AccessRequest | null>(accounts.map((a, k) => [a, byId.get(requestIds[k] ?? '') ?? null]));
+    return { input: { events: fresh, live, records, requests, priorFailures }, accounts };
+  }
+
+  /** New sessions get list positions in the order they were opened. */
+  private async assignPositions(redis: Redis, plan: GroupingPlan): Promise<void> {
+    if (plan.created.size === 0) return;
+    const last = await redis.incrby(this.skeys.sequence(), plan.created.size);
+    let n = last - plan.created.size;
+    for (const id of plan.created) plan.touched.get(id)!.n = ++n;
+  }
+
+  private write(m: ChainableCommander, plan: GroupingPlan, fresh: NormalizedEvent[], accounts: string[]): void {
+    const { skeys } = this;
+    const dueMs = this.deps.policy.reviewDueDays * 24 * HOUR_MS;
+    const seen = new Map<number, string[]>();
+    for (const e of fresh) {
+      const b = Math.floor(e.atMs / HOUR_MS);
+      const list = seen.get(b);
+      if (list) list.push(e.id);
+      else seen.set(b, [e.id]);
+    }
+    for (const [b, ids] of seen) m.sadd(skeys.seen(b), ...ids).expire(skeys.seen(b), DEDUPE_TTL_SECONDS);
+
+    for (const s of plan.touched.values()) {
+      const score = sessionScore(s.n, isFlagged(s));
+      const accountKey = s.account.toLowerCase();
+      m.set(skeys.record(s.id), JSON.stringify(s));
+      m.zadd(skeys.all(), score, s.id).zadd(skeys.byAccount(accountKey), score, s.id).zadd(skeys.unreviewed(), score, s.id);
+      if (s.requestId) m.zadd(skeys.byRequest(s.requestId), score, s.id).zadd(skeys.openOfRequest(s.requestId), score, s.id);
+      m.zadd(skeys.due(), Date.parse(s.endedAt ?? s.lastAt) + dueMs, s.id);
+      const events = plan.events.get(s.id);
+      if (events?.length) m.zadd(skeys.events(s.id), ...events.flatMap((e) => [Date.parse(e.at), JSON.stringify(e)]));
+    }
+    for (const a of accounts) {
+      const live = this.liveOf(plan, a);
+      if (live.length) m.hset(skeys.live(a), ...live);
+      const drop = plan.pruned.get(a);
+      if (drop?.length) m.hdel(skeys.live(a), ...drop);
+      m.expire(skeys.live(a), LIVE_TTL_SECONDS);
+    }
+    for (const [a, fails] of plan.failures) {
+      const newest = Math.max(...fails.map((f) => f.atMs));
+      m.zadd(skeys.fails(a), ...fails.flatMap((f) => [f.atMs, f.id]))
+        .zremrangebyscore(skeys.fails(a), '-inf', newest - 2 * FAILED_LOGIN_WINDOW_MS)
+        .expire(skeys.fails(a), FAILS_TTL_SECONDS);
+    }
+  }
+
+  /** Field/value pairs of the live entries of an account that this batch touched. */
+  private liveOf(plan: GroupingPlan, account: string): string[] {
+    const out: string[] = [];
+    for (const [field, entry] of plan.liveState.get(account) ?? []) if (plan.touched.has(entry.id)) out.push(field, JSON.stringify(entry));
+    return out;
+  }
+
+  private auditEvents(meta: { origin: EventOrigin; actor: string }, received: number, duplicates: number, plan: GroupingPlan): AuditInput[] {
+    const subject = `session-source:${meta.origin}`;
+    const unknown = [...plan.touched.values()].filter((s) => !s.accountKnown).length;
+    const events: AuditInput[] = [
+      {
+        actor: meta.actor, action: 'sessions.ingested', subject, outcome: 'success',
+        details: { origin: meta.origin, received, stored: received - duplicates, duplicates, sessionsOpened: plan.created.size, sessionsTouched: plan.touched.size, unknownAccountSessions: unknown },
+      },
+    ];
+    if (plan.newFlags.size) {
+      const flagged = [...plan.newFlags].map(([id, codes]) => {
+        const s = plan.touched.get(id)!;
+        return { session: id, account: s.account, ...(s.requestId ? { requestId: s.requestId } : {}), flags: [...codes] };
+      });
+      events.push({
+        actor: meta.actor, action: 'sessions.flagged', subject, outcome: 'warning',
+        details: { sessions: flagged.slice(0, MAX_AUDITED_SESSIONS), ...(flagged.length > MAX_AUDITED_SESSIONS ? { more: flagged.length - MAX_AUDITED_SESSIONS } : {}) },
+      });
+    }
+    return events;
+  }
+}

@@ -1,0 +1,126 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../../store/redis-keys.js';
+import { FLAG_BOOST, SessionKeys } from './session-keys.js';
+import type { Incident, IncidentStatus, SessionRecord, StoredEvent } from './session-record.js';
+
+export interface SessionFilter {
+  reviewed?: boolean;
+  flagged?: boolean;
+  requestId?: string;
+  account?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Opaque cursors: a score (or offset) the next page starts below (or at). */
+export function encodeCursor(value: number): string {
+  return Buffer.from(`c:${value}`).toString('base64url');
+}
+export function decodeCursor(cursor: string): number | undefined {
+  const m = /^c:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return m ? Number(m[1]) : undefined;
+}
+
+function parseAll<T>(raws: (string | null)[]): T[] {
+  return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
+}
+
+/** The read side of the session logs and incidents: lists, one record, events, overdue reviews. */
+export class SessionQueryStore {
+  readonly skeys: SessionKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    keys: RedisKeys,
+  ) {
+    this.skeys = new SessionKeys(keys);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const raw = await this.redis.get(this.skeys.record(id));
+    return raw === null ? null : (JSON.parse(raw) as SessionRecord);
+  }
+
+  /** Events of a session in time order, `limit` from `offset`. */
+  async getEvents(id: string, offset: number, limit: number): Promise<StoredEvent[]> {
+    const raws = await this.redis.zrange(this.skeys.events(id), offset, offset + limit - 1);
+    return raws.map((r) => JSON.parse(r) as StoredEvent);
+  }
+
+  /**
+   * Sessions, flagged first, newest first within each group. Uses the most
+   * selective index and filters the rest while scanning; the cursor is the
+   * index score of the last item returned.
+   */
+  async listSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
+    const { skeys } = this;
+    const account = filter.account?.toLowerCase();
+    const index = filter.requestId
+      ? skeys.byRequest(filter.requestId)
+      : account
+        ? skeys.byAccount(account)
+        : filter.reviewed === false
+          ? skeys.unreviewed()
+          : filter.reviewed === true
+            ? skeys.reviewed()
+            : skeys.all();
+    let max = cursor === undefined ? Infinity : cursor;
+    if (filter.flagged === false) max = Math.min(max, FLAG_BOOST);
+    const min = filter.flagged === true ? String(FLAG_BOOST) : '-inf';
+    const items: { s: SessionRecord; score: number }[] = [];
+    for (;;) {
+      const flat = await this.redis.zrevrangebyscore(index, max === Infinity ? '+inf' : `(${max}`, min, 'WITHSCORES', 'LIMIT', 0, Math.max(limit * 2, 50));
+      if (flat.length === 0) break;
+      const ids: string[] = [];
+      const scores = new Map<string, number>();
+      for (let i = 0; i < flat.length; i += 2) {
+        ids.push(flat[i]!);
+        scores.set(flat[i]!, Number(flat[i + 1]));
+      }
+      max = scores.get(ids[ids.length - 1]!)!;
+      for (const s of parseAll<SessionRecord>(await this.redis.mget(ids.map((id) => skeys.record(id))))) {
+        if (filter.reviewed !== undefined && (s.review !== undefined) !== filter.reviewed) continue;
+        if (filter.flagged !== undefined && s.flags.length > 0 !== filter.flagged) continue;
+        if (filter.requestId && s.requestId !== filter.requestId) continue;
+        if (account && s.account.toLowerCase() !== account) continue;
+        items.push({ s, score: scores.get(s.id)! });
+        if (items.length > limit) return page(items, limit);
+      }
+    }
+    return page(items, limit);
+  }
+
+  /** Unreviewed sessions whose review is due before `nowMs` (ended longer than reviewDueDays ago), oldest first. */
+  async overdue(nowMs: number, offset: number, limit: number): Promise<Page<SessionRecord & { reviewDueAt: string }>> {
+    const flat = await this.redis.zrangebyscore(this.skeys.due(), '-inf', nowMs, 'WITHSCORES', 'LIMIT', offset, limit + 1);
+    const due = new Map<string, number>();
+    for (let i = 0; i < flat.length; i += 2) due.set(flat[i]!, Number(flat[i + 1]));
+    const ids = [...due.keys()].slice(0, limit);
+    const records = ids.length ? parseAll<SessionRecord>(await this.redis.mget(ids.map((id) => this.skeys.record(id)))) : [];
+    return {
+      items: records.map((s) => ({ ...s, reviewDueAt: new Date(due.get(s.id)!).toISOString() })),
+      nextCursor: due.size > limit ? encodeCursor(offset + limit) : null,
+    };
+  }
+
+  async getIncident(id: string): Promise<Incident | null> {
+    const raw = await this.redis.get(this.skeys.incident(id));
+    return raw === null ? null : (JSON.parse(raw) as Incident);
+  }
+
+  /** Incidents newest first, optionally of one status. */
+  async listIncidents(status: IncidentStatus | undefined, cursor: number | undefined, limit: number): Promise<Page<Incident>> {
+    const index = status ? this.skeys.incidentsByStatus(status) : this.skeys.incidentsAll();
+    const ids = await this.redis.zrevrangebyscore(index, cursor === undefined ? '+inf' : `(${cursor}`, '-inf', 'LIMIT', 0, limit + 1);
+    const incidents = ids.length ? parseAll<Incident>(await this.redis.mget(ids.map((id) => this.skeys.incident(id)))) : [];
+    return page(incidents.map((i) => ({ s: i, score: i.n })), limit);
+  }
+}
+
+function page<T>(items: { s: T; score: number }[], limit: number): Page<T> {
+  const slice = items.slice(0, limit);
+  return { items: slice.map((x) => x.s), nextCursor: items.length > limit && slice.length ? encodeCursor(slice[slice.length - 1]!.score) : null };
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+import { realpathSync, type WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { AuditQuery, type AuditFilter, type ExportFormat } from './audit/audit-query.js';
+import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
+import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
+import { RedisKeys } from './store/redis-keys.js';
+
+/** Exit codes: sysexits where one fits. */
+const EXIT = { ok: 0, broken: 1, usage: 64, noInput: 66, unavailable: 69, config: 78 } as const;
+
+const USAGE = `usage:
+  leasehold audit verify [--from-checkpoint | --from-seq N]     verify the trail in Redis
+  leasehold audit verify --file PATH [--against-redis]          verify a mirror or exported JSONL file
+  leasehold audit export [--format jsonl|csv] [--out PATH]
+                         [--since ISO] [--until ISO] [--actor A] [--action A] [--subject S] [--outcome O]
+environment: REDIS_URL, REDIS_PREFIX (nothing else is needed)
+exit status: 0 intact, 1 broken (the first bad seq is printed), 64 usage, 66 file not found, 69 Redis unreachable, 78 configuration`;
+
+class UsageError extends Error {}
+
+function fail(code: number, message: string): number {
+  process.stderr.write(`${message}\n`);
+  return code;
+}
+
+function env(): CliEnv {
+  const parsed = parseCliEnv(process.env);
+  if ('problems' in parsed) throw Object.assign(new Error(`invalid configuration:\n  ${parsed.problems.join('\n  ')}`), { exit: EXIT.config });
+  return parsed;
+}
+
+async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>): Promise<T> {
+  const { REDIS_URL, REDIS_PREFIX } = env();
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000, retryStrategy: () => null });
+  redis.on('error', () => undefined); // reported through the failed command below
+  try {
+    await redis.connect();
+  } catch (err) {
+    throw Object.assign(new Error(`cannot reach Redis at ${new URL(REDIS_URL).host}: ${(err as Error).message}`), { exit: EXIT.unavailable });
+  }
+  try {
+    return await work(redis, new RedisKeys(REDIS_PREFIX));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function report(what: string, r: VerifyResult | FileVerifyResult): number {
+  if (!r.ok) return fail(EXIT.broken, `${what}: BROKEN at seq ${r.firstBadSeq}: ${r.reason} (${r.count} events verified before it)`);
+  const head = r.head ? `head seq ${r.head.seq} hash ${r.head.hash}` : 'empty';
+  const behind = 'behind' in r && r.behind ? `; ${r.behind} events behind Redis` : '';
+  process.stdout.write(`${what}: intact, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}\n`);
+  return EXIT.ok;
+}
+
+async function verify(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { file: { type: 'string' }, 'from-checkpoint': { type: 'boolean' }, 'from-seq': { type: 'string' }, 'against-redis': { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.file) {
+    if (values['from-checkpoint'] || values['from-seq']) throw new UsageError('--from-checkpoint and --from-seq apply to Redis, not to --file');
+    const file = values.file;
+    if (!values['against-redis']) return report(file, await verifyJsonlFile(file));
+    return withRedis(async (redis, keys) => report(`${file} against Redis`, await new AuditVerifier(redis, keys).verifyFile(file)));
+  }
+  const fromSeq = values['from-seq'] === undefined ? undefined : Number(values['from-seq']);
+  if (fromSeq !== undefined && !(Number.isSafeInteger(fromSeq) && fromSeq >= 1)) throw new UsageError('--from-seq needs a positive integer');
+  if (fromSeq !== undefined && values['from-checkpoint']) throw new UsageError('give --from-seq or --from-checkpoint, not both');
+  return withRedis(async (redis, keys) => {
+    const result = await new AuditVerifier(redis, keys).verifyRedis({ fromSeq, fromCheckpoint: values['from-checkpoint'] });
+    return report('audit trail in Redis', result);
+  });
+}
+
+function date(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new UsageError(`--${name} must be an ISO 8601 date-time`);
+  return d;
+}
+
+async function write(out: NodeJS.WritableStream | WriteStream, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+async function exportTrail(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      format: { type: 'string', default: 'jsonl' }, out: { type: 'string' },
+      since: { type: 'string' }, until: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' }, subject: { type: 'string' }, outcome: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
+  const outcomes = ['success', 'failure', 'refused', 'warning'];
+  if (values.outcome !== undefined && !outcomes.includes(values.outcome)) throw new UsageError(`--outcome must be one of ${outcomes.join(', ')}`);
+  const filter: AuditFilter = {
+    since: date('since', values.since), until: date('until', values.until),
+    actor: values.actor, action: values.action, subject: values.subject, outcome: values.outcome as AuditFilter['outcome'],
+  };
+  const format: ExportFormat = values.format;
+  return withRedis(async (redis, keys) => {
+    // Opened up front (exclusive create) so that an existing file is refused before anything is written.
+    const out = values.out ? (await open(values.out, 'wx', 0o640)).createWriteStream() : process.stdout;
+    for await (const chunk of new AuditQuery(redis, keys).export(filter, format)) await write(out, chunk);
+    if (out !== process.stdout) {
+      (out as WriteStream).end();
+      await once(out, 'close');
+      process.stderr.write(`exported to ${values.out}\n`);
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `leasehold <group> <command> …`; returns the exit status. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [group, command, ...rest] = argv;
+  try {
+    if (group === 'audit' && command === 'verify') return await verify(rest);
+    if (group === 'audit' && command === 'export') return await exportTrail(rest);
+    if (group === undefined || group === 'help' || group === '--help' || group === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return group === undefined ? EXIT.usage : EXIT.ok;
+    }
+    throw new UsageError(`unknown command: ${[group, command].filter(Boolean).join(' ')}`);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return fail(EXIT.usage, `${(err as Error).message}\n${USAGE}`);
+    const exit = (err as { exit?: number }).exit;
+    if (exit !== undefined) return fail(exit, (err as Error).message);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fail(EXIT.usage, `${(err as Error).message}: --out never overwrites a file`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fail(EXIT.noInput, (err as Error).message);
+    return fail(EXIT.unavailable, `failed: ${(err as Error).message}`);
+  }
+}
+
+// Run only as the entry point, so tests can import runCli.
+// npx runs it through a symlink in node_modules/.bin, hence realpath.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  runCli(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

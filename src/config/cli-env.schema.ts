@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { envSchema } from './env.schema.js';
+
+/**
+ * The environment the operator CLI's audit commands need: only the store and
+ * the mirror's path, with the same rules and defaults as the service's own
+ * schema (the fields are shared, not copied). An auditor can therefore verify
+ * or export the trail on a machine that has no directory credentials.
+ */
+export const cliEnvSchema = z.object({
+  REDIS_URL: envSchema.shape.REDIS_URL,
+  REDIS_PREFIX: envSchema.shape.REDIS_PREFIX,
+  AUDIT_LOG_FILE: envSchema.shape.AUDIT_LOG_FILE,
+});
+
+export type CliEnv = z.infer<typeof cliEnvSchema>;
+
+/** Parses the CLI environment; every problem listed as `[NAME] message`. */
+export function parseCliEnv(source: NodeJS.ProcessEnv): CliEnv | { problems: string[] } {
+  const parsed = cliEnvSchema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  return { problems: parsed.error.issues.map((i) => `[${i.path.map(String).join('.')}] ${i.message}`) };
+}

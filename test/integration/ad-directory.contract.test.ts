@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inject } from 'vitest';
+import { ActiveDirectory } from '../../src/provisioner/ad/active-directory.js';
+import { childDn } from '../../src/provisioner/ldap/escape.js';
+import { directoryContract, type DirectoryContractContext } from '../contract/directory.contract.js';
+import { createAdSubtree, sambaAdmin } from '../rig/samba.js';
+import { groupDnBySid } from '../support/ad-groups.js';
+
+const rand = (): string => randomBytes(3).toString('hex');
+const samba = inject('samba');
+
+/** The contract against the run's Samba AD DC over verified LDAPS, in an OU of this file's own. */
+async function activeDirectoryContext(): Promise<DirectoryContractContext> {
+  const tree = await createAdSubtree('ad-contract');
+  const vendorOu = await tree.addOu('accounts');
+  const groupsOu = await tree.addOu('groups');
+  const directory = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: ['/^legacy-root-/'] });
+  const domainAdmins = await groupDnBySid(tree.admin, samba!.baseDn, `${samba!.domainSid}-512`);
+  return {
+    directory,
+    // sAMAccountName forbids the DN/filter specials; AD strings cannot hold NUL.
+    capabilities: { specialCharactersInUsername: false, nulInValues: false, enforcesExpiry: true },
+    username: (label) => `v-${label.slice(0, 8)}-${rand()}`,
+    createGroup: (name) => tree.addGroup(name, groupsOu),
+    nestGroup: (child, parent) => tree.addMember(parent, child),
+    privilegedGroup: () => Promise.resolve(domainAdmins),
+    policyPrivilegedGroup: () => tree.addGroup(`legacy-root-${rand()}`, groupsOu),
+    membersOf: (group) => tree.membersOf(group),
+    absentGroupDn: childDn('CN', 'no-such-group', groupsOu),
+    now: () => new Date(),
+    // accountExpires is checked at bind time against the DC's clock (this machine's).
+    waitPast: (instant) => sleep(Math.max(0, instant.getTime() - Date.now()) + 200),
+    async cleanup() {
+      await directory.close();
+      await tree.cleanup();
+    },
+  };
+}
+
+if (samba) directoryContract('Active Directory (Samba AD DC over ldaps://, rig CA verified)', activeDirectoryContext);

@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { AuditMirror } from '../../../src/audit/audit-mirror.js';
+import { silentLogger } from '../../../src/logger.js';
+import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
+import { parseCsv } from '../../support/parse-csv.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as an operator runs it: its own process, only REDIS_URL and REDIS_PREFIX set (no LDAP, no tokens). */
+function cli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('leasehold audit (CLI)', () => {
+  let rig: AuditRig;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    rig = await auditRig(inject('redisUrl'));
+    env = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: rig.prefix };
+    const mirror = new AuditMirror({ redis: rig.redis, keys: rig.keys, file: rig.file, logger: silentLogger(), fsync: false });
+    rig.tx.onCommit(mirror.onCommit);
+    await mirror.start();
+    await commit(rig.tx, 15);
+    await mirror.close();
+  });
+  afterEach(() => rig.close());
+
+  it('verifies Redis with exit 0, and names the first bad seq with a non-zero exit', async () => {
+    const ok = await cli(['audit', 'verify'], env);
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact, 15 events from seq 1, head seq 15/) });
+    await rig.redis.lrem(rig.keys.auditEvents(), 1, (await rig.redis.lindex(rig.keys.auditEvents(), 9))!);
+    const broken = await cli(['audit', 'verify', '--from-checkpoint'], env);
+    expect(broken).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 10/) });
+  });
+
+  it('verifies the mirror file, alone and against Redis', async () => {
+    expect(await cli(['audit', 'verify', '--file', rig.file], {})).toMatchObject({ code: 0 });
+    expect(await cli(['audit', 'verify', '--file', rig.file, '--against-redis'], env)).toMatchObject({ code: 0 });
+    const lines = (await readFile(rig.file, 'utf8')).split('\n');
+    [lines[4], lines[5]] = [lines[5]!, lines[4]!];
+    await writeFile(rig.file, lines.join('\n'));
+    expect(await cli(['audit', 'verify', '--file', rig.file], {})).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 5/) });
+    expect(await cli(['audit', 'verify', '--file', join(rig.dir, 'missing.jsonl')], {})).toMatchObject({ code: 66 });
+  });
+
+  it('exports CSV to a file and JSONL to stdout', async () => {
+    const out = join(rig.dir, 'trail.csv');
+    expect(await cli(['audit', 'export', '--format', 'csv', '--since', '2000-01-01T00:00:00Z', '--out', out], env)).toMatchObject({ code: 0 });
+    const rows = parseCsv((await readFile(out, 'utf8')).replace(/^\uFEFF/, ''));
+    expect(rows).toHaveLength(16);
+    const jsonl = await cli(['audit', 'export', '--actor', 'ops-alice'], env);
+    expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 6, 9, 12, 15]);
+    expect(await cli(['audit', 'export', '--format', 'csv', '--out', out], env)).toMatchObject({ code: 64 }); // never overwrites
+  });
+
+  it('explains usage and configuration problems', async () => {
+    expect(await cli(['audit', 'frobnicate'], env)).toMatchObject({ code: 64, stderr: expect.stringMatching(/usage/) });
+    expect(await cli(['audit', 'verify', '--bogus'], env)).toMatchObject({ code: 64 });
+    expect(await cli(['audit', 'verify'], { REDIS_URL: 'http://nope' })).toMatchObject({ code: 78, stderr: expect.stringMatching(/REDIS_URL/) });
+    expect(await cli(['audit', 'verify'], { REDIS_URL: 'redis://127.0.0.1:1' })).toMatchObject({ code: 69 });
+  });
+});
