@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, rm, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,22 +41,27 @@ export async function withRigLock<T>(fn: () => Promise<T>, timeoutMs = 120_000):
   }
 }
 
-/** Registers this process as a user of the rig in `dir`. */
-export async function addOwner(dir: string): Promise<void> {
+/** Registers a user of the rig in `dir` (`<pid>-<n>`: one process may hold several); returns its token. */
+export async function addOwner(dir: string): Promise<string> {
+  const token = `${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(join(dir, 'owners'), { recursive: true });
-  await writeFile(join(dir, 'owners', String(process.pid)), '');
+  await writeFile(join(dir, 'owners', token), '');
+  return token;
 }
 
-/** Unregisters this process; returns the pids of the users still alive. */
-export async function removeOwner(dir: string): Promise<number[]> {
-  await rm(join(dir, 'owners', String(process.pid)), { force: true });
+/** Unregisters a user; returns the pids of the users still alive. */
+export async function removeOwner(dir: string, token: string): Promise<number[]> {
+  await rm(join(dir, 'owners', token), { force: true });
   return liveOwners(dir);
 }
 
 /** The pids registered in `dir/owners` that are still running. */
 export async function liveOwners(dir: string): Promise<number[]> {
   const names = await readdir(join(dir, 'owners')).catch(() => [] as string[]);
-  return names.map(Number).filter((pid) => Number.isInteger(pid) && pid > 0 && alive(pid));
+  // Rigs of the first version of this file recorded a single owner beside the databases.
+  const legacy = await readFile(join(dir, 'leasehold-owner.pid'), 'utf8').catch(() => undefined);
+  if (legacy) names.push(legacy.trim());
+  return names.map((n) => parseInt(n, 10)).filter((pid) => Number.isInteger(pid) && pid > 0 && alive(pid));
 }
 
 /** A running `samba` and the rig directory it serves. */

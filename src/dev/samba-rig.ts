@@ -69,13 +69,13 @@ export async function startSamba(options: { readyTimeoutMs?: number; waitForOthe
   for (;;) {
     const got = await withRigLock(() => joinOrStart(template, options.readyTimeoutMs ?? 60_000));
     if (got !== 'busy') {
-      const { info, dir, joined } = got;
+      const { info, dir, joined, token } = got;
       let stopped = false;
       const stop = async (): Promise<void> => {
         if (stopped) return;
         stopped = true;
         await withRigLock(async () => {
-          if ((await removeOwner(dir)).length === 0) await killRig({ pid: info.pid, dir });
+          if ((await removeOwner(dir, token)).length === 0) await killRig({ pid: info.pid, dir });
         });
       };
       return { ...info.facts, dir, pid: info.pid, joined, timings: { provisionMs, startMs: Date.now() - startBegan }, stop };
@@ -86,7 +86,7 @@ export async function startSamba(options: { readyTimeoutMs?: number; waitForOthe
 }
 
 /** Under the lock: join a live rig made from this template, clear dead ones, or start a new one. */
-async function joinOrStart(template: SambaTemplate, readyTimeoutMs: number): Promise<{ info: RigInfo; dir: string; joined: boolean } | 'busy'> {
+async function joinOrStart(template: SambaTemplate, readyTimeoutMs: number): Promise<{ info: RigInfo; dir: string; joined: boolean; token: string } | 'busy'> {
   for (const rig of await runningRigs()) {
     const owners = await liveOwners(rig.dir);
     const info = await readFile(join(rig.dir, 'rig.json'), 'utf8').then((t) => JSON.parse(t) as RigInfo, () => undefined);
@@ -95,15 +95,14 @@ async function joinOrStart(template: SambaTemplate, readyTimeoutMs: number): Pro
       continue;
     }
     if (info?.templateDir !== template.dir) return 'busy';
-    await addOwner(rig.dir);
-    return { info, dir: rig.dir, joined: true };
+    return { info, dir: rig.dir, joined: true, token: await addOwner(rig.dir) };
   }
   if (await portOpen(SAMBA_HOST_ADDRESS, 636))
     throw new Error(`${SAMBA_HOST_ADDRESS}:636 is taken by something that is not a Leasehold Samba rig; stop it (ss -ltnp 'sport = :636')`);
   const dir = await mkdtemp(join(tmpdir(), RUN_PREFIX));
   try {
-    await addOwner(dir);
-    return { info: await launch(template, dir, readyTimeoutMs), dir, joined: false };
+    const token = await addOwner(dir);
+    return { info: await launch(template, dir, readyTimeoutMs), dir, joined: false, token };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

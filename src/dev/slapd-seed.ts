@@ -106,12 +106,23 @@ export async function seedTree(client: Client, entries: SeedEntry[]): Promise<vo
   for (const entry of entries) await client.add(entry.dn, entry.attributes);
 }
 
+/**
+ * RFC 2849 SAFE-STRING: ASCII without NUL, LF, CR; not starting with space,
+ * colon or "<"; plus no trailing space (some readers trim it).
+ */
+function ldifSafe(value: string): boolean {
+  if (value === '' || value.endsWith(' ') || ' :<'.includes(value[0]!)) return value === '';
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 0 || code === 10 || code === 13 || code > 127) return false;
+  }
+  return true;
+}
+
 /** The same entries as LDIF (for `slapadd` or `ldapadd`); values that need it are base64. */
 export function toLdif(entries: SeedEntry[]): string {
   const line = (name: string, value: string): string =>
-    /^[\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b\x0c\x0e-\x7f]*$/.test(value) && !value.endsWith(' ')
-      ? `${name}: ${value}`
-      : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
+    ldifSafe(value) ? `${name}: ${value}` : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
   return entries
     .map((e) => [line('dn', e.dn), ...Object.entries(e.attributes).flatMap(([k, vs]) => vs.map((v) => line(k, v)))].join('\n'))
     .join('\n\n')

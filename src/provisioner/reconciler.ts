@@ -63,9 +63,10 @@ export class Reconciler {
     if (request?.status === 'provisioning' || request?.status === 'approved') return; // a provision job owns it
     const live = request && LIVE_STATUSES.includes(request.status) && Date.parse(request.validTo) > now().getTime();
     if (live) return;
+    // Scramble before locking: OpenLDAP's ppolicy clears the lock when an administrator sets a password.
+    await directory.setPassword(account.dn, generatePassword());
     await directory.disableAccount(account.dn);
     await directory.removeFromGroups(account.dn, account.groups);
-    await directory.setPassword(account.dn, generatePassword());
     const orphan = !request;
     (orphan ? report.orphansDisabled : report.corrected).push(account.dn);
     logger.warn(orphan ? 'enabled account without a request in the vendor container; disabled' : 'account enabled in the directory but ended in the store; disabled', { dn: account.dn, requestId: request?.id });

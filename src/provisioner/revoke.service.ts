@@ -48,10 +48,11 @@ export class RevokeService {
     if (dn) {
       const before = await directory.getAccount(dn);
       if (before) {
+        // Scramble first: OpenLDAP's ppolicy clears pwdAccountLockedTime when an administrator sets a password.
+        await directory.setPassword(dn, generatePassword());
         await directory.disableAccount(dn);
         await directory.removeFromGroups(dn, before.groups);
         removedGroups.push(...before.groups);
-        await directory.setPassword(dn, generatePassword());
         const after = await directory.getAccount(dn);
         if (after?.enabled || (after && after.groups.length > 0))
           throw new Error(`directory still shows ${dn} enabled or in groups after revocation; retrying`);

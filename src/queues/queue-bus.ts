@@ -42,7 +42,8 @@ export class QueueBus implements JobScheduler {
     const q = this.queues.maintenance;
     await q.upsertJobScheduler('sweep', { every: sweepSeconds * 1000 }, { name: 'sweep', data: {}, opts: JOBS.sweep.options });
     await q.upsertJobScheduler('reconcile', { every: reconcileSeconds * 1000 }, { name: 'reconcile', data: {}, opts: JOBS.reconcile.options });
-    await q.upsertJobScheduler('purge', { every: 3_600_000 }, { name: 'purge', data: {}, opts: JOBS.purge.options });
+    // Retention runs with reconciliation: one cheap sorted-set query when nothing is due.
+    await q.upsertJobScheduler('purge', { every: reconcileSeconds * 1000 }, { name: 'purge', data: {}, opts: JOBS.purge.options });
   }
 
   async close(): Promise<void> {

@@ -45,13 +45,16 @@ function cursorOf(value: string | undefined): number | undefined {
 
 /** The public shape of a session: list position and flag keys are internal. */
 export function sessionView(s: SessionRecord) {
-  const { n: _n, flags, ...rest } = s;
-  return { ...rest, reviewed: s.review !== undefined, flagged: flags.length > 0, flags: flags.map(({ key: _k, ...f }) => f) };
+  const body: Partial<SessionRecord> = { ...s };
+  delete body.n;
+  const flags = s.flags.map((f) => ({ code: f.code, at: f.at, ...(f.eventId ? { eventId: f.eventId } : {}), detail: f.detail }));
+  return { ...(body as Omit<SessionRecord, 'n'>), reviewed: s.review !== undefined, flagged: flags.length > 0, flags };
 }
 
-function incidentView(i: Incident) {
-  const { n: _n, ...rest } = i;
-  return rest;
+function incidentView(i: Incident): Omit<Incident, 'n'> {
+  const body: Partial<Incident> = { ...i };
+  delete body.n;
+  return body as Omit<Incident, 'n'>;
 }
 
 /** Session events in (log sources), sessions and incidents out (auditors). */

@@ -24,8 +24,9 @@ export const sessionEventSchema = z.object({
 });
 
 function itemSchema(): Record<string, unknown> {
-  const { $schema: _s, ...rest } = z.toJSONSchema(sessionEventSchema, { io: 'input' }) as Record<string, unknown>;
-  return rest;
+  const schema = z.toJSONSchema(sessionEventSchema, { io: 'input' }) as Record<string, unknown>;
+  delete schema.$schema;
+  return schema;
 }
 
 /**
@@ -77,6 +78,17 @@ export function normalizeEvent(input: SessionEventInput, origin: EventOrigin): N
   if (input.detail) e.detail = input.detail;
   if (input.raw) e.raw = input.raw;
   return e;
+}
+
+/** The stored form of an event: without the grouping helpers. */
+export function storedEvent(e: NormalizedEvent): StoredEvent {
+  const out: StoredEvent = { id: e.id, at: e.at, type: e.type, account: e.account, source: e.source, origin: e.origin };
+  if (e.target) out.target = e.target;
+  if (e.sourceIp) out.sourceIp = e.sourceIp;
+  if (e.sourceSessionId) out.sourceSessionId = e.sourceSessionId;
+  if (e.detail) out.detail = e.detail;
+  if (e.raw) out.raw = e.raw;
+  return out;
 }
 
 /**

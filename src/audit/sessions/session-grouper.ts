@@ -1,5 +1,5 @@
 import type { AccessRequest } from '../../domain/types.js';
-import type { NormalizedEvent } from './session-event.schema.js';
+import { storedEvent, type NormalizedEvent } from './session-event.schema.js';
 import { burstsAt, spansOverlap, type FlagRules } from './session-flags.js';
 import type { FlagCode, SessionFlag, SessionRecord, StoredEvent } from './session-record.js';
 
@@ -83,7 +83,7 @@ export class SessionGrouper {
 
     for (const e of events) {
       let live = input.live.get(e.accountKey);
-      if (!live) input.live.set(e.accountKey, (live = new Map()));
+      if (!live) input.live.set(e.accountKey, (live = new Map<string, LiveEntry>()));
       const request = input.requests.get(e.accountKey) ?? null;
       const routed = this.route(e, live);
       let record = routed.entry ? (plan.touched.get(routed.entry.id) ?? input.records.get(routed.entry.id)) : undefined;
@@ -109,7 +109,7 @@ export class SessionGrouper {
 
       const flags = this.deps.rules.eventFlags(e, request);
       for (const f of flags) this.addFlag(plan, record, f);
-      const { atMs: _a, accountKey: _k, sourceKey: _s, ...stored } = e;
+      const stored = storedEvent(e);
       const list = plan.events.get(record.id) ?? [];
       list.push(flags.length ? { ...stored, flags: [...new Set(flags.map((f) => f.code))] } : stored);
       plan.events.set(record.id, list);

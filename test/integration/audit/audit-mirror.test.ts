@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringMatching …) are typed any */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringMatching …) are typed any */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -38,9 +39,9 @@ describe('the audit trail of a running service', () => {
     expect(refused.status).toBe(422);
     const id = await fileRequest(api, svc, personId, group);
     await untilStatus(api, svc, id, 'active');
-    const creds = await api('POST', `/v1/requests/${id}/credentials`, t.requester, {});
+    const creds = await api<{ password: string }>('POST', `/v1/requests/${id}/credentials`, t.requester, {});
     expect(creds.status).toBe(200);
-    password = creds.body.password as string;
+    password = creds.body.password;
     expect((await api('POST', `/v1/requests/${id}/revoke`, t.requester, { reason: 'work done' })).status).toBe(202);
     await untilStatus(api, svc, id, 'revoked');
   });
@@ -50,7 +51,7 @@ describe('the audit trail of a running service', () => {
   });
 
   it('records every security-relevant step, starting with the configuration', async () => {
-    const events = (await api('GET', '/v1/audit?limit=500', svc.tokens.auditor)).body.items as AuditEvent[];
+    const events = (await api<{ items: AuditEvent[] }>('GET', '/v1/audit?limit=500', svc.tokens.auditor)).body.items;
     const actions = events.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining([
       'service.started', 'auth.failed', 'auth.forbidden', 'policy.refused', 'vendor.created', 'person.registered', 'request.filed',
@@ -62,7 +63,7 @@ describe('the audit trail of a running service', () => {
 
   it('verifies, in Redis and in the mirror', async () => {
     await svc.auditMirror.sync();
-    const r = await api('GET', '/v1/audit/verify?mirror=true', svc.tokens.auditor);
+    const r = await api<{ count: number }>('GET', '/v1/audit/verify?mirror=true', svc.tokens.auditor);
     expect(r.body).toMatchObject({ ok: true, head: { seq: expect.any(Number) }, mirror: { ok: true, behind: 0 } });
     expect(await verifyJsonlFile(join(svc.dir, 'audit.jsonl'))).toMatchObject({ ok: true, count: r.body.count });
   });

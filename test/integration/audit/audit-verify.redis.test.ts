@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringMatching …) are typed any */
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
 import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';
@@ -71,7 +72,7 @@ describe('verifying the audit trail in Redis', () => {
     const recorded: string[] = [];
     const checkpointer = new AuditCheckpointer({
       redis: rig.redis, keys: rig.keys, logger: silentLogger(), now: () => new Date(), intervalMs: 0,
-      audit: async (e) => void recorded.push(e.action),
+      audit: (e) => Promise.resolve(void recorded.push(e.action)),
     });
     await rig.redis.lset(key(), 2, (await at(3)).replace('req_3', 'req_33'));
     expect(await checkpointer.checkpoint()).toMatchObject({ ok: false, firstBadSeq: 3 });
