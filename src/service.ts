@@ -163,7 +163,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const routes: RouteSpec[] = [
       ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => openapi }),
       ...vendorRoutes({ vendors, requests, store }),
-      ...requestRoutes({ requests, store }),
+      ...requestRoutes({ requests, store, now }),
       ...sessions.routes(),
       ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];

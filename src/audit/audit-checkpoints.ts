@@ -38,9 +38,12 @@ export class CheckpointStore {
     return member ? parse(member) : null;
   }
 
-  /** Every checkpoint, oldest first (a few hundred a year at the default interval). */
-  async all(): Promise<Checkpoint[]> {
-    const members = await this.redis.zrange(this.keys.auditCheckpoints(), 0, -1);
+  /**
+   * Checkpoints after `seq` (all by default), oldest first. At most one per
+   * interval while events arrive: about 100,000 a year at the 5-minute default.
+   */
+  async after(seq = 0): Promise<Checkpoint[]> {
+    const members = await this.redis.zrangebyscore(this.keys.auditCheckpoints(), `(${seq}`, '+inf');
     return members.map(parse).filter((c): c is Checkpoint => c !== null);
   }
 

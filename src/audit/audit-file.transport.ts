@@ -1,4 +1,4 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import TransportStream from 'winston-transport';
 
@@ -66,8 +66,12 @@ export class AuditFileTransport extends TransportStream {
     const text = lines.map((l) => `${l.message}\n`).join('');
     const maxSeq = Math.max(...lines.map((l) => l.seq));
     try {
-      this.handle ??= mkdir(dirname(this.path), { recursive: true }).then(() => open(this.path, 'a', 0o640));
-      const handle = await this.handle;
+      let handle = await (this.handle ??= this.openFile());
+      // Moved or deleted under us (logrotate, an operator): write to the path, not to the orphaned inode.
+      if (!(await this.stillAtPath(handle))) {
+        await handle.close().catch(() => undefined);
+        handle = await (this.handle = this.openFile());
+      }
       await handle.appendFile(text);
       if (this.fsync) await handle.datasync();
       this.written = Math.max(this.written, maxSeq);
@@ -79,6 +83,20 @@ export class AuditFileTransport extends TransportStream {
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w.reject(error);
+    }
+  }
+
+  private async openFile(): Promise<FileHandle> {
+    await mkdir(dirname(this.path), { recursive: true });
+    return open(this.path, 'a', 0o640);
+  }
+
+  private async stillAtPath(handle: FileHandle): Promise<boolean> {
+    try {
+      const [held, named] = await Promise.all([handle.stat(), stat(this.path)]);
+      return held.ino === named.ino && held.dev === named.dev;
+    } catch {
+      return false;
     }
   }
 

@@ -149,6 +149,7 @@ export class AuditMirror {
 
   private async catchUp(): Promise<void> {
     if (!(await this.holdLease())) return;
+    let wrote: number | undefined;
     for (;;) {
       const tail = await readLastLine(this.path);
       if (!tail.complete) return this.halt(`${this.path} ends with an incomplete line (an interrupted write or an edit): repair it by hand; the trail in Redis is unaffected`);
@@ -158,6 +159,9 @@ export class AuditMirror {
         if (typeof last === 'string') return this.halt(`the last line of ${this.path} is not an audit event (${last})`);
         file = { seq: last.seq, hash: last.hash };
       }
+      // Only this process writes while it holds the lease, so the file must end where the last batch did.
+      if (wrote !== undefined && file.seq !== wrote)
+        return this.halt(`${this.path} ends at seq ${file.seq} right after seq ${wrote} was appended: is another program writing or rotating it?`);
       this.lastSeq = file.seq;
       this.pending = this.pending.filter((e) => e.seq > file.seq);
       const { head } = await readHead(this.opts.redis, this.opts.keys.auditHead(), this.opts.keys.auditEvents());
@@ -176,7 +180,7 @@ export class AuditMirror {
       if (!(await this.holdLease())) return;
       for (const line of batch.lines) this.writer.log({ level: 'audit', message: line.raw, seq: line.seq });
       await this.fileTransport.whenWritten(batch.last.seq);
-      this.lastSeq = batch.last.seq;
+      this.lastSeq = wrote = batch.last.seq;
     }
   }
 

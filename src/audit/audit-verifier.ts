@@ -53,10 +53,10 @@ export class AuditVerifier {
     const { head, length } = await readHead(this.redis, this.keys.auditHead(), eventsKey);
     if (from.fromSeq !== undefined && from.fromSeq - 1 > (head?.seq ?? 0))
       throw new RangeError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`);
-    const pins = new Map((await this.checkpoints.all()).map((c) => [c.seq, c.hash]));
     const anchor = await this.anchor(from);
     if ('ok' in anchor) return anchor;
-    const checker = new ChainChecker(anchor, new Map([...pins].filter(([seq]) => seq > anchor.seq)));
+    const pins = new Map((await this.checkpoints.after(anchor.seq)).map((c) => [c.seq, c.hash]));
+    const checker = new ChainChecker(anchor, pins);
     // Index i holds seq i+1 in an intact list; read to its actual end so that extra lines show.
     for await (const line of readRange(this.redis, eventsKey, anchor.seq, Math.max(length, head?.seq ?? 0) - 1)) {
       if (checker.next(line)) break;

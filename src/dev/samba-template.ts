@@ -80,7 +80,11 @@ export function sambaConf(dir: string, tls?: { keyFile: string; certFile: string
   return lines.map((l) => (l.startsWith('[') || l.startsWith('#') || l === '' ? l : `\t${l}`)).join('\n');
 }
 
-/** The seed, added offline with Samba's own Python bindings (no server, no port needed). */
+/**
+ * The seed, added offline with Samba's own Python bindings (no server, no
+ * port needed): OU=Vendors, OU=Groups with ordinary groups, the policy DBA
+ * group, helpdesk-tier2 ∈ server-admins ∈ Domain Admins, and DnsAdmins.
+ */
 export function sambaSeedLdif(): string {
   const { vendorsOu, groupsOu, ordinaryGroups, dbaGroup, nestedPrivilegedGroup, intermediateGroup } = SAMBA_LAYOUT;
   const group = (name: string, description: string, members: string[] = []): string =>
@@ -94,6 +98,8 @@ export function sambaSeedLdif(): string {
     group(nestedPrivilegedGroup, 'Second-line helpdesk (privileged: nested in Domain Admins)'),
     group(intermediateGroup, 'Server administrators (member of Domain Admins)', [nestedDn]),
     `dn: CN=Domain Admins,CN=Users,${SAMBA_BASE_DN}\nchangetype: modify\nadd: member\nmember: CN=${intermediateGroup},${groupsOu}\n-\n`,
+    // A DC with AD-integrated DNS has DnsAdmins (domain local, no fixed RID); --dns-backend=NONE makes none.
+    `dn: CN=DnsAdmins,CN=Users,${SAMBA_BASE_DN}\nobjectClass: group\nsAMAccountName: DnsAdmins\ngroupType: -2147483644\ndescription: DNS Administrators Group\n`,
   ].join('\n');
 }
 

@@ -33,7 +33,10 @@ export interface SlapdRig extends SeedLayout {
   /** Suffix of the accesslog database (`cn=accesslog`). */
   accesslogDn: string;
   dir: string;
+  /** The current slapd process (replaced by restart). */
   process: ManagedProcess;
+  /** Stops slapd and starts it again on the same ports, config and data (connections drop). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -135,9 +138,18 @@ export async function startSlapd(options: SlapdRigOptions): Promise<SlapdRig> {
 
   const ldapUrl = `ldap://127.0.0.1:${ldapPort}`;
   const ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
-  const proc = startProcess('slapd', ['-h', `${ldapUrl}/ ${ldapsUrl}/`, '-f', confFile, '-d', '0']);
+  const launch = async (): Promise<ManagedProcess> => {
+    const proc = startProcess('slapd', ['-h', `${ldapUrl}/ ${ldapsUrl}/`, '-f', confFile, '-d', '0']);
+    try {
+      await waitUntil(proc, 'slapd', async () => (await portOpen('127.0.0.1', ldapPort)) && (await portOpen('127.0.0.1', ldapsPort)));
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return proc;
+  };
+  const proc = await launch();
   try {
-    await waitUntil(proc, 'slapd', async () => (await portOpen('127.0.0.1', ldapPort)) && (await portOpen('127.0.0.1', ldapsPort)));
     // The seed goes over plain LDAP on loopback: it is the rig's own setup, not the code under test.
     const client = new Client({ url: ldapUrl, timeout: 10_000 });
     try {
@@ -150,7 +162,7 @@ export async function startSlapd(options: SlapdRigOptions): Promise<SlapdRig> {
     await proc.stop();
     throw err;
   }
-  return {
+  const rig: SlapdRig = {
     ...layout,
     ldapUrl,
     ldapsUrl,
@@ -161,6 +173,11 @@ export async function startSlapd(options: SlapdRigOptions): Promise<SlapdRig> {
     accesslogDn: 'cn=accesslog',
     dir,
     process: proc,
-    stop: () => proc.stop(),
+    async restart() {
+      await rig.process.stop();
+      rig.process = await launch();
+    },
+    stop: () => rig.process.stop(),
   };
+  return rig;
 }

@@ -117,6 +117,8 @@ describe('fault injection (real processes, real servers)', () => {
       expect(during.body.status).toBe('active'); // never marked expired before the directory confirms
       const metrics = await (await fetch(`${svc.url}/metrics`)).text();
       expect(metrics).toMatch(/leasehold_overdue_revocations [1-9]/);
+      const overdue = await api('GET', '/v1/revocations/overdue', svc.tokens.auditor);
+      expect(overdue.body.items.map((r: { id: string }) => r.id)).toContain(id);
       expect(await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1)).toEqual(expect.arrayContaining([expect.stringContaining('"action":"revocation.overdue"')]));
 
       restarted = startProcess('slapd', ['-h', `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/`, '-f', join(dir, 'slapd.conf'), '-d', '0']);

@@ -4,11 +4,22 @@ import { route, type RouteSpec } from '../route.js';
 import { approveSchema, emptySchema, rejectSchema, requestCreateSchema, requestListQuerySchema, revokeSchema } from '../schemas.js';
 import { requestView } from '../views.js';
 import { cursorOf } from './vendor.routes.js';
+import { OVERDUE_AFTER_MS } from '../../provisioner/expiry-sweeper.js';
 
 /** Access requests: filing, decisions, cancellation, revocation, the one-time password. */
-export function requestRoutes(deps: { requests: RequestService; store: RecordStore }): RouteSpec[] {
+export function requestRoutes(deps: { requests: RequestService; store: RecordStore; now: () => Date }): RouteSpec[] {
   const { requests, store } = deps;
   return [
+    route({
+      method: 'get', path: '/v1/revocations/overdue', roles: ['requester', 'approver', 'auditor', 'automation'], tag: 'requests',
+      summary: 'Requests whose access has ended (validTo passed or revocation asked) but the directory has not yet confirmed it',
+      responses: { 200: '{items}' },
+      handle: async () => {
+        const cutoff = deps.now().getTime() - OVERDUE_AFTER_MS;
+        const ids = [...new Set([...(await store.dueForExpiry(cutoff, 1000)), ...(await store.pendingRevocations(cutoff, 1000))])];
+        return { status: 200, body: { items: (await store.getRequests(ids)).map(requestView) } };
+      },
+    }),
     route({
       method: 'post', path: '/v1/requests', roles: ['requester'], tag: 'requests', summary: 'File an access request for a vendor person',
       body: requestCreateSchema, responses: { 201: 'the request, pending' },

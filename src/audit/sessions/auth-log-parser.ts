@@ -44,7 +44,7 @@ function parseSshd(text: string, pid: string | undefined): AuthLogEvent | undefi
   m = /^Disconnected from user (\S+) (\S+) port \d+/.exec(text);
   if (m) return ev(m[1]!, 'logout', 'disconnected', { sourceIp: m[2]!, ...sid });
   m = /^(Disconnected from|Connection closed by) (?:authenticating|invalid) user (\S+) (\S+) port \d+/.exec(text);
-  if (m) return ev(m[2]!, 'connect', `${m[1]!.toLowerCase()} before authentication`, { sourceIp: m[3]!, ...sid });
+  if (m) return ev(m[2]!, 'connect', `${m[1] === 'Disconnected from' ? 'disconnected' : 'connection closed'} before authentication`, { sourceIp: m[3]!, ...sid });
   return undefined;
 }
 

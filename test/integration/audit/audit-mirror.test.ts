@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringMatching …) are typed any */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuditMirror, type AuditMirrorOptions } from '../../../src/audit/audit-mirror.js';
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
@@ -69,6 +69,19 @@ describe('the JSON-lines mirror', () => {
     expect(b.isLeader()).toBe(true);
     expect(await fileLines()).toEqual(await redisLines());
     expect(await verifyJsonlFile(rig.file)).toMatchObject({ ok: true, count: 90 });
+  });
+
+  it('starts a complete new file when the old one is moved away (rotation)', async () => {
+    const m = mirror();
+    rig.tx.onCommit(m.onCommit);
+    await m.start();
+    await commit(rig.tx, 5);
+    await m.sync();
+    await rename(rig.file, `${rig.file}.1`);
+    await commit(rig.tx, 2, 6);
+    await m.sync();
+    expect(await fileLines()).toEqual(await redisLines());
+    expect((await readFile(`${rig.file}.1`, 'utf8')).trim().split('\n')).toHaveLength(5);
   });
 
   describe('when the file is tampered with', () => {
