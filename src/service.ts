@@ -159,15 +159,15 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
 
   if (mode !== 'worker') {
-    let openapi: unknown;
+    const holder: { openapi?: unknown } = {};
     const routes: RouteSpec[] = [
-      ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => openapi }),
+      ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => holder.openapi }),
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store, now }),
       ...sessions.routes(),
       ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];
-    openapi = buildOpenApi(routes, options.version ?? '0.1.0');
+    holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
     const app = createApp({ routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(env.PORT, env.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -43,5 +43,5 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
 
 /** Keeps the generic types of a route while collecting heterogeneous routes in one array. */
 export function route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType>(spec: RouteSpec<B, Q>): RouteSpec {
-  return spec as unknown as RouteSpec;
+  return spec;
 }

@@ -49,7 +49,7 @@ describe('fault injection (real processes, real servers)', () => {
 
       const second = spawnService(setup.env, 'worker');
       try {
-        for (const id of ids) await untilStatus(api, svc as never, id, 'active', 60_000);
+        for (const id of ids) await untilStatus(api, svc, id, 'active', 60_000);
       } finally {
         await second.stop();
       }
@@ -76,7 +76,7 @@ describe('fault injection (real processes, real servers)', () => {
     await waitHealthy(url, proc);
     const { personId } = await vendorWithPerson(api, svc, 'Downtime Co');
     const id = await fileRequest(api, svc, personId, group, { validForMs: 6000 });
-    const active = await untilStatus(api, svc as never, id, 'active');
+    const active = await untilStatus(api, svc, id, 'active');
     const password = (await api('POST', `/v1/requests/${id}/credentials`, setup.tokens.requester, {})).body.password as string;
     await proc.crash();
 
@@ -88,7 +88,7 @@ describe('fault injection (real processes, real servers)', () => {
     proc = spawnService(setup.env, 'all');
     try {
       await waitHealthy(url, proc);
-      const expired = await untilStatus(api, svc as never, id, 'expired', 15_000);
+      const expired = await untilStatus(api, svc, id, 'expired', 15_000);
       expect(Date.now() - restartedAt).toBeLessThan(15_000);
       expect(expired.account.state).toBe('disabled');
       expect(await probe.groupMembers(target, group)).not.toContain(active.account.dn.toLowerCase());
@@ -100,7 +100,7 @@ describe('fault injection (real processes, real servers)', () => {
   it('reports the revocation overdue while slapd is down and completes it shortly after slapd returns', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'leasehold-slapd-fault-'));
     const [ldapPort, ldapsPort] = [await freePort(), await freePort()];
-    let slapd: SlapdRig | undefined = await startSlapd({ dir, ldapPort: ldapPort!, ldapsPort: ldapsPort! });
+    let slapd: SlapdRig | undefined = await startSlapd({ dir, ldapPort: ldapPort, ldapsPort: ldapsPort });
     let restarted: ManagedProcess | undefined;
     const target: DirectoryTarget = { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: slapd.vendorsOu, caPem: slapd.caPem };
     const svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target });
@@ -122,7 +122,7 @@ describe('fault injection (real processes, real servers)', () => {
       expect(await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1)).toEqual(expect.arrayContaining([expect.stringContaining('"action":"revocation.overdue"')]));
 
       restarted = startProcess('slapd', ['-h', `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/`, '-f', join(dir, 'slapd.conf'), '-d', '0']);
-      await waitUntil(restarted, 'slapd', () => portOpen('127.0.0.1', ldapsPort!));
+      await waitUntil(restarted, 'slapd', () => portOpen('127.0.0.1', ldapsPort));
       const back = Date.now();
       const expired = await untilStatus(api, svc, id, 'expired', 15_000);
       expect(Date.now() - back).toBeLessThan(15_000);

@@ -59,7 +59,7 @@ export interface ServiceSetup {
 export function serviceEnv(options: ServiceSetup): { env: Record<string, string>; tokens: Record<TokenName, string>; dir: string; prefix: string } {
   const dir = mkdtempSync(join(tmpdir(), 'leasehold-svc-'));
   const tokens = Object.fromEntries(Object.keys(TOKEN_ROLES).map((name) => [name, `tok-${name}-${randomBytes(12).toString('hex')}`])) as Record<TokenName, string>;
-  writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tokens: Object.entries(TOKEN_ROLES).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as TokenName]!) })) }));
+  writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tokens: Object.entries(TOKEN_ROLES).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as TokenName]) })) }));
   writeFileSync(join(dir, 'policy.yaml'), stringify({ sweepIntervalSeconds: 1, reconcileIntervalSeconds: 2, ...options.policy }));
   const d = options.directory;
   if (d.caPem) writeFileSync(join(dir, 'ca.pem'), d.caPem);
@@ -131,7 +131,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -79,7 +79,11 @@ export class SessionGrouper {
     const sessionOfEvent = new Map<string, string>();
     const touchedByAccount = new Map<string, Set<string>>();
     const nowIso = this.deps.now().toISOString();
-    const events = [...input.events].sort((a, b) => a.atMs - b.atMs);
+    // Events that open or name their session go first, so that a sudo line stamped to the second
+    // (RFC 3164) finds the sshd session whose login was stamped a fraction later in the same batch.
+    const byTime = [...input.events].sort((a, b) => a.atMs - b.atMs);
+    const opens = (e: NormalizedEvent) => e.sourceSessionId !== undefined || e.type === 'login';
+    const events = [...byTime.filter(opens), ...byTime.filter((e) => !opens(e))];
 
     for (const e of events) {
       let live = input.live.get(e.accountKey);
@@ -136,16 +140,14 @@ export class SessionGrouper {
     }
     if (e.type === 'login') return {};
     let best: LiveEntry | undefined;
-    let reviewed: LiveEntry | undefined;
     for (const c of live.values()) {
       if (c.source !== e.sourceKey || !within(c)) continue;
       // A session that logged out takes only events from before its logout (late delivery).
       if (c.endedMs !== undefined && e.atMs > c.endedMs) continue;
-      if (c.reviewed) {
-        if (!reviewed || c.lastMs > reviewed.lastMs) reviewed = c;
-      } else if (!best || c.lastMs > best.lastMs) best = c;
+      if (!best || closer(e.atMs, c, best)) best = c;
     }
-    return best ? { entry: best } : reviewed ? { continues: reviewed.id } : {};
+    if (!best) return {};
+    return best.reviewed ? { continues: best.id } : { entry: best };
   }
 
   private newRecord(id: string, e: NormalizedEvent, request: AccessRequest | null, nowIso: string, continues?: string): SessionRecord {
@@ -238,6 +240,21 @@ export class SessionGrouper {
       }
     if (drop.length) plan.pruned.set(account, drop);
   }
+}
+
+/** Second-precision stamps (RFC 3164) may put an event just before its session's login. */
+const STAMP_SLACK_MS = 1000;
+
+/**
+ * Whether `c` is a better home than `best` for an event at `atMs`: the session
+ * that started most recently at or before the event; failing that, the one
+ * starting soonest after it.
+ */
+function closer(atMs: number, c: LiveEntry, best: LiveEntry): boolean {
+  const cStarted = c.firstMs <= atMs + STAMP_SLACK_MS;
+  const bestStarted = best.firstMs <= atMs + STAMP_SLACK_MS;
+  if (cStarted !== bestStarted) return cStarted;
+  return cStarted ? c.firstMs > best.firstMs : c.firstMs < best.firstMs;
 }
 
 function toSpan(x: LiveEntry) {

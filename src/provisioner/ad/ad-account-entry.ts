@@ -1,6 +1,7 @@
 import type { Entry } from 'ldapts';
 import { DirectoryError } from '../../errors.js';
 import type { AccountSpec, DirectoryAccount } from '../directory.port.js';
+import { parseDn } from '../ldap/escape.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { fromFileTime, toFileTime } from './ad-time.js';
 
@@ -52,25 +53,44 @@ export function assertSamAccountName(username: string): void {
 
 /** `vendor.test` from `DC=vendor,DC=test`: the UPN suffix of a single-domain forest. */
 export function realmOf(baseDn: string): string {
-  const labels = [...baseDn.matchAll(/(?:^|,)\s*DC=((?:\\.|[^,\\])+)/gi)].map((m) => m[1]!);
+  let labels: string[];
+  try {
+    labels = parseDn(baseDn).flat().filter((p) => p.type.toLowerCase() === 'dc').map((p) => p.value);
+  } catch {
+    labels = [];
+  }
   if (labels.length === 0) throw new DirectoryError(`cannot derive a UPN suffix from base DN ${baseDn}`, false);
   return labels.join('.').toLowerCase();
+}
+
+/**
+ * AD's rangeUpper for the descriptive attributes (in characters). A longer
+ * value fails the whole add (0000200B), which would stop provisioning for
+ * good over a cosmetic field, so these are shortened instead.
+ */
+const RANGE_UPPER = { displayName: 256, givenName: 64, sn: 64, mail: 256, description: 1024 } as const;
+
+function fit(attribute: keyof typeof RANGE_UPPER, value: string): string {
+  const chars = [...value];
+  return chars.length > RANGE_UPPER[attribute] ? chars.slice(0, RANGE_UPPER[attribute]).join('') : value;
 }
 
 /** The new entry's attributes: disabled (514), expiring at validTo, recording the request. */
 export function accountAttributes(spec: AccountSpec, upnSuffix: string): Record<string, string[]> {
   // Empty strings are not valid LDAP values: optional attributes are left out.
-  const opt = (name: string, value: string): Record<string, string[]> => (value.trim() ? { [name]: [value] } : {});
+  const opt = (name: 'givenName' | 'sn', value: string): Record<string, string[]> => (value.trim() ? { [name]: [fit(name, value)] } : {});
+  // A shortened address would be someone else's: leave an over-long one out instead.
+  const mail = spec.email.trim() && [...spec.email].length <= RANGE_UPPER.mail ? { mail: [spec.email] } : {};
   return {
     objectClass: ['top', 'person', 'organizationalPerson', 'user'],
     cn: [spec.username],
     sAMAccountName: [spec.username],
     userPrincipalName: [`${spec.username}@${upnSuffix}`],
-    displayName: [spec.displayName.trim() ? spec.displayName : spec.username],
+    displayName: [fit('displayName', spec.displayName.trim() ? spec.displayName : spec.username)],
     ...opt('givenName', spec.givenName),
     ...opt('sn', spec.surname),
-    ...opt('mail', spec.email),
-    description: [spec.description.trim() ? spec.description : `Leasehold vendor account for request ${spec.requestId}`],
+    ...mail,
+    description: [fit('description', spec.description.trim() ? spec.description : `Leasehold vendor account for request ${spec.requestId}`)],
     [REQUEST_ID_ATTRIBUTE]: [spec.requestId],
     userAccountControl: [String(UAC_NEW_DISABLED)],
     accountExpires: [toFileTime(spec.validTo)],

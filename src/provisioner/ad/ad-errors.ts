@@ -28,6 +28,7 @@ const AD_CODES: Record<string, { meaning: string; retryable: boolean }> = {
   '0000202F': { meaning: 'the userPrincipalName is already in use in the forest', retryable: false },
   '00002035': { meaning: 'the directory refuses this change (linked or system attribute)', retryable: false },
   '00000005': { meaning: 'the service account lacks the rights for this', retryable: false },
+  '0000200B': { meaning: 'a value is not valid for its attribute (syntax or length)', retryable: false },
   '00000525': { meaning: 'a DN named in the change does not exist', retryable: false },
   '0000208D': { meaning: 'the object does not exist', retryable: false },
 };

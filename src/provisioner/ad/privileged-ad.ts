@@ -29,6 +29,15 @@ const PRIVILEGED_SAM_NAMES = new Set(['dnsadmins']);
 const IN_CHAIN = '1.2.840.113556.1.4.1941';
 const GROUP_ATTRIBUTES = ['cn', 'sAMAccountName', 'objectSid', 'memberOf'];
 
+/** Whether a SID is one of AD's built-in privileged groups, given the SID of the domain being served. */
+export function isBuiltinPrivilegedSid(sid: string, domainSid: string): boolean {
+  if (BUILTIN_PRIVILEGED_SIDS.has(sid)) return true;
+  const split = splitRid(sid);
+  if (!split) return false;
+  if (split.domain === domainSid && DOMAIN_PRIVILEGED_RIDS.has(split.rid)) return true;
+  return /^S-1-5-21-\d+-\d+-\d+$/.test(split.domain) && FOREST_PRIVILEGED_RIDS.has(split.rid);
+}
+
 /** A group as privilege resolution sees it. */
 interface AdGroup extends GroupFacts {
   sid?: string;
@@ -76,10 +85,7 @@ export class AdPrivilege {
 
   /** Whether one group is privileged in itself (not through nesting). */
   isPrivileged(group: AdGroup, domainSid: string): boolean {
-    const split = group.sid ? splitRid(group.sid) : undefined;
-    if (group.sid && BUILTIN_PRIVILEGED_SIDS.has(group.sid)) return true;
-    if (split && split.domain === domainSid && DOMAIN_PRIVILEGED_RIDS.has(split.rid)) return true;
-    if (split && /^S-1-5-21-\d+-\d+-\d+$/.test(split.domain) && FOREST_PRIVILEGED_RIDS.has(split.rid)) return true;
+    if (group.sid && isBuiltinPrivilegedSid(group.sid, domainSid)) return true;
     if (group.samAccountName && PRIVILEGED_SAM_NAMES.has(group.samAccountName.toLowerCase())) return true;
     return this.policy.matches(group) || (!!group.samAccountName && this.policy.matches({ dn: group.dn, name: group.samAccountName }));
   }

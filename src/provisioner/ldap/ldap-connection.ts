@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.js';
 import { DirectoryError } from '../../errors.js';
 import { ldapResultCode, toDirectoryError } from './ldap-errors.js';
 import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from './password-modify.js';
+import { SocketWatch } from './socket-watch.js';
 
 /** How to reach and authenticate to the directory. */
 export interface LdapConnectionOptions {
@@ -29,9 +30,15 @@ export interface LdapConnectionOptions {
 /** A search as the adapters use it: ldapts options minus paging, which `searchPaged` owns. */
 export type LdapSearch = Omit<SearchOptions, 'paged'> & { filter?: string | Filter };
 
+/** A client with the sockets it was allowed to open. */
+interface Pooled {
+  client: Client;
+  sockets: SocketWatch;
+}
+
 interface Slot {
-  client?: Client;
-  connecting?: Promise<Client>;
+  pooled?: Pooled;
+  connecting?: Promise<Pooled>;
   inFlight: number;
 }
 
@@ -155,25 +162,26 @@ export class LdapConnection {
   async checkBind(dn: string, password: string): Promise<boolean> {
     // An empty password would be an unauthenticated bind, which "succeeds" (RFC 4513 §5.1.2).
     if (password === '') return false;
-    let client: Client | undefined;
+    let pooled: Pooled | undefined;
     try {
-      client = await this.connect();
-      await client.bind(dn, password);
+      pooled = await this.connect();
+      await pooled.client.bind(dn, password);
       return true;
     } catch (err) {
       if (ldapResultCode(err) === 49) return false;
       throw toDirectoryError(err, `bind as ${dn}`);
     } finally {
-      await client?.unbind().catch(() => undefined);
+      await pooled?.client.unbind().catch(() => undefined);
+      pooled?.sockets.destroy();
     }
   }
 
   /** Unbinds every pooled client. Further operations fail (not retryable). */
   async close(): Promise<void> {
     this.closed = true;
-    const clients = this.slots.map((s) => s.client).filter((c): c is Client => c !== undefined);
+    const pooled = this.slots.map((s) => s.pooled).filter((p): p is Pooled => p !== undefined);
     this.slots.length = 0;
-    await Promise.all(clients.map((c) => c.unbind().catch(() => undefined)));
+    await Promise.all(pooled.map((p) => release(p)));
   }
 
   /** The least-loaded slot, growing the pool while every slot is busy. */
@@ -188,62 +196,68 @@ export class LdapConnection {
     return best;
   }
 
-  /** The slot's client, replaced by a freshly bound one if its socket closed. */
+  /**
+   * The slot's client, replaced by a freshly bound one once any of its sockets
+   * closed. Sockets are watched here because ldapts does not notice when the
+   * connection under a StartTLS session drops: it would keep writing into the
+   * dead socket until each operation timed out.
+   */
   private async ready(slot: Slot): Promise<Client> {
-    if (slot.client?.isBound) return slot.client;
+    const current = slot.pooled;
+    if (current && current.client.isBound && !current.sockets.closed) return current.client;
     if (!slot.connecting) {
-      const stale = slot.client;
-      slot.client = undefined;
-      if (stale) {
+      slot.pooled = undefined;
+      if (current) {
         this.options.logger?.warn('LDAP connection lost; reconnecting', { url: this.url });
-        stale.unbind().catch(() => undefined);
+        current.sockets.destroy();
       }
-      slot.connecting = (async () => {
-        const client = await this.connect();
+      const connecting = (async () => {
+        const pooled = await this.connect();
         try {
-          await client.bind(this.options.bindDn, this.options.bindPassword);
+          await pooled.client.bind(this.options.bindDn, this.options.bindPassword);
         } catch (err) {
-          await client.unbind().catch(() => undefined);
+          await release(pooled);
           throw err;
         }
-        return client;
+        return pooled;
       })();
-      slot.connecting.then(
-        (client) => {
-          slot.client = client;
+      slot.connecting = connecting;
+      connecting.then(
+        (pooled) => {
+          slot.pooled = pooled;
           slot.connecting = undefined;
-          if (this.closed) client.unbind().catch(() => undefined);
+          if (this.closed) void release(pooled);
         },
         () => {
           slot.connecting = undefined;
         },
       );
     }
-    return slot.connecting;
+    return (await slot.connecting).client;
   }
 
   /** A connected (and, for StartTLS, upgraded) but unbound client. */
-  private async connect(): Promise<Client> {
-    const once = guardOneSocket();
+  private async connect(): Promise<Pooled> {
+    const sockets = new SocketWatch();
     const client = new Client({
       url: this.options.url,
       timeout: this.options.timeoutMs,
       connectTimeout: this.options.timeoutMs,
       // DIRECTORY.md: tlsOptions make ldapts speak TLS from the first byte, so only for ldaps://.
       ...(this.secure ? { tlsOptions: this.tlsOptions() } : {}),
-      createConnection: once.plain,
-      createSecureConnection: once.secure,
+      createConnection: sockets.plain,
+      createSecureConnection: sockets.secure,
     });
     if (this.options.startTls) {
       try {
         // ldapts writes `socket` into the object it is given: always a fresh one.
         await client.startTLS(this.tlsOptions());
       } catch (err) {
-        await client.unbind().catch(() => undefined);
+        await release({ client, sockets });
         throw err;
       }
     }
-    return client;
+    return { client, sockets };
   }
 
   private tlsOptions(): tls.ConnectionOptions {
@@ -257,29 +271,8 @@ export class LdapConnection {
   }
 }
 
-/**
- * Socket factories that allow one plain and one TLS socket per client. After a
- * socket closes, ldapts would silently reconnect — anonymously, and without
- * StartTLS — on the next operation; refusing the second socket turns that into
- * a retryable error, and the pool replaces the client instead.
- */
-function guardOneSocket(): { plain: typeof net.connect; secure: typeof tls.connect } {
-  let plainUsed = false;
-  let secureUsed = false;
-  const refuse = (): never => {
-    throw new DirectoryError('LDAP connection closed; not reconnecting this client', true);
-  };
-  const netConnect = net.connect as (...args: unknown[]) => net.Socket;
-  const tlsConnect = tls.connect as (...args: unknown[]) => tls.TLSSocket;
-  const plain = ((...args: unknown[]) => {
-    if (plainUsed) refuse();
-    plainUsed = true;
-    return netConnect(...args);
-  }) as typeof net.connect;
-  const secure = ((...args: unknown[]) => {
-    if (secureUsed) refuse();
-    secureUsed = true;
-    return tlsConnect(...args);
-  }) as typeof tls.connect;
-  return { plain, secure };
+/** Unbinds politely when the connection is alive, then makes sure its sockets are gone. */
+async function release(pooled: Pooled): Promise<void> {
+  if (!pooled.sockets.closed) await pooled.client.unbind().catch(() => undefined);
+  pooled.sockets.destroy();
 }

@@ -1,6 +1,6 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringMatching …) are typed any */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuditMirror, type AuditMirrorOptions } from '../../../src/audit/audit-mirror.js';
@@ -151,5 +151,31 @@ describe('the JSON-lines mirror', () => {
     expect(got[0]).toMatch(/^<110>1 \S+ \S+ leasehold \d+ request\.approved - \{"seq":1,/);
     expect(got.map((g) => g.slice(g.indexOf(' - ') + 3))).toEqual(await redisLines());
     receiver.close();
+  });
+
+  it('forwards over TCP with octet-counted frames', async () => {
+    let received = '';
+    const server = createServer((socket) => socket.on('data', (d) => (received += d.toString())));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const m = mirror({ syslogUrl: `tcp://127.0.0.1:${(server.address() as { port: number }).port}` });
+    rig.tx.onCommit(m.onCommit);
+    await m.start();
+    await commit(rig.tx, 4);
+    await m.sync();
+    const frames = () => {
+      const out: string[] = [];
+      for (let rest = received; rest; ) {
+        const space = rest.indexOf(' ');
+        const len = Number(rest.slice(0, space));
+        out.push(rest.slice(space + 1, space + 1 + len));
+        rest = rest.slice(space + 1 + len);
+      }
+      return out;
+    };
+    await expect.poll(() => frames().length).toBe(4);
+    expect(frames().map((f) => f.slice(f.indexOf(' - ') + 3))).toEqual(await redisLines());
+    await m.close();
+    await new Promise((resolve) => server.close(resolve));
   });
 });

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringMatching …) are typed any */
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
 import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.stringMatching …) are typed any */
 import { describe, expect, it } from 'vitest';
 import { chainEvents, GENESIS_HASH, hashEvent, type AuditEvent } from '../../../src/audit/audit-event.js';
 import { ChainChecker, type VerifyResult } from '../../../src/audit/chain-checker.js';

@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import winston from 'winston';
+import { stringify } from 'yaml';
+import { sha256Hex } from '../api/auth.js';
+import { loadConfig } from '../config/load-config.js';
+import type { Policy } from '../config/policy.schema.js';
+import { startService, type Mode, type RunningService } from '../service.js';
+import { RecordStore } from '../store/record-store.js';
+import { RedisKeys } from '../store/redis-keys.js';
+import type { DirectoryServer } from './bench-rig.js';
+
+/** The bench's API callers: one token per role it needs. */
+export const BENCH_TOKENS = { requester: ['requester'], approver: ['approver'], logSource: ['log-source'] } as const;
+export type BenchToken = keyof typeof BENCH_TOKENS;
+
+/** One configured service: its environment, tokens and a view of its store. */
+export interface ServiceSetup {
+  env: Record<string, string>;
+  tokens: Record<BenchToken, string>;
+  dir: string;
+  keys: RedisKeys;
+}
+
+/**
+ * Writes the files a service needs (tokens, policy, CA) under `dir` and
+ * returns its environment: production settings (NODE_ENV=production, LDAPS
+ * with the CA verified, audit mirror with fsync, INFO logging), the default
+ * WORKER_CONCURRENCY unless `env` overrides it, and its own Redis prefix.
+ */
+export function serviceSetup(o: {
+  dir: string;
+  redisUrl: string;
+  server: DirectoryServer;
+  vendorOu: string;
+  prefix: string;
+  policy?: Partial<Policy>;
+  env?: Record<string, string>;
+}): ServiceSetup {
+  mkdirSync(o.dir, { recursive: true });
+  const tokens = Object.fromEntries(Object.keys(BENCH_TOKENS).map((n) => [n, `bench-${n}-${randomBytes(12).toString('hex')}`])) as Record<BenchToken, string>;
+  const entries = Object.entries(BENCH_TOKENS).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as BenchToken]) }));
+  writeFileSync(join(o.dir, 'tokens.json'), JSON.stringify({ tokens: entries }));
+  writeFileSync(join(o.dir, 'policy.yaml'), stringify({ ...o.policy }));
+  writeFileSync(join(o.dir, 'ca.pem'), o.server.caPem);
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    REDIS_URL: o.redisUrl,
+    REDIS_PREFIX: o.prefix,
+    LDAP_URL: o.server.url,
+    LDAP_DIALECT: o.server.dialect,
+    LDAP_BIND_DN: o.server.bindDn,
+    LDAP_BIND_PASSWORD: o.server.bindPassword,
+    LDAP_BASE_DN: o.server.baseDn,
+    LDAP_VENDOR_OU: o.vendorOu,
+    LDAP_CA_FILE: join(o.dir, 'ca.pem'),
+    API_TOKENS_FILE: join(o.dir, 'tokens.json'),
+    POLICY_FILE: join(o.dir, 'policy.yaml'),
+    AUDIT_LOG_FILE: join(o.dir, 'audit.jsonl'),
+    CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+    RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'info',
+    ...o.env,
+  };
+  return { env, tokens, dir: o.dir, keys: new RedisKeys(o.prefix) };
+}
+
+/** The WORKER_CONCURRENCY a setup runs with (the raw comparison uses the same). */
+export function workerConcurrency(setup: ServiceSetup): number {
+  return loadConfig(setup.env).env.WORKER_CONCURRENCY;
+}
+
+/** An in-process service through the real composition root, logging JSON at INFO to a file as in production. */
+export async function startInProcess(setup: ServiceSetup, mode: Mode = 'all'): Promise<RunningService & { url: string }> {
+  const config = loadConfig(setup.env);
+  const logger = winston.createLogger({
+    level: config.env.LOG_LEVEL,
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.File({ filename: join(setup.dir, 'service.log') })],
+  });
+  const service = await startService(config, { mode, logger });
+  const close = service.close.bind(service);
+  return {
+    ...service,
+    url: service.url ?? '',
+    async close() {
+      await close();
+      logger.end();
+    },
+  };
+}
+
+/** The service as its own OS process (`node dist/main.js <mode>`), so that its RSS and event loop are its own. */
+export interface ServiceChild {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the output contains `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function spawnService(setup: ServiceSetup, mode: Mode, mainJs: string): ServiceChild {
+  const child = spawn(process.execPath, [mainJs, mode], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...setup.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString()).slice(-50_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => tail,
+    async waitFor(text, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!tail.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`service (${mode}) exited early:\n${tail.slice(-4000)}`);
+        if (Date.now() > deadline) throw new Error(`service (${mode}) did not log "${text}" within ${timeoutMs} ms:\n${tail.slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The bench's own view of a service's store: a Redis connection and the RecordStore over it. */
+export function storeView(redisUrl: string, keys: RedisKeys): { redis: Redis; store: RecordStore; close(): Promise<void> } {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  redis.on('error', () => undefined);
+  return { redis, store: new RecordStore(redis, keys), close: async () => void (await redis.quit().catch(() => undefined)) };
+}
+
+/** How many requests are in `status` (the store's status index). */
+export function countInStatus(redis: Redis, keys: RedisKeys, status: string): Promise<number> {
+  return redis.zcard(keys.requestsByStatus(status));
+}
+
+/** A tiny JSON client for the service's API; throws on an unexpected status. */
+export function apiClient(baseUrl: string) {
+  return async function call<T = unknown>(method: string, path: string, token: string, body?: unknown, expect?: number): Promise<T> {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (expect !== undefined ? res.status !== expect : res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+}

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { makeAccounts } from './bench-accounts.js';
+import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
+import { apiClient, countInStatus, serviceSetup, startInProcess, storeView, workerConcurrency } from './bench-service.js';
+import { inLanes, round, waitFor } from './bench-stats.js';
+import { RawLanes, rawDirectoryFor } from './raw-directory.js';
+
+export interface ProvisioningResult {
+  accounts: number;
+  concurrency: number;
+  rawSeconds: number;
+  serviceSeconds: number;
+  /** Of serviceSeconds: until the last approval was answered. */
+  approveSeconds: number;
+  rawPerSec: number;
+  servicePerSec: number;
+  ratio: number;
+  rawOps: string;
+}
+
+const DAY_MS = 86_400_000;
+const GROUPS = 4;
+
+/**
+ * (a) Provisioning throughput. Raw: the adapter's writes per account (create,
+ * password, group add, enable) by ldapts on WORKER_CONCURRENCY connections.
+ * Service: N requests filed through the API beforehand, then all approved at
+ * once through the API; timed from the first approval until every request is
+ * active in the store. Each side has its own vendor OU and equally sized groups.
+ */
+export async function provisioningScenario(o: { server: DirectoryServer; redisUrl: string; dir: string; accounts: number; tag: string }): Promise<ProvisioningResult> {
+  const { server, accounts: n } = o;
+  const setupDirs = await makeScenarioTree(server, `${o.tag}-svc`, GROUPS);
+  const rawDirs = await makeScenarioTree(server, `${o.tag}-raw`, GROUPS);
+  const setup = serviceSetup({ dir: join(o.dir, `${o.tag}-provisioning`), redisUrl: o.redisUrl, server, vendorOu: setupDirs.vendorOu, prefix: `bench-${o.tag}-prov` });
+  const concurrency = workerConcurrency(setup);
+
+  // Raw first, on connections opened before the clock starts.
+  const raw = rawDirectoryFor(server);
+  const rawAccounts = makeAccounts({ tag: `${o.tag}r`, count: n, server, vendorOu: rawDirs.vendorOu, groups: rawDirs.groups, validTo: () => new Date(Date.now() + 7 * DAY_MS) });
+  const lanes = await RawLanes.open(server, concurrency);
+  let rawSeconds: number;
+  try {
+    rawSeconds = await lanes.run(rawAccounts, (client, a) => raw.provision(client, a));
+  } finally {
+    await lanes.close();
+  }
+
+  const service = await startInProcess(setup);
+  const view = storeView(o.redisUrl, setup.keys);
+  try {
+    const api = apiClient(service.url);
+    const { requester, approver } = setup.tokens;
+    const now = Date.now();
+    const vendor = await api<{ id: string }>('POST', '/v1/vendors', requester, { name: 'Bench Co', contractRef: 'BENCH-1', contractEndsAt: new Date(now + 365 * DAY_MS).toISOString() });
+    const ids: string[] = new Array<string>(n);
+    // Filing is set-up: one person per request, as in real use (the username comes from the person's first name).
+    await inLanes(Array.from({ length: n }, (_, i) => i), 16, async (i) => {
+      const person = await api<{ id: string }>('POST', `/v1/vendors/${vendor.id}/people`, requester, {
+        fullName: `P${i.toString(36)} Bench`, email: `p${i}@bench.test`, ndaSignedAt: new Date(now - DAY_MS).toISOString(), ndaRef: `NDA-${i}`,
+      });
+      const request = await api<{ id: string }>('POST', '/v1/requests', requester, {
+        personId: person.id, workDescription: 'benchmark', targetSystems: ['bench'], groups: [setupDirs.groups[i % GROUPS]!],
+        validFrom: new Date(now).toISOString(), validTo: new Date(now + 7 * DAY_MS).toISOString(),
+      });
+      ids[i] = request.id;
+    });
+
+    const started = performance.now();
+    let approveSeconds = 0;
+    const approvals = inLanes(ids, 32, async (id) => {
+      await api('POST', `/v1/requests/${id}/approve`, approver, {});
+    }).then(() => (approveSeconds = (performance.now() - started) / 1000));
+    await waitFor('every request active', async () => {
+      const [active, failed] = await Promise.all([countInStatus(view.redis, setup.keys, 'active'), countInStatus(view.redis, setup.keys, 'failed')]);
+      if (failed > 0) throw new Error(`${failed} provisioning requests failed; see ${join(setup.dir, 'service.log')}`);
+      return active >= n;
+    }, 30 * 60_000, 10);
+    const serviceSeconds = (performance.now() - started) / 1000;
+    await approvals;
+    const rawPerSec = n / rawSeconds;
+    const servicePerSec = n / serviceSeconds;
+    return {
+      accounts: n, concurrency, rawSeconds: round(rawSeconds, 2), serviceSeconds: round(serviceSeconds, 2), approveSeconds: round(approveSeconds, 2),
+      rawPerSec: round(rawPerSec), servicePerSec: round(servicePerSec), ratio: round(servicePerSec / rawPerSec, 3), rawOps: raw.provisionOps,
+    };
+  } finally {
+    await view.close();
+    await service.close();
+  }
+}

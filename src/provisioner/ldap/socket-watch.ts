@@ -1,0 +1,44 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { DirectoryError } from '../../errors.js';
+
+/**
+ * Socket factories for one client that allow one plain and one TLS socket and
+ * record when any of them closes. After a socket closes, ldapts would
+ * silently reconnect — anonymously, and without StartTLS — on the next
+ * operation; refusing the second socket turns that into a retryable error,
+ * and the pool replaces the client instead.
+ */
+export class SocketWatch {
+  closed = false;
+  private readonly opened: net.Socket[] = [];
+  private plainUsed = false;
+  private secureUsed = false;
+
+  readonly plain = ((...args: unknown[]) => {
+    if (this.plainUsed) this.refuse();
+    this.plainUsed = true;
+    return this.watch((net.connect as (...a: unknown[]) => net.Socket)(...args));
+  }) as typeof net.connect;
+
+  readonly secure = ((...args: unknown[]) => {
+    if (this.secureUsed) this.refuse();
+    this.secureUsed = true;
+    return this.watch((tls.connect as (...a: unknown[]) => tls.TLSSocket)(...args));
+  }) as typeof tls.connect;
+
+  destroy(): void {
+    this.closed = true;
+    for (const socket of this.opened) socket.destroy();
+  }
+
+  private watch<S extends net.Socket>(socket: S): S {
+    this.opened.push(socket);
+    socket.once('close', () => (this.closed = true));
+    return socket;
+  }
+
+  private refuse(): never {
+    throw new DirectoryError('LDAP connection closed; not reconnecting this client', true);
+  }
+}
