@@ -2,6 +2,7 @@
 import { realpathSync, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { once } from 'node:events';
+import { hostname, userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -9,6 +10,7 @@ import { AuditQuery, type AuditFilter, type ExportFormat } from './audit/audit-q
 import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
 import { RedisKeys } from './store/redis-keys.js';
+import { Transactor } from './store/transactor.js';
 
 /** Exit codes: sysexits where one fits. */
 const EXIT = { ok: 0, broken: 1, usage: 64, noInput: 66, unavailable: 69, config: 78 } as const;
@@ -110,6 +112,13 @@ async function exportTrail(args: string[]): Promise<number> {
   return withRedis(async (redis, keys) => {
     // Opened up front (exclusive create) so that an existing file is refused before anything is written.
     const out = values.out ? (await open(values.out, 'wx', 0o640)).createWriteStream() : process.stdout;
+    // Taking a copy of the trail is itself recorded, as over the API; no record, no export.
+    const { username } = userInfo();
+    const defined = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
+    await new Transactor(redis, keys, () => new Date()).run([], () => Promise.resolve({
+      events: [{ actor: `cli:${username}@${hostname()}`, action: 'audit.exported', subject: 'audit:trail', outcome: 'success' as const, details: { format, filter: defined, via: 'cli' } }],
+      result: undefined,
+    }));
     for await (const chunk of new AuditQuery(redis, keys).export(filter, format)) await write(out, chunk);
     if (out !== process.stdout) {
       (out as WriteStream).end();

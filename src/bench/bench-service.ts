@@ -143,9 +143,15 @@ export function storeView(redisUrl: string, keys: RedisKeys): { redis: Redis; st
   return { redis, store: new RecordStore(redis, keys), close: async () => void (await redis.quit().catch(() => undefined)) };
 }
 
-/** How many requests are in `status` (the store's status index). */
-export function countInStatus(redis: Redis, keys: RedisKeys, status: string): Promise<number> {
-  return redis.zcard(keys.requestsByStatus(status));
+/** How many requests are in each status (the store's status indexes), in one round trip. */
+export async function statusCounts(redis: Redis, keys: RedisKeys, statuses: string[]): Promise<number[]> {
+  const p = redis.pipeline();
+  for (const s of statuses) p.zcard(keys.requestsByStatus(s));
+  const replies = (await p.exec()) ?? [];
+  return replies.map(([err, n]) => {
+    if (err) throw err;
+    return n as number;
+  });
 }
 
 /** A tiny JSON client for the service's API; throws on an unexpected status. */
@@ -160,4 +166,19 @@ export function apiClient(baseUrl: string) {
     if (expect !== undefined ? res.status !== expect : res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
+}
+
+/** Redis calls per command since the last CONFIG RESETSTAT (INFO commandstats), for per-operation figures. */
+export async function redisCommandCalls(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  const calls = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1]!, Number(m[2]));
+  return calls;
+}
+
+/** Total Redis calls in a commandstats snapshot. */
+export function totalCalls(calls: Map<string, number>): number {
+  let sum = 0;
+  for (const n of calls.values()) sum += n;
+  return sum;
 }

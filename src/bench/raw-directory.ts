@@ -27,13 +27,16 @@ export interface RawDirectory {
   /** Scramble the password, disable (lock + expiry now), remove from the group. */
   revoke(client: Client, account: BenchAccount): Promise<void>;
   /** An enabled account with a password, not yet in its group (fixtures; group members are added in bulk). */
-  seedAttributes(account: BenchAccount): Record<string, string[] | Buffer[]>;
+  seedAttributes(account: BenchAccount): Attribute[];
   /** The group attribute that lists members. */
   readonly memberAttribute: string;
 }
 
 function replace(type: string, ...values: (string | Buffer)[]): Change {
   return new Change({ operation: 'replace', modification: new Attribute({ type, values: values as string[] }) });
+}
+function attributes(record: Record<string, string[] | Buffer[]>): Attribute[] {
+  return Object.entries(record).map(([type, values]) => new Attribute({ type, values }));
 }
 function member(operation: 'add' | 'delete', dn: string): Change {
   return new Change({ operation, modification: new Attribute({ type: 'member', values: [dn] }) });
@@ -69,7 +72,7 @@ export function rawOpenLdap(vendorGid = 200_000): RawDirectory {
     seedAttributes(a) {
       const attrs: Record<string, string[]> = openLdapAccountAttributes(specOf(a), uidNumberCandidate(a.username, 0), vendorGid, new Date());
       delete attrs.pwdAccountLockedTime;
-      return { ...attrs, pwdEndTime: [toGeneralizedTime(a.validTo)], shadowExpire: [String(shadowExpireFor(a.validTo))], userPassword: [generatePassword()] };
+      return attributes({ ...attrs, pwdEndTime: [toGeneralizedTime(a.validTo)], shadowExpire: [String(shadowExpireFor(a.validTo))], userPassword: [generatePassword()] });
     },
   };
 }
@@ -96,7 +99,7 @@ export function rawActiveDirectory(baseDn: string): RawDirectory {
       await client.modify(a.group, member('delete', a.dn));
     },
     seedAttributes(a) {
-      return { ...adAccountAttributes(specOf(a), upn), userAccountControl: [enabledUac], unicodePwd: [unicodePwd(generatePassword())] };
+      return attributes({ ...adAccountAttributes(specOf(a), upn), userAccountControl: [enabledUac], unicodePwd: [unicodePwd(generatePassword())] });
     },
   };
 }

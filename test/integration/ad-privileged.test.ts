@@ -88,6 +88,24 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
       for (const g of [a, b, c]) expect(sameDn(result.get(g)!, await bySid('S-1-5-32-551'))).toBe(true);
     });
 
+    it('resolves groups whose names hold DN and filter specials, by nesting and by a policy DN', async () => {
+      const nasty = (tag: string): string => ` #${tag}, a+b "q" \\ <x>; y=z *(w) ${rand()} `;
+      const outer = await tree.addGroup(nasty('outer'));
+      const inner = await tree.addGroup(nasty('inner'));
+      const byPolicy = await tree.addGroup(nasty('policy'));
+      await tree.addMember(await bySid('S-1-5-32-551'), outer);
+      await tree.addMember(outer, inner);
+      const strict = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [byPolicy] });
+      try {
+        const result = await strict.privilegedGroupsOf([inner, byPolicy, seeded('erp-support')]);
+        expect(sameDn(result.get(inner)!, await bySid('S-1-5-32-551'))).toBe(true);
+        expect(sameDn(result.get(byPolicy)!, byPolicy)).toBe(true);
+        expect(result.has(seeded('erp-support'))).toBe(false);
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('leaves ordinary groups, and groups nested only in ordinary ones, out', async () => {
       const inner = await tree.addGroup(`inner-${rand()}`);
       await tree.addMember(seeded('erp-support'), inner);

@@ -82,9 +82,12 @@ export class SessionIngestService {
     const started = performance.now();
     const unique = [...new Map(events.map((e) => [e.id, e])).values()];
     const result = await this.deps.tx.run([], async (redis) => {
-      const state = await this.read(redis, unique);
-      const plan = this.grouper.plan(state.input);
-      await this.assignPositions(redis, plan);
+      const first = await this.readFirst(redis, unique);
+      const routing = this.grouper.router.route(first.fresh, first.live);
+      const second = await this.readSecond(redis, first.accounts, first.requestIds, [...routing.needed], routing.created.size);
+      const plan = this.grouper.finish(routing, { records: second.records, requests: second.requests, priorFailures: first.priorFailures });
+      await this.assignPositions(redis, plan, second.lastPosition, routing.created.size);
+      const state = { input: { events: first.fresh }, accounts: first.accounts };
       const duplicates = events.length - state.input.events.length;
       return {
         writes: (m: ChainableCommander) => this.write(m, plan, state.input.events, state.accounts),
@@ -102,8 +105,8 @@ export class SessionIngestService {
     return { accepted: result.accepted, duplicates: result.duplicates, sessions: result.sessions };
   }
 
-  /** Everything the grouping needs, in two pipelined round trips. */
-  private async read(redis: Redis, unique: NormalizedEvent[]) {
+  /** First round trip: which events are new, who owns each account, their live sessions and recent failures. */
+  private async readFirst(redis: Redis, unique: NormalizedEvent[]) {
     const { skeys, deps } = this;
     const buckets = new Map<number, NormalizedEvent[]>();
     for (const e of unique) {
@@ -120,55 +123,65 @@ export class SessionIngestService {
       failRange.set(e.accountKey, r ? [Math.min(r[0], e.atMs), Math.max(r[1], e.atMs)] : [e.atMs, e.atMs]);
     }
 
-    const p1 = redis.pipeline();
-    for (const [b, list] of buckets) p1.smismember(skeys.seen(b), ...list.map((e) => e.id));
-    p1.hmget(deps.keys.usernames(), ...accounts);
-    for (const a of accounts) p1.hgetall(skeys.live(a));
-    for (const [a, [from, to]] of failRange) p1.zrangebyscore(skeys.fails(a), from - FAILED_LOGIN_WINDOW_MS, to, 'WITHSCORES');
-    const r1 = results(await p1.exec());
+    const p = redis.pipeline();
+    for (const [b, list] of buckets) p.smismember(skeys.seen(b), ...list.map((e) => e.id));
+    p.hmget(deps.keys.usernames(), ...accounts);
+    for (const a of accounts) p.hgetall(skeys.live(a));
+    for (const [a, [from, to]] of failRange) p.zrangebyscore(skeys.fails(a), from - FAILED_LOGIN_WINDOW_MS, to, 'WITHSCORES');
+    const r = results(await p.exec());
 
     let i = 0;
     const fresh: NormalizedEvent[] = [];
     for (const list of buckets.values()) {
-      const seen = r1[i++] as number[];
+      const seen = r[i++] as number[];
       list.forEach((e, j) => {
         if (!seen[j]) fresh.push(e);
       });
     }
-    const requestIds = r1[i++] as (string | null)[];
+    const requestIds = r[i++] as (string | null)[];
     const live = new Map<string, Map<string, LiveEntry>>();
     for (const a of accounts) {
-      const hash = r1[i++] as Record<string, string>;
+      const hash = r[i++] as Record<string, string>;
       live.set(a, new Map(Object.entries(hash).map(([field, json]) => [field, JSON.parse(json) as LiveEntry])));
     }
     const priorFailures = new Map<string, number[]>();
     for (const a of failRange.keys()) {
-      const flat = r1[i++] as string[];
+      const flat = r[i++] as string[];
       const times: number[] = [];
       for (let k = 1; k < flat.length; k += 2) times.push(Number(flat[k]));
       priorFailures.set(a, times);
     }
-
-    const liveIds = [...new Set([...live.values()].flatMap((m) => [...m.values()].map((x) => x.id)))];
-    const ownedIds = [...new Set(requestIds.filter((x): x is string => x !== null))];
-    const p2 = redis.pipeline();
-    if (ownedIds.length) p2.mget(...ownedIds.map((id) => deps.keys.request(id)));
-    if (liveIds.length) p2.mget(...liveIds.map((id) => skeys.record(id)));
-    const r2 = ownedIds.length || liveIds.length ? results(await p2.exec()) : [];
-    const byId = new Map<string, AccessRequest>();
-    if (ownedIds.length) for (const r of parseAll<AccessRequest>(r2.shift())) byId.set(r.id, r);
-    const records = new Map<string, SessionRecord>();
-    if (liveIds.length) for (const s of parseAll<SessionRecord>(r2.shift())) records.set(s.id, s);
-    const requests = new Map<string, AccessRequest | null>(accounts.map((a, k) => [a, byId.get(requestIds[k] ?? '') ?? null]));
-    return { input: { events: fresh, live, records, requests, priorFailures }, accounts };
+    return { fresh, accounts, requestIds, live, priorFailures };
   }
 
-  /** New sessions get list positions in the order they were opened. */
-  private async assignPositions(redis: Redis, plan: GroupingPlan): Promise<void> {
-    if (plan.created.size === 0) return;
-    const last = await redis.incrby(this.skeys.sequence(), plan.created.size);
-    let n = last - plan.created.size;
-    for (const id of plan.created) plan.touched.get(id)!.n = ++n;
+  /** Second round trip: the requests, the session records the routing needs, and positions for new sessions. */
+  private async readSecond(redis: Redis, accounts: string[], requestIds: (string | null)[], needed: string[], creating: number) {
+    const ownedIds = [...new Set(requestIds.filter((x): x is string => x !== null))];
+    const p = redis.pipeline();
+    if (ownedIds.length) p.mget(...ownedIds.map((id) => this.deps.keys.request(id)));
+    if (needed.length) p.mget(...needed.map((id) => this.skeys.record(id)));
+    if (creating) p.incrby(this.skeys.sequence(), creating);
+    const r = ownedIds.length || needed.length || creating ? results(await p.exec()) : [];
+    const byId = new Map<string, AccessRequest>();
+    if (ownedIds.length) for (const req of parseAll<AccessRequest>(r.shift())) byId.set(req.id, req);
+    const records = new Map<string, SessionRecord>();
+    if (needed.length) for (const s of parseAll<SessionRecord>(r.shift())) records.set(s.id, s);
+    const lastPosition = creating ? (r.shift() as number) : 0;
+    const requests = new Map<string, AccessRequest | null>(accounts.map((a, k) => [a, byId.get(requestIds[k] ?? '') ?? null]));
+    return { records, requests, lastPosition };
+  }
+
+  /** New sessions get list positions in the order they were opened (reserved in readSecond; rare extras here). */
+  private async assignPositions(redis: Redis, plan: GroupingPlan, lastReserved: number, reserved: number): Promise<void> {
+    const numbers: number[] = [];
+    for (let k = reserved - 1; k >= 0; k--) numbers.push(lastReserved - k);
+    const extra = plan.created.size - reserved;
+    if (extra > 0) {
+      const last = await redis.incrby(this.skeys.sequence(), extra);
+      for (let k = extra - 1; k >= 0; k--) numbers.push(last - k);
+    }
+    let i = 0;
+    for (const id of plan.created) plan.touched.get(id)!.n = numbers[i++]!;
   }
 
   private write(m: ChainableCommander, plan: GroupingPlan, fresh: NormalizedEvent[], accounts: string[]): void {

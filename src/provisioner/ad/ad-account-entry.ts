@@ -80,7 +80,7 @@ export function accountAttributes(spec: AccountSpec, upnSuffix: string): Record<
   // Empty strings are not valid LDAP values: optional attributes are left out.
   const opt = (name: 'givenName' | 'sn', value: string): Record<string, string[]> => (value.trim() ? { [name]: [fit(name, value)] } : {});
   // A shortened address would be someone else's: leave an over-long one out instead.
-  const mail = spec.email.trim() && [...spec.email].length <= RANGE_UPPER.mail ? { mail: [spec.email] } : {};
+  const mail: Record<string, string[]> = spec.email.trim() && [...spec.email].length <= RANGE_UPPER.mail ? { mail: [spec.email] } : {};
   return {
     objectClass: ['top', 'person', 'organizationalPerson', 'user'],
     cn: [spec.username],

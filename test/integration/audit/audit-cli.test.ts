@@ -58,16 +58,23 @@ describe('leasehold audit (CLI)', () => {
     const out = join(rig.dir, 'trail.csv');
     expect(await cli(['audit', 'export', '--format', 'csv', '--since', '2000-01-01T00:00:00Z', '--out', out], env)).toMatchObject({ code: 0 });
     const rows = parseCsv((await readFile(out, 'utf8')).replace(/^\uFEFF/, ''));
-    expect(rows).toHaveLength(16);
+    expect(rows).toHaveLength(17); // header, 15 events, and the export's own audit event
+    expect(rows[16]).toEqual(expect.arrayContaining(['audit.exported', expect.stringMatching(/^cli:/)]));
     const jsonl = await cli(['audit', 'export', '--actor', 'ops-alice'], env);
     expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 6, 9, 12, 15]);
     expect(await cli(['audit', 'export', '--format', 'csv', '--out', out], env)).toMatchObject({ code: 64 }); // never overwrites
   });
 
   it('explains usage and configuration problems', async () => {
-    expect(await cli(['audit', 'frobnicate'], env)).toMatchObject({ code: 64, stderr: expect.stringMatching(/usage/) });
-    expect(await cli(['audit', 'verify', '--bogus'], env)).toMatchObject({ code: 64 });
-    expect(await cli(['audit', 'verify'], { REDIS_URL: 'http://nope' })).toMatchObject({ code: 78, stderr: expect.stringMatching(/REDIS_URL/) });
-    expect(await cli(['audit', 'verify'], { REDIS_URL: 'redis://127.0.0.1:1' })).toMatchObject({ code: 69 });
+    const [unknown, badFlag, badEnv, noRedis] = await Promise.all([
+      cli(['audit', 'frobnicate'], env),
+      cli(['audit', 'verify', '--bogus'], env),
+      cli(['audit', 'verify'], { REDIS_URL: 'http://nope' }),
+      cli(['audit', 'verify'], { REDIS_URL: 'redis://127.0.0.1:1' }),
+    ]);
+    expect(unknown).toMatchObject({ code: 64, stderr: expect.stringMatching(/usage/) });
+    expect(badFlag).toMatchObject({ code: 64 });
+    expect(badEnv).toMatchObject({ code: 78, stderr: expect.stringMatching(/REDIS_URL/) });
+    expect(noRedis).toMatchObject({ code: 69 });
   });
 });

@@ -63,6 +63,22 @@ describe('grouping events into sessions', () => {
     expect(sessions.map((s) => s.eventCount)).toEqual([2, 2, 1]);
   });
 
+  it('puts commands of back-to-back sessions without session ids into the session that had started', () => {
+    const plan = grouper().plan(input([
+      ev(0, { type: 'login' }), ev(1, { detail: 'a' }), ev(2, { type: 'logout' }),
+      ev(10, { type: 'login' }), ev(11, { detail: 'b' }), ev(12, { type: 'logout' }),
+    ]));
+    const sessions = [...plan.touched.values()];
+    expect(sessions.map((s) => [s.firstAt, s.lastAt, s.eventCount])).toEqual([[at(0), at(2), 3], [at(10), at(12), 3]]);
+  });
+
+  it('joins a sudo line stamped to the second with the sshd login stamped a fraction later', () => {
+    const login = normalizeEvent({ source: 'erp-db01', account: 'v-acme-chen-1', type: 'login', at: new Date(T0 + 400).toISOString(), sourceSessionId: '4242' }, 'syslog');
+    const sudo = normalizeEvent({ source: 'erp-db01', account: 'v-acme-chen-1', type: 'command', at: new Date(T0).toISOString(), detail: 'sudo -u root /bin/bash' }, 'syslog');
+    const plan = grouper().plan(input([sudo, login]));
+    expect([...plan.touched.values()].map((s) => s.eventCount)).toEqual([2]);
+  });
+
   it('starts a new session after the idle timeout', () => {
     const plan = grouper().plan(input([ev(0, { sourceSessionId: 'x' }), ev(20, { sourceSessionId: 'x' }), ev(60, { sourceSessionId: 'x' })]));
     expect([...plan.touched.values()].map((s) => s.eventCount)).toEqual([2, 1]);

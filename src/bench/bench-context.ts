@@ -1,0 +1,12 @@
+/** What every scenario gets from the runner. */
+export interface BenchContext {
+  /** Scratch directory of this run (service config, logs, audit mirrors); removed at the end. */
+  dir: string;
+  redisUrl: string;
+  /** Processes whose CPU use is reported per phase (the bench itself, slapd, redis, …). */
+  pids: Record<string, number | undefined>;
+  /** `dist/main.js`, for services run as child processes. */
+  mainJs: string;
+  /** Where to write CPU profiles of measured phases (`--profile DIR`). */
+  profileDir?: string;
+}

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+
+/** CPU seconds (user + system) used by a process so far; 0 if it is gone or /proc is missing. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces), numbered from 3 (state).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime (14) + stime (15)
+    return ticks / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size of a process in MiB (VmRSS); NaN if it is gone. */
+export function rssMb(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Measures the CPU each named process used over a phase, to say which one
+ * limits it (on a 2-core machine, the one near 1.0 core is the bottleneck).
+ */
+export class CpuMeter {
+  private start = new Map<string, number>();
+  private startedAt = 0;
+
+  constructor(private readonly pids: Record<string, number | undefined>) {}
+
+  begin(): void {
+    this.startedAt = performance.now();
+    this.start = new Map(Object.entries(this.pids).flatMap(([name, pid]) => (pid ? [[name, cpuSeconds(pid)]] : [])));
+  }
+
+  /** Cores used on average by each process since begin() (CPU seconds / wall seconds), 2 decimals. */
+  end(): Record<string, number> {
+    const wall = (performance.now() - this.startedAt) / 1000;
+    const out: Record<string, number> = {};
+    for (const [name, before] of this.start) out[name] = Math.round(((cpuSeconds(this.pids[name]!) - before) / wall) * 100) / 100;
+    return out;
+  }
+}
