@@ -195,6 +195,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     syslogPort,
     async close() {
       for (const close of closers) await close();
+      await audit({ actor: 'system', action: 'service.stopped', subject: `process:${process.pid}`, outcome: 'success', details: { mode } }).catch(() => undefined);
       // After the API and workers stop, so that their last events reach the mirror.
       await checkpointer.stop();
       await auditMirror.close();

@@ -164,13 +164,25 @@ export class RequestService {
 
   /** The initial password, once, to the request's own requester; destroyed as it is read. */
   async takeCredential(actor: string, id: string): Promise<string> {
-    const { store, tx, vault, now } = this.deps;
+    const { store } = this.deps;
     const current = await this.get(id);
     if (current.requester !== actor) {
       await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { rule: 'requester_only' });
       throw new Forbidden('only the requester of this request may fetch its credentials');
     }
     const credKey = store.keys.credential(id);
+    try {
+      return await this.openCredential(actor, id, credKey);
+    } catch (err) {
+      // A second fetch of a destroyed password is security-relevant: record the refusal too.
+      if (err instanceof Gone || err instanceof Conflict)
+        await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { reason: err.message });
+      throw err;
+    }
+  }
+
+  private openCredential(actor: string, id: string, credKey: string): Promise<string> {
+    const { store, tx, vault, now } = this.deps;
     return tx.run([store.keys.request(id), credKey], async (redis: Redis) => {
       const r = await store.getRequest(id);
       if (!r) throw new NotFound(`request ${id} not found`);

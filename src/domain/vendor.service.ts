@@ -75,10 +75,12 @@ export class VendorService {
     const { store, tx, now } = this.deps;
     const vendor = await this.getVendor(vendorId);
     if (vendor.status !== 'active') throw new Conflict(`vendor is ${vendor.status}`);
-    if (input.ndaSignedAt.getTime() > now().getTime())
+    if (input.ndaSignedAt.getTime() > now().getTime()) {
+      await tx.run([], () => Promise.resolve({ events: [{ actor, action: 'policy.refused', subject: `vendor:${vendorId}`, outcome: 'refused' as const, details: { rules: ['nda_signed'] } }], result: undefined }));
       throw new PolicyViolation('the confidentiality undertaking cannot be signed in the future', [
         { rule: 'nda_signed', field: 'ndaSignedAt', message: 'ndaSignedAt is in the future' },
       ]);
+    }
     const person: Stored<Person> = {
       id: newId('per'),
       n: await store.nextPosition(),

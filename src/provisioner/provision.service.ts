@@ -97,6 +97,7 @@ export class ProvisionService {
       };
     });
     this.deps.metrics.provisioned.inc();
+    this.deps.logger.info('account provisioned', { requestId, username, dn: account.dn });
   }
 
   /** Called when the provision job gives up: the request is failed, with the reason, audited. */

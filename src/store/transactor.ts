@@ -12,6 +12,15 @@ export interface TxPlan<T> {
 export type AuditListener = (events: AuditEvent[]) => void;
 
 const MAX_ATTEMPTS = 50;
+/** Most transactions committed together in one MULTI/EXEC. */
+const MAX_GROUP = 64;
+
+interface Pending {
+  watch: string[];
+  body: (redis: Redis) => Promise<TxPlan<unknown>>;
+  resolve: (result: unknown) => void;
+  reject: (err: unknown) => void;
+}
 
 /**
  * Runs state transitions atomically together with their audit events.
@@ -23,9 +32,19 @@ const MAX_ATTEMPTS = 50;
  * again on fresh data. Appends are therefore serialised across processes and
  * the hash chain never forks. Within one process transactions are queued, so
  * optimistic retries only happen between processes.
+ *
+ * Group commit: every append must follow the previous one, so one process
+ * commits one transaction at a time, and under load that queue is the limit
+ * (each commit costs four round trips). Transactions waiting in the queue
+ * whose watch lists are disjoint therefore commit together — one WATCH of all
+ * their keys, their bodies, one EXEC with all their writes and their events
+ * chained in queue order — as they would one after another, because none
+ * reads what another writes. A transaction that names no keys may read
+ * anything, so it always commits alone.
  */
 export class Transactor {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue: Pending[] = [];
+  private busy = false;
   private readonly listeners: AuditListener[] = [];
 
   constructor(
@@ -40,40 +59,108 @@ export class Transactor {
   }
 
   run<T>(watch: string[], body: (redis: Redis) => Promise<TxPlan<T>>): Promise<T> {
-    const next = this.tail.then(() => this.attempt(watch, body));
-    this.tail = next.catch(() => undefined);
-    return next;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ watch, body, resolve: resolve as (result: unknown) => void, reject });
+      this.pump();
+    });
   }
 
-  private async attempt<T>(watch: string[], body: (redis: Redis) => Promise<TxPlan<T>>): Promise<T> {
+  private pump(): void {
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
+    const group = this.nextGroup();
+    void this.commit(group)
+      .catch((err: unknown) => group.forEach((p) => p.reject(err)))
+      .finally(() => {
+        this.busy = false;
+        this.pump();
+      });
+  }
+
+  /** The head of the queue and, in order, the transactions after it that name keys none of the group names. */
+  private nextGroup(): Pending[] {
+    const first = this.queue.shift()!;
+    const group = [first];
+    if (first.watch.length === 0) return group;
+    const keys = new Set(first.watch);
+    for (let next = this.queue[0]; next && group.length < MAX_GROUP; next = this.queue[0]) {
+      if (next.watch.length === 0 || next.watch.some((k) => keys.has(k))) break;
+      for (const k of next.watch) keys.add(k);
+      group.push(this.queue.shift()!);
+    }
+    return group;
+  }
+
+  private async commit(group: Pending[]): Promise<void> {
     const headKey = this.keys.auditHead();
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      await this.redis.watch(headKey, ...watch);
-      let plan: TxPlan<T>;
+    let live = group;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS && live.length > 0; attempt++) {
       let head: { seq: number; hash: string };
+      let settled: PromiseSettledResult<TxPlan<unknown>>[];
       try {
-        plan = await body(this.redis);
-        const rawHead = await this.redis.get(headKey);
-        head = rawHead ? (JSON.parse(rawHead) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
+        await this.redis.watch(headKey, ...new Set(live.flatMap((p) => p.watch)));
+        const [raw, bodies] = await Promise.all([this.redis.get(headKey), Promise.allSettled(live.map(async (p) => p.body(this.redis)))]);
+        head = raw ? (JSON.parse(raw) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
+        settled = bodies;
       } catch (err) {
-        await this.redis.unwatch();
-        throw err;
+        await this.redis.unwatch().catch(() => undefined);
+        for (const p of live) p.reject(err);
+        return;
       }
-      const events = chainEvents(head, plan.events, this.now());
+      const planned: { p: Pending; plan: TxPlan<unknown> }[] = [];
+      settled.forEach((s, i) => (s.status === 'fulfilled' ? planned.push({ p: live[i]!, plan: s.value }) : live[i]!.reject(s.reason)));
       const multi = this.redis.multi();
-      plan.writes?.(multi);
+      const base = multi.length;
+      const ranges: [number, number][] = [];
+      const broken = planned.findIndex(({ plan }) => {
+        const from = multi.length - base;
+        try {
+          plan.writes?.(multi);
+        } catch {
+          return true;
+        }
+        ranges.push([from, multi.length - base]);
+        return false;
+      });
+      if (broken >= 0 || planned.length === 0) {
+        // A writes() that throws fails its own transaction; the others try again without it. Nothing was sent.
+        if (broken >= 0) planned[broken]!.p.reject(new Error('transaction writes failed to queue'));
+        live = planned.filter((_, i) => i !== broken).map((x) => x.p);
+        if (live.length === 0) await this.redis.unwatch().catch(() => undefined);
+        continue;
+      }
+      const events = chainEvents(head, planned.flatMap((x) => x.plan.events), this.now());
       if (events.length > 0) {
         multi.rpush(this.keys.auditEvents(), ...events.map((e) => JSON.stringify(e)));
         const last = events[events.length - 1]!;
         multi.set(headKey, JSON.stringify({ seq: last.seq, hash: last.hash }));
       }
-      const result = await multi.exec();
-      if (result === null) continue; // a watched key changed: read again
-      const failed = result.find(([err]) => err);
-      if (failed) throw failed[0] as Error;
-      if (events.length > 0) for (const listener of this.listeners) listener(events);
-      return plan.result;
+      let result: [Error | null, unknown][] | null;
+      try {
+        result = await multi.exec();
+        const appendFailed = result?.slice(ranges.at(-1)![1]).find(([err]) => err);
+        if (appendFailed) throw appendFailed[0] as Error;
+      } catch (err) {
+        for (const { p } of planned) p.reject(err);
+        return;
+      }
+      if (result === null) {
+        live = planned.map((x) => x.p); // a watched key changed: read again
+        continue;
+      }
+      try {
+        if (events.length > 0) for (const listener of this.listeners) listener(events);
+      } catch (err) {
+        for (const { p } of planned) p.reject(err);
+        return;
+      }
+      planned.forEach(({ p, plan }, i) => {
+        const failed = result.slice(...ranges[i]!).find(([err]) => err);
+        if (failed) p.reject(failed[0]);
+        else p.resolve(plan.result);
+      });
+      return;
     }
-    throw new Error(`transaction did not settle after ${MAX_ATTEMPTS} attempts`);
+    for (const p of live) p.reject(new Error(`transaction did not settle after ${MAX_ATTEMPTS} attempts`));
   }
 }

@@ -46,7 +46,7 @@ export async function seedRequest(
       status, createdAt: at, updatedAt: at, credential: 'retrieved', attempt: 1, history: [{ at, actor: 'test', action: 'seeded', to: status }],
       account: { username: options.username, dn: `uid=${options.username},ou=vendors,dc=fake,dc=test`, state: options.disabledAt ? 'disabled' : 'active', enabledAt: options.validFrom.toISOString(), ...(options.disabledAt ? { disabledAt: options.disabledAt.toISOString() } : {}) },
       ...(status === 'revoked' || status === 'expired' ? { revocation: { trigger: status === 'revoked' ? 'manual' : 'expiry', by: 'test', requestedAt: (options.disabledAt ?? options.validTo).toISOString() } } : {}),
-    } as Stored<AccessRequest>;
+    };
     await tx.run([], () =>
       Promise.resolve({
         writes: (m) => {

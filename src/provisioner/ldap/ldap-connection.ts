@@ -58,6 +58,7 @@ export class LdapConnection {
   private readonly slots: Slot[] = [];
   private readonly poolSize: number;
   private closed = false;
+  private readonly logger: Logger | undefined;
 
   constructor(private readonly options: LdapConnectionOptions) {
     const parsed = new URL(options.url);
@@ -69,6 +70,7 @@ export class LdapConnection {
     this.url = options.url;
     this.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
     this.poolSize = Math.max(1, options.poolSize ?? 8);
+    this.logger = options.logger?.child({ component: 'ldap-connection' });
   }
 
   /** Whether the transport is encrypted (ldaps:// or StartTLS). */
@@ -208,7 +210,7 @@ export class LdapConnection {
     if (!slot.connecting) {
       slot.pooled = undefined;
       if (current) {
-        this.options.logger?.warn('LDAP connection lost; reconnecting', { url: this.url });
+        this.logger?.warn('LDAP connection lost; reconnecting', { url: this.url });
         current.sockets.destroy();
       }
       const connecting = (async () => {

@@ -46,8 +46,10 @@ export class OpenLdapDirectory implements DirectoryPort {
   private readonly groups: OpenLdapGroupWriter;
   private readonly policy: PrivilegedGroupPolicy;
   private readonly now: () => Date;
+  private readonly logger: Logger | undefined;
 
   constructor(private readonly options: OpenLdapDirectoryOptions) {
+    this.logger = options.logger?.child({ component: 'openldap-directory' });
     this.connection = options.connection;
     this.groups = new OpenLdapGroupWriter(options.connection);
     this.policy = new PrivilegedGroupPolicy(options.privilegedGroups);
@@ -72,7 +74,7 @@ export class OpenLdapDirectory implements DirectoryPort {
     const hits = await this.connection.search(this.options.vendorOu, {
       scope: 'sub', filter: and(accountFilter, eq('employeeNumber', requestId)), attributes: ACCOUNT_ATTRIBUTES,
     }, `find account of request ${requestId}`);
-    if (hits.length > 1) this.options.logger?.warn('several entries carry one request id', { requestId, count: hits.length });
+    if (hits.length > 1) this.logger?.warn('several entries carry one request id', { requestId, count: hits.length });
     return hits[0] ? this.withGroups(hits[0]) : null;
   }
 
@@ -131,7 +133,7 @@ export class OpenLdapDirectory implements DirectoryPort {
     } catch (err) {
       // An entry that is gone cannot be bound to: revocation is done.
       if (ldapResultCode(err) !== 32) throw err;
-      this.options.logger?.warn('account to disable does not exist', { dn });
+      this.logger?.warn('account to disable does not exist', { dn });
     }
   }
 

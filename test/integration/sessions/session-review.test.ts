@@ -46,9 +46,9 @@ describe('session logs from bastion and syslog, reviewed and signed off (issue 6
       return list.length === 3 && list.every((s) => s.flags.length > 0) ? list : undefined;
     });
     const bySid = Object.fromEntries(all.map((s) => [s.sourceSessionId, s]));
-    expect(codes(bySid.a81f!)).toEqual(['privileged_command']);
-    expect(codes(bySid.b77!)).toEqual(['target_not_approved']);
-    expect(codes(bySid['4242']!)).toEqual(['privileged_command']);
+    expect(codes(bySid.a81f)).toEqual(['privileged_command']);
+    expect(codes(bySid.b77)).toEqual(['target_not_approved']);
+    expect(codes(bySid['4242'])).toEqual(['privileged_command']);
     expect(bySid['4242']!.source.toLowerCase()).toBe(host.toLowerCase());
   });
 
