@@ -61,9 +61,8 @@ interface RigInfo {
  * can bind over verified LDAPS. A DC left by a crashed run is stopped first.
  */
 export async function startSamba(options: { readyTimeoutMs?: number; waitForOthersMs?: number } = {}): Promise<SambaRig> {
-  const began = Date.now();
   const template = await ensureSambaTemplate();
-  const provisionMs = Date.now() - began > 1000 ? template.provisionMs : 0;
+  const provisionMs = template.justProvisioned ? template.provisionMs : 0;
   const startBegan = Date.now();
   const deadline = Date.now() + (options.waitForOthersMs ?? 300_000);
   for (;;) {

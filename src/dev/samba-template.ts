@@ -34,6 +34,8 @@ export interface SambaTemplate {
   domainSid: string;
   /** How long `samba-tool domain provision` plus the seed took when the template was made. */
   provisionMs: number;
+  /** Set when this call made the template (not recorded in the file). */
+  justProvisioned?: boolean;
 }
 
 /**
@@ -165,7 +167,7 @@ export async function ensureSambaTemplate(root = '/var/tmp'): Promise<SambaTempl
       await rm(scratch, { recursive: true, force: true });
       return theirs;
     }
-    return template;
+    return { ...template, justProvisioned: true };
   } catch (err) {
     await rm(scratch, { recursive: true, force: true });
     throw new Error(`provisioning the Samba AD template failed (are samba-ad-dc and samba-ad-provision installed? run scripts/ensure-packages.sh): ${String(err)}`, { cause: err });

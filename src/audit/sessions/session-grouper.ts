@@ -37,6 +37,10 @@ export interface GroupingPlan {
   failures: Map<string, { id: string; atMs: number }[]>;
   /** The live entries per account after the batch. */
   liveState: Map<string, Map<string, LiveEntry>>;
+  /** Sessions whose live entry changed (to write back). */
+  liveDirty: Set<string>;
+  /** Sessions whose index score or index membership changed (new, newly flagged, newly tied to a request). */
+  reindex: Set<string>;
 }
 
 /** Distinct findings kept per flag code; the first of every code always gets in. */
@@ -64,7 +68,10 @@ export class SessionGrouper {
   }
 
   finish(routing: Routing, state: GroupingState): GroupingPlan {
-    const plan: GroupingPlan = { touched: new Map(), created: new Set(), events: new Map(), pruned: routing.pruned, newFlags: new Map(), failures: new Map(), liveState: routing.live };
+    const plan: GroupingPlan = {
+      touched: new Map(), created: new Set(), events: new Map(), pruned: routing.pruned, newFlags: new Map(), failures: new Map(),
+      liveState: routing.live, liveDirty: new Set([...routing.needed, ...routing.created.keys()]), reindex: new Set(),
+    };
     const nowIso = this.deps.now().toISOString();
     const remap = new Map<string, string>();
     const sessionOfEvent = new Map<string, string>();
@@ -77,15 +84,18 @@ export class SessionGrouper {
         const created = routing.created.get(id);
         record = this.newRecord(id, created?.first ?? e, request, nowIso, created?.continues);
         plan.created.add(id);
+        plan.reindex.add(id);
       } else if (record.review) {
         // The live entry missed the review: keep the signed-off record as it is and continue it.
         const next = this.newRecord(this.deps.mintId(e.atMs), e, request, nowIso, record.id);
         remap.set(id, next.id);
         this.relink(routing, e.accountKey, id, next.id);
         plan.created.add(next.id);
+        plan.reindex.add(next.id);
+        plan.liveDirty.add(next.id);
         record = next;
       }
-      this.apply(record, e, request, nowIso);
+      if (this.apply(record, e, request, nowIso)) plan.reindex.add(record.id);
       plan.touched.set(record.id, record);
       sessionOfEvent.set(e.id, record.id);
       const flags = this.deps.rules.eventFlags(e, request);
@@ -147,7 +157,8 @@ export class SessionGrouper {
     };
   }
 
-  private apply(record: SessionRecord, e: NormalizedEvent, request: AccessRequest | null, nowIso: string): void {
+  /** Adds an event to its session; true when the session got tied to a request just now. */
+  private apply(record: SessionRecord, e: NormalizedEvent, request: AccessRequest | null, nowIso: string): boolean {
     record.eventCount++;
     if (e.atMs < Date.parse(record.firstAt)) record.firstAt = e.at;
     if (e.atMs > Date.parse(record.lastAt)) record.lastAt = e.at;
@@ -155,8 +166,10 @@ export class SessionGrouper {
     const target = e.target?.toLowerCase();
     if (target && !record.targets.some((t) => t.toLowerCase() === target) && record.targets.length < MAX_LIST) record.targets.push(e.target!);
     if (e.type === 'logout' && (!record.endedAt || e.atMs > Date.parse(record.endedAt))) record.endedAt = e.at;
-    if (request && !record.requestId) Object.assign(record, { accountKnown: true, requestId: request.id, personId: request.personId, vendorId: request.vendorId });
     record.updatedAt = nowIso;
+    if (!request || record.requestId) return false;
+    Object.assign(record, { accountKnown: true, requestId: request.id, personId: request.personId, vendorId: request.vendorId });
+    return true;
   }
 
   private addFlag(plan: GroupingPlan, record: SessionRecord, flag: SessionFlag): void {
@@ -168,6 +181,7 @@ export class SessionGrouper {
       sameCode++;
     }
     if (sameCode >= (PER_CODE[flag.code] ?? 1)) return;
+    if (record.flags.length === 0) plan.reindex.add(record.id); // the flag boost changes its index score
     record.flags.push(flag);
     plan.touched.set(record.id, record);
     let set = plan.newFlags.get(record.id);

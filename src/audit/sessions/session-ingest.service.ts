@@ -1,15 +1,15 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { AuditInput } from '../audit-event.js';
 import { newId } from '../../domain/ids.js';
-import type { AccessRequest } from '../../domain/types.js';
 import type { RedisKeys } from '../../store/redis-keys.js';
 import type { Transactor } from '../../store/transactor.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 import { FAILED_LOGIN_WINDOW_MS, FlagRules } from './session-flags.js';
-import { SessionGrouper, type GroupingPlan, type LiveEntry } from './session-grouper.js';
+import { SessionGrouper, type GroupingPlan } from './session-grouper.js';
+import { SessionStateReader } from './session-state.reader.js';
 import { DEDUPE_TTL_SECONDS, HOUR_MS, SessionKeys, sessionScore } from './session-keys.js';
 import type { SessionMetrics } from './session-metrics.js';
-import { isFlagged, type EventOrigin, type SessionRecord } from './session-record.js';
+import { isFlagged, type EventOrigin } from './session-record.js';
 
 /** What a caller learns about a stored batch. */
 export interface IngestResult {
@@ -30,23 +30,10 @@ const LIVE_TTL_SECONDS = 7 * 24 * 3600;
 const FAILS_TTL_SECONDS = 24 * 3600;
 const MAX_AUDITED_SESSIONS = 200;
 
-type Replies = [Error | null, unknown][];
-
-function results(replies: Replies | null): unknown[] {
-  if (!replies) throw new Error('pipeline returned nothing');
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
-}
-
-function parseAll<T>(raws: unknown): T[] {
-  return (raws as (string | null)[]).flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
-}
-
 /**
  * Stores batches of session events and groups them into sessions, per batch
- * rather than per event: two pipelined reads, the grouping in memory, and
+ * rather than per event: two pipelined reads (SessionStateReader), routing
+ * and grouping in memory, and
  * one MULTI/EXEC that writes the events, the sessions, their indexes and one
  * audit event for the batch (plus one naming newly flagged sessions). Every
  * batch appends to the audit chain, so batches are serialised against each
@@ -56,6 +43,7 @@ function parseAll<T>(raws: unknown): T[] {
 export class SessionIngestService {
   private readonly skeys: SessionKeys;
   private readonly grouper: SessionGrouper;
+  private readonly reader: SessionStateReader;
 
   constructor(
     private readonly deps: {
@@ -67,6 +55,7 @@ export class SessionIngestService {
     },
   ) {
     this.skeys = new SessionKeys(deps.keys);
+    this.reader = new SessionStateReader(deps.keys);
     this.grouper = new SessionGrouper({
       rules: new FlagRules(deps.policy.privilegedCommands),
       idleMs: deps.policy.idleTimeoutMinutes * 60_000,
@@ -82,15 +71,14 @@ export class SessionIngestService {
     const started = performance.now();
     const unique = [...new Map(events.map((e) => [e.id, e])).values()];
     const result = await this.deps.tx.run([], async (redis) => {
-      const first = await this.readFirst(redis, unique);
+      const first = await this.reader.readFirst(redis, unique);
       const routing = this.grouper.router.route(first.fresh, first.live);
-      const second = await this.readSecond(redis, first.accounts, first.requestIds, [...routing.needed], routing.created.size);
+      const second = await this.reader.readSecond(redis, first.accounts, first.requestIds, [...routing.needed], routing.created.size);
       const plan = this.grouper.finish(routing, { records: second.records, requests: second.requests, priorFailures: first.priorFailures });
       await this.assignPositions(redis, plan, second.lastPosition, routing.created.size);
-      const state = { input: { events: first.fresh }, accounts: first.accounts };
-      const duplicates = events.length - state.input.events.length;
+      const duplicates = events.length - first.fresh.length;
       return {
-        writes: (m: ChainableCommander) => this.write(m, plan, state.input.events, state.accounts),
+        writes: (m: ChainableCommander) => this.write(m, plan, first.fresh, first.accounts),
         events: this.auditEvents(meta, events.length, duplicates, plan),
         result: { accepted: events.length, duplicates, sessions: [...plan.touched.keys()], plan },
       };
@@ -103,72 +91,6 @@ export class SessionIngestService {
       m.ingestSeconds.observe({ origin: meta.origin }, (performance.now() - started) / 1000);
     }
     return { accepted: result.accepted, duplicates: result.duplicates, sessions: result.sessions };
-  }
-
-  /** First round trip: which events are new, who owns each account, their live sessions and recent failures. */
-  private async readFirst(redis: Redis, unique: NormalizedEvent[]) {
-    const { skeys, deps } = this;
-    const buckets = new Map<number, NormalizedEvent[]>();
-    for (const e of unique) {
-      const b = Math.floor(e.atMs / HOUR_MS);
-      const list = buckets.get(b);
-      if (list) list.push(e);
-      else buckets.set(b, [e]);
-    }
-    const accounts = [...new Set(unique.map((e) => e.accountKey))];
-    const failRange = new Map<string, [number, number]>();
-    for (const e of unique) {
-      if (e.type !== 'failed_login') continue;
-      const r = failRange.get(e.accountKey);
-      failRange.set(e.accountKey, r ? [Math.min(r[0], e.atMs), Math.max(r[1], e.atMs)] : [e.atMs, e.atMs]);
-    }
-
-    const p = redis.pipeline();
-    for (const [b, list] of buckets) p.smismember(skeys.seen(b), ...list.map((e) => e.id));
-    p.hmget(deps.keys.usernames(), ...accounts);
-    for (const a of accounts) p.hgetall(skeys.live(a));
-    for (const [a, [from, to]] of failRange) p.zrangebyscore(skeys.fails(a), from - FAILED_LOGIN_WINDOW_MS, to, 'WITHSCORES');
-    const r = results(await p.exec());
-
-    let i = 0;
-    const fresh: NormalizedEvent[] = [];
-    for (const list of buckets.values()) {
-      const seen = r[i++] as number[];
-      list.forEach((e, j) => {
-        if (!seen[j]) fresh.push(e);
-      });
-    }
-    const requestIds = r[i++] as (string | null)[];
-    const live = new Map<string, Map<string, LiveEntry>>();
-    for (const a of accounts) {
-      const hash = r[i++] as Record<string, string>;
-      live.set(a, new Map(Object.entries(hash).map(([field, json]) => [field, JSON.parse(json) as LiveEntry])));
-    }
-    const priorFailures = new Map<string, number[]>();
-    for (const a of failRange.keys()) {
-      const flat = r[i++] as string[];
-      const times: number[] = [];
-      for (let k = 1; k < flat.length; k += 2) times.push(Number(flat[k]));
-      priorFailures.set(a, times);
-    }
-    return { fresh, accounts, requestIds, live, priorFailures };
-  }
-
-  /** Second round trip: the requests, the session records the routing needs, and positions for new sessions. */
-  private async readSecond(redis: Redis, accounts: string[], requestIds: (string | null)[], needed: string[], creating: number) {
-    const ownedIds = [...new Set(requestIds.filter((x): x is string => x !== null))];
-    const p = redis.pipeline();
-    if (ownedIds.length) p.mget(...ownedIds.map((id) => this.deps.keys.request(id)));
-    if (needed.length) p.mget(...needed.map((id) => this.skeys.record(id)));
-    if (creating) p.incrby(this.skeys.sequence(), creating);
-    const r = ownedIds.length || needed.length || creating ? results(await p.exec()) : [];
-    const byId = new Map<string, AccessRequest>();
-    if (ownedIds.length) for (const req of parseAll<AccessRequest>(r.shift())) byId.set(req.id, req);
-    const records = new Map<string, SessionRecord>();
-    if (needed.length) for (const s of parseAll<SessionRecord>(r.shift())) records.set(s.id, s);
-    const lastPosition = creating ? (r.shift() as number) : 0;
-    const requests = new Map<string, AccessRequest | null>(accounts.map((a, k) => [a, byId.get(requestIds[k] ?? '') ?? null]));
-    return { records, requests, lastPosition };
   }
 
   /** New sessions get list positions in the order they were opened (reserved in readSecond; rare extras here). */
@@ -197,21 +119,24 @@ export class SessionIngestService {
     for (const [b, ids] of seen) m.sadd(skeys.seen(b), ...ids).expire(skeys.seen(b), DEDUPE_TTL_SECONDS);
 
     for (const s of plan.touched.values()) {
-      const score = sessionScore(s.n, isFlagged(s));
-      const accountKey = s.account.toLowerCase();
       m.set(skeys.record(s.id), JSON.stringify(s));
-      m.zadd(skeys.all(), score, s.id).zadd(skeys.byAccount(accountKey), score, s.id).zadd(skeys.unreviewed(), score, s.id);
-      if (s.requestId) m.zadd(skeys.byRequest(s.requestId), score, s.id).zadd(skeys.openOfRequest(s.requestId), score, s.id);
-      m.zadd(skeys.due(), Date.parse(s.endedAt ?? s.lastAt) + dueMs, s.id);
+      if (plan.reindex.has(s.id)) {
+        const score = sessionScore(s.n, isFlagged(s));
+        m.zadd(skeys.all(), score, s.id).zadd(skeys.byAccount(s.account.toLowerCase()), score, s.id).zadd(skeys.unreviewed(), score, s.id);
+        if (s.requestId) m.zadd(skeys.byRequest(s.requestId), score, s.id).zadd(skeys.openOfRequest(s.requestId), score, s.id);
+      }
       const events = plan.events.get(s.id);
-      if (events?.length) m.zadd(skeys.events(s.id), ...events.flatMap((e) => [Date.parse(e.at), JSON.stringify(e)]));
+      if (events?.length) {
+        m.zadd(skeys.due(), Date.parse(s.endedAt ?? s.lastAt) + dueMs, s.id);
+        m.zadd(skeys.events(s.id), ...events.flatMap((e) => [Date.parse(e.at), JSON.stringify(e)]));
+      }
     }
     for (const a of accounts) {
       const live = this.liveOf(plan, a);
       if (live.length) m.hset(skeys.live(a), ...live);
       const drop = plan.pruned.get(a);
       if (drop?.length) m.hdel(skeys.live(a), ...drop);
-      m.expire(skeys.live(a), LIVE_TTL_SECONDS);
+      if (live.length || drop?.length) m.expire(skeys.live(a), LIVE_TTL_SECONDS);
     }
     for (const [a, fails] of plan.failures) {
       const newest = Math.max(...fails.map((f) => f.atMs));
@@ -224,7 +149,7 @@ export class SessionIngestService {
   /** Field/value pairs of the live entries of an account that this batch touched. */
   private liveOf(plan: GroupingPlan, account: string): string[] {
     const out: string[] = [];
-    for (const [field, entry] of plan.liveState.get(account) ?? []) if (plan.touched.has(entry.id)) out.push(field, JSON.stringify(entry));
+    for (const [field, entry] of plan.liveState.get(account) ?? []) if (plan.liveDirty.has(entry.id)) out.push(field, JSON.stringify(entry));
     return out;
   }
 

@@ -13,6 +13,8 @@ export interface LiveEntry {
   lastMs: number;
   endedMs?: number;
   reviewed?: boolean;
+  /** Concurrency pairings recorded for this session so far (bounded by MAX_PARTNERS). */
+  partners?: number;
 }
 
 /** Hash field of a live entry: by source session id, or by session id when the source sends none. */
@@ -121,11 +123,10 @@ export class SessionRouter {
 
   private pair(r: Routing, entries: Map<string, LiveEntry>, touched: Set<string>): void {
     const withIp = [...entries.values()].filter((x) => x.ip);
-    const partners = new Map<string, number>();
     const add = (self: LiveEntry, other: LiveEntry) => {
-      const n = partners.get(self.id) ?? 0;
-      if (self.reviewed || n >= MAX_PARTNERS) return;
-      partners.set(self.id, n + 1);
+      // Counted on the live entry, so that a session shared from many addresses is not reloaded by every batch.
+      if (self.reviewed || (self.partners ?? 0) >= MAX_PARTNERS) return;
+      self.partners = (self.partners ?? 0) + 1;
       r.pairs.push({ self: self.id, other: other.id, selfIp: self.ip!, otherIp: other.ip!, atMs: Math.max(self.firstMs, other.firstMs) });
       if (!r.created.has(self.id)) r.needed.add(self.id);
     };

@@ -22,6 +22,7 @@ export interface AdDiagnostic {
 const AD_CODES: Record<string, { meaning: string; retryable: boolean }> = {
   // A connection whose bind was lost: a fresh connection fixes it.
   '000004DC': { meaning: 'the connection is no longer bound', retryable: true },
+  '00002028': { meaning: 'the DC requires an encrypted connection for simple binds (use ldaps:// or StartTLS)', retryable: false },
   '0000052D': { meaning: 'the password does not satisfy the domain password policy', retryable: false },
   '00002077': { meaning: 'passwords can only be set over an encrypted connection (LDAPS or StartTLS)', retryable: false },
   '00002071': { meaning: 'the sAMAccountName is already in use in the domain', retryable: false },

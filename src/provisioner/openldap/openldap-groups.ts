@@ -4,6 +4,7 @@ import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
 import { eq, or } from '../ldap/ldap-filters.js';
+import { normalizeDn } from '../ldap/escape.js';
 import { nameFromDn, type GroupFacts } from '../privileged-groups.js';
 
 /** The group classes understood, with the attribute that lists members and what it holds. */
@@ -34,23 +35,43 @@ export function toGroupFacts(entry: Entry): GroupFacts {
   };
 }
 
+type MemberAttribute = (typeof MEMBER_ATTRIBUTES)[number];
+
+/** One member value waiting to be written to a group. */
+interface PendingChange {
+  value: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most values one batched modify carries. */
+const MAX_BATCH = 500;
+
 /**
  * Group membership writes for one directory. Each group is read first for its
  * classes, then every member attribute those classes use is written; a value
  * already present (20) or already absent (16) counts as done.
+ *
+ * Two economies (bench: provisioning and mass expiry put many accounts into
+ * and out of a few groups at once): a group's member attributes are
+ * remembered after the first read (a group's classes do not change; any
+ * failed write forgets them), and while a modify of a group is in flight the
+ * next changes of that group wait and then go as one multi-valued modify. A
+ * batch the directory refuses is retried value by value, each with the rules
+ * above, so batching never changes an outcome.
  */
 export class OpenLdapGroupWriter {
+  private readonly classes = new Map<string, MemberAttribute[]>();
+  private readonly waiting = new Map<string, PendingChange[]>();
+  private readonly inFlight = new Set<string>();
+
   constructor(private readonly connection: LdapConnection) {}
 
   /** Adds the account; a missing group is a permanent NoSuchObject failure. */
   async add(groupDn: string, accountDn: string, uid: () => Promise<string>): Promise<void> {
     for (const m of await this.memberAttributes(groupDn, false)) {
       const value = m.holds === 'dn' ? accountDn : await uid();
-      try {
-        await this.connection.modify(groupDn, change('add', m.attribute, value), `add ${accountDn} to ${groupDn}`);
-      } catch (err) {
-        if (ldapResultCode(err) !== 20) throw err;
-      }
+      await this.batched('add', groupDn, m, value);
     }
   }
 
@@ -58,20 +79,70 @@ export class OpenLdapGroupWriter {
   async remove(groupDn: string, accountDn: string, uid: () => Promise<string>): Promise<void> {
     for (const m of await this.memberAttributes(groupDn, true)) {
       const value = m.holds === 'dn' ? accountDn : await uid();
-      const what = `remove ${accountDn} from ${groupDn}`;
-      try {
-        await this.connection.modify(groupDn, change('delete', m.attribute, value), what);
-      } catch (err) {
-        const code = ldapResultCode(err);
-        if (code === 16 || code === 32) continue;
-        // groupOfNames/groupOfUniqueNames must keep one member: leave the empty DN in its place.
-        if (code !== 65 || m.holds !== 'dn') throw err;
-        await this.connection.modify(groupDn, [change('delete', m.attribute, value), change('add', m.attribute, '')], what);
-      }
+      await this.batched('delete', groupDn, m, value);
     }
   }
 
-  private async memberAttributes(groupDn: string, missingOk: boolean): Promise<(typeof MEMBER_ATTRIBUTES)[number][]> {
+  /** One value's change, written alone or together with others waiting for the same group and attribute. */
+  private batched(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, value: string): Promise<void> {
+    const key = `${op}\n${m.attribute}\n${normalizeDn(groupDn)}`;
+    return new Promise<void>((resolve, reject) => {
+      const queue = this.waiting.get(key);
+      if (queue) queue.push({ value, resolve, reject });
+      else this.waiting.set(key, [{ value, resolve, reject }]);
+      if (!this.inFlight.has(key)) this.flush(op, groupDn, m, key);
+    });
+  }
+
+  private flush(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, key: string): void {
+    const queue = this.waiting.get(key);
+    if (!queue?.length) {
+      this.inFlight.delete(key);
+      this.waiting.delete(key);
+      return;
+    }
+    const batch = queue.splice(0, MAX_BATCH);
+    this.inFlight.add(key);
+    void this.send(op, groupDn, m, batch).finally(() => this.flush(op, groupDn, m, key));
+  }
+
+  private async send(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, batch: PendingChange[]): Promise<void> {
+    const values = [...new Set(batch.map((b) => b.value))];
+    if (values.length > 1) {
+      try {
+        await this.connection.modify(groupDn, change(op, m.attribute, ...values), `${op} ${values.length} members of ${groupDn}`);
+        for (const b of batch) b.resolve();
+        return;
+      } catch {
+        // Refused as a whole (one value present or absent, the last member, …): value by value below.
+      }
+    }
+    await Promise.all(batch.map((b) => this.single(op, groupDn, m, b.value).then(b.resolve, (err: unknown) => {
+      this.classes.delete(normalizeDn(groupDn));
+      b.reject(err);
+    })));
+  }
+
+  private async single(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, value: string): Promise<void> {
+    const what = `${op === 'add' ? 'add' : 'remove'} ${value} ${op === 'add' ? 'to' : 'from'} ${groupDn}`;
+    try {
+      await this.connection.modify(groupDn, change(op, m.attribute, value), what);
+    } catch (err) {
+      const code = ldapResultCode(err);
+      if (op === 'add') {
+        if (code !== 20) throw err;
+        return;
+      }
+      if (code === 16 || code === 32) return;
+      // groupOfNames/groupOfUniqueNames must keep one member: leave the empty DN in its place.
+      if (code !== 65 || m.holds !== 'dn') throw err;
+      await this.connection.modify(groupDn, [change('delete', m.attribute, value), change('add', m.attribute, '')], what);
+    }
+  }
+
+  private async memberAttributes(groupDn: string, missingOk: boolean): Promise<MemberAttribute[]> {
+    const known = this.classes.get(normalizeDn(groupDn));
+    if (known) return known;
     let entries: Entry[];
     try {
       entries = await this.connection.search(groupDn, { scope: 'base', filter: groupFilter, attributes: ['objectClass'] }, `read group ${groupDn}`);
@@ -81,10 +152,12 @@ export class OpenLdapGroupWriter {
     }
     if (!entries.length && !missingOk) throw new DirectoryError(`${groupDn} is not a group`, false, 32);
     const classes = new Set(entries.flatMap((e) => attrValues(e, 'objectClass')).map((c) => c.toLowerCase()));
-    return MEMBER_ATTRIBUTES.filter((m) => classes.has(m.objectClass));
+    const attributes = MEMBER_ATTRIBUTES.filter((m) => classes.has(m.objectClass));
+    if (attributes.length) this.classes.set(normalizeDn(groupDn), attributes);
+    return attributes;
   }
 }
 
-function change(operation: 'add' | 'delete', type: string, value: string): Change {
-  return new Change({ operation, modification: new Attribute({ type, values: [value] }) });
+function change(operation: 'add' | 'delete', type: string, ...values: string[]): Change {
+  return new Change({ operation, modification: new Attribute({ type, values }) });
 }
