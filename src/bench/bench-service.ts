@@ -3,15 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import winston from 'winston';
 import { stringify } from 'yaml';
 import { sha256Hex } from '../api/auth.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Policy } from '../config/policy.schema.js';
-import { startService, type Mode, type RunningService } from '../service.js';
+import type { Mode } from '../service.js';
 import { RecordStore } from '../store/record-store.js';
 import { RedisKeys } from '../store/redis-keys.js';
-import type { DirectoryServer } from './bench-rig.js';
+import { freePort, type DirectoryServer } from './bench-rig.js';
 
 /** The bench's API callers: one token per role it needs. */
 export const BENCH_TOKENS = { requester: ['requester'], approver: ['approver'], logSource: ['log-source'] } as const;
@@ -75,38 +74,26 @@ export function workerConcurrency(setup: ServiceSetup): number {
   return loadConfig(setup.env).env.WORKER_CONCURRENCY;
 }
 
-/** An in-process service through the real composition root, logging JSON at INFO to a file as in production. */
-export async function startInProcess(setup: ServiceSetup, mode: Mode = 'all'): Promise<RunningService & { url: string }> {
-  const config = loadConfig(setup.env);
-  const logger = winston.createLogger({
-    level: config.env.LOG_LEVEL,
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.File({ filename: join(setup.dir, 'service.log') })],
-  });
-  const service = await startService(config, { mode, logger });
-  const close = service.close.bind(service);
-  return {
-    ...service,
-    url: service.url ?? '',
-    async close() {
-      await close();
-      logger.end();
-    },
-  };
-}
-
-/** The service as its own OS process (`node dist/main.js <mode>`), so that its RSS and event loop are its own. */
+/** The service as its own OS process (`node dist/main.js <mode>`), so that its CPU, RSS and event loop are its own. */
 export interface ServiceChild {
   child: ChildProcess;
+  pid: number;
+  /** The API's base URL (modes all and api). */
+  url: string;
   output(): string;
-  /** Resolves when the output contains `text`. */
-  waitFor(text: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function spawnService(setup: ServiceSetup, mode: Mode, mainJs: string): ServiceChild {
-  const child = spawn(process.execPath, [mainJs, mode], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...setup.env },
+/**
+ * Starts the service as a child process on a free port and resolves once it
+ * logs that it started (after its start-up catch-up). With `profileDir`, the
+ * child writes a CPU profile of its whole life there when it stops.
+ */
+export async function spawnService(setup: ServiceSetup, mode: Mode, o: { mainJs: string; name: string; profileDir?: string }): Promise<ServiceChild> {
+  const port = await freePort();
+  const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=${o.name}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, o.mainJs, mode], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...setup.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
@@ -116,24 +103,21 @@ export function spawnService(setup: ServiceSetup, mode: Mode, mainJs: string): S
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => tail,
-    async waitFor(text, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!tail.includes(text)) {
-        if (child.exitCode !== null) throw new Error(`service (${mode}) exited early:\n${tail.slice(-4000)}`);
-        if (Date.now() > deadline) throw new Error(`service (${mode}) did not log "${text}" within ${timeoutMs} ms:\n${tail.slice(-4000)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
   };
+  const deadline = Date.now() + 60_000;
+  while (!tail.includes(`leasehold ${mode} started`)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`service (${mode}) did not start:\n${tail.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { child, pid: child.pid!, url: `http://127.0.0.1:${port}`, output: () => tail, stop };
 }
 
 /** The bench's own view of a service's store: a Redis connection and the RecordStore over it. */

@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts } from './bench-accounts.js';
 import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
-import { apiClient, statusCounts, redisCommandCalls, serviceSetup, startInProcess, storeView, totalCalls, workerConcurrency } from './bench-service.js';
+import { apiClient, redisCommandCalls, serviceSetup, spawnService, statusCounts, storeView, totalCalls, workerConcurrency } from './bench-service.js';
 import { inLanes, round, waitFor } from './bench-stats.js';
 import { CpuMeter } from './cpu-meter.js';
-import { PhaseProfiler } from './bench-profiler.js';
 import { RawLanes, rawDirectoryFor } from './raw-directory.js';
 
 export interface ProvisioningResult {
@@ -19,11 +18,9 @@ export interface ProvisioningResult {
   servicePerSec: number;
   ratio: number;
   rawOps: string;
-  /** Busy share of the (in-process) service's event loop while provisioning. */
-  eventLoopUtilization: number;
   /** Redis commands (all clients: API, worker, BullMQ) per provisioned account. */
   redisCallsPerAccount: number;
-  /** Cores used by each process during each phase (the bench process hosts the service or the raw client). */
+  /** Cores used by each process during each phase (raw: the bench process is the client). */
   cpu: { raw: Record<string, number>; service: Record<string, number> };
 }
 
@@ -33,33 +30,33 @@ const GROUPS = 4;
 /**
  * (a) Provisioning throughput. Raw: the adapter's writes per account (create,
  * password, group add, enable) by ldapts on WORKER_CONCURRENCY connections.
- * Service: N requests filed through the API beforehand, then all approved at
- * once through the API; timed from the first approval until every request is
- * active in the store. Each side has its own vendor OU and equally sized groups.
+ * Service (`node dist/main.js all`): N requests filed through the API
+ * beforehand, then all approved at once through the API; timed from the
+ * first approval until every request is active in the store. Each side has
+ * its own vendor OU and equally sized groups.
  */
 export async function provisioningScenario(ctx: BenchContext, o: { server: DirectoryServer; accounts: number; tag: string }): Promise<ProvisioningResult> {
   const { server, accounts: n } = o;
-  const setupDirs = await makeScenarioTree(server, `${o.tag}-svc`, GROUPS);
-  const rawDirs = await makeScenarioTree(server, `${o.tag}-raw`, GROUPS);
-  const setup = serviceSetup({ dir: join(ctx.dir, `${o.tag}-provisioning`), redisUrl: ctx.redisUrl, server, vendorOu: setupDirs.vendorOu, prefix: `bench-${o.tag}-prov` });
+  const svcTree = await makeScenarioTree(server, `${o.tag}-svc`, GROUPS);
+  const rawTree = await makeScenarioTree(server, `${o.tag}-raw`, GROUPS);
+  const setup = serviceSetup({ dir: join(ctx.dir, `${o.tag}-provisioning`), redisUrl: ctx.redisUrl, server, vendorOu: svcTree.vendorOu, prefix: `bench-${o.tag}-prov` });
   const concurrency = workerConcurrency(setup);
 
   // Raw first, on connections opened before the clock starts.
   const raw = rawDirectoryFor(server);
-  const rawAccounts = makeAccounts({ tag: `${o.tag}r`, count: n, server, vendorOu: rawDirs.vendorOu, groups: rawDirs.groups, validTo: () => new Date(Date.now() + 7 * DAY_MS) });
+  const rawAccounts = makeAccounts({ tag: `${o.tag}r`, count: n, server, vendorOu: rawTree.vendorOu, groups: rawTree.groups, validTo: () => new Date(Date.now() + 7 * DAY_MS) });
   const lanes = await RawLanes.open(server, concurrency);
-  const cpu = new CpuMeter(ctx.pids);
+  const rawMeter = new CpuMeter(ctx.pids);
   let rawSeconds: number;
-  let rawCpu: Record<string, number>;
   try {
-    cpu.begin();
+    rawMeter.begin();
     rawSeconds = await lanes.run(rawAccounts, (client, a) => raw.provision(client, a));
-    rawCpu = cpu.end();
   } finally {
     await lanes.close();
   }
+  const rawCpu = rawMeter.end();
 
-  const service = await startInProcess(setup);
+  const service = await spawnService(setup, 'all', { mainJs: ctx.mainJs, name: `${o.tag}-provisioning`, profileDir: ctx.profileDir });
   const view = storeView(ctx.redisUrl, setup.keys);
   try {
     const api = apiClient(service.url);
@@ -73,17 +70,15 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
         fullName: `P${i.toString(36)} Bench`, email: `p${i}@bench.test`, ndaSignedAt: new Date(now - DAY_MS).toISOString(), ndaRef: `NDA-${i}`,
       });
       const request = await api<{ id: string }>('POST', '/v1/requests', requester, {
-        personId: person.id, workDescription: 'benchmark', targetSystems: ['bench'], groups: [setupDirs.groups[i % GROUPS]!],
+        personId: person.id, workDescription: 'benchmark', targetSystems: ['bench'], groups: [svcTree.groups[i % GROUPS]!],
         validFrom: new Date(now).toISOString(), validTo: new Date(now + 7 * DAY_MS).toISOString(),
       });
       ids[i] = request.id;
     });
 
     await view.redis.config('RESETSTAT');
-    const profiler = new PhaseProfiler(ctx.profileDir);
-    await profiler.start();
-    const elu = performance.eventLoopUtilization();
-    cpu.begin();
+    const meter = new CpuMeter({ ...ctx.pids, service: service.pid });
+    meter.begin();
     const started = performance.now();
     let approveSeconds = 0;
     const approvals = inLanes(ids, 32, async (id) => {
@@ -91,24 +86,22 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
     }).then(() => (approveSeconds = (performance.now() - started) / 1000));
     await waitFor('every request active', async () => {
       const [active, failed] = await statusCounts(view.redis, setup.keys, ['active', 'failed']);
-      if (failed! > 0) throw new Error(`${failed} provisioning requests failed; see ${join(setup.dir, 'service.log')}`);
+      if (failed! > 0) throw new Error(`${failed} provisioning requests failed:\n${service.output().slice(-3000)}`);
       return active! >= n;
     }, 30 * 60_000, 25);
     const serviceSeconds = (performance.now() - started) / 1000;
-    const loop = performance.eventLoopUtilization(elu).utilization;
-    const serviceCpu = cpu.end();
-    await profiler.stop(`${o.tag}-provisioning`);
-    const calls = await redisCommandCalls(view.redis);
-    if (process.env.BENCH_DEBUG) console.log([...calls].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c}=${(k / n).toFixed(1)}`).join(' '));
+    const serviceCpu = meter.end();
     await approvals;
+    const calls = await redisCommandCalls(view.redis);
     const rawPerSec = n / rawSeconds;
     const servicePerSec = n / serviceSeconds;
     return {
       accounts: n, concurrency, rawSeconds: round(rawSeconds, 2), serviceSeconds: round(serviceSeconds, 2), approveSeconds: round(approveSeconds, 2),
-      rawPerSec: round(rawPerSec), servicePerSec: round(servicePerSec), ratio: round(servicePerSec / rawPerSec, 3), rawOps: raw.provisionOps, eventLoopUtilization: round(loop, 2), redisCallsPerAccount: round(totalCalls(calls) / n), cpu: { raw: rawCpu, service: serviceCpu },
+      rawPerSec: round(rawPerSec), servicePerSec: round(servicePerSec), ratio: round(servicePerSec / rawPerSec, 3), rawOps: raw.provisionOps,
+      redisCallsPerAccount: round(totalCalls(calls) / n), cpu: { raw: rawCpu, service: serviceCpu },
     };
   } finally {
     await view.close();
-    await service.close();
+    await service.stop();
   }
 }

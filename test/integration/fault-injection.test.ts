@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { portOpen, startProcess, waitUntil, type ManagedProcess } from '../../src/dev/child-process.js';
 import { startSlapd, type SlapdRig } from '../../src/dev/slapd-rig.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
@@ -100,8 +99,7 @@ describe('fault injection (real processes, real servers)', () => {
   it('reports the revocation overdue while slapd is down and completes it shortly after slapd returns', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'leasehold-slapd-fault-'));
     const [ldapPort, ldapsPort] = [await freePort(), await freePort()];
-    let slapd: SlapdRig | undefined = await startSlapd({ dir, ldapPort: ldapPort, ldapsPort: ldapsPort });
-    let restarted: ManagedProcess | undefined;
+    const slapd: SlapdRig = await startSlapd({ dir, ldapPort, ldapsPort });
     const target: DirectoryTarget = { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: slapd.vendorsOu, caPem: slapd.caPem };
     const svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target });
     const api = apiClient(svc.url);
@@ -110,7 +108,6 @@ describe('fault injection (real processes, real servers)', () => {
       const id = await fileRequest(api, svc, personId, childDn('cn', 'erp-support', slapd.groupsOu), { validForMs: 5000 });
       const active = await untilStatus(api, svc, id, 'active');
       await slapd.stop();
-      slapd = undefined;
 
       await new Promise((r) => setTimeout(r, Date.parse(active.validTo) - Date.now() + 8000));
       const during = await api('GET', `/v1/requests/${id}`, svc.tokens.auditor);
@@ -121,16 +118,14 @@ describe('fault injection (real processes, real servers)', () => {
       expect(overdue.body.items.map((r: { id: string }) => r.id)).toContain(id);
       expect(await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1)).toEqual(expect.arrayContaining([expect.stringContaining('"action":"revocation.overdue"')]));
 
-      restarted = startProcess('slapd', ['-h', `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/`, '-f', join(dir, 'slapd.conf'), '-d', '0']);
-      await waitUntil(restarted, 'slapd', () => portOpen('127.0.0.1', ldapsPort));
+      await slapd.restart();
       const back = Date.now();
       const expired = await untilStatus(api, svc, id, 'expired', 15_000);
       expect(Date.now() - back).toBeLessThan(15_000);
       expect(expired.account.state).toBe('disabled');
     } finally {
       await svc.close();
-      await slapd?.stop();
-      await restarted?.stop();
+      await slapd.stop();
       await rm(dir, { recursive: true, force: true });
     }
   }, 90_000);

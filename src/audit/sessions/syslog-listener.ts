@@ -135,9 +135,10 @@ export class SyslogListener {
         this.options.metrics?.syslog.inc({ transport, outcome: 'ignored' });
         return;
       }
-      const host = msg.host ?? peer.replace(/^::ffff:/, '');
+      // The same bounds as the HTTP schema: a syslog line is no more trusted than a batch.
+      const host = (msg.host ?? peer.replace(/^::ffff:/, '')).slice(0, 200);
       const event = normalizeEvent(
-        { source: host, target: host, at: msg.at.toISOString(), raw: msg.message.slice(0, 1024), ...parsed, account: parsed.account.slice(0, 256) },
+        { source: host, target: host, at: msg.at.toISOString(), raw: msg.message.slice(0, 1024), ...parsed, account: parsed.account.slice(0, 256), ...(parsed.detail ? { detail: parsed.detail.slice(0, 4096) } : {}) },
         'syslog',
       );
       this.options.metrics?.syslog.inc({ transport, outcome: 'event' });
