@@ -12,7 +12,7 @@ export function createLogger(level: string, production: boolean): Logger {
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
           winston.format.printf(({ timestamp, level: lvl, message, component, ...rest }) => {
             const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
-            return `${String(timestamp)} ${lvl} [${String(component ?? 'main')}] ${String(message)}${extra}`;
+            return `${String(timestamp)} ${lvl} [${typeof component === 'string' ? component : 'main'}] ${String(message)}${extra}`;
           }),
         ),
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],

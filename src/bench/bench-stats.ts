@@ -48,7 +48,7 @@ export async function inLanes<T>(items: readonly T[], lanes: number, work: (item
     }
   };
   await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, (_, i) => lane(i)));
-  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(String(failed));
+  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(JSON.stringify(failed));
 }
 
 /** Polls `check` every `everyMs` until it returns true; throws with `what` after `timeoutMs`. */

@@ -23,9 +23,18 @@ export function rssMb(pid: number): number {
   }
 }
 
+/** CPU used by each process over a phase: seconds, and cores on average (seconds / wall seconds). */
+export interface CpuUse {
+  seconds: Record<string, number>;
+  cores: Record<string, number>;
+  wallSeconds: number;
+}
+
 /**
  * Measures the CPU each named process used over a phase, to say which one
- * limits it (on a 2-core machine, the one near 1.0 core is the bottleneck).
+ * limits it (on a 2-core machine, one near 1.0 core is the bottleneck) and
+ * to compare CPU cost per operation, which varies less than wall time when
+ * other work shares the machine.
  */
 export class CpuMeter {
   private start = new Map<string, number>();
@@ -38,11 +47,20 @@ export class CpuMeter {
     this.start = new Map(Object.entries(this.pids).flatMap(([name, pid]) => (pid ? [[name, cpuSeconds(pid)]] : [])));
   }
 
-  /** Cores used on average by each process since begin() (CPU seconds / wall seconds), 2 decimals. */
-  end(): Record<string, number> {
-    const wall = (performance.now() - this.startedAt) / 1000;
-    const out: Record<string, number> = {};
-    for (const [name, before] of this.start) out[name] = Math.round(((cpuSeconds(this.pids[name]!) - before) / wall) * 100) / 100;
-    return out;
+  end(): CpuUse {
+    const wallSeconds = (performance.now() - this.startedAt) / 1000;
+    const seconds: Record<string, number> = {};
+    const cores: Record<string, number> = {};
+    for (const [name, before] of this.start) {
+      seconds[name] = cpuSeconds(this.pids[name]!) - before;
+      cores[name] = Math.round((seconds[name] / wallSeconds) * 100) / 100;
+    }
+    return { seconds, cores, wallSeconds };
   }
+}
+
+/** Milliseconds of CPU per operation, summed over the named processes. */
+export function cpuMsPer(use: CpuUse, names: string[], operations: number): number {
+  const total = names.reduce((sum, name) => sum + (use.seconds[name] ?? 0), 0);
+  return Math.round((total * 1000 * 10) / operations) / 10;
 }

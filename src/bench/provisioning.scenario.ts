@@ -4,7 +4,7 @@ import { makeAccounts } from './bench-accounts.js';
 import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
 import { apiClient, redisCommandCalls, serviceSetup, spawnService, statusCounts, storeView, totalCalls, workerConcurrency } from './bench-service.js';
 import { inLanes, round, waitFor } from './bench-stats.js';
-import { CpuMeter } from './cpu-meter.js';
+import { CpuMeter, cpuMsPer } from './cpu-meter.js';
 import { RawLanes, rawDirectoryFor } from './raw-directory.js';
 
 export interface ProvisioningResult {
@@ -21,7 +21,9 @@ export interface ProvisioningResult {
   /** Redis commands (all clients: API, worker, BullMQ) per provisioned account. */
   redisCallsPerAccount: number;
   /** Cores used by each process during each phase (raw: the bench process is the client). */
-  cpu: { raw: Record<string, number>; service: Record<string, number> };
+  cores: { raw: Record<string, number>; service: Record<string, number> };
+  /** CPU milliseconds per account, all processes doing the work (client or service, slapd, redis). */
+  cpuMsPerAccount: { raw: number; service: number };
 }
 
 const DAY_MS = 86_400_000;
@@ -98,7 +100,9 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
     return {
       accounts: n, concurrency, rawSeconds: round(rawSeconds, 2), serviceSeconds: round(serviceSeconds, 2), approveSeconds: round(approveSeconds, 2),
       rawPerSec: round(rawPerSec), servicePerSec: round(servicePerSec), ratio: round(servicePerSec / rawPerSec, 3), rawOps: raw.provisionOps,
-      redisCallsPerAccount: round(totalCalls(calls) / n), cpu: { raw: rawCpu, service: serviceCpu },
+      redisCallsPerAccount: round(totalCalls(calls) / n),
+      cores: { raw: rawCpu.cores, service: serviceCpu.cores },
+      cpuMsPerAccount: { raw: cpuMsPer(rawCpu, ['bench', 'slapd', 'redis'], n), service: cpuMsPer(serviceCpu, ['service', 'slapd', 'redis'], n) },
     };
   } finally {
     await view.close();

@@ -1,18 +1,105 @@
 #!/usr/bin/env node
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startBenchRig } from './bench-rig.js';
+import type { BenchContext } from './bench-context.js';
+import { evaluateTargets, printTable, writeResults, type BenchResults, type DialectResults } from './bench-report.js';
+import { startBenchRig, type DirectoryServer } from './bench-rig.js';
+import { ingestScenario } from './ingest.scenario.js';
+import { memoryScenario } from './memory.scenario.js';
 import { provisioningScenario } from './provisioning.scenario.js';
+import { massRevocationScenario } from './revocation-mass.scenario.js';
+import { singleRevocationScenario } from './revocation-single.scenario.js';
 
+const SCENARIOS = ['provisioning', 'single', 'mass', 'ingest', 'memory'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+/** Sizes of a full and a quick run (the full one fits in about 5 minutes on the 2-core platform). */
+const SIZES = {
+  full: { provisioning: 1000, single: 100, spacingMs: 150, mass: 2000, ingestEvents: 100_000, latencySeconds: 10, memory: 10_000, memoryWindow: 15 },
+  quick: { provisioning: 200, single: 30, spacingMs: 150, mass: 300, ingestEvents: 20_000, latencySeconds: 5, memory: 2000, memoryWindow: 8 },
+  ad: { provisioning: 40, single: 20, spacingMs: 400, mass: 100 },
+  adQuick: { provisioning: 15, single: 8, spacingMs: 400, mass: 30 },
+};
+
+const USAGE = `usage: npm run bench -- [--quick] [--ad] [--only ${SCENARIOS.join(',')}] [--profile DIR]
+  --quick    smaller sizes (about a minute)
+  --ad       also run provisioning and revocation against Samba AD (started or joined here)
+  --only     run only these scenarios (results then go to a dated *-partial.json only)
+  --profile  write a CPU profile of every service process to DIR`;
+
+/**
+ * `npm run bench`: starts its own Redis and slapd (and Samba AD with --ad),
+ * runs every scenario against the real service (child processes of
+ * dist/main.js) and against raw ldapts on the same server, prints a table
+ * and writes bench/results/latest.json plus a dated copy.
+ */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, ad: { type: 'boolean', default: false }, profile: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, ad: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', default: false } },
+  });
+  if (values.help) return console.log(USAGE);
+  const only = values.only ? (values.only.split(',') as Scenario[]) : [...SCENARIOS];
+  const unknown = only.filter((s) => !SCENARIOS.includes(s));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
+  const size = values.quick ? SIZES.quick : SIZES.full;
+  const startedAt = new Date();
+  const loadAverageAtStart = loadavg();
+  const log = (text: string) => console.error(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(3)} s] ${text}`);
+
+  log(`starting Redis and slapd${values.ad ? ' and Samba AD' : ''}`);
   const rig = await startBenchRig({ ad: values.ad });
+  const ctx: BenchContext = {
+    dir: rig.dir, redisUrl: rig.redis.url, mainJs: fileURLToPath(new URL('../main.js', import.meta.url)),
+    pids: { bench: process.pid, slapd: rig.slapd.process.child.pid, redis: rig.redis.process.child.pid },
+    ...(values.profile ? { profileDir: resolve(values.profile) } : {}),
+  };
+  const results: Omit<BenchResults, 'targets' | 'finishedAt' | 'durationSeconds' | 'machine'> = { startedAt: startedAt.toISOString(), quick: values.quick, revocation: {} };
   try {
-    const ctx = { dir: rig.dir, redisUrl: rig.redis.url, pids: { bench: process.pid, slapd: rig.slapd.process.child.pid, redis: rig.redis.process.child.pid }, mainJs: new URL('../main.js', import.meta.url).pathname, profileDir: values.profile };
-    const r = await provisioningScenario(ctx, { server: rig.openldap, accounts: values.quick ? 200 : 1000, tag: 'ol' });
-    console.log(r);
+    const dialect = async (server: DirectoryServer, tag: string, sizes: typeof SIZES.ad, into: DialectResults) => {
+      const name = server.dialect === 'ad' ? 'Samba AD' : 'OpenLDAP';
+      if (only.includes('provisioning')) {
+        log(`${name}: provisioning ${sizes.provisioning} accounts`);
+        into.provisioning = await provisioningScenario(ctx, { server, accounts: sizes.provisioning, tag });
+      }
+      if (only.includes('single')) {
+        log(`${name}: ${sizes.single} single-account expiries`);
+        into.revocation.single = await singleRevocationScenario(ctx, { server, count: sizes.single, spacingMs: sizes.spacingMs, tag });
+      }
+      if (only.includes('mass')) {
+        log(`${name}: mass expiry of ${sizes.mass} accounts`);
+        into.revocation.mass = await massRevocationScenario(ctx, { server, count: sizes.mass, tag });
+      }
+    };
+    await dialect(rig.openldap, 'ol', size, results);
+    if (only.includes('ingest')) {
+      log(`session ingest: ${size.ingestEvents} events, then ${size.latencySeconds} s at 1,000 events/s`);
+      results.ingest = await ingestScenario(ctx, { server: rig.openldap, events: size.ingestEvents, latencySeconds: size.latencySeconds, tag: 'ol' });
+    }
+    if (only.includes('memory')) {
+      log(`worker memory: idle, then ${size.memory} active accounts`);
+      results.memory = await memoryScenario(ctx, { server: rig.openldap, count: size.memory, windowSeconds: size.memoryWindow, tag: 'ol' });
+    }
+    if (rig.ad) {
+      results.ad = { revocation: {} };
+      await dialect(rig.ad, 'ad', values.quick ? SIZES.adQuick : SIZES.ad, results.ad);
+    }
   } finally {
+    log('stopping the servers');
     await rig.stop();
   }
+  const finishedAt = new Date();
+  const done = {
+    ...results,
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    machine: { cpus: cpus().length, node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg() },
+  };
+  const final: BenchResults = { ...done, targets: evaluateTargets(done) };
+  printTable(final);
+  const files = await writeResults(resolve('bench/results'), final, only.length === SCENARIOS.length);
+  console.log(`results: ${files.join(', ')}`);
 }
 
 main().catch((err: unknown) => {

@@ -128,7 +128,9 @@ export class SessionIngestService {
       const events = plan.events.get(s.id);
       if (events?.length) {
         m.zadd(skeys.due(), Date.parse(s.endedAt ?? s.lastAt) + dueMs, s.id);
-        m.zadd(skeys.events(s.id), ...events.flatMap((e) => [Date.parse(e.at), JSON.stringify(e)]));
+        // One list element per session per batch (a JSON array of its events, in time order): for Redis a
+        // single append instead of one sorted-set insert per event. The query side flattens and sorts.
+        m.rpush(skeys.events(s.id), JSON.stringify(events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))));
       }
     }
     for (const a of accounts) {

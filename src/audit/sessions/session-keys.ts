@@ -3,8 +3,9 @@ import type { RedisKeys } from '../../store/redis-keys.js';
 /**
  * Every Redis key of the session logs, under RedisKeys' `ses` and `incident`
  * roots. Layout (DESIGN.md, Session logs; docs/sessions.md):
- * - `ses:rec:<id>` session record (JSON); `ses:ev:<id>` its events, a sorted
- *   set scored by event time whose members are the stored events (JSON).
+ * - `ses:rec:<id>` session record (JSON); `ses:ev:<id>` its events: a list
+ *   with one element per batch that added to the session, a JSON array of
+ *   those events in time order.
  * - `ses:seen:<hour>` ids of events already stored, bucketed by the event's
  *   hour and expiring: retried batches are recognised without one key per event.
  * - `ses:live:<account>` hash of the account's recent sessions (routing of new

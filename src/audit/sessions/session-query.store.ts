@@ -24,6 +24,11 @@ export function decodeCursor(cursor: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Sessions up to this many events are returned in time order. */
+const SORT_LIMIT = 20_000;
+/** List elements (one per session per batch) read at a time when paging a long session. */
+const CHUNK_PAGE = 100;
+
 function parseAll<T>(raws: (string | null)[]): T[] {
   return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
 }
@@ -44,10 +49,31 @@ export class SessionQueryStore {
     return raw === null ? null : (JSON.parse(raw) as SessionRecord);
   }
 
-  /** Events of a session in time order, `limit` from `offset`. */
-  async getEvents(id: string, offset: number, limit: number): Promise<StoredEvent[]> {
-    const raws = await this.redis.zrange(this.skeys.events(id), offset, offset + limit - 1);
-    return raws.map((r) => JSON.parse(r) as StoredEvent);
+  /**
+   * Events of a session, `limit` from `offset`: in time order (late arrivals
+   * sorted in), or for a session longer than SORT_LIMIT events in arrival
+   * order, which is time order within each batch.
+   */
+  async getEvents(id: string, offset: number, limit: number, eventCount: number): Promise<StoredEvent[]> {
+    const key = this.skeys.events(id);
+    if (eventCount <= SORT_LIMIT) {
+      const all = (await this.redis.lrange(key, 0, -1)).flatMap((chunk) => JSON.parse(chunk) as StoredEvent[]);
+      return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).slice(offset, offset + limit);
+    }
+    const out: StoredEvent[] = [];
+    let skip = offset;
+    for (let from = 0; out.length < limit; from += CHUNK_PAGE) {
+      const chunks = await this.redis.lrange(key, from, from + CHUNK_PAGE - 1);
+      if (chunks.length === 0) break;
+      for (const chunk of chunks) {
+        const events = JSON.parse(chunk) as StoredEvent[];
+        const take = events.slice(Math.min(skip, events.length));
+        skip -= events.length - take.length;
+        out.push(...take.slice(0, limit - out.length));
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
   }
 
   /**

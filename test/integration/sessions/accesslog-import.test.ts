@@ -12,6 +12,7 @@ import type { LdapConnection } from '../../../src/provisioner/ldap/ldap-connecti
 import { RedisKeys } from '../../../src/store/redis-keys.js';
 import { Transactor } from '../../../src/store/transactor.js';
 import { adminConnection, createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
+import { startTestService } from '../../support/service-harness.js';
 
 describe('the OpenLDAP accesslog import', () => {
   let subtree: LdapSubtree;
@@ -67,12 +68,25 @@ describe('the OpenLDAP accesslog import', () => {
     expect(page.items).toHaveLength(1);
     const [session] = page.items;
     expect(session).toMatchObject({ account: username, source: 'ldap:127.0.0.1', origin: 'accesslog', eventCount: 2, accountKnown: false });
-    const events = await query.getEvents(session!.id, 0, 10);
+    const events = await query.getEvents(session!.id, 0, 10, session!.eventCount);
     expect(events.map((e) => e.type).sort()).toEqual(['failed_login', 'login']);
     expect(events.find((e) => e.type === 'failed_login')!.detail).toMatch(/result 49/);
 
     const again = await importer.run();
     expect(again.read).toBeGreaterThanOrEqual(2); // the overlap reads them again …
     expect((await query.getSession(session!.id))!.eventCount).toBe(2); // … and dedupe keeps them once
+  });
+
+  it('is scheduled as the repeating accesslog-import job when the directory is OpenLDAP', async () => {
+    const slapd = inject('slapd');
+    const svc = await startTestService({
+      redisUrl: inject('redisUrl'), mode: 'worker',
+      directory: { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem },
+    });
+    try {
+      expect(await svc.redis.zrange(`${svc.prefix}:q:maintenance:repeat`, 0, -1)).toContain('accesslog-import');
+    } finally {
+      await svc.close();
+    }
   });
 });

@@ -1,0 +1,108 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IngestResult } from './ingest.scenario.js';
+import type { MemoryResult } from './memory.scenario.js';
+import type { ProvisioningResult } from './provisioning.scenario.js';
+import type { MassRevocationResult } from './revocation-mass.scenario.js';
+import type { SingleRevocationResult } from './revocation-single.scenario.js';
+
+/** Results of one directory dialect. */
+export interface DialectResults {
+  provisioning?: ProvisioningResult;
+  revocation: { single?: SingleRevocationResult; mass?: MassRevocationResult };
+}
+
+/** bench/results/*.json: every figure of one run. */
+export interface BenchResults extends DialectResults {
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  quick: boolean;
+  machine: { cpus: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  ingest?: IngestResult;
+  memory?: MemoryResult;
+  ad?: DialectResults;
+  targets: Target[];
+}
+
+/** A DESIGN.md performance target and whether this run met it. */
+export interface Target {
+  figure: string;
+  value: number | undefined;
+  target: string;
+  met: boolean | null;
+}
+
+export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
+  const t = (figure: string, value: number | undefined, target: string, ok: (v: number) => boolean): Target => ({
+    figure, value, target, met: value === undefined || Number.isNaN(value) ? null : ok(value),
+  });
+  return [
+    t('provisioning ratio (service / raw)', r.provisioning?.ratio, '≥ 0.9', (v) => v >= 0.9),
+    t('single revocation p99 (ms)', r.revocation.single?.p99Ms, '≤ 1000', (v) => v <= 1000),
+    t('mass expiry ratio (service / raw)', r.revocation.mass?.ratio, '≤ 1.15', (v) => v <= 1.15),
+    t('ingest (events/s)', r.ingest?.eventsPerSec, '≥ 20000', (v) => v >= 20_000),
+    t('ingest p99 at 1,000 events/s (ms)', r.ingest?.p99Ms, '≤ 50', (v) => v <= 50),
+  ];
+}
+
+const fmt = (v: number | undefined, digits = 1): string => (v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits }));
+
+/** The rows of the printed table: figure, value, target (if any), met. */
+export function tableRows(r: BenchResults): string[][] {
+  const rows: string[][] = [];
+  const dialect = (label: string, d: DialectResults) => {
+    const p = d.provisioning;
+    if (p) {
+      rows.push([`${label} provisioning, raw ldapts (accounts/s)`, fmt(p.rawPerSec), '', '']);
+      rows.push([`${label} provisioning, service (accounts/s)`, fmt(p.servicePerSec), '', '']);
+      rows.push([`${label} provisioning ratio (${p.accounts} accounts, concurrency ${p.concurrency})`, fmt(p.ratio, 3), '≥ 0.9', mark(p.ratio >= 0.9)]);
+    }
+    const s = d.revocation.single;
+    if (s) rows.push([`${label} single revocation lag p50 / p99 / max (ms, ${s.expiries} expiries)`, `${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} / ${fmt(s.maxMs)}`, 'p99 ≤ 1000', mark(s.p99Ms <= 1000)]);
+    const m = d.revocation.mass;
+    if (m) {
+      rows.push([`${label} mass expiry of ${m.accounts}: raw / service (s)`, `${fmt(m.rawSeconds, 2)} / ${fmt(m.serviceSeconds, 2)}`, '', '']);
+      rows.push([`${label} mass expiry ratio (service / raw)`, fmt(m.ratio, 3), '≤ 1.15', mark(m.ratio <= 1.15)]);
+    }
+  };
+  dialect('OpenLDAP', r);
+  if (r.ingest) {
+    rows.push([`session ingest (events/s, batches of ${r.ingest.throughput.batch})`, fmt(r.ingest.eventsPerSec, 0), '≥ 20,000', mark(r.ingest.eventsPerSec >= 20_000)]);
+    rows.push([`session ingest p50 / p99 at 1,000 events/s (ms, batches of ${r.ingest.latency.batch})`, `${fmt(r.ingest.latency.p50Ms)} / ${fmt(r.ingest.p99Ms)}`, 'p99 ≤ 50', mark(r.ingest.p99Ms <= 50)]);
+  }
+  if (r.memory) {
+    rows.push(['worker RSS idle (MB)', fmt(r.memory.workerRssMbIdle), '', '']);
+    rows.push([`worker RSS with ${r.memory.accounts.toLocaleString('en-US')} active accounts, peak / end (MB)`, `${fmt(r.memory.workerRssMbAt10k)} / ${fmt(r.memory.workerRssMbAt10kEnd)}`, 'flat', '']);
+  }
+  if (r.ad) dialect('Samba AD', r.ad);
+  return rows;
+}
+
+function mark(ok: boolean): string {
+  return ok ? 'yes' : 'NO';
+}
+
+export function printTable(r: BenchResults): void {
+  const rows = [['figure', 'value', 'target', 'met'], ...tableRows(r)];
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]) => row.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
+  console.log(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(`\n${r.quick ? 'quick run' : 'full run'} in ${r.durationSeconds} s on ${r.machine.cpus} CPUs; load average ${r.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} at start`);
+}
+
+/**
+ * Writes the results to bench/results: always a dated copy; latest.json
+ * (tracked) only for a full run of every scenario, latest-quick.json for a
+ * quick one.
+ */
+export async function writeResults(dir: string, r: BenchResults, complete: boolean): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const stamp = r.startedAt.replace(/[:.]/g, '-');
+  const text = `${JSON.stringify(r, null, 2)}\n`;
+  const files = [join(dir, `${stamp}${r.quick ? '-quick' : ''}${complete ? '' : '-partial'}.json`)];
+  if (complete) files.push(join(dir, r.quick ? 'latest-quick.json' : 'latest.json'));
+  for (const f of files) await writeFile(f, text);
+  return files;
+}
