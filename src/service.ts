@@ -71,8 +71,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const now = options.now ?? (() => new Date());
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: false });
   redis.on('error', (err) => logger.warn('redis connection error', { component: 'redis', error: err.message }));
-  const txRedis = redis.duplicate();
-  txRedis.on('error', (err) => logger.warn('redis connection error', { component: 'redis-tx', error: err.message }));
   const bullConnection = { url: env.REDIS_URL, maxRetriesPerRequest: null };
 
   const durability = await redisDurabilityProblems(redis);
@@ -81,6 +79,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     throw new Error(`refusing to start (NODE_ENV=production): ${durability.join('; ')}`);
   }
   for (const problem of durability) logger.warn(`unsafe Redis settings: ${problem}`, { component: 'redis' });
+  // WATCH is per connection: transactions get their own.
+  const txRedis = redis.duplicate();
+  txRedis.on('error', (err) => logger.warn('redis connection error', { component: 'redis-tx', error: err.message }));
 
   const keys = new RedisKeys(env.REDIS_PREFIX);
   const store = new RecordStore(redis, keys);
