@@ -4,7 +4,7 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, startTestService, type DirectoryTarget, type TestService } from '../support/service-harness.js';
+import { apiClient, startTestService, type DirectoryTarget, type TestService, slapdTarget } from '../support/service-harness.js';
 
 const DAY = 86_400_000;
 
@@ -19,7 +19,7 @@ describe('the HTTP API contract', () => {
     subtree = await createLdapSubtree('api');
     const slapd = inject('slapd');
     group = childDn('cn', 'erp-support', slapd.groupsOu);
-    target = { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem };
+    target = slapdTarget(slapd, subtree.dn);
     svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target, policy: { maxValidityDays: 30, privilegedGroups: ['dba-team'] } });
     api = apiClient(svc.url);
   });

@@ -3,7 +3,7 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
 import { untilStatus } from '../support/fixtures.js';
-import { apiClient, startTestService, type DirectoryTarget, type TestService } from '../support/service-harness.js';
+import { apiClient, startTestService, type DirectoryTarget, type TestService, slapdTarget } from '../support/service-harness.js';
 
 /** Strings that would change a DN or a filter if they were ever concatenated unescaped. */
 const CORPUS = [
@@ -32,7 +32,7 @@ describe('DN and filter metacharacters in names and group DNs', () => {
   beforeAll(async () => {
     subtree = await createLdapSubtree('corpus');
     const s = inject('slapd');
-    target = { url: s.ldapsUrl, dialect: 'openldap', bindDn: s.bindDn, bindPassword: s.bindPassword, baseDn: s.baseDn, vendorOu: subtree.dn, caPem: s.caPem };
+    target = slapdTarget(s, subtree.dn);
     svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target });
     api = apiClient(svc.url);
   });

@@ -9,12 +9,8 @@ import { freePort } from '../rig/ports.js';
 import { startTestRedis, type TestRedis } from '../rig/redis.js';
 import { probe } from '../support/directory-probe.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, eventually, serviceEnv, startTestService, type DirectoryTarget } from '../support/service-harness.js';
+import { apiClient, eventually, serviceEnv, startTestService, type DirectoryTarget, slapdTarget } from '../support/service-harness.js';
 import { spawnService, waitHealthy } from '../support/service-process.js';
-
-function slapdTarget(vendorOu: string, slapd = inject('slapd')): DirectoryTarget {
-  return { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu, caPem: slapd.caPem };
-}
 
 describe('fault injection (real processes, real servers)', () => {
   let subtree: LdapSubtree;
@@ -29,7 +25,7 @@ describe('fault injection (real processes, real servers)', () => {
   it('leaves exactly one account per request when the worker is killed -9 in the middle of a batch', async () => {
     const vendorOu = await subtree.addOu('kill9');
     const port = await freePort();
-    const setup = serviceEnv({ redisUrl: inject('redisUrl'), directory: slapdTarget(vendorOu), env: { PORT: String(port), JOB_LOCK_MS: '3000', WORKER_CONCURRENCY: '4' } });
+    const setup = serviceEnv({ redisUrl: inject('redisUrl'), directory: slapdTarget(inject('slapd'), vendorOu), env: { PORT: String(port), JOB_LOCK_MS: '3000', WORKER_CONCURRENCY: '4' } });
     const url = `http://127.0.0.1:${port}`;
     const apiProc = spawnService(setup.env, 'api');
     try {
@@ -41,9 +37,9 @@ describe('fault injection (real processes, real servers)', () => {
       for (let i = 0; i < 40; i++) ids.push(await fileRequest(api, svc, personId, group));
 
       const first = spawnService(setup.env, 'worker');
-      await eventually(async () => (await probe.entriesUnder(slapdTarget(vendorOu), vendorOu)).length >= 5, 30_000, 20);
+      await eventually(async () => (await probe.entriesUnder(slapdTarget(inject('slapd'), vendorOu), vendorOu)).length >= 5, 30_000, 20);
       await first.crash();
-      const made = (await probe.entriesUnder(slapdTarget(vendorOu), vendorOu)).length;
+      const made = (await probe.entriesUnder(slapdTarget(inject('slapd'), vendorOu), vendorOu)).length;
       expect(made).toBeLessThan(40);
 
       const second = spawnService(setup.env, 'worker');
@@ -52,7 +48,7 @@ describe('fault injection (real processes, real servers)', () => {
       } finally {
         await second.stop();
       }
-      const entries = await probe.entriesUnder(slapdTarget(vendorOu), vendorOu);
+      const entries = await probe.entriesUnder(slapdTarget(inject('slapd'), vendorOu), vendorOu);
       expect(entries).toHaveLength(40);
       const dns = new Set<string>();
       for (const id of ids) dns.add((await api('GET', `/v1/requests/${id}`, setup.tokens.auditor)).body.account.dn.toLowerCase());
@@ -66,7 +62,7 @@ describe('fault injection (real processes, real servers)', () => {
   it('revokes shortly after the service comes back when it was down across validTo', async () => {
     const vendorOu = await subtree.addOu('down');
     const port = await freePort();
-    const target = slapdTarget(vendorOu);
+    const target = slapdTarget(inject('slapd'), vendorOu);
     const setup = serviceEnv({ redisUrl: inject('redisUrl'), directory: target, env: { PORT: String(port) } });
     const url = `http://127.0.0.1:${port}`;
     const api = apiClient(url);
@@ -100,7 +96,7 @@ describe('fault injection (real processes, real servers)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'leasehold-slapd-fault-'));
     const [ldapPort, ldapsPort] = [await freePort(), await freePort()];
     const slapd: SlapdRig = await startSlapd({ dir, ldapPort, ldapsPort });
-    const target: DirectoryTarget = { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: slapd.vendorsOu, caPem: slapd.caPem };
+    const target: DirectoryTarget = slapdTarget(slapd, slapd.vendorsOu);
     const svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target });
     const api = apiClient(svc.url);
     try {
@@ -133,7 +129,7 @@ describe('fault injection (real processes, real servers)', () => {
   it('loses no pending revocation when Redis (AOF on) restarts', async () => {
     const redis: TestRedis = await startTestRedis({ appendOnly: true });
     const vendorOu = await subtree.addOu('redis');
-    const target = slapdTarget(vendorOu);
+    const target = slapdTarget(inject('slapd'), vendorOu);
     const svc = await startTestService({ redisUrl: redis.url, directory: target });
     const api = apiClient(svc.url);
     try {

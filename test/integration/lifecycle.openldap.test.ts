@@ -2,6 +2,7 @@ import { inject } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { lifecycleSuite } from '../support/lifecycle-suite.js';
+import { slapdTarget } from '../support/service-harness.js';
 
 let subtree: LdapSubtree;
 
@@ -12,7 +13,7 @@ lifecycleSuite(
     const slapd = inject('slapd');
     return {
       redisUrl: inject('redisUrl'),
-      target: { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem },
+      target: slapdTarget(slapd, subtree.dn),
       groupDn: childDn('cn', 'erp-support', slapd.groupsOu),
     };
   },

@@ -6,7 +6,7 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree } from '../rig/ldap-subtree.js';
 import { findSecrets } from '../support/find-secrets.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, startTestService } from '../support/service-harness.js';
+import { apiClient, startTestService, slapdTarget } from '../support/service-harness.js';
 
 describe('secrets', () => {
   it('never appear in Redis, in any log line or in the audit mirror after full lifecycles', async () => {
@@ -16,7 +16,7 @@ describe('secrets', () => {
     const logger = winston.createLogger({ level: 'silly', format: winston.format.json(), transports: [new winston.transports.Stream({ stream: sink })] });
     const subtree = await createLdapSubtree('secrets');
     const s = inject('slapd');
-    const target = { url: s.ldapsUrl, dialect: 'openldap' as const, bindDn: s.bindDn, bindPassword: s.bindPassword, baseDn: s.baseDn, vendorOu: subtree.dn, caPem: s.caPem };
+    const target = slapdTarget(s, subtree.dn);
     const svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target, logger });
     const api = apiClient(svc.url);
     const group = childDn('cn', 'erp-support', s.groupsOu);

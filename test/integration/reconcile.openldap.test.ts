@@ -4,7 +4,7 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, eventually, startTestService, type DirectoryTarget, type TestService } from '../support/service-harness.js';
+import { apiClient, eventually, startTestService, type DirectoryTarget, type TestService, slapdTarget } from '../support/service-harness.js';
 
 describe('reconciliation against OpenLDAP', () => {
   let subtree: LdapSubtree;
@@ -16,7 +16,7 @@ describe('reconciliation against OpenLDAP', () => {
 
   beforeAll(async () => {
     subtree = await createLdapSubtree('recon');
-    target = { url: slapd().ldapsUrl, dialect: 'openldap', bindDn: slapd().bindDn, bindPassword: slapd().bindPassword, baseDn: slapd().baseDn, vendorOu: subtree.dn, caPem: slapd().caPem };
+    target = slapdTarget(slapd(), subtree.dn);
     svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target, policy: { reconcileIntervalSeconds: 1 } });
     api = apiClient(svc.url);
   });
@@ -82,7 +82,7 @@ describe('retention', () => {
   it('deletes a disabled account from the directory after retentionDays and keeps its record', async () => {
     const subtree = await createLdapSubtree('retain');
     const s = inject('slapd');
-    const target: DirectoryTarget = { url: s.ldapsUrl, dialect: 'openldap', bindDn: s.bindDn, bindPassword: s.bindPassword, baseDn: s.baseDn, vendorOu: subtree.dn, caPem: s.caPem };
+    const target: DirectoryTarget = slapdTarget(s, subtree.dn);
     const svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target, policy: { retentionDays: 0, reconcileIntervalSeconds: 1 } });
     const api = apiClient(svc.url);
     try {

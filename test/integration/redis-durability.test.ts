@@ -7,7 +7,7 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { startTestRedis } from '../rig/redis.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, startTestService, type DirectoryTarget } from '../support/service-harness.js';
+import { apiClient, startTestService, type DirectoryTarget, slapdTarget } from '../support/service-harness.js';
 
 describe('Redis durability (clause 1.7)', () => {
   let subtree: LdapSubtree;
@@ -15,7 +15,7 @@ describe('Redis durability (clause 1.7)', () => {
   beforeAll(async () => {
     subtree = await createLdapSubtree('durable');
     const s = inject('slapd');
-    target = { url: s.ldapsUrl, dialect: 'openldap', bindDn: s.bindDn, bindPassword: s.bindPassword, baseDn: s.baseDn, vendorOu: subtree.dn, caPem: s.caPem };
+    target = slapdTarget(s, subtree.dn);
   });
   afterAll(() => subtree?.cleanup());
 

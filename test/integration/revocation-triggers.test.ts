@@ -3,7 +3,7 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, startTestService, type DirectoryTarget, type TestService } from '../support/service-harness.js';
+import { apiClient, startTestService, type DirectoryTarget, type TestService, slapdTarget } from '../support/service-harness.js';
 
 describe('revocation triggers', () => {
   let subtree: LdapSubtree;
@@ -16,7 +16,7 @@ describe('revocation triggers', () => {
     subtree = await createLdapSubtree('revoke');
     const slapd = inject('slapd');
     group = childDn('cn', 'lab-helpdesk', slapd.groupsOu);
-    target = { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem };
+    target = slapdTarget(slapd, subtree.dn);
     svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target });
     api = apiClient(svc.url);
   });

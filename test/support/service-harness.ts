@@ -9,6 +9,7 @@ import type { Policy } from '../../src/config/policy.schema.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { startService, type Mode, type RunningService } from '../../src/service.js';
 import type { DirectoryPort } from '../../src/provisioner/directory.port.js';
+import type { ProvidedSlapd } from '../rig/slapd.js';
 
 /** The directory a test service talks to. */
 export interface DirectoryTarget {
@@ -134,4 +135,9 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The run's slapd (over verified LDAPS) as a target whose vendor container is `vendorOu`. */
+export function slapdTarget(slapd: ProvidedSlapd, vendorOu: string): DirectoryTarget {
+  return { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu, caPem: slapd.caPem };
 }
