@@ -9,4 +9,6 @@ export interface BenchContext {
   mainJs: string;
   /** Where to write CPU profiles of measured phases (`--profile DIR`). */
   profileDir?: string;
+  /** Extra environment for every service started (e.g. WORKER_CONCURRENCY from --concurrency). */
+  serviceEnv: Record<string, string>;
 }

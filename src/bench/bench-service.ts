@@ -10,6 +10,7 @@ import type { Policy } from '../config/policy.schema.js';
 import type { Mode } from '../service.js';
 import { RecordStore } from '../store/record-store.js';
 import { RedisKeys } from '../store/redis-keys.js';
+import type { BenchContext } from './bench-context.js';
 import { freePort, type DirectoryServer } from './bench-rig.js';
 
 /** The bench's API callers: one token per role it needs. */
@@ -28,45 +29,40 @@ export interface ServiceSetup {
  * Writes the files a service needs (tokens, policy, CA) under `dir` and
  * returns its environment: production settings (NODE_ENV=production, LDAPS
  * with the CA verified, audit mirror with fsync, INFO logging), the default
- * WORKER_CONCURRENCY unless `env` overrides it, and its own Redis prefix.
+ * WORKER_CONCURRENCY unless the run overrides it (ctx.serviceEnv), and its own
+ * Redis prefix and directory under the run's scratch dir.
  */
-export function serviceSetup(o: {
-  dir: string;
-  redisUrl: string;
-  server: DirectoryServer;
-  vendorOu: string;
-  prefix: string;
-  policy?: Partial<Policy>;
-  env?: Record<string, string>;
-}): ServiceSetup {
-  mkdirSync(o.dir, { recursive: true });
+export function serviceSetup(ctx: BenchContext, o: { name: string; server: DirectoryServer; vendorOu: string; policy?: Partial<Policy> }): ServiceSetup {
+  const dir = join(ctx.dir, o.name);
+  const prefix = `bench-${o.name}`;
+  mkdirSync(dir, { recursive: true });
   const tokens = Object.fromEntries(Object.keys(BENCH_TOKENS).map((n) => [n, `bench-${n}-${randomBytes(12).toString('hex')}`])) as Record<BenchToken, string>;
   const entries = Object.entries(BENCH_TOKENS).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as BenchToken]) }));
-  writeFileSync(join(o.dir, 'tokens.json'), JSON.stringify({ tokens: entries }));
-  writeFileSync(join(o.dir, 'policy.yaml'), stringify({ ...o.policy }));
-  writeFileSync(join(o.dir, 'ca.pem'), o.server.caPem);
+  writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tokens: entries }));
+  writeFileSync(join(dir, 'policy.yaml'), stringify({ ...o.policy }));
+  writeFileSync(join(dir, 'ca.pem'), o.server.caPem);
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',
-    REDIS_URL: o.redisUrl,
-    REDIS_PREFIX: o.prefix,
+    REDIS_URL: ctx.redisUrl,
+    REDIS_PREFIX: prefix,
     LDAP_URL: o.server.url,
     LDAP_DIALECT: o.server.dialect,
     LDAP_BIND_DN: o.server.bindDn,
     LDAP_BIND_PASSWORD: o.server.bindPassword,
     LDAP_BASE_DN: o.server.baseDn,
     LDAP_VENDOR_OU: o.vendorOu,
-    LDAP_CA_FILE: join(o.dir, 'ca.pem'),
-    API_TOKENS_FILE: join(o.dir, 'tokens.json'),
-    POLICY_FILE: join(o.dir, 'policy.yaml'),
-    AUDIT_LOG_FILE: join(o.dir, 'audit.jsonl'),
+    LDAP_CA_FILE: join(dir, 'ca.pem'),
+    API_TOKENS_FILE: join(dir, 'tokens.json'),
+    POLICY_FILE: join(dir, 'policy.yaml'),
+    AUDIT_LOG_FILE: join(dir, 'audit.jsonl'),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
     RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'info',
-    ...o.env,
+    ...ctx.serviceEnv,
   };
-  return { env, tokens, dir: o.dir, keys: new RedisKeys(o.prefix) };
+  return { env, tokens, dir, keys: new RedisKeys(prefix) };
 }
 
 /** The WORKER_CONCURRENCY a setup runs with (the raw comparison uses the same). */

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { BenchContext } from './bench-context.js';
 import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
 import { serviceSetup, spawnService } from './bench-service.js';
@@ -24,7 +23,7 @@ export interface IngestResult {
  */
 export async function ingestScenario(ctx: BenchContext, o: { server: DirectoryServer; events: number; latencySeconds: number; tag: string }): Promise<IngestResult> {
   const tree = await makeScenarioTree(o.server, `${o.tag}-ingest`, 1);
-  const setup = serviceSetup({ dir: join(ctx.dir, `${o.tag}-ingest`), redisUrl: ctx.redisUrl, server: o.server, vendorOu: tree.vendorOu, prefix: `bench-${o.tag}-ingest` });
+  const setup = serviceSetup(ctx, { name: `${o.tag}-ingest`, server: o.server, vendorOu: tree.vendorOu });
   const service = await spawnService(setup, 'api', { mainJs: ctx.mainJs, name: `${o.tag}-ingest`, profileDir: ctx.profileDir });
   try {
     const token = setup.tokens.logSource;

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
@@ -16,6 +15,8 @@ export interface MemoryResult {
   workerRssMbAt10k: number;
   /** RSS at the end of that window. */
   workerRssMbAt10kEnd: number;
+  /** Lowest RSS of the loaded worker in the window (between reconciliation passes, after garbage collection). */
+  workerRssMbAt10kLow: number;
   windowSeconds: number;
   /** How long the loaded worker took to start (its catch-up queues a delayed revocation per active request). */
   startSeconds: number;
@@ -36,10 +37,7 @@ const DAY_MS = 86_400_000;
 export async function memoryScenario(ctx: BenchContext, o: { server: DirectoryServer; count: number; windowSeconds: number; tag: string }): Promise<MemoryResult> {
   const { server } = o;
   const tree = await makeScenarioTree(server, `${o.tag}-mem`, 4);
-  const setup = serviceSetup({
-    dir: join(ctx.dir, `${o.tag}-memory`), redisUrl: ctx.redisUrl, server, vendorOu: tree.vendorOu, prefix: `bench-${o.tag}-mem`,
-    policy: { reconcileIntervalSeconds: 10 },
-  });
+  const setup = serviceSetup(ctx, { name: `${o.tag}-memory`, server, vendorOu: tree.vendorOu, policy: { reconcileIntervalSeconds: 10 } });
   const idle = await sampleWorker(ctx, setup, `${o.tag}-memory-idle`, o.windowSeconds);
 
   const accounts = makeAccounts({ tag: `${o.tag}m`, count: o.count, server, vendorOu: tree.vendorOu, groups: tree.groups, validTo: () => new Date(Date.now() + 7 * DAY_MS) });
@@ -57,13 +55,13 @@ export async function memoryScenario(ctx: BenchContext, o: { server: DirectorySe
   }
   const loaded = await sampleWorker(ctx, setup, `${o.tag}-memory-loaded`, o.windowSeconds);
   return {
-    accounts: o.count, workerRssMbIdle: round(idle.peak), workerRssMbAt10k: round(loaded.peak), workerRssMbAt10kEnd: round(loaded.last),
+    accounts: o.count, workerRssMbIdle: round(idle.peak), workerRssMbAt10k: round(loaded.peak), workerRssMbAt10kEnd: round(loaded.last), workerRssMbAt10kLow: round(loaded.low),
     windowSeconds: o.windowSeconds, startSeconds: round(loaded.startSeconds, 2),
   };
 }
 
 /** Starts a worker, samples its RSS every 250 ms for the window, and stops it. */
-async function sampleWorker(ctx: BenchContext, setup: ServiceSetup, name: string, windowSeconds: number): Promise<{ peak: number; last: number; startSeconds: number }> {
+async function sampleWorker(ctx: BenchContext, setup: ServiceSetup, name: string, windowSeconds: number): Promise<{ peak: number; last: number; low: number; startSeconds: number }> {
   const started = performance.now();
   const worker = await spawnService(setup, 'worker', { mainJs: ctx.mainJs, name, profileDir: ctx.profileDir });
   const startSeconds = (performance.now() - started) / 1000;
@@ -76,7 +74,7 @@ async function sampleWorker(ctx: BenchContext, setup: ServiceSetup, name: string
     }
     const valid = samples.filter((x) => Number.isFinite(x));
     if (valid.length === 0) throw new Error(`worker ${name} exited:\n${worker.output().slice(-3000)}`);
-    return { peak: Math.max(...valid), last: valid.at(-1)!, startSeconds };
+    return { peak: Math.max(...valid), last: valid.at(-1)!, low: Math.min(...valid), startSeconds };
   } finally {
     await worker.stop();
   }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts } from './bench-accounts.js';
 import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
@@ -41,7 +40,7 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
   const { server, accounts: n } = o;
   const svcTree = await makeScenarioTree(server, `${o.tag}-svc`, GROUPS);
   const rawTree = await makeScenarioTree(server, `${o.tag}-raw`, GROUPS);
-  const setup = serviceSetup({ dir: join(ctx.dir, `${o.tag}-provisioning`), redisUrl: ctx.redisUrl, server, vendorOu: svcTree.vendorOu, prefix: `bench-${o.tag}-prov` });
+  const setup = serviceSetup(ctx, { name: `${o.tag}-prov`, server, vendorOu: svcTree.vendorOu });
   const concurrency = workerConcurrency(setup);
 
   // Raw first, on connections opened before the clock starts.

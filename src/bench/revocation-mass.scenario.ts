@@ -1,17 +1,19 @@
-import { join } from 'node:path';
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
 import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
 import { serviceSetup, spawnService, statusCounts, storeView, workerConcurrency } from './bench-service.js';
 import { round, sleepUntil, summarize, waitFor, type LatencySummary } from './bench-stats.js';
-import { CpuMeter, cpuMsPer } from './cpu-meter.js';
+import { CpuMeter, cpuMsPer, type CpuUse } from './cpu-meter.js';
 import { RawLanes, rawDirectoryFor } from './raw-directory.js';
 import { recordedLags } from './revocation-single.scenario.js';
 
 export interface MassRevocationResult {
   accounts: number;
   concurrency: number;
+  /** The faster raw pass. */
   rawSeconds: number;
+  /** Raw seconds by number of connections (WORKER_CONCURRENCY and 4×). */
+  rawSecondsByLanes: Record<string, number>;
   serviceSeconds: number;
   ratio: number;
   rawOps: string;
@@ -31,45 +33,58 @@ const leadMs = (count: number): number => 5000 + 6 * count;
 /**
  * (c) Mass expiry: `count` active accounts, all with the same validTo.
  * Raw: the revoke writes the adapter makes (password scramble, lock +
- * expiry, group member removal) by ldapts on WORKER_CONCURRENCY connections.
- * Service (`node dist/main.js all`, delayed revoke jobs queued by its start-up
+ * expiry, group member removal) by ldapts, once on WORKER_CONCURRENCY
+ * connections and once on 4× as many (the service's revocation
+ * concurrency); the faster pass is the time the directory needs. Service
+ * (`node dist/main.js all`, delayed revoke jobs queued by its start-up
  * catch-up): from validTo until every request is expired in the store. Each
- * side has its own accounts, OU and equally sized groups.
+ * pass has its own accounts, OU and equally sized groups.
  */
 export async function massRevocationScenario(ctx: BenchContext, o: { server: DirectoryServer; count: number; tag: string }): Promise<MassRevocationResult> {
   const { server, count: n } = o;
   const raw = rawDirectoryFor(server);
   const svcTree = await makeScenarioTree(server, `${o.tag}-mass-svc`, GROUPS);
-  const rawTree = await makeScenarioTree(server, `${o.tag}-mass-raw`, GROUPS);
-  const setup = serviceSetup({ dir: join(ctx.dir, `${o.tag}-mass`), redisUrl: ctx.redisUrl, server, vendorOu: svcTree.vendorOu, prefix: `bench-${o.tag}-mass` });
+  const setup = serviceSetup(ctx, { name: `${o.tag}-mass`, server, vendorOu: svcTree.vendorOu });
   const concurrency = workerConcurrency(setup);
   const later = new Date(Date.now() + 7 * DAY_MS);
-  const rawAccounts = makeAccounts({ tag: `${o.tag}mr`, count: n, server, vendorOu: rawTree.vendorOu, groups: rawTree.groups, validTo: () => later });
+  const passes = await Promise.all([concurrency, concurrency * 4].map(async (lanes) => {
+    const tree = await makeScenarioTree(server, `${o.tag}-mass-raw${lanes}`, GROUPS);
+    return { lanes, accounts: makeAccounts({ tag: `${o.tag}mr${lanes}`, count: n, server, vendorOu: tree.vendorOu, groups: tree.groups, validTo: () => later }) };
+  }));
   const svcAccounts = makeAccounts({ tag: `${o.tag}ms`, count: n, server, vendorOu: svcTree.vendorOu, groups: svcTree.groups, validTo: () => later });
 
-  const lanes = await RawLanes.open(server, concurrency);
-  const rawMeter = new CpuMeter(ctx.pids);
-  let rawSeconds: number;
+  const seeding = await RawLanes.open(server, concurrency);
   try {
-    await seedDirectory(server, raw, lanes, [...rawAccounts, ...svcAccounts]);
-    rawMeter.begin();
-    rawSeconds = await lanes.run(rawAccounts, (client, a) => raw.revoke(client, a));
+    await seedDirectory(server, raw, seeding, [...passes.flatMap((p) => p.accounts), ...svcAccounts]);
   } finally {
-    await lanes.close();
+    await seeding.close();
   }
-  const rawCpu = rawMeter.end();
+  const rawPasses: { lanes: number; seconds: number; cpu: CpuUse }[] = [];
+  for (const pass of passes) {
+    const lanes = await RawLanes.open(server, pass.lanes);
+    const meter = new CpuMeter(ctx.pids);
+    try {
+      meter.begin();
+      const seconds = await lanes.run(pass.accounts, (client, a) => raw.revoke(client, a));
+      rawPasses.push({ lanes: pass.lanes, seconds, cpu: meter.end() });
+    } finally {
+      await lanes.close();
+    }
+  }
+  const best = rawPasses.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const rawSeconds = best.seconds;
+  const rawCpu = best.cpu;
 
   // Everything expires at one instant, a little after the worker has started.
   const validTo = new Date(Date.now() + leadMs(n));
   for (const a of svcAccounts) a.validTo = validTo;
   const view = storeView(ctx.redisUrl, setup.keys);
   let service: Awaited<ReturnType<typeof spawnService>> | undefined;
-  let serviceStartSeconds = 0;
   try {
     await seedStore(view.redis, view.store, svcAccounts);
     const starting = performance.now();
     service = await spawnService(setup, 'all', { mainJs: ctx.mainJs, name: `${o.tag}-mass`, profileDir: ctx.profileDir });
-    serviceStartSeconds = (performance.now() - starting) / 1000;
+    const serviceStartSeconds = (performance.now() - starting) / 1000;
     if (Date.now() > validTo.getTime() - 500) throw new Error(`the service took ${serviceStartSeconds.toFixed(1)} s to start, past the common validTo; raise leadMs`);
     const meter = new CpuMeter({ ...ctx.pids, service: service.pid });
     await sleepUntil(validTo.getTime());
@@ -79,7 +94,7 @@ export async function massRevocationScenario(ctx: BenchContext, o: { server: Dir
     const serviceCpu = meter.end();
     const recorded = await recordedLags(view.redis, setup.keys.auditEvents());
     return {
-      accounts: n, concurrency, rawSeconds: round(rawSeconds, 2), serviceSeconds: round(serviceSeconds, 2), ratio: round(serviceSeconds / rawSeconds, 3),
+      accounts: n, concurrency, rawSeconds: round(rawSeconds, 2), rawSecondsByLanes: Object.fromEntries(rawPasses.map((p) => [String(p.lanes), round(p.seconds, 2)])), serviceSeconds: round(serviceSeconds, 2), ratio: round(serviceSeconds / rawSeconds, 3),
       rawOps: raw.revokeOps, serviceRecorded: summarize(recorded), serviceStartSeconds: round(serviceStartSeconds, 2),
       cores: { raw: rawCpu.cores, service: serviceCpu.cores },
       cpuMsPerAccount: { raw: cpuMsPer(rawCpu, ['bench', 'slapd', 'redis'], n), service: cpuMsPer(serviceCpu, ['service', 'slapd', 'redis'], n) },

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
 import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
@@ -29,7 +28,7 @@ const LEAD_MS = 8000;
 export async function singleRevocationScenario(ctx: BenchContext, o: { server: DirectoryServer; count: number; spacingMs: number; tag: string }): Promise<SingleRevocationResult> {
   const { server } = o;
   const tree = await makeScenarioTree(server, `${o.tag}-single`, 2);
-  const setup = serviceSetup({ dir: join(ctx.dir, `${o.tag}-single`), redisUrl: ctx.redisUrl, server, vendorOu: tree.vendorOu, prefix: `bench-${o.tag}-single` });
+  const setup = serviceSetup(ctx, { name: `${o.tag}-single`, server, vendorOu: tree.vendorOu });
   const first = Date.now() + LEAD_MS;
   const accounts = makeAccounts({ tag: `${o.tag}s`, count: o.count, server, vendorOu: tree.vendorOu, groups: tree.groups, validTo: (i) => new Date(first + i * o.spacingMs) });
   const lanes = await RawLanes.open(server, workerConcurrency(setup));

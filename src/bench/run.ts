@@ -27,7 +27,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--ad] [--only ${SCENARIOS.join
   --quick    smaller sizes (about a minute)
   --ad       also run provisioning and revocation against Samba AD (started or joined here)
   --only     run only these scenarios (results then go to a dated *-partial.json only)
-  --profile  write a CPU profile of every service process to DIR`;
+  --profile  write a CPU profile of every service process to DIR
+  --concurrency  WORKER_CONCURRENCY of the services and lanes of the raw client (default: the service default)`;
 
 /**
  * `npm run bench`: starts its own Redis and slapd (and Samba AD with --ad),
@@ -37,7 +38,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--ad] [--only ${SCENARIOS.join
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, ad: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', default: false } },
+    options: { quick: { type: 'boolean', default: false }, ad: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', default: false } },
   });
   if (values.help) return console.log(USAGE);
   const only = values.only ? (values.only.split(',') as Scenario[]) : [...SCENARIOS];
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     dir: rig.dir, redisUrl: rig.redis.url, mainJs: fileURLToPath(new URL('../main.js', import.meta.url)),
     pids: { bench: process.pid, slapd: rig.slapd.process.child.pid, redis: rig.redis.process.child.pid },
     ...(values.profile ? { profileDir: resolve(values.profile) } : {}),
+    serviceEnv: values.concurrency ? { WORKER_CONCURRENCY: values.concurrency } : {},
   };
   const results: Omit<BenchResults, 'targets' | 'finishedAt' | 'durationSeconds' | 'machine'> = { startedAt: startedAt.toISOString(), quick: values.quick, revocation: {} };
   try {

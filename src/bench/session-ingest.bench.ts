@@ -33,30 +33,41 @@ export interface MeasureIngestOptions {
   concurrency?: number;
   /** Distinct accounts the events are spread over (sessions of 20 events each). Default 200. */
   accounts?: number;
+  /** Account names are `<accountPrefix><n>`; seed requests with these usernames to measure known accounts. Default `v-bench-<random>-`. */
+  accountPrefix?: string;
 }
+
+/** Seconds between the starts of consecutive sessions (of different accounts). */
+const SESSION_GAP_S = 10;
 
 /**
  * Builds the request bodies beforehand, so that generating events is not
- * measured: bastion-style sessions (login, commands, logout) of `accounts`
- * accounts, every event distinct (a run never meets its own duplicates).
+ * measured: bastion-style sessions (login, commands incl. one `sudo -i`,
+ * logout) of `accounts` accounts, 20 events over 2 s each, one account per
+ * session in turn and one address per account, so an account's sessions do
+ * not overlap (as for honest use). Every event is distinct: a run never meets
+ * its own duplicates.
  */
 function bodies(o: MeasureIngestOptions): string[] {
   const run = randomBytes(4).toString('hex');
   const accounts = o.accounts ?? 200;
-  const t0 = Date.now() - 3_600_000;
+  const prefix = o.accountPrefix ?? `v-bench-${run}-`;
+  const sessions = Math.ceil(o.events / 20);
+  const t0 = Date.now() - (sessions * SESSION_GAP_S + 3600) * 1000;
   const out: string[] = [];
   for (let start = 0; start < o.events; start += o.batch) {
     const events = [];
     for (let i = start; i < Math.min(o.events, start + o.batch); i++) {
       const session = Math.floor(i / 20);
       const step = i % 20;
+      const account = session % accounts;
       events.push({
-        source: `bastion-${session % 3}`,
-        account: `v-bench-${run}-${session % accounts}`,
+        source: `bastion-${account % 3}`,
+        account: `${prefix}${account}`,
         type: step === 0 ? 'login' : step === 19 ? 'logout' : 'command',
-        at: new Date(t0 + i).toISOString(),
+        at: new Date(t0 + session * SESSION_GAP_S * 1000 + step * 100).toISOString(),
         target: 'erp-db01',
-        sourceIp: `10.20.${session % 250}.${(session >> 8) % 250}`,
+        sourceIp: `10.20.${account >> 8}.${account & 255}`,
         sourceSessionId: `${run}-${session}`,
         ...(step > 0 && step < 19 ? { detail: step === 7 ? 'sudo -i' : `tail -n ${i} /var/log/erp.log` } : {}),
       });

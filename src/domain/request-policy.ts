@@ -26,9 +26,20 @@ export function groupMatches(entry: string, groupDn: string): boolean {
  * again by the provision job (groups change). Returns every broken rule.
  */
 export class RequestPolicy {
+  private readonly verdicts = new Map<string, { at: number; verdict: Promise<GroupVerdict> }>();
+
+  /**
+   * `groupVerdictTtlMs`: how long the directory's answer about a set of groups
+   * (which are missing, which lead to a privileged group) is reused. A burst of
+   * approvals and provisionings naming the same groups then asks the directory
+   * once instead of three searches each (bench: provisioning). A group made
+   * privileged within that time may still be granted; reconciliation removes
+   * such drift. 0 (the default) asks every time.
+   */
   constructor(
     private readonly policy: Policy,
     private readonly directory: Pick<DirectoryPort, 'missingGroups' | 'privilegedGroupsOf'>,
+    private readonly options: { groupVerdictTtlMs?: number } = {},
   ) {}
 
   /** Rules about the people and dates: no directory needed. */
@@ -70,11 +81,9 @@ export class RequestPolicy {
       for (const group of groups)
         if (!grantable.some((entry) => groupMatches(entry, group)))
           broken.push({ rule: 'grantable_group', field: 'groups', group, message: `group ${group} is not in grantableGroups` });
-    const missing = await this.directory.missingGroups(groups);
+    const { missing, privileged } = await this.directoryVerdict(groups);
     for (const group of missing)
       broken.push({ rule: 'group_exists', field: 'groups', group, message: `group ${group} does not exist in the directory` });
-    const present = groups.filter((g) => !missing.includes(g));
-    const privileged = present.length ? await this.directory.privilegedGroupsOf(present) : new Map<string, string>();
     for (const [group, via] of privileged)
       broken.push({
         rule: 'no_privileged_groups',
@@ -88,4 +97,32 @@ export class RequestPolicy {
       });
     return broken;
   }
+
+  /** What the directory says about these groups, shared with identical questions asked within groupVerdictTtlMs. */
+  private directoryVerdict(groups: string[]): Promise<GroupVerdict> {
+    const ttl = this.options.groupVerdictTtlMs ?? 0;
+    const ask = async (): Promise<GroupVerdict> => {
+      const missing = await this.directory.missingGroups(groups);
+      const present = groups.filter((g) => !missing.includes(g));
+      return { missing, privileged: present.length ? await this.directory.privilegedGroupsOf(present) : new Map<string, string>() };
+    };
+    if (ttl <= 0) return ask();
+    const key = JSON.stringify(groups);
+    const now = Date.now();
+    const known = this.verdicts.get(key);
+    if (known && now - known.at < ttl) return known.verdict;
+    for (const [k, v] of this.verdicts) if (now - v.at >= ttl) this.verdicts.delete(k);
+    const verdict = ask();
+    this.verdicts.set(key, { at: now, verdict });
+    // A failed lookup is not remembered.
+    verdict.catch(() => {
+      if (this.verdicts.get(key)?.verdict === verdict) this.verdicts.delete(key);
+    });
+    return verdict;
+  }
+}
+
+interface GroupVerdict {
+  missing: string[];
+  privileged: Map<string, string>;
 }

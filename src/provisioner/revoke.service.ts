@@ -18,8 +18,8 @@ export class ProvisioningInProgress extends Error {}
 /**
  * The one revoke operation, reached by every trigger (expiry, manual,
  * departure, vendor termination, contract end). Disables the account in the
- * directory, strips every group, scrambles the password, confirms the
- * directory no longer accepts it, and only then records the request as
+ * directory, strips every group, scrambles the password, and only once the
+ * directory has accepted every one of those writes records the request as
  * expired or revoked. Idempotent.
  */
 export class RevokeService {
@@ -48,14 +48,15 @@ export class RevokeService {
     if (dn) {
       const before = await directory.getAccount(dn);
       if (before) {
-        // Scramble first: OpenLDAP's ppolicy clears pwdAccountLockedTime when an administrator sets a password.
-        await directory.setPassword(dn, generatePassword());
-        await directory.disableAccount(dn);
-        await directory.removeFromGroups(dn, before.groups);
+        // Each write is confirmed by the directory's answer (a refused one throws and the job retries),
+        // so the account is not read back; later tampering is reconciliation's (layer 4). The groups go
+        // in parallel with the lock: neither depends on the other, and a mass expiry waits on round trips.
+        await Promise.all([
+          // Scramble first: OpenLDAP's ppolicy clears pwdAccountLockedTime when an administrator sets a password.
+          directory.setPassword(dn, generatePassword()).then(() => directory.disableAccount(dn)),
+          directory.removeFromGroups(dn, before.groups),
+        ]);
         removedGroups.push(...before.groups);
-        const after = await directory.getAccount(dn);
-        if (after?.enabled || (after && after.groups.length > 0))
-          throw new Error(`directory still shows ${dn} enabled or in groups after revocation; retrying`);
       }
     }
 

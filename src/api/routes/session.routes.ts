@@ -104,7 +104,7 @@ export function sessionRoutes(deps: {
       query: sessionGetQuery, responses: { 200: 'the session with events[]' },
       handle: async ({ params, query: q }) => {
         const s = await session(params.id!);
-        const events = await query.getEvents(s.id, q.offset, q.limit, s.eventCount);
+        const events = await query.getEvents(s, q.offset, q.limit);
         const more = q.offset + events.length < s.eventCount;
         return { status: 200, body: { ...sessionView(s), events, nextOffset: more ? q.offset + events.length : null } };
       },

@@ -2,7 +2,7 @@ import type { AccessRequest } from '../../domain/types.js';
 import { storedEvent, type NormalizedEvent } from './session-event.schema.js';
 import { burstsAt, FAILED_LOGIN_WINDOW_MS, type FlagRules } from './session-flags.js';
 import { SessionRouter, type LiveEntry, type Routing } from './session-router.js';
-import type { FlagCode, SessionFlag, SessionRecord, StoredEvent } from './session-record.js';
+import { compactEvent, type CompactEvent, type FlagCode, type SessionFlag, type SessionRecord } from './session-record.js';
 
 export { liveField, type LiveEntry } from './session-router.js';
 
@@ -29,7 +29,7 @@ export interface GroupingPlan {
   /** Every record created or changed (new ones have n = 0 until the store assigns positions). */
   touched: Map<string, SessionRecord>;
   created: Set<string>;
-  events: Map<string, StoredEvent[]>;
+  events: Map<string, CompactEvent[]>;
   /** Live fields to drop per account (sessions long idle). */
   pruned: Map<string, string[]>;
   /** Flags each session gained in this batch. */
@@ -100,9 +100,10 @@ export class SessionGrouper {
       sessionOfEvent.set(e.id, record.id);
       const flags = this.deps.rules.eventFlags(e, request);
       for (const f of flags) this.addFlag(plan, record, f);
-      const stored = storedEvent(e);
+      const stored = compactEvent(storedEvent(e), record);
       const list = plan.events.get(record.id) ?? [];
-      list.push(flags.length ? { ...stored, flags: [...new Set(flags.map((f) => f.code))] } : stored);
+      if (flags.length) stored.flags = [...new Set(flags.map((f) => f.code))];
+      list.push(stored);
       plan.events.set(record.id, list);
       if (e.type === 'failed_login') {
         const fails = plan.failures.get(e.accountKey) ?? [];

@@ -3,6 +3,7 @@ import type { AuditInput } from '../audit-event.js';
 import { newId } from '../../domain/ids.js';
 import type { RedisKeys } from '../../store/redis-keys.js';
 import type { Transactor } from '../../store/transactor.js';
+import { SEEN_ADD } from './dedupe-scripts.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 import { FAILED_LOGIN_WINDOW_MS, FlagRules } from './session-flags.js';
 import { SessionGrouper, type GroupingPlan } from './session-grouper.js';
@@ -33,9 +34,9 @@ const MAX_AUDITED_SESSIONS = 200;
 /**
  * Stores batches of session events and groups them into sessions, per batch
  * rather than per event: two pipelined reads (SessionStateReader), routing
- * and grouping in memory, and
- * one MULTI/EXEC that writes the events, the sessions, their indexes and one
- * audit event for the batch (plus one naming newly flagged sessions). Every
+ * and grouping in memory, and one MULTI/EXEC that writes the events, the
+ * sessions, their indexes and one audit event for the batch (plus one naming
+ * newly flagged sessions). Every
  * batch appends to the audit chain, so batches are serialised against each
  * other and against reviews by the Transactor's watch on the chain head; the
  * grouping therefore always sees the state the previous batch left.
@@ -116,7 +117,7 @@ export class SessionIngestService {
       if (list) list.push(e.id);
       else seen.set(b, [e.id]);
     }
-    for (const [b, ids] of seen) m.sadd(skeys.seen(b), ...ids).expire(skeys.seen(b), DEDUPE_TTL_SECONDS);
+    for (const [b, ids] of seen) m.eval(SEEN_ADD, 1, skeys.seen(b), ids.join(','), DEDUPE_TTL_SECONDS);
 
     for (const s of plan.touched.values()) {
       m.set(skeys.record(s.id), JSON.stringify(s));

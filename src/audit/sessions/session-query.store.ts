@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../store/redis-keys.js';
 import { FLAG_BOOST, SessionKeys } from './session-keys.js';
-import type { Incident, IncidentStatus, SessionRecord, StoredEvent } from './session-record.js';
+import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
 
 export interface SessionFilter {
   reviewed?: boolean;
@@ -54,10 +54,11 @@ export class SessionQueryStore {
    * sorted in), or for a session longer than SORT_LIMIT events in arrival
    * order, which is time order within each batch.
    */
-  async getEvents(id: string, offset: number, limit: number, eventCount: number): Promise<StoredEvent[]> {
-    const key = this.skeys.events(id);
-    if (eventCount <= SORT_LIMIT) {
-      const all = (await this.redis.lrange(key, 0, -1)).flatMap((chunk) => JSON.parse(chunk) as StoredEvent[]);
+  async getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
+    const key = this.skeys.events(session.id);
+    const expand = (chunk: string) => (JSON.parse(chunk) as CompactEvent[]).map((e) => expandEvent(e, session));
+    if (session.eventCount <= SORT_LIMIT) {
+      const all = (await this.redis.lrange(key, 0, -1)).flatMap(expand);
       return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).slice(offset, offset + limit);
     }
     const out: StoredEvent[] = [];
@@ -66,7 +67,7 @@ export class SessionQueryStore {
       const chunks = await this.redis.lrange(key, from, from + CHUNK_PAGE - 1);
       if (chunks.length === 0) break;
       for (const chunk of chunks) {
-        const events = JSON.parse(chunk) as StoredEvent[];
+        const events = expand(chunk);
         const take = events.slice(Math.min(skip, events.length));
         skip -= events.length - take.length;
         out.push(...take.slice(0, limit - out.length));

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AccessRequest } from '../../domain/types.js';
 import type { RedisKeys } from '../../store/redis-keys.js';
 import type { NormalizedEvent } from './session-event.schema.js';
+import { SEEN_CHECK } from './dedupe-scripts.js';
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
 import { HOUR_MS, SessionKeys } from './session-keys.js';
 import type { SessionRecord } from './session-record.js';
@@ -53,7 +54,7 @@ export class SessionStateReader {
     }
 
     const p = redis.pipeline();
-    for (const [b, list] of buckets) p.smismember(skeys.seen(b), ...list.map((e) => e.id));
+    for (const [b, list] of buckets) p.eval(SEEN_CHECK, 1, skeys.seen(b), list.map((e) => e.id).join(','));
     p.hmget(keys.usernames(), ...accounts);
     for (const a of accounts) p.hgetall(skeys.live(a));
     for (const [a, [from, to]] of failRange) p.zrangebyscore(skeys.fails(a), from - FAILED_LOGIN_WINDOW_MS, to, 'WITHSCORES');
@@ -62,9 +63,9 @@ export class SessionStateReader {
     let i = 0;
     const fresh: NormalizedEvent[] = [];
     for (const list of buckets.values()) {
-      const seen = r[i++] as number[];
+      const seen = r[i++] as string;
       list.forEach((e, j) => {
-        if (!seen[j]) fresh.push(e);
+        if (seen[j] !== '1') fresh.push(e);
       });
     }
     const requestIds = r[i++] as (string | null)[];

@@ -160,11 +160,13 @@ export class OpenLdapDirectory implements DirectoryPort {
         filter: and(groupFilter, or(...page.map((e) => listedIn(e.dn, attrValue(e, 'uid'))))),
         attributes: ['member', 'uniqueMember', 'memberUid'],
       }, 'groups of vendor accounts');
+      // Each group's members are normalised once per page, not once per account (quadratic in group size).
+      const members = groups.map(memberIndex);
       const now = this.now();
       for (const entry of page) {
         const key = normalizeDn(entry.dn);
         const uid = attrValue(entry, 'uid');
-        const mine = groups.filter((g) => listsMember(g, key, uid)).map((g) => g.dn);
+        const mine = members.filter((g) => g.dns.has(key) || (uid !== undefined && g.uids.has(uid))).map((g) => g.dn);
         yield toDirectoryAccount(entry, mine, now);
       }
     }
@@ -269,8 +271,8 @@ function replace(type: string, ...values: string[]): Change {
   return new Change({ operation: 'replace', modification: new Attribute({ type, values }) });
 }
 
-/** Whether a group entry (from the per-page search) lists the account. */
-function listsMember(group: Entry, accountKey: string, uid: string | undefined): boolean {
+/** A group entry (from the per-page search) with its members normalised for lookups. */
+function memberIndex(group: Entry): { dn: string; dns: Set<string>; uids: Set<string> } {
   const dns = [...attrValues(group, 'member'), ...attrValues(group, 'uniqueMember')];
-  return dns.some((d) => normalizeDn(d) === accountKey) || (uid !== undefined && attrValues(group, 'memberUid').includes(uid));
+  return { dn: group.dn, dns: new Set(dns.map(normalizeDn)), uids: new Set(attrValues(group, 'memberUid')) };
 }
