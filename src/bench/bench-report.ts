@@ -57,6 +57,7 @@ export function tableRows(r: BenchResults): string[][] {
       rows.push([`${label} provisioning, raw ldapts (accounts/s)`, fmt(p.rawPerSec), '', '']);
       rows.push([`${label} provisioning, service (accounts/s)`, fmt(p.servicePerSec), '', '']);
       rows.push([`${label} provisioning ratio (${p.accounts} accounts, concurrency ${p.concurrency})`, fmt(p.ratio, 3), '≥ 0.9', mark(p.ratio >= 0.9)]);
+      rows.push([`${label} provisioning CPU per account, raw / service (ms, client or service + directory + Redis)`, `${fmt(p.cpuMsPerAccount.raw)} / ${fmt(p.cpuMsPerAccount.service)}`, '', '']);
     }
     const s = d.revocation.single;
     if (s) rows.push([`${label} single revocation lag p50 / p99 / max (ms, ${s.expiries} expiries)`, `${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} / ${fmt(s.maxMs)}`, 'p99 ≤ 1000', mark(s.p99Ms <= 1000)]);
@@ -64,6 +65,7 @@ export function tableRows(r: BenchResults): string[][] {
     if (m) {
       rows.push([`${label} mass expiry of ${m.accounts}: raw (faster of ${Object.keys(m.rawSecondsByLanes).join(' / ')} connections) / service (s)`, `${fmt(m.rawSeconds, 2)} / ${fmt(m.serviceSeconds, 2)}`, '', '']);
       rows.push([`${label} mass expiry ratio (service / raw)`, fmt(m.ratio, 3), '≤ 1.15', mark(m.ratio <= 1.15)]);
+      rows.push([`${label} mass expiry CPU per account, raw / service (ms, client or service + directory + Redis)`, `${fmt(m.cpuMsPerAccount.raw)} / ${fmt(m.cpuMsPerAccount.service)}`, '', '']);
     }
   };
   dialect('OpenLDAP', r);

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const rig = await startBenchRig({ ad: values.ad });
   const ctx: BenchContext = {
     dir: rig.dir, redisUrl: rig.redis.url, mainJs: fileURLToPath(new URL('../main.js', import.meta.url)),
-    pids: { bench: process.pid, slapd: rig.slapd.process.child.pid, redis: rig.redis.process.child.pid },
+    pids: { bench: process.pid, slapd: rig.slapd.process.child.pid, redis: rig.redis.process.child.pid, ...(rig.samba ? { samba: rig.samba.pid } : {}) },
     ...(values.profile ? { profileDir: resolve(values.profile) } : {}),
     serviceEnv: values.concurrency ? { WORKER_CONCURRENCY: values.concurrency } : {},
   };
