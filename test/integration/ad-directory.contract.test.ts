@@ -20,7 +20,7 @@ async function activeDirectoryContext(): Promise<DirectoryContractContext> {
   return {
     directory,
     // sAMAccountName forbids the DN/filter specials; AD strings cannot hold NUL.
-    capabilities: { specialCharactersInUsername: false, nulInValues: false, enforcesExpiry: true },
+    capabilities: { specialCharactersInUsername: false, nulInValues: false },
     username: (label) => `v-${label.slice(0, 8)}-${rand()}`,
     createGroup: (name) => tree.addGroup(name, groupsOu),
     nestGroup: (child, parent) => tree.addMember(parent, child),

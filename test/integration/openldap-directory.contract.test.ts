@@ -28,7 +28,7 @@ async function openLdapContext(transport: 'ldaps' | 'starttls'): Promise<Directo
   const directory = new OpenLdapDirectory({ connection, vendorOu, baseDn: tree.dn, privilegedGroups: ['/^legacy-root-/'] });
   return {
     directory,
-    capabilities: { specialCharactersInUsername: true, nulInValues: true, enforcesExpiry: true },
+    capabilities: { specialCharactersInUsername: true, nulInValues: true },
     username: (label) => `v-${label}-${rand()}`,
     createGroup: (name) => tree.addGroup(name, [''], groupsOu),
     nestGroup: (child, parent) =>

@@ -12,7 +12,7 @@ directoryContract('fake directory', () => {
   const fake = new FakeDirectory({ privilegedGroups: ['/^legacy-root-/'], now: () => new Date(clock) });
   return Promise.resolve({
     directory: fake,
-    capabilities: { specialCharactersInUsername: true, nulInValues: true, enforcesExpiry: true },
+    capabilities: { specialCharactersInUsername: true, nulInValues: true },
     username: (label) => `v-${label}-${randomBytes(3).toString('hex')}`,
     createGroup: (name) => Promise.resolve(fake.addGroup(childDn('cn', name, GROUPS))),
     nestGroup: (child, parent) => Promise.resolve(fake.nestGroup(child, parent)),
