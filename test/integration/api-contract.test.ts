@@ -1,31 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
-import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
+import type { LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, startTestService, type DirectoryTarget, type TestService, slapdTarget } from '../support/service-harness.js';
+import type { apiClient, DirectoryTarget, TestService } from '../support/service-harness.js';
+import { useSlapdService } from '../support/slapd-service.js';
 
 const DAY = 86_400_000;
 
 describe('the HTTP API contract', () => {
+  const f = useSlapdService('api', { maxValidityDays: 30, privilegedGroups: ['dba-team'] });
+  const group = childDn('cn', 'erp-support', inject('slapd').groupsOu);
   let subtree: LdapSubtree;
   let svc: TestService;
   let api: ReturnType<typeof apiClient>;
   let target: DirectoryTarget;
-  let group: string;
-
-  beforeAll(async () => {
-    subtree = await createLdapSubtree('api');
-    const slapd = inject('slapd');
-    group = childDn('cn', 'erp-support', slapd.groupsOu);
-    target = slapdTarget(slapd, subtree.dn);
-    svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target, policy: { maxValidityDays: 30, privilegedGroups: ['dba-team'] } });
-    api = apiClient(svc.url);
-  });
-  afterAll(async () => {
-    await svc?.close();
-    await subtree?.cleanup();
+  beforeAll(() => {
+    ({ subtree, svc, api, target } = f);
   });
 
   it('answers 401 without a valid token and 403 for the wrong role', async () => {

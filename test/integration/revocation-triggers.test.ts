@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
-import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, startTestService, type DirectoryTarget, type TestService, slapdTarget } from '../support/service-harness.js';
+import type { apiClient, DirectoryTarget, TestService } from '../support/service-harness.js';
+import { useSlapdService } from '../support/slapd-service.js';
 
 describe('revocation triggers', () => {
-  let subtree: LdapSubtree;
+  const f = useSlapdService('revoke');
+  const group = childDn('cn', 'lab-helpdesk', inject('slapd').groupsOu);
   let svc: TestService;
   let api: ReturnType<typeof apiClient>;
   let target: DirectoryTarget;
-  let group: string;
-
-  beforeAll(async () => {
-    subtree = await createLdapSubtree('revoke');
-    const slapd = inject('slapd');
-    group = childDn('cn', 'lab-helpdesk', slapd.groupsOu);
-    target = slapdTarget(slapd, subtree.dn);
-    svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target });
-    api = apiClient(svc.url);
-  });
-  afterAll(async () => {
-    await svc?.close();
-    await subtree?.cleanup();
+  beforeAll(() => {
+    ({ svc, api, target } = f);
   });
 
   async function activeWithPassword(personId: string) {
