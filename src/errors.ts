@@ -54,10 +54,6 @@ export class PolicyViolation extends AppError {
   readonly status = 422;
   readonly code = 'policy_violation';
 }
-export class Unavailable extends AppError {
-  readonly status = 503;
-  readonly code = 'unavailable';
-}
 
 /**
  * Directory failures, classified so that jobs know whether to retry.

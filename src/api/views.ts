@@ -1,5 +1,5 @@
 import type { Stored } from '../store/record-store.js';
-import type { AccessRequest, Person, Vendor } from '../domain/types.js';
+import type { AccessRequest } from '../domain/types.js';
 
 /** The public shape of records: the internal list position is dropped. */
 export function view<T extends object>(record: Stored<T>): T {
@@ -11,6 +11,3 @@ export function requestView(r: Stored<AccessRequest>) {
   const body = view(r);
   return { ...body, account: r.account ? { username: r.account.username, dn: r.account.dn ?? null, state: r.account.state } : null };
 }
-
-export type VendorView = Vendor;
-export type PersonView = Person;

@@ -50,14 +50,3 @@ export async function waitHealthy(url: string, proc: ServiceProcess, timeoutMs =
   }
   throw new Error(`service not healthy within ${timeoutMs} ms:\n${proc.output()}`);
 }
-
-/** Waits until the output contains `text`. */
-export async function waitForOutput(proc: ServiceProcess, text: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.output().includes(text)) return;
-    if (proc.child.exitCode !== null) throw new Error(`service exited early:\n${proc.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`"${text}" not seen within ${timeoutMs} ms:\n${proc.output()}`);
-}
