@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bindNameProblem } from '../provisioner/ldap/bind-name.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -15,7 +16,8 @@ export const envSchema = z
     REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('leasehold'),
     LDAP_URL: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'must be ldap://host[:port] or ldaps://host[:port]'),
     LDAP_DIALECT: z.enum(['openldap', 'ad']),
-    LDAP_BIND_DN: dn,
+    /** A DN; with LDAP_DIALECT=ad also a UPN or DOMAIN\name (checked below, as it depends on the dialect). */
+    LDAP_BIND_DN: z.string().min(1),
     LDAP_BIND_PASSWORD: z.string().min(1).optional(),
     LDAP_BIND_PASSWORD_FILE: z.string().min(1).optional(),
     LDAP_BASE_DN: dn,
@@ -44,6 +46,8 @@ export const envSchema = z
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
+    const bindName = bindNameProblem(env.LDAP_BIND_DN, env.LDAP_DIALECT);
+    if (bindName) ctx.addIssue({ code: 'custom', path: ['LDAP_BIND_DN'], message: bindName });
     if (!env.LDAP_BIND_PASSWORD && !env.LDAP_BIND_PASSWORD_FILE)
       ctx.addIssue({ code: 'custom', path: ['LDAP_BIND_PASSWORD'], message: 'LDAP_BIND_PASSWORD or LDAP_BIND_PASSWORD_FILE is required' });
     if (!env.CREDENTIALS_KEY && !env.CREDENTIALS_KEY_FILE)

@@ -13,6 +13,7 @@ import { addMember, removeMember } from './ad-members.js';
 import { decodeSid } from './ad-sid.js';
 import { toFileTime } from './ad-time.js';
 import { AdPrivilege, isMissing } from './privileged-ad.js';
+import { resolveServiceAccountDn } from './ad-service-account.js';
 
 /** How to build an ActiveDirectory adapter. */
 export interface ActiveDirectoryOptions {
@@ -50,6 +51,7 @@ export class ActiveDirectory implements DirectoryPort {
   private readonly upnSuffix: string;
   private readonly now: () => Date;
   private domainSidPromise?: Promise<string>;
+  private serviceDnPromise?: Promise<string | undefined>;
 
   constructor(private readonly options: ActiveDirectoryOptions) {
     this.conn = options.connection;
@@ -162,8 +164,10 @@ export class ActiveDirectory implements DirectoryPort {
 
   async *listVendorAccounts(): AsyncIterable<DirectoryAccount> {
     const search = { scope: 'sub' as const, filter: PERSON, attributes: ACCOUNT_ATTRIBUTES };
+    // The service account, if someone put it in the vendor OU, is no vendor account: reconciling it would lock the service out.
+    const self = await this.serviceDn();
     for await (const page of this.conn.searchPaged(this.options.vendorOu, search, this.options.pageSize ?? 500, 'list vendor accounts'))
-      for (const entry of page) yield toDirectoryAccount(entry, this.now());
+      for (const entry of page) if (!self || !sameDn(entry.dn, self)) yield toDirectoryAccount(entry, this.now());
   }
 
   privilegedGroupsOf(groupDns: string[]): Promise<Map<string, string>> {
@@ -186,6 +190,13 @@ export class ActiveDirectory implements DirectoryPort {
 
   close(): Promise<void> {
     return this.conn.close();
+  }
+
+  /** The service account's DN (LDAP_BIND_DN may be a UPN or DOMAIN\name), resolved once. */
+  private serviceDn(): Promise<string | undefined> {
+    this.serviceDnPromise ??= adOp('find the service account', () => resolveServiceAccountDn(this.conn, this.conn.bindName, this.options.baseDn));
+    this.serviceDnPromise.catch(() => (this.serviceDnPromise = undefined));
+    return this.serviceDnPromise;
   }
 
   /** The domain's SID, read once from the naming context's objectSid. */

@@ -73,6 +73,11 @@ export class LdapConnection {
     this.logger = options.logger?.child({ component: 'ldap-connection' });
   }
 
+  /** The name the service account binds with (LDAP_BIND_DN: a DN, or on AD also a UPN or DOMAIN\name). */
+  get bindName(): string {
+    return this.options.bindDn;
+  }
+
   /** Whether the transport is encrypted (ldaps:// or StartTLS). */
   get encrypted(): boolean {
     return this.secure || this.options.startTls;
