@@ -6,7 +6,7 @@ import { hostname, userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { AuditQuery, type AuditFilter, type ExportFormat } from './audit/audit-query.js';
+import { AuditQuery, recordedFilter, type AuditFilter, type ExportFormat } from './audit/audit-query.js';
 import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
 import { RedisKeys } from './store/redis-keys.js';
@@ -114,9 +114,8 @@ async function exportTrail(args: string[]): Promise<number> {
     const out = values.out ? (await open(values.out, 'wx', 0o640)).createWriteStream() : process.stdout;
     // Taking a copy of the trail is itself recorded, as over the API; no record, no export.
     const { username } = userInfo();
-    const defined = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
     await new Transactor(redis, keys, () => new Date()).run([], () => Promise.resolve({
-      events: [{ actor: `cli:${username}@${hostname()}`, action: 'audit.exported', subject: 'audit:trail', outcome: 'success' as const, details: { format, filter: defined, via: 'cli' } }],
+      events: [{ actor: `cli:${username}@${hostname()}`, action: 'audit.exported', subject: 'audit:trail', outcome: 'success' as const, details: { format, filter: recordedFilter(filter), via: 'cli' } }],
       result: undefined,
     }));
     for await (const chunk of new AuditQuery(redis, keys).export(filter, format)) await write(out, chunk);

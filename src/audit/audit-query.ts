@@ -17,6 +17,13 @@ export interface AuditFilter {
   outcome?: AuditEvent['outcome'];
 }
 
+/** The filter as the audit event records it: dates as the ISO strings they were given as. */
+export function recordedFilter(filter: AuditFilter): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(filter) as [string, Date | string | undefined][]) if (v !== undefined) out[k] = v instanceof Date ? v.toISOString() : v;
+  return out;
+}
+
 export interface AuditPage {
   items: AuditEvent[];
   /** Continue with this cursor; null at the oldest event. */

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import { chainEvents, GENESIS_HASH, type AuditEvent, type AuditInput } from '../audit/audit-event.js';
+import { chainEvents, GENESIS_HASH, normaliseInput, type AuditEvent, type AuditInput } from '../audit/audit-event.js';
 import type { RedisKeys } from './redis-keys.js';
 
 /** What a transaction body decides after reading: the writes, their audit events, and a result. */
@@ -112,19 +112,28 @@ export class Transactor {
       const multi = this.redis.multi();
       const base = multi.length;
       const ranges: [number, number][] = [];
+      let brokenBy: unknown;
       const broken = planned.findIndex(({ plan }) => {
         const from = multi.length - base;
         try {
+          // Checked before anything is queued: an event that cannot be stored exactly as hashed fails its own transaction.
+          plan.events = plan.events.map(normaliseInput);
+        } catch (err) {
+          brokenBy = err;
+          return true;
+        }
+        try {
           plan.writes?.(multi);
         } catch {
+          brokenBy = new Error('transaction writes failed to queue');
           return true;
         }
         ranges.push([from, multi.length - base]);
         return false;
       });
       if (broken >= 0 || planned.length === 0) {
-        // A writes() that throws fails its own transaction; the others try again without it. Nothing was sent.
-        if (broken >= 0) planned[broken]!.p.reject(new Error('transaction writes failed to queue'));
+        // A writes() or an event that throws fails its own transaction; the others try again without it. Nothing was sent.
+        if (broken >= 0) planned[broken]!.p.reject(brokenBy);
         live = planned.filter((_, i) => i !== broken).map((x) => x.p);
         if (live.length === 0) await this.redis.unwatch().catch(() => undefined);
         continue;

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { AuditInput } from '../../audit/audit-event.js';
-import { decodeAuditCursor, type AuditFilter, type AuditQuery, type ExportFormat } from '../../audit/audit-query.js';
+import { decodeAuditCursor, recordedFilter, type AuditFilter, type AuditQuery, type ExportFormat } from '../../audit/audit-query.js';
 import type { AuditVerifier, VerifyResult } from '../../audit/audit-verifier.js';
 import { ValidationError } from '../../errors.js';
 import { route, type RouteSpec } from '../route.js';
@@ -111,7 +111,7 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
         const filter = filterOf(q);
         const format: ExportFormat = q.format;
         // The export itself is audited: who took a copy of the trail, and of what.
-        await deps.audit({ actor: actor.name, action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format, filter } });
+        await deps.audit({ actor: actor.name, action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format, filter: recordedFilter(filter) } });
         const stamp = deps.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
         res.status(200);
         res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');

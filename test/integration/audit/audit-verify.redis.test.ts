@@ -90,6 +90,29 @@ describe('verifying the audit trail in Redis', () => {
   });
 });
 
+describe('appending values that are not JSON', () => {
+  let rig: AuditRig;
+  beforeEach(async () => void (rig = await auditRig(inject('redisUrl'))));
+  afterEach(() => rig.close());
+
+  it('stores a Date as its ISO string, refuses a Map in its own transaction only, and keeps the chain verifiable', async () => {
+    const writes: string[] = [];
+    const run = (details: Record<string, unknown>, key: string) =>
+      rig.tx.run([`${rig.prefix}:${key}`], () => Promise.resolve({ writes: (m) => void m.set(`${rig.prefix}:${key}`, '1'), events: [{ actor: 'a', action: 'x.y', subject: key, outcome: 'success' as const, details }], result: writes.push(key) }));
+    const outcomes = await Promise.allSettled([
+      run({ since: new Date('2026-01-01T00:00:00Z') }, 'dated'),
+      run({ ids: new Map([['a', 1]]) }, 'mapped'),
+      run({ n: 1 }, 'plain'),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ name: 'AuditValueError', message: expect.stringMatching(/details\.ids: a Map is not a plain object/) });
+    expect(await rig.redis.exists(`${rig.prefix}:mapped`)).toBe(0); // nothing half-written
+    const events = (await rig.redis.lrange(rig.keys.auditEvents(), 0, -1)).map((l) => JSON.parse(l) as AuditEvent);
+    expect(events.map((e) => [e.subject, e.details])).toEqual([['dated', { since: '2026-01-01T00:00:00.000Z' }], ['plain', { n: 1 }]]);
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis()).toMatchObject({ ok: true, count: 2 });
+  });
+});
+
 describe('appends from several processes', () => {
   let rig: AuditRig;
   beforeEach(async () => void (rig = await auditRig(inject('redisUrl'))));

@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../../src/audit/audit-event.js';
+import { eventually } from '../../support/service-harness.js';
+import { useSlapdService } from '../../support/slapd-service.js';
+
+describe('a filtered export of the audit trail', () => {
+  const f = useSlapdService('audit-export');
+  const mirrorLines = async () => (await readFile(join(f.svc.dir, 'audit.jsonl'), 'utf8')).split('\n').filter(Boolean);
+  const redisHead = async () => (JSON.parse((await f.svc.redis.get(`${f.svc.prefix}:audit:head`))!) as { seq: number }).seq;
+
+  it('records its date filter as strings and leaves the chain and the mirror intact', async () => {
+    const auditor = f.svc.tokens.auditor;
+    const since = '2026-01-01T00:00:00.000Z';
+    const until = '2099-12-31T23:59:59.000Z';
+    const exported = await f.api<string>('GET', `/v1/audit/export?since=${since}&until=${until}&format=jsonl`, auditor);
+    expect(exported.status).toBe(200);
+
+    const items = (await f.api<{ items: AuditEvent[] }>('GET', '/v1/audit?action=audit.exported', auditor)).body.items;
+    expect(items[0]!.details).toEqual({ format: 'jsonl', filter: { since, until } });
+
+    const verified = await f.api<Record<string, unknown>>('GET', '/v1/audit/verify', auditor);
+    expect(verified.body).toMatchObject({ ok: true });
+    const withMirror = await f.api<{ ok: boolean; mirror: Record<string, unknown> }>('GET', '/v1/audit/verify?mirror=true', auditor);
+    expect(withMirror.body).toMatchObject({ ok: true, mirror: { ok: true } });
+    expect(f.svc.auditMirror.status().halted).toBeNull();
+
+    // Later audited requests keep reaching the mirror, which holds exactly the Redis trail.
+    const before = (await mirrorLines()).length;
+    for (let i = 0; i < 3; i++) expect((await f.api('GET', '/v1/vendors', 'not-a-real-token-at-all')).status).toBe(401);
+    await eventually(async () => (await mirrorLines()).length >= before + 3 && (await mirrorLines()).length === (await redisHead()));
+    expect(await f.svc.redis.lrange(`${f.svc.prefix}:audit:events`, 0, -1)).toEqual(await mirrorLines());
+    expect((await f.api('GET', '/v1/audit/verify?mirror=true', auditor)).body).toMatchObject({ ok: true, mirror: { ok: true } });
+  });
+});
