@@ -1,13 +1,34 @@
-import { firstRdnValue, normalizeDn } from './ldap/escape.js';
+import { firstRdnValue, normalizeDn, parseDn } from './ldap/escape.js';
 
 /** What privilege resolution needs to know about a group. */
 export interface GroupFacts {
   /** The DN as the directory spells it. */
   dn: string;
-  /** The group's name (cn). */
+  /** The group's name for messages (first cn value). */
   name: string;
+  /**
+   * Every value the group is known by, as read from the entry: all values of
+   * cn (multi-valued in LDAP), and on AD also sAMAccountName and name.
+   */
+  names?: readonly string[];
   /** posixGroup gidNumber, if any. */
   gidNumber?: number;
+}
+
+/**
+ * Every name a group answers to: `name`, every value in `names` and the
+ * value(s) of the DN's first RDN. Privilege is judged on all of them, since
+ * a client may know the group by any one (`cn: helpdesk-tools` + `cn: sudo`
+ * is sudo to sudo-ldap and to an nss lookup by either name).
+ */
+export function namingValues(group: GroupFacts): string[] {
+  const values = new Set<string>([group.name, ...(group.names ?? [])]);
+  try {
+    for (const part of parseDn(group.dn)[0] ?? []) values.add(part.value);
+  } catch {
+    // A DN that does not parse has no RDN to add; the names read from the entry still count.
+  }
+  return [...values];
 }
 
 /**
@@ -30,15 +51,16 @@ export const BUILTIN_PRIVILEGED_NAMES: readonly RegExp[] = [
   /^(domain|enterprise|schema|ldap|sys|system|db|database)[-_ ]?admins?$/i,
 ];
 
-/** Whether a group is privileged by OpenLDAP's built-in rules (name or gid 0). */
+/** Whether a group is privileged by OpenLDAP's built-in rules (any naming value, or gid 0). */
 export function isBuiltinPrivileged(group: GroupFacts): boolean {
-  return group.gidNumber === 0 || BUILTIN_PRIVILEGED_NAMES.some((re) => re.test(group.name));
+  return group.gidNumber === 0 || namingValues(group).some((name) => BUILTIN_PRIVILEGED_NAMES.some((re) => re.test(name)));
 }
 
 /**
  * The policy file's `privilegedGroups`: each entry is a DN (contains `=`,
  * compared normalised), a `/regex/flags` (always case-insensitive, tested
- * against both the DN and the name), or a bare name (the cn, case-insensitive).
+ * against the DN and every naming value), or a bare name (case-insensitive,
+ * against every naming value: see namingValues).
  */
 export class PrivilegedGroupPolicy {
   private readonly dns = new Set<string>();
@@ -48,17 +70,19 @@ export class PrivilegedGroupPolicy {
   constructor(entries: readonly string[]) {
     for (const entry of entries) {
       const regex = /^\/(.+)\/([a-z]*)$/.exec(entry);
-      if (regex) this.patterns.push(new RegExp(regex[1]!, regex[2]!.includes('i') ? regex[2] : `${regex[2]}i`));
+      // g and y would make test() stateful across the several names of one group.
+      if (regex) this.patterns.push(new RegExp(regex[1]!, `${regex[2]!.replace(/[giy]/g, '')}i`));
       else if (entry.includes('=')) this.dns.add(normalizeDn(entry));
       else this.names.add(entry.toLowerCase());
     }
   }
 
   matches(group: GroupFacts): boolean {
+    if (this.dns.has(normalizeDn(group.dn))) return true;
+    const names = namingValues(group);
     return (
-      this.dns.has(normalizeDn(group.dn)) ||
-      this.names.has(group.name.toLowerCase()) ||
-      this.patterns.some((re) => re.test(group.dn) || re.test(group.name))
+      names.some((name) => this.names.has(name.toLowerCase())) ||
+      this.patterns.some((re) => re.test(group.dn) || names.some((name) => re.test(name)))
     );
   }
 }

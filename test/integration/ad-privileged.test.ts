@@ -113,6 +113,37 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
     });
   });
 
+  describe('groups whose RDN and sAMAccountName differ', () => {
+    /** A group CN=<cn> in the subtree with its own sAMAccountName (by hand, as an administrator might). */
+    const named = async (cn: string, sam: string): Promise<string> => {
+      const dn = childDn('CN', cn, tree.dn);
+      await tree.admin.add(dn, { objectClass: ['group'], sAMAccountName: sam });
+      return dn;
+    };
+
+    it('matches a policy name, a policy pattern and DnsAdmins against the RDN and the sAMAccountName alike', async () => {
+      const tag = rand();
+      const policy = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [`legacy-dba-${tag}`, `/^sqlsys-${tag}$/`] });
+      try {
+        const bySam = await named(`tools-a-${tag}`, `legacy-dba-${tag}`);
+        const byRdn = await named(`legacy-dba-${tag}`, `g-a-${tag}`);
+        const patternBySam = await named(`tools-b-${tag}`, `sqlsys-${tag}`);
+        const patternByRdn = await named(`sqlsys-${tag}`, `g-b-${tag}`);
+        // DnsAdmins has no fixed RID: a group that answers to the name, by its RDN, is refused too.
+        const dnsAdmins = await named('DnsAdmins', `g-c-${tag}`);
+        const plain = await named(`tools-c-${tag}`, `g-d-${tag}`);
+        const inner = await named(`tools-d-${tag}`, `g-e-${tag}`);
+        await tree.addMember(dnsAdmins, inner);
+        const result = await policy.privilegedGroupsOf([bySam, byRdn, patternBySam, patternByRdn, dnsAdmins, plain, inner]);
+        for (const g of [bySam, byRdn, patternBySam, patternByRdn, dnsAdmins]) expect(sameDn(result.get(g) ?? '', g), g).toBe(true);
+        expect(sameDn(result.get(inner) ?? '', dnsAdmins)).toBe(true);
+        expect(result.has(plain)).toBe(false);
+      } finally {
+        await policy.close();
+      }
+    });
+  });
+
   describe('vendor accounts put into privileged groups by hand (drift)', () => {
     it('reports a vendor added to Domain Admins directly, and removing it takes it out', async () => {
       const dn = await vendor('drift');

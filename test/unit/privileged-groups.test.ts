@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FakeDirectory } from '../../src/provisioner/fake/fake-directory.js';
 import { isBuiltinPrivileged, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../../src/provisioner/privileged-groups.js';
 
 const g = (name: string, gidNumber?: number): GroupFacts => ({ dn: `cn=${name},ou=groups,dc=t`, name, ...(gidNumber !== undefined ? { gidNumber } : {}) });
@@ -23,6 +24,40 @@ describe('policy privileged groups', () => {
     expect(policy.matches(g('LEGACY-ROOT-1'))).toBe(true);
     expect(policy.matches({ dn: 'cn=x,ou=Secret,dc=t', name: 'x' })).toBe(true);
     expect(policy.matches(g('ops-helpers'))).toBe(false);
+  });
+});
+
+describe('groups with several names', () => {
+  it('judges every cn value and the RDN, whichever the directory returns first', () => {
+    // cn=sudo whose first cn value is helpdesk-tools: a client that looks the group up as "sudo" finds it.
+    expect(isBuiltinPrivileged({ dn: 'cn=sudo,ou=groups,dc=t', name: 'helpdesk-tools', names: ['helpdesk-tools', 'sudo'] })).toBe(true);
+    // The RDN alone, even when no cn value was read.
+    expect(isBuiltinPrivileged({ dn: 'cn=wheel,ou=groups,dc=t', name: 'helpdesk-tools' })).toBe(true);
+    // A harmless RDN with a privileged second cn value.
+    expect(isBuiltinPrivileged({ dn: 'cn=helpdesk-tools,ou=groups,dc=t', name: 'helpdesk-tools', names: ['helpdesk-tools', 'wheel'] })).toBe(true);
+    // Every value of a multi-valued RDN.
+    expect(isBuiltinPrivileged({ dn: 'cn=helpdesk-tools+cn=root,ou=groups,dc=t', name: 'helpdesk-tools' })).toBe(true);
+    expect(isBuiltinPrivileged({ dn: 'cn=helpdesk-tools,ou=groups,dc=t', name: 'helpdesk-tools', names: ['helpdesk-tools', 'lab-tools'] })).toBe(false);
+  });
+
+  it('matches policy names and patterns against every naming value and the RDN (AD: cn, name, sAMAccountName)', () => {
+    const policy = new PrivilegedGroupPolicy(['DnsUpdateProxy', '/^oracle-sysdba/g']);
+    expect(policy.matches({ dn: 'CN=Proxy Group,OU=g,DC=t', name: 'Proxy Group', names: ['Proxy Group', 'Proxy Group', 'DnsUpdateProxy'] })).toBe(true);
+    expect(policy.matches({ dn: 'CN=DnsUpdateProxy,OU=g,DC=t', name: 'dns-proxy', names: ['dns-proxy'] })).toBe(true);
+    // A /g pattern tested against several names must not skip one because of lastIndex left by the previous test.
+    const names = ['oracle-sysdba-1', 'oracle-sysdba-2'];
+    for (let i = 0; i < 3; i++) expect(policy.matches({ dn: 'CN=x,OU=g,DC=t', name: 'x', names })).toBe(true);
+    expect(policy.matches({ dn: 'CN=Proxy Group,OU=g,DC=t', name: 'Proxy Group', names: ['Proxy Group', 'pg'] })).toBe(false);
+  });
+
+  it('refuses such a group through the directory port, directly and through nesting', async () => {
+    const directory = new FakeDirectory();
+    const sudo = directory.addGroup('cn=sudo,ou=groups,dc=fake,dc=test', { names: ['helpdesk-tools', 'sudo'] });
+    const inner = 'cn=tools-inner,ou=groups,dc=fake,dc=test';
+    directory.nestGroup(inner, sudo);
+    const result = await directory.privilegedGroupsOf([sudo, inner]);
+    expect(result.get(sudo)).toBe(sudo);
+    expect(result.get(inner)).toBe(sudo);
   });
 });
 

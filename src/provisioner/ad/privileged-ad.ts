@@ -5,7 +5,7 @@ import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
 import { and, eq } from '../ldap/ldap-filters.js';
-import { PrivilegedGroupPolicy, privilegeResolver, type GroupFacts } from '../privileged-groups.js';
+import { namingValues, PrivilegedGroupPolicy, privilegeResolver, type GroupFacts } from '../privileged-groups.js';
 import { adOp } from './ad-errors.js';
 import { decodeSid, encodeSid, splitRid } from './ad-sid.js';
 
@@ -22,12 +22,12 @@ const DOMAIN_PRIVILEGED_RIDS = new Set([512, 516, 520, 521, 526]);
  * other domain allocates these RIDs, so any domain's SID with them counts.
  */
 const FOREST_PRIVILEGED_RIDS = new Set([518, 519, 527]);
-/** DnsAdmins has no fixed RID: it is recognised by sAMAccountName. */
+/** DnsAdmins has no fixed RID: it is recognised by name (sAMAccountName, cn, name or the RDN). */
 const PRIVILEGED_SAM_NAMES = new Set(['dnsadmins']);
 
 /** LDAP_MATCHING_RULE_IN_CHAIN: member/memberOf followed transitively by the server. */
 const IN_CHAIN = '1.2.840.113556.1.4.1941';
-const GROUP_ATTRIBUTES = ['cn', 'sAMAccountName', 'objectSid', 'memberOf'];
+const GROUP_ATTRIBUTES = ['cn', 'name', 'sAMAccountName', 'objectSid', 'memberOf'];
 
 /** Whether a SID is one of AD's built-in privileged groups, given the SID of the domain being served. */
 export function isBuiltinPrivilegedSid(sid: string, domainSid: string): boolean {
@@ -41,7 +41,6 @@ export function isBuiltinPrivilegedSid(sid: string, domainSid: string): boolean 
 /** A group as privilege resolution sees it. */
 interface AdGroup extends GroupFacts {
   sid?: string;
-  samAccountName?: string;
   /** The groups that list this one directly. */
   memberOf: string[];
 }
@@ -53,8 +52,9 @@ function toGroup(entry: Entry): AdGroup {
   return {
     dn: entry.dn,
     name: attrValue(entry, 'cn') ?? samAccountName ?? entry.dn,
+    // Clients know an AD group by any of these (and the RDN): name-based rules test them all.
+    names: [...attrValues(entry, 'cn'), ...attrValues(entry, 'name'), ...(samAccountName ? [samAccountName] : [])],
     ...(sid ? { sid } : {}),
-    ...(samAccountName ? { samAccountName } : {}),
     memberOf: attrValues(entry, 'memberOf'),
   };
 }
@@ -86,8 +86,8 @@ export class AdPrivilege {
   /** Whether one group is privileged in itself (not through nesting). */
   isPrivileged(group: AdGroup, domainSid: string): boolean {
     if (group.sid && isBuiltinPrivilegedSid(group.sid, domainSid)) return true;
-    if (group.samAccountName && PRIVILEGED_SAM_NAMES.has(group.samAccountName.toLowerCase())) return true;
-    return this.policy.matches(group) || (!!group.samAccountName && this.policy.matches({ dn: group.dn, name: group.samAccountName }));
+    if (namingValues(group).some((name) => PRIVILEGED_SAM_NAMES.has(name.toLowerCase()))) return true;
+    return this.policy.matches(group);
   }
 
   /** See DirectoryPort.privilegedGroupsOf. Groups that do not exist are left out. */

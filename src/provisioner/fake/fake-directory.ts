@@ -64,11 +64,18 @@ export class FakeDirectory implements DirectoryPort {
 
   // ---- test hooks ----
 
-  /** Creates a group (idempotent) and returns its DN. `privileged` marks it as a built-in privileged group. */
-  addGroup(dn: string, options: { gidNumber?: number; privileged?: boolean } = {}): string {
+  /**
+   * Creates a group (idempotent) and returns its DN. `privileged` marks it as a
+   * built-in privileged group; `names` are further naming values (a
+   * multi-valued cn), as a real directory would hold them.
+   */
+  addGroup(dn: string, options: { gidNumber?: number; privileged?: boolean; names?: string[] } = {}): string {
     const key = normalizeDn(dn);
     if (!this.groups.has(key))
-      this.groups.set(key, { dn, name: nameFromDn(dn), ...(options.gidNumber !== undefined ? { gidNumber: options.gidNumber } : {}), privileged: options.privileged ?? false, members: new Set() });
+      this.groups.set(key, {
+        dn, name: options.names?.[0] ?? nameFromDn(dn), names: [nameFromDn(dn), ...(options.names ?? [])],
+        ...(options.gidNumber !== undefined ? { gidNumber: options.gidNumber } : {}), privileged: options.privileged ?? false, members: new Set(),
+      });
     return dn;
   }
 

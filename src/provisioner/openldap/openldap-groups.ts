@@ -31,6 +31,8 @@ export function toGroupFacts(entry: Entry): GroupFacts {
   return {
     dn: entry.dn,
     name: attrValue(entry, 'cn') ?? nameFromDn(entry.dn),
+    // cn is multi-valued: privilege is judged on every value (and the RDN), not the first one the server returns.
+    names: attrValues(entry, 'cn'),
     ...(gid !== undefined && /^\d+$/.test(gid) ? { gidNumber: Number(gid) } : {}),
   };
 }
