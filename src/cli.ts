@@ -55,7 +55,7 @@ async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>)
 function report(what: string, r: VerifyResult | FileVerifyResult): number {
   if (!r.ok) return fail(EXIT.broken, `${what}: BROKEN at seq ${r.firstBadSeq}: ${r.reason} (${r.count} events verified before it)`);
   const head = r.head ? `head seq ${r.head.seq} hash ${r.head.hash}` : 'empty';
-  const behind = 'behind' in r && r.behind ? `; ${r.behind} events behind Redis` : '';
+  const behind = 'behindBy' in r && r.behindBy ? `; ${r.behindBy} events behind Redis` : '';
   process.stdout.write(`${what}: intact, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}\n`);
   return EXIT.ok;
 }

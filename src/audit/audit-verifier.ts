@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { CheckpointStore } from './audit-checkpoints.js';
-import { GENESIS, readHead, readRange } from './audit-reader.js';
+import { CHUNK, GENESIS, readHead, readRange } from './audit-reader.js';
 import { ChainChecker, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
-import { readLines } from './jsonl-file.js';
+import { readCompleteLines, readLines } from './jsonl-file.js';
 
 export type { ChainHead, VerifyFailure, VerifyOk, VerifyResult } from './chain-checker.js';
 
@@ -16,7 +16,7 @@ export interface VerifyFrom {
 }
 
 /** A mirror file's verdict; when compared with Redis, how far it lags. */
-export type FileVerifyResult = VerifyResult & { behind?: number };
+export type FileVerifyResult = VerifyResult & { behindBy?: number };
 
 /**
  * Verifies a JSON-lines file on its own: every line an event, consecutive
@@ -65,27 +65,32 @@ export class AuditVerifier {
   }
 
   /**
-   * Verifies a mirror file and compares it with Redis line by line: the file
-   * must hold a verified chain and the same events (same hashes) as Redis.
-   * A file shorter than Redis is not broken, only behind (`behind` > 0): the
-   * mirror catches up. A file longer than Redis means Redis lost events.
+   * Verifies a mirror file and compares it with Redis up to the seqs both
+   * hold: the file must hold a verified chain and the same events (same
+   * hashes) as Redis. The mirror lags Redis by design, so a file shorter than
+   * Redis is not broken, only behind (`behindBy`, for information). The file
+   * is read as it stood when verification began (complete lines only), and a
+   * line past the head read at the start sends the verifier back to Redis for
+   * the current head, since the writer may have mirrored events committed
+   * meanwhile; only a file that runs past the current head means Redis lost
+   * events.
    */
   async verifyFile(path: string): Promise<FileVerifyResult> {
     const eventsKey = this.keys.auditEvents();
-    const { head } = await readHead(this.redis, this.keys.auditHead(), eventsKey);
-    const headSeq = head?.seq ?? 0;
+    let headSeq = await this.headSeq();
     const checker = new ChainChecker();
     let index = 0;
     let redisChunk: string[] = [];
     let chunkStart = 0;
     // A process that does not write the mirror may have no file yet: that is "behind", not broken.
-    for await (const line of readLines(path, true)) {
+    for await (const line of readCompleteLines(path)) {
       const failure = checker.next(line);
       if (failure) return failure;
+      if (index >= headSeq) headSeq = await this.headSeq();
       if (index >= headSeq) return this.differ(index + 1, `the file has seq ${index + 1} but Redis ends at seq ${headSeq}: Redis lost events or the file was extended`, index);
       if (index - chunkStart >= redisChunk.length) {
         chunkStart = index;
-        redisChunk = await this.redis.lrange(eventsKey, index, Math.min(index + 999, headSeq - 1));
+        redisChunk = await this.redis.lrange(eventsKey, index, Math.min(index + CHUNK - 1, headSeq - 1));
       }
       const stored = redisChunk[index - chunkStart];
       const fileEvent = parseEvent(line);
@@ -95,7 +100,12 @@ export class AuditVerifier {
       index++;
     }
     const result = checker.finish();
-    return result.ok ? { ...result, behind: headSeq - index } : result;
+    return result.ok ? { ...result, behindBy: Math.max(0, headSeq - index) } : result;
+  }
+
+  private async headSeq(): Promise<number> {
+    const { head } = await readHead(this.redis, this.keys.auditHead(), this.keys.auditEvents());
+    return head?.seq ?? 0;
   }
 
   private differ(seq: number, reason: string, checked: number): VerifyFailure {

@@ -61,3 +61,47 @@ export async function* readLines(path: string, missingIsEmpty = false): AsyncGen
     input.destroy();
   }
 }
+
+/** The length of the file up to and including its last newline: the complete lines as they stand now. */
+async function completeLength(path: string): Promise<number> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    const buf = Buffer.alloc(8192);
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - buf.length);
+      const { bytesRead } = await handle.read(buf, 0, end - start, start);
+      const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (nl >= 0) return start + nl + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The complete lines of a file as it stands when called, streamed: a line
+ * still being appended (no newline yet) and anything written afterwards are
+ * left out, so a reader racing the mirror's writer sees a consistent prefix.
+ * A missing file is empty.
+ */
+export async function* readCompleteLines(path: string): AsyncGenerator<string> {
+  const length = await completeLength(path);
+  if (length === 0) return;
+  const input = createReadStream(path, { encoding: 'utf8', start: 0, end: length - 1 });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) yield line;
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}

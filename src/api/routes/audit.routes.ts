@@ -94,7 +94,7 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
         let ok = result.ok;
         if (q.mirror) {
           const file = await verifier.verifyFile(deps.mirrorFile);
-          body.mirror = { ...verdict(file), ...(file.ok ? { behind: file.behind } : {}) };
+          body.mirror = { ...verdict(file), ...(file.ok ? { behindBy: file.behindBy } : {}) };
           ok &&= file.ok;
           body.ok = ok;
         }

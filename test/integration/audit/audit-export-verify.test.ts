@@ -28,7 +28,8 @@ describe('a filtered export of the audit trail', () => {
 
     // Later audited requests keep reaching the mirror, which holds exactly the Redis trail.
     const before = (await mirrorLines()).length;
-    for (let i = 0; i < 3; i++) expect((await f.api('GET', '/v1/vendors', 'not-a-real-token-at-all')).status).toBe(401);
+    const contractEndsAt = new Date(Date.now() + 90 * 86_400_000).toISOString();
+    for (let i = 0; i < 3; i++) expect((await f.api('POST', '/v1/vendors', f.svc.tokens.requester, { name: `After ${i}`, contractRef: `CT-${i}`, contractEndsAt })).status).toBe(201);
     await eventually(async () => (await mirrorLines()).length >= before + 3 && (await mirrorLines()).length === (await redisHead()));
     expect(await f.svc.redis.lrange(`${f.svc.prefix}:audit:events`, 0, -1)).toEqual(await mirrorLines());
     expect((await f.api('GET', '/v1/audit/verify?mirror=true', auditor)).body).toMatchObject({ ok: true, mirror: { ok: true } });

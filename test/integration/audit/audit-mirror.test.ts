@@ -34,7 +34,7 @@ describe('the JSON-lines mirror', () => {
     await commit(rig.tx, 12);
     await m.sync();
     expect(await fileLines()).toEqual(await redisLines());
-    expect(await new AuditVerifier(rig.redis, rig.keys).verifyFile(rig.file)).toMatchObject({ ok: true, count: 12, behind: 0 });
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyFile(rig.file)).toMatchObject({ ok: true, count: 12, behindBy: 0 });
   });
 
   it('catches up from Redis at start-up after falling behind', async () => {
@@ -113,7 +113,7 @@ describe('the JSON-lines mirror', () => {
 
     it('notices lines deleted at the end only against Redis, as lag, and refills them', async () => {
       await rewrite((l) => l.slice(0, 7));
-      expect(await verifier().verifyFile(rig.file)).toMatchObject({ ok: true, count: 7, behind: 3 });
+      expect(await verifier().verifyFile(rig.file)).toMatchObject({ ok: true, count: 7, behindBy: 3 });
       await mirror().start();
       expect(await fileLines()).toEqual(await redisLines());
     });

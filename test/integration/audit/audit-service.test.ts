@@ -63,7 +63,7 @@ describe('the audit trail of a running service', () => {
   it('verifies, in Redis and in the mirror', async () => {
     await svc.auditMirror.sync();
     const r = await api<{ count: number }>('GET', '/v1/audit/verify?mirror=true', svc.tokens.auditor);
-    expect(r.body).toMatchObject({ ok: true, head: { seq: expect.any(Number) }, mirror: { ok: true, behind: 0 } });
+    expect(r.body).toMatchObject({ ok: true, head: { seq: expect.any(Number) }, mirror: { ok: true, behindBy: 0 } });
     expect(await verifyJsonlFile(join(svc.dir, 'audit.jsonl'))).toMatchObject({ ok: true, count: r.body.count });
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chainEvents, GENESIS_HASH } from '../../../src/audit/audit-event.js';
 import { verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
-import { readLastLine } from '../../../src/audit/jsonl-file.js';
+import { readCompleteLines, readLastLine } from '../../../src/audit/jsonl-file.js';
 import { sampleEvent } from '../../support/audit-rig.js';
 
 const lines = chainEvents({ seq: 0, hash: GENESIS_HASH }, Array.from({ length: 6 }, (_, i) => sampleEvent(i + 1)), new Date()).map((e) => JSON.stringify(e));
@@ -19,6 +19,20 @@ describe('a JSON-lines audit file', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   const write = (content: string[]) => writeFile(file, content.map((l) => `${l}\n`).join(''));
+
+  it('reads only the complete lines while a line is still being written', async () => {
+    const collect = async () => {
+      const out: string[] = [];
+      for await (const line of readCompleteLines(file)) out.push(line);
+      return out;
+    };
+    expect(await collect()).toEqual([]); // no file yet
+    const long = 'x'.repeat(20_000); // longer than one read of the tail
+    await writeFile(file, `${lines[0]}\n${long}\n${lines[1]!.slice(0, 40)}`);
+    expect(await collect()).toEqual([lines[0], long]);
+    await writeFile(file, lines[0]!.slice(0, 10));
+    expect(await collect()).toEqual([]);
+  });
 
   it('verifies when intact', async () => {
     await write(lines);
