@@ -16,12 +16,13 @@ import { Transactor } from './store/transactor.js';
 const EXIT = { ok: 0, broken: 1, usage: 64, noInput: 66, unavailable: 69, config: 78 } as const;
 
 const USAGE = `usage:
-  leasehold audit verify [--from-checkpoint | --from-seq N]     verify the trail in Redis
-  leasehold audit verify --file PATH [--against-redis]          verify a mirror or exported JSONL file
+  leasehold audit verify [--from-checkpoint | --from-seq N] [--allow-empty]    verify the trail in Redis
+  leasehold audit verify --file PATH [--against-redis] [--allow-empty]         verify a mirror or exported JSONL file
   leasehold audit export [--format jsonl|csv] [--out PATH]
                          [--since ISO] [--until ISO] [--actor A] [--action A] [--subject S] [--outcome O]
 environment: REDIS_URL, REDIS_PREFIX (nothing else is needed)
-exit status: 0 intact, 1 broken (the first bad seq is printed), 64 usage, 66 file not found, 69 Redis unreachable, 78 configuration`;
+exit status: 0 intact, 1 broken (the first bad seq is printed) or empty (unless --allow-empty),
+             64 usage, 66 file not found, 69 Redis unreachable, 78 configuration`;
 
 class UsageError extends Error {}
 
@@ -36,6 +37,23 @@ function env(): CliEnv {
   return parsed;
 }
 
+/** The Redis URL as it may be shown: any password replaced by `***`. */
+export function maskRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable REDIS_URL)';
+  }
+}
+
+/** Which store a command reads: printed with every verdict, so an empty or wrong prefix shows. */
+function storeLabel(): string {
+  const { REDIS_URL, REDIS_PREFIX } = env();
+  return `Redis ${maskRedisUrl(REDIS_URL)} prefix ${REDIS_PREFIX}`;
+}
+
 async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>): Promise<T> {
   const { REDIS_URL, REDIS_PREFIX } = env();
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000, retryStrategy: () => null });
@@ -43,7 +61,7 @@ async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>)
   try {
     await redis.connect();
   } catch (err) {
-    throw Object.assign(new Error(`cannot reach Redis at ${new URL(REDIS_URL).host}: ${(err as Error).message}`), { exit: EXIT.unavailable });
+    throw Object.assign(new Error(`cannot reach Redis at ${maskRedisUrl(REDIS_URL)}: ${(err as Error).message}`), { exit: EXIT.unavailable });
   }
   try {
     return await work(redis, new RedisKeys(REDIS_PREFIX));
@@ -52,8 +70,11 @@ async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>)
   }
 }
 
-function report(what: string, r: VerifyResult | FileVerifyResult): number {
+function report(what: string, r: VerifyResult | FileVerifyResult, allowEmpty = false): number {
   if (!r.ok) return fail(EXIT.broken, `${what}: BROKEN at seq ${r.firstBadSeq}: ${r.reason} (${r.count} events verified before it)`);
+  // A trail verified from its start that holds nothing is almost always the wrong store or prefix, not a new deployment.
+  if (r.fromSeq === 1 && r.count === 0 && !allowEmpty)
+    return fail(EXIT.broken, `${what}: EMPTY: no audit events at all; check REDIS_URL and REDIS_PREFIX (or the file), or pass --allow-empty if an empty trail is expected`);
   const head = r.head ? `head seq ${r.head.seq} hash ${r.head.hash}` : 'empty';
   const behind = 'behindBy' in r && r.behindBy ? `; ${r.behindBy} events behind Redis` : '';
   process.stdout.write(`${what}: intact, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}\n`);
@@ -63,21 +84,25 @@ function report(what: string, r: VerifyResult | FileVerifyResult): number {
 async function verify(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { file: { type: 'string' }, 'from-checkpoint': { type: 'boolean' }, 'from-seq': { type: 'string' }, 'against-redis': { type: 'boolean' } },
+    options: {
+      file: { type: 'string' }, 'from-checkpoint': { type: 'boolean' }, 'from-seq': { type: 'string' }, 'against-redis': { type: 'boolean' },
+      'allow-empty': { type: 'boolean', default: false },
+    },
     strict: true,
   });
+  const allowEmpty = values['allow-empty'];
   if (values.file) {
     if (values['from-checkpoint'] || values['from-seq']) throw new UsageError('--from-checkpoint and --from-seq apply to Redis, not to --file');
     const file = values.file;
-    if (!values['against-redis']) return report(file, await verifyJsonlFile(file));
-    return withRedis(async (redis, keys) => report(`${file} against Redis`, await new AuditVerifier(redis, keys).verifyFile(file)));
+    if (!values['against-redis']) return report(file, await verifyJsonlFile(file), allowEmpty);
+    return withRedis(async (redis, keys) => report(`${file} against ${storeLabel()}`, await new AuditVerifier(redis, keys).verifyFile(file), allowEmpty));
   }
   const fromSeq = values['from-seq'] === undefined ? undefined : Number(values['from-seq']);
   if (fromSeq !== undefined && !(Number.isSafeInteger(fromSeq) && fromSeq >= 1)) throw new UsageError('--from-seq needs a positive integer');
   if (fromSeq !== undefined && values['from-checkpoint']) throw new UsageError('give --from-seq or --from-checkpoint, not both');
   return withRedis(async (redis, keys) => {
     const result = await new AuditVerifier(redis, keys).verifyRedis({ fromSeq, fromCheckpoint: values['from-checkpoint'] });
-    return report('audit trail in Redis', result);
+    return report(`audit trail in ${storeLabel()}`, result, allowEmpty);
   });
 }
 

@@ -71,6 +71,9 @@ async function main(): Promise<void> {
 
   const env = [
     `export LEASEHOLD=${service.url}`,
+    // What `npx leasehold audit …` reads: without these it checks the default store and finds nothing.
+    `export REDIS_URL=${redis.url}`,
+    `export REDIS_PREFIX=${config.env.REDIS_PREFIX}`,
     ...Object.entries(tokens).map(([name, token]) => `export ${name.toUpperCase()}_TOKEN=${token}`),
     `export GROUP_DN='${directory.demoGroup}'`,
     `export PRIVILEGED_GROUP_DN='${directory.privilegedGroup}'`,

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';
 import { AuditMirror } from '../../../src/audit/audit-mirror.js';
 import { silentLogger } from '../../../src/logger.js';
 import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
@@ -13,10 +14,13 @@ interface Run {
   stderr: string;
 }
 
-/** The CLI as an operator runs it: its own process, only REDIS_URL and REDIS_PREFIX set (no LDAP, no tokens). */
+/**
+ * The CLI as an operator runs it: the built `dist/cli.js` (the package's bin; `npm run build`
+ * first), in its own process, with only REDIS_URL and REDIS_PREFIX set (no LDAP, no tokens).
+ */
 function cli(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['dist/cli.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -39,6 +43,7 @@ describe('leasehold audit (CLI)', () => {
   it('verifies Redis with exit 0, and names the first bad seq with a non-zero exit', async () => {
     const ok = await cli(['audit', 'verify'], env);
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact, 15 events from seq 1, head seq 15/) });
+    expect(ok.stdout).toContain(`Redis ${inject('redisUrl')} prefix ${rig.prefix}`);
     await rig.redis.lrem(rig.keys.auditEvents(), 1, (await rig.redis.lindex(rig.keys.auditEvents(), 9))!);
     const broken = await cli(['audit', 'verify', '--from-checkpoint'], env);
     expect(broken).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 10/) });
@@ -63,6 +68,34 @@ describe('leasehold audit (CLI)', () => {
     const jsonl = await cli(['audit', 'export', '--actor', 'ops-alice'], env);
     expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 6, 9, 12, 15]);
     expect(await cli(['audit', 'export', '--format', 'csv', '--out', out], env)).toMatchObject({ code: 64 }); // never overwrites
+  });
+
+  it('calls an empty trail empty (exit 1), naming the store and prefix it checked, unless --allow-empty', async () => {
+    const url = new URL(inject('redisUrl'));
+    url.username = 'auditor';
+    url.password = 's3cret-pass';
+    // What an operator gets with the wrong prefix (e.g. a shell without REDIS_PREFIX): a store with nothing in it.
+    const wrong = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `${rig.prefix}-nothing-here` };
+    const empty = await cli(['audit', 'verify'], wrong);
+    expect(empty).toMatchObject({ code: 1, stderr: expect.stringMatching(/EMPTY/) });
+    expect(empty.stderr).toContain(`Redis ${inject('redisUrl')} prefix ${rig.prefix}-nothing-here`);
+    expect(await cli(['audit', 'verify', '--allow-empty'], wrong)).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact, 0 events from seq 1, empty/) });
+    expect(await cli(['audit', 'verify', '--from-checkpoint'], wrong)).toMatchObject({ code: 1, stderr: expect.stringMatching(/EMPTY/) });
+    // Nothing new since a checkpoint is not an empty trail.
+    await new AuditCheckpointer({ redis: rig.redis, keys: rig.keys, logger: silentLogger(), now: () => new Date(), intervalMs: 0 }).checkpoint();
+    expect(await cli(['audit', 'verify', '--from-checkpoint'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact, 0 events from seq 16/) });
+    const emptyFile = join(rig.dir, 'empty.jsonl');
+    await writeFile(emptyFile, '');
+    expect(await cli(['audit', 'verify', '--file', emptyFile], {})).toMatchObject({ code: 1, stderr: expect.stringMatching(/EMPTY/) });
+    expect(await cli(['audit', 'verify', '--file', emptyFile, '--allow-empty'], {})).toMatchObject({ code: 0 });
+    // A password in REDIS_URL is never printed, neither with a verdict nor when Redis cannot be reached.
+    const masked = await cli(['audit', 'verify'], { REDIS_URL: url.toString(), REDIS_PREFIX: `${rig.prefix}-nothing-here` });
+    const unreachable = await cli(['audit', 'verify'], { REDIS_URL: 'redis://auditor:s3cret-pass@127.0.0.1:1' });
+    expect(unreachable.code).toBe(69);
+    for (const run of [masked, unreachable]) {
+      expect(run.stdout + run.stderr).not.toContain('s3cret-pass');
+      expect(run.stdout + run.stderr).toContain('auditor:***@127.0.0.1');
+    }
   });
 
   it('explains usage and configuration problems', async () => {
