@@ -38,6 +38,10 @@ export const policySchema = z
         idleTimeoutMinutes: z.number().int().positive().default(30),
         failedLoginBurst: z.number().int().positive().default(5),
         reviewDueDays: z.number().int().positive().default(7),
+        /** How often the OpenLDAP accesslog is read for vendor binds. */
+        accesslogImportSeconds: z.number().int().positive().max(86_400).default(30),
+        /** The syslog listener audits one summary per sending address per this period (nothing when nothing arrived). */
+        syslogAuditSeconds: z.number().int().positive().max(86_400).default(60),
       })
       .prefault({}),
   })

@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GreaterThanEqualsFilter } from 'ldapts';
+import { GreaterThanEqualsFilter, NotFilter, type Filter } from 'ldapts';
 import type { Logger } from '../../logger.js';
 import { firstRdnValue, normalizeDn } from '../../provisioner/ldap/escape.js';
 import type { LdapConnection } from '../../provisioner/ldap/ldap-connection.js';
-import { attrValue, fromGeneralizedTime, toGeneralizedTime } from '../../provisioner/ldap/ldap-entry.js';
+import { attrValue, fromGeneralizedTime } from '../../provisioner/ldap/ldap-entry.js';
 import { and, eq } from '../../provisioner/ldap/ldap-filters.js';
 import { JOBS } from '../../queues/job-registry.js';
 import type { RedisKeys } from '../../store/redis-keys.js';
@@ -16,6 +16,8 @@ import { SessionKeys } from './session-keys.js';
 export interface AccesslogBind {
   /** reqStart as stored (GeneralizedTime with a unique fraction); also names the entry. */
   reqStart: string;
+  /** The log entry's entryCSN: stamped when slapd wrote the entry, so it grows in write order. */
+  entryCsn?: string;
   bindDn: string;
   /** LDAP result code: 0 success, 49 invalid credentials (also ppolicy-locked accounts). */
   result: number;
@@ -24,16 +26,30 @@ export interface AccesslogBind {
   connection?: string;
 }
 
-/** Reads bind records with reqStart at or after `since` (GeneralizedTime), all of them when absent. */
-export type AccesslogReader = (since: string | undefined) => Promise<AccesslogBind[]>;
+/**
+ * Where the next read starts, exclusive: an entryCSN (`…Z#000000#000#000000`)
+ * normally, or a reqStart where the server does not show entryCSN (and for a
+ * cursor written by an earlier version).
+ */
+export type AccesslogCursor = string;
+
+/** Reads bind records written after `after` (all of them when absent). */
+export type AccesslogReader = (after: AccesslogCursor | undefined) => Promise<AccesslogBind[]>;
+
+const isCsn = (cursor: string): boolean => cursor.includes('#');
+
+/** `(attribute > value)`: LDAP filters have only ≥, so ≥ and not =. */
+function after(attribute: string, value: string): Filter {
+  return and(new GreaterThanEqualsFilter({ attribute, value }), new NotFilter({ filter: eq(attribute, value) }));
+}
 
 /** An AccesslogReader over the service's own LDAP connection (paged, one level under the accesslog suffix). */
 export function ldapAccesslogReader(connection: LdapConnection, base = 'cn=accesslog'): AccesslogReader {
-  return async (since) => {
+  return async (cursor) => {
     const binds = eq('objectClass', 'auditBind');
-    const filter = since ? and(binds, new GreaterThanEqualsFilter({ attribute: 'reqStart', value: since })) : binds;
+    const filter = cursor ? and(binds, after(isCsn(cursor) ? 'entryCSN' : 'reqStart', cursor)) : binds;
     const out: AccesslogBind[] = [];
-    const search = { scope: 'one' as const, filter, attributes: ['reqStart', 'reqDN', 'reqResult', 'reqMethod', 'reqSession'] };
+    const search = { scope: 'one' as const, filter, attributes: ['reqStart', 'reqDN', 'reqResult', 'reqMethod', 'reqSession', 'entryCSN'] };
     for await (const page of connection.searchPaged(base, search, 500, 'read the accesslog')) {
       for (const e of page) {
         const reqStart = attrValue(e, 'reqStart');
@@ -41,7 +57,8 @@ export function ldapAccesslogReader(connection: LdapConnection, base = 'cn=acces
         if (!reqStart || bindDn === undefined) continue;
         const method = attrValue(e, 'reqMethod');
         const conn = attrValue(e, 'reqSession');
-        out.push({ reqStart, bindDn, result: Number(attrValue(e, 'reqResult') ?? 0), ...(method ? { method } : {}), ...(conn ? { connection: conn } : {}) });
+        const csn = attrValue(e, 'entryCSN');
+        out.push({ reqStart, bindDn, result: Number(attrValue(e, 'reqResult') ?? 0), ...(csn ? { entryCsn: csn } : {}), ...(method ? { method } : {}), ...(conn ? { connection: conn } : {}) });
       }
     }
     return out;
@@ -49,12 +66,39 @@ export function ldapAccesslogReader(connection: LdapConnection, base = 'cn=acces
 }
 
 /**
+ * The cursor after `binds`: the greatest entryCSN, or — when an entry shows
+ * none — the greatest reqStart. Everything read lies after the old cursor
+ * (the server applied it), so the newest entry read is the new one. CSNs of
+ * one server sort as strings (fixed-width time, then a counter), and so do
+ * reqStarts (all with the same six-digit fraction).
+ */
+export function nextCursor(cursor: AccesslogCursor | undefined, binds: readonly AccesslogBind[]): AccesslogCursor | undefined {
+  if (binds.length === 0) return cursor;
+  const byCsn = binds.every((b) => b.entryCsn !== undefined);
+  return binds.map((b) => (byCsn ? b.entryCsn! : b.reqStart)).reduce((a, b) => (b > a ? b : a));
+}
+
+/** What one import run did. */
+export interface AccesslogRun {
+  /** Bind entries read (all new since the cursor). */
+  read: number;
+  /** Of them, binds of vendor DNs turned into session events. */
+  imported: number;
+  /** Of those, events stored now (the rest were stored before). */
+  stored: number;
+  cursor: AccesslogCursor | undefined;
+}
+
+/**
  * Imports binds of vendor accounts (DNs under LDAP_VENDOR_OU), successful and
  * failed, from the OpenLDAP accesslog as session events (DESIGN.md, Session
- * logs, source 3). A cursor on reqStart is kept in Redis. Entries are written
- * when an operation completes, so one that started earlier can appear after a
- * later one has been read: each run reads again from `overlapMs` before the
- * newest reqStart seen, and the event ids make the overlap harmless.
+ * logs, source 3). The cursor in Redis is the newest entryCSN read, and the
+ * next read starts strictly after it: an idle directory is read as nothing,
+ * not as the last bind again. entryCSN is stamped when slapd writes the log
+ * entry (reqStart when the operation began), so a bind that started before
+ * one already read but was logged after it is still found. A run that
+ * stores nothing is not audited (the ingest's `when-stored`); the event ids
+ * keep a repeated run (a crash between ingest and cursor write) harmless.
  */
 export class AccesslogImporter {
   private readonly skeys: SessionKeys;
@@ -70,7 +114,6 @@ export class AccesslogImporter {
       /** The source name of the events, e.g. `ldap:dir1.school.local`. */
       source: string;
       logger: Logger;
-      overlapMs?: number;
     },
   ) {
     this.skeys = new SessionKeys(deps.keys);
@@ -78,29 +121,26 @@ export class AccesslogImporter {
   }
 
   /** One import run (the `accesslog-import` job). */
-  async run(): Promise<{ read: number; imported: number; cursor: string | undefined }> {
+  async run(): Promise<AccesslogRun> {
     const { redis, read, ingest, logger } = this.deps;
     const cursor = (await redis.get(this.skeys.accesslogCursor())) ?? undefined;
     const binds = await read(cursor);
     const events: NormalizedEvent[] = [];
-    let newest = cursor ? fromGeneralizedTime(cursor)?.getTime() ?? 0 : 0;
     for (const b of binds) {
       const at = fromGeneralizedTime(b.reqStart);
-      if (!at) continue;
-      newest = Math.max(newest, at.getTime());
-      const event = this.toEvent(b, at);
+      const event = at && this.toEvent(b, at);
       if (event) events.push(event);
     }
     events.sort((a, b) => a.atMs - b.atMs);
-    for (let i = 0; i < events.length; i += MAX_BATCH) await ingest.ingest(events.slice(i, i + MAX_BATCH), { origin: 'accesslog', actor: 'accesslog-import' });
-    let next = cursor;
-    if (newest > 0) {
-      const candidate = toGeneralizedTime(new Date(newest - (this.deps.overlapMs ?? 60_000)));
-      if (!cursor || candidate > cursor) next = candidate;
+    let stored = 0;
+    for (let i = 0; i < events.length; i += MAX_BATCH) {
+      const r = await ingest.ingest(events.slice(i, i + MAX_BATCH), { origin: 'accesslog', actor: 'accesslog-import', audit: 'when-stored' });
+      stored += r.stored.size;
     }
+    const next = nextCursor(cursor, binds);
     if (next && next !== cursor) await redis.set(this.skeys.accesslogCursor(), next);
-    if (events.length) logger.info('accesslog binds imported', { read: binds.length, imported: events.length, cursor: next });
-    return { read: binds.length, imported: events.length, cursor: next };
+    if (stored) logger.info('accesslog binds imported', { read: binds.length, imported: events.length, stored, cursor: next });
+    return { read: binds.length, imported: events.length, stored, cursor: next };
   }
 
   private toEvent(b: AccesslogBind, at: Date): NormalizedEvent | undefined {
@@ -126,6 +166,6 @@ export class AccesslogImporter {
 }
 
 /** Upserts the repeating `accesslog-import` job (every process may call this; BullMQ keeps one schedule). */
-export async function scheduleAccesslogImport(maintenance: Queue, everyMs = 30_000): Promise<void> {
+export async function scheduleAccesslogImport(maintenance: Queue, everyMs: number): Promise<void> {
   await maintenance.upsertJobScheduler('accesslog-import', { every: everyMs }, { name: 'accesslog-import', data: {}, opts: JOBS['accesslog-import'].options });
 }

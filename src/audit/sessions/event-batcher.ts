@@ -1,11 +1,11 @@
 import type { Logger } from '../../logger.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 
-export interface EventBatcherOptions {
+export interface EventBatcherOptions<T = NormalizedEvent> {
   /** Stores one batch durably (SessionIngestService.ingest). */
-  flush: (events: NormalizedEvent[]) => Promise<unknown>;
+  flush: (events: T[]) => Promise<unknown>;
   logger: Logger;
-  /** Flush at least this often while events wait (one audited batch per flush). Default 1000 ms. */
+  /** Flush at least this often while events wait. Default 1000 ms. */
   flushMs?: number;
   /** Flush as soon as this many wait. Default 1000 (the HTTP batch limit). */
   maxBatch?: number;
@@ -18,9 +18,10 @@ export interface EventBatcherOptions {
  * Collects events from a stream source (syslog) into batches for the ingest
  * service. A failed flush keeps the events and tries again on the next tick,
  * so a Redis outage delays events instead of losing them, up to maxBuffered.
+ * Items are events, or events with what the source needs to know about them.
  */
-export class EventBatcher {
-  private buffer: NormalizedEvent[] = [];
+export class EventBatcher<T = NormalizedEvent> {
+  private buffer: T[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -30,13 +31,13 @@ export class EventBatcher {
   private readonly maxBatch: number;
   private readonly maxBuffered: number;
 
-  constructor(private readonly options: EventBatcherOptions) {
+  constructor(private readonly options: EventBatcherOptions<T>) {
     this.flushMs = options.flushMs ?? 1000;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxBuffered = options.maxBuffered ?? 100_000;
   }
 
-  add(event: NormalizedEvent): void {
+  add(event: T): void {
     this.buffer.push(event);
     if (this.buffer.length > this.maxBuffered) {
       const excess = this.buffer.length - this.maxBuffered;

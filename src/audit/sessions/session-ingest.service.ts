@@ -18,6 +18,24 @@ export interface IngestResult {
   accepted: number;
   duplicates: number;
   sessions: string[];
+  /** Ids of the events this call stored (the others were stored before, or repeat one of the batch). */
+  stored: ReadonlySet<string>;
+}
+
+/**
+ * When a batch gets its `sessions.ingested` audit event: `always` (an API
+ * call is audited even when it only repeated events), `when-stored` (a
+ * machine import: nothing stored, nothing audited), or `never` (the caller
+ * audits a summary instead, as the syslog listener does). Flags are audited
+ * with the batch that raised them in every case.
+ */
+export type BatchAudit = 'always' | 'when-stored' | 'never';
+
+/** Who sent a batch, and how it is audited (default `always`). */
+export interface IngestMeta {
+  origin: EventOrigin;
+  actor: string;
+  audit?: BatchAudit;
 }
 
 export interface SessionPolicy {
@@ -35,8 +53,8 @@ const MAX_AUDITED_SESSIONS = 200;
  * Stores batches of session events and groups them into sessions, per batch
  * rather than per event: two pipelined reads (SessionStateReader), routing
  * and grouping in memory, and one MULTI/EXEC that writes the events, the
- * sessions, their indexes and one audit event for the batch (plus one naming
- * newly flagged sessions). Every
+ * sessions, their indexes and the batch's audit event (as `BatchAudit` says;
+ * plus one naming newly flagged sessions). Every
  * batch appends to the audit chain, so batches are serialised against each
  * other and against reviews by the Transactor's watch on the chain head; the
  * grouping therefore always sees the state the previous batch left.
@@ -67,8 +85,8 @@ export class SessionIngestService {
   }
 
   /** Stores `events` (already validated and normalised); resolves once they are durable. */
-  async ingest(events: NormalizedEvent[], meta: { origin: EventOrigin; actor: string }): Promise<IngestResult> {
-    if (events.length === 0) return { accepted: 0, duplicates: 0, sessions: [] };
+  async ingest(events: NormalizedEvent[], meta: IngestMeta): Promise<IngestResult> {
+    if (events.length === 0) return { accepted: 0, duplicates: 0, sessions: [], stored: new Set() };
     const started = performance.now();
     const unique = [...new Map(events.map((e) => [e.id, e])).values()];
     const result = await this.deps.tx.run([], async (redis) => {
@@ -81,7 +99,7 @@ export class SessionIngestService {
       return {
         writes: (m: ChainableCommander) => this.write(m, plan, first.fresh, first.accounts),
         events: this.auditEvents(meta, events.length, duplicates, plan),
-        result: { accepted: events.length, duplicates, sessions: [...plan.touched.keys()], plan },
+        result: { accepted: events.length, duplicates, sessions: [...plan.touched.keys()], plan, stored: new Set(first.fresh.map((e) => e.id)) },
       };
     });
     const m = this.deps.metrics;
@@ -91,7 +109,7 @@ export class SessionIngestService {
       for (const codes of result.plan.newFlags.values()) for (const code of codes) m.flags.inc({ code });
       m.ingestSeconds.observe({ origin: meta.origin }, (performance.now() - started) / 1000);
     }
-    return { accepted: result.accepted, duplicates: result.duplicates, sessions: result.sessions };
+    return { accepted: result.accepted, duplicates: result.duplicates, sessions: result.sessions, stored: result.stored };
   }
 
   /** New sessions get list positions in the order they were opened (reserved in readSecond; rare extras here). */
@@ -156,15 +174,17 @@ export class SessionIngestService {
     return out;
   }
 
-  private auditEvents(meta: { origin: EventOrigin; actor: string }, received: number, duplicates: number, plan: GroupingPlan): AuditInput[] {
+  private auditEvents(meta: IngestMeta, received: number, duplicates: number, plan: GroupingPlan): AuditInput[] {
     const subject = `session-source:${meta.origin}`;
     const unknown = [...plan.touched.values()].filter((s) => !s.accountKnown).length;
-    const events: AuditInput[] = [
-      {
+    const stored = received - duplicates;
+    const audit = meta.audit ?? 'always';
+    const events: AuditInput[] = [];
+    if (audit === 'always' || (audit === 'when-stored' && stored > 0))
+      events.push({
         actor: meta.actor, action: 'sessions.ingested', subject, outcome: 'success',
-        details: { origin: meta.origin, received, stored: received - duplicates, duplicates, sessionsOpened: plan.created.size, sessionsTouched: plan.touched.size, unknownAccountSessions: unknown },
-      },
-    ];
+        details: { origin: meta.origin, received, stored, duplicates, sessionsOpened: plan.created.size, sessionsTouched: plan.touched.size, unknownAccountSessions: unknown },
+      });
     if (plan.newFlags.size) {
       const flagged = [...plan.newFlags].map(([id, codes]) => {
         const s = plan.touched.get(id)!;

@@ -16,9 +16,6 @@ import { SessionQueryStore } from './session-query.store.js';
 import { SessionReviewService } from './session-review.service.js';
 import { SyslogListener } from './syslog-listener.js';
 
-/** How often the accesslog is read. */
-const ACCESSLOG_EVERY_MS = 30_000;
-
 /** The session-log feature, assembled for the composition root (service.ts). */
 export interface SessionModule {
   ingest: SessionIngestService;
@@ -80,7 +77,10 @@ export function createSessionModule(deps: {
       if (port === undefined) return undefined;
       listener = new SyslogListener({
         host, port, logger: logger.child({ component: 'syslog' }), metrics, now,
-        ingest: (events) => ingest.ingest(events, { origin: 'syslog', actor: 'syslog' }),
+        // The listener audits one summary per sending address and period, not every flush.
+        ingest: (events) => ingest.ingest(events, { origin: 'syslog', actor: 'syslog', audit: 'never' }),
+        audit: (events) => tx.run([], () => Promise.resolve({ events, result: undefined })),
+        auditIntervalMs: policy.sessions.syslogAuditSeconds * 1000,
       });
       return listener.start();
     },
@@ -88,7 +88,7 @@ export function createSessionModule(deps: {
       if (importer) await importer.run();
     },
     async scheduleAccesslog(maintenance) {
-      if (importer) await scheduleAccesslogImport(maintenance, ACCESSLOG_EVERY_MS);
+      if (importer) await scheduleAccesslogImport(maintenance, policy.sessions.accesslogImportSeconds * 1000);
     },
     async close() {
       await listener?.close();

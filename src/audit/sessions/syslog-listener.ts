@@ -2,9 +2,12 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../../logger.js';
 import { parseAuthLog } from './auth-log-parser.js';
+import type { AuditInput } from '../audit-event.js';
 import { EventBatcher } from './event-batcher.js';
 import { normalizeEvent, type NormalizedEvent } from './session-event.schema.js';
+import type { IngestResult } from './session-ingest.service.js';
 import type { SessionMetrics } from './session-metrics.js';
+import { SourceAuditSummary } from './source-audit-summary.js';
 import { SyslogFrameDecoder } from './syslog-frame-decoder.js';
 import { parseSyslog } from './syslog-message.js';
 
@@ -12,8 +15,12 @@ export interface SyslogListenerOptions {
   host: string;
   /** TCP and UDP port; 0 picks a free one (the same number for both). */
   port: number;
-  /** Stores a batch (SessionIngestService.ingest with origin syslog). */
-  ingest: (events: NormalizedEvent[]) => Promise<unknown>;
+  /** Stores a batch (SessionIngestService.ingest with origin syslog, its own audit event left out). */
+  ingest: (events: NormalizedEvent[]) => Promise<IngestResult>;
+  /** Appends the per-source summaries to the audit trail. */
+  audit: (events: AuditInput[]) => Promise<void>;
+  /** One `sessions.ingested` per sending address per this period. Default 60 s. */
+  auditIntervalMs?: number;
   logger: Logger;
   metrics?: SessionMetrics;
   now?: () => Date;
@@ -24,6 +31,11 @@ export interface SyslogListenerOptions {
 }
 
 type Transport = 'tcp' | 'udp';
+/** An event and the address it came from (what the audit summary counts by). */
+interface Received {
+  event: NormalizedEvent;
+  peer: string;
+}
 const WARN_EVERY_MS = 10_000;
 
 /**
@@ -32,13 +44,15 @@ const WARN_EVERY_MS = 10_000;
  * pam_unix lines become session events whose source is the sending host
  * (HOSTNAME, else the peer address) and whose target is that host too.
  * Other programs' lines are ignored; anything that is not syslog is counted
- * and logged at WARN (at most every 10 s), never thrown.
+ * and logged at WARN (at most every 10 s), never thrown. Stored events are
+ * audited per sending address and period (SourceAuditSummary), not per flush.
  */
 export class SyslogListener {
   private tcp?: net.Server;
   private udp?: dgram.Socket;
   private readonly sockets = new Set<net.Socket>();
-  private readonly batcher: EventBatcher;
+  private readonly batcher: EventBatcher<Received>;
+  private readonly summary: SourceAuditSummary;
   private readonly maxBytes: number;
   private readonly now: () => Date;
   private garbage = { count: 0, lastWarnAt: 0 };
@@ -46,8 +60,9 @@ export class SyslogListener {
   constructor(private readonly options: SyslogListenerOptions) {
     this.maxBytes = options.maxMessageBytes ?? 8192;
     this.now = options.now ?? (() => new Date());
-    this.batcher = new EventBatcher({
-      flush: options.ingest,
+    this.summary = new SourceAuditSummary({ write: options.audit, intervalMs: options.auditIntervalMs ?? 60_000, origin: 'syslog', logger: options.logger, now: this.now });
+    this.batcher = new EventBatcher<Received>({
+      flush: (batch) => this.store(batch),
       logger: options.logger,
       ...(options.flushMs ? { flushMs: options.flushMs } : {}),
       onDropped: (n) => {
@@ -88,6 +103,7 @@ export class SyslogListener {
       });
       this.tcp = tcp;
       this.udp = udp;
+      this.summary.start();
       logger.info('syslog listener started', { host, port });
       return port;
     }
@@ -102,6 +118,21 @@ export class SyslogListener {
     if (this.udp) await new Promise<void>((resolve) => this.udp!.close(() => resolve()));
     this.udp = undefined;
     await this.batcher.close();
+    await this.summary.close();
+  }
+
+  /** Stores a batch and counts it, per sending address, for the period's audit summary. */
+  private async store(batch: Received[]): Promise<void> {
+    const result = await this.options.ingest(batch.map((r) => r.event));
+    const stored = new Set(result.stored);
+    const bySource = new Map<string, { received: number; stored: number }>();
+    for (const { event, peer } of batch) {
+      const c = bySource.get(peer) ?? { received: 0, stored: 0 };
+      c.received++;
+      if (stored.delete(event.id)) c.stored++;
+      bySource.set(peer, c);
+    }
+    for (const [peer, c] of bySource) this.summary.count(peer, c);
   }
 
   /** Events parsed but not yet stored. */
@@ -142,7 +173,7 @@ export class SyslogListener {
         'syslog',
       );
       this.options.metrics?.syslog.inc({ transport, outcome: 'event' });
-      this.batcher.add(event);
+      this.batcher.add({ event, peer: peer.replace(/^::ffff:/, '') });
     } catch (err) {
       this.reject(transport, `unparseable: ${(err as Error).message}`, frame.subarray(0, 200), peer);
     }

@@ -4,11 +4,13 @@ import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccesslogImporter, ldapAccesslogReader } from '../../../src/audit/sessions/accesslog-importer.js';
 import { SessionIngestService } from '../../../src/audit/sessions/session-ingest.service.js';
+import { SessionKeys } from '../../../src/audit/sessions/session-keys.js';
 import { SessionQueryStore } from '../../../src/audit/sessions/session-query.store.js';
-import { DEFAULT_PRIVILEGED_COMMANDS } from '../../../src/config/policy.schema.js';
+import { DEFAULT_PRIVILEGED_COMMANDS, type Policy } from '../../../src/config/policy.schema.js';
 import { silentLogger } from '../../../src/logger.js';
 import { childDn } from '../../../src/provisioner/ldap/escape.js';
 import type { LdapConnection } from '../../../src/provisioner/ldap/ldap-connection.js';
+import { toGeneralizedTime } from '../../../src/provisioner/ldap/ldap-entry.js';
 import { RedisKeys } from '../../../src/store/redis-keys.js';
 import { Transactor } from '../../../src/store/transactor.js';
 import { adminConnection, createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
@@ -20,6 +22,12 @@ describe('the OpenLDAP accesslog import', () => {
   let reader: LdapConnection;
   let importer: AccesslogImporter;
   let query: SessionQueryStore;
+  let keys: RedisKeys;
+  /** The audit trail's `sessions.ingested` events of the accesslog import. */
+  const importAudits = async (): Promise<{ details: { stored: number } }[]> =>
+    (await redis.lrange(keys.auditEvents(), 0, -1)).map((line) => JSON.parse(line) as { action: string; actor: string; details: { stored: number } }).filter((e) => e.action === 'sessions.ingested' && e.actor === 'accesslog-import');
+  /** Every event stored for the vendor account, over all its sessions. */
+  const storedCount = async (): Promise<number> => (await query.listSessions({ account: username }, undefined, 100)).items.reduce((n, s) => n + s.eventCount, 0);
   const password = `Pw-${randomBytes(8).toString('hex')}`;
   const username = `v-bind-${randomBytes(3).toString('hex')}`;
 
@@ -41,7 +49,7 @@ describe('the OpenLDAP accesslog import', () => {
     const dn = childDn('uid', username, subtree.dn);
     await subtree.admin.add(dn, { objectClass: ['inetOrgPerson'], uid: [username], cn: [username], sn: ['Vendor'], userPassword: [password] });
     redis = new Redis(inject('redisUrl'));
-    const keys = new RedisKeys(`t${randomBytes(5).toString('hex')}`);
+    keys = new RedisKeys(`t${randomBytes(5).toString('hex')}`);
     const tx = new Transactor(redis.duplicate(), keys, () => new Date());
     const ingest = new SessionIngestService({ keys, tx, policy: { privilegedCommands: DEFAULT_PRIVILEGED_COMMANDS, idleTimeoutMinutes: 30, failedLoginBurst: 5, reviewDueDays: 7 }, now: () => new Date() });
     reader = adminConnection();
@@ -63,7 +71,8 @@ describe('the OpenLDAP accesslog import', () => {
 
     const first = await importer.run();
     expect(first.imported).toBe(2);
-    expect(first.cursor).toMatch(/^\d{14}Z$/);
+    expect(first.stored).toBe(2);
+    expect(first.cursor).toMatch(/^\d{14}\.\d{6}Z#[0-9a-f]{6}#[0-9a-f]{3}#[0-9a-f]{6}$/); // entryCSN
     const page = await query.listSessions({ account: username }, undefined, 10);
     expect(page.items).toHaveLength(1);
     const [session] = page.items;
@@ -73,18 +82,56 @@ describe('the OpenLDAP accesslog import', () => {
     expect(events.find((e) => e.type === 'failed_login')!.detail).toMatch(/result 49/);
 
     const again = await importer.run();
-    expect(again.read).toBeGreaterThanOrEqual(2); // the overlap reads them again …
-    expect((await query.getSession(session!.id))!.eventCount).toBe(2); // … and dedupe keeps them once
+    // Strictly after the cursor: the vendor's binds are not read again (other suites' binds on this slapd may be).
+    expect(again).toMatchObject({ imported: 0, stored: 0 });
+    expect((await query.getSession(session!.id))!.eventCount).toBe(2);
   });
 
-  it('is scheduled as the repeating accesslog-import job when the directory is OpenLDAP', async () => {
+  it('audits only runs that stored something: idle runs import and audit nothing, a new bind is one event and one audit', async () => {
+    const dn = childDn('uid', username, subtree.dn);
+    await importer.run(); // whatever the earlier test left
+    const audits = (await importAudits()).length;
+    const stored = await storedCount();
+    for (let i = 0; i < 4; i++) expect(await importer.run()).toMatchObject({ imported: 0, stored: 0 });
+    expect(await importAudits()).toHaveLength(audits);
+    expect(await storedCount()).toBe(stored);
+
+    expect(await bind(dn, password)).toBe(true);
+    expect(await importer.run()).toMatchObject({ imported: 1, stored: 1 });
+    const after = await importAudits();
+    expect(after).toHaveLength(audits + 1);
+    expect(after.at(-1)!.details).toMatchObject({ received: 1, stored: 1, duplicates: 0 });
+    expect(await storedCount()).toBe(stored + 1);
+    for (let i = 0; i < 3; i++) expect(await importer.run()).toMatchObject({ imported: 0, stored: 0 });
+    expect(await importAudits()).toHaveLength(audits + 1);
+  });
+
+  it('takes over a reqStart cursor of an earlier version and moves on to entryCSN, storing nothing twice', async () => {
+    const dn = childDn('uid', username, subtree.dn);
+    expect(await bind(dn, password)).toBe(true);
+    await importer.run();
+    const audits = (await importAudits()).length;
+    const stored = await storedCount();
+    // What the previous version left: a reqStart a minute before the newest bind it had seen.
+    await redis.set(new SessionKeys(keys).accesslogCursor(), toGeneralizedTime(new Date(Date.now() - 60_000)));
+    const run = await importer.run();
+    expect(run.read).toBeGreaterThanOrEqual(1);
+    expect(run.stored).toBe(0);
+    expect(run.cursor).toContain('#');
+    expect(await importAudits()).toHaveLength(audits);
+    expect(await storedCount()).toBe(stored);
+    expect(await importer.run()).toMatchObject({ imported: 0 });
+  });
+
+  it('is scheduled as the repeating accesslog-import job, every sessions.accesslogImportSeconds, when the directory is OpenLDAP', async () => {
     const slapd = inject('slapd');
     const svc = await startTestService({
-      redisUrl: inject('redisUrl'), mode: 'worker',
+      redisUrl: inject('redisUrl'), mode: 'worker', policy: { sessions: { accesslogImportSeconds: 7 } } as Partial<Policy>,
       directory: { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem },
     });
     try {
       expect(await svc.redis.zrange(`${svc.prefix}:q:maintenance:repeat`, 0, -1)).toContain('accesslog-import');
+      expect(await svc.redis.hget(`${svc.prefix}:q:maintenance:repeat:accesslog-import`, 'every')).toBe('7000');
     } finally {
       await svc.close();
     }
