@@ -33,6 +33,7 @@ import { QueueBus } from './queues/queue-bus.js';
 import { WorkerHost } from './queues/worker-host.js';
 import { CredentialVault } from './store/credential-vault.js';
 import { RecordStore } from './store/record-store.js';
+import { RedisDomainStore } from './store/redis-domain-store.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
 
@@ -86,6 +87,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const keys = new RedisKeys(env.REDIS_PREFIX);
   const store = new RecordStore(redis, keys);
   const tx = new Transactor(txRedis, keys, now);
+  // The domain's store port over the same records and transactions (issue 14): the services below take only this.
+  const domainStore = new RedisDomainStore(store, tx);
   const metrics = createMetrics();
   const directory = options.directory ?? await createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` }));
   const vault = new CredentialVault(config.credentialsKey);
@@ -99,8 +102,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     logger: logger.child({ component: 'notifier' }),
     now,
   });
-  const requests = new RequestService({ store, tx, policy: requestPolicy, jobs: bus, vault, notifier, reminderHours: policy.reminderHours, now });
-  const vendors = new VendorService({ store, tx, requests, jobs: bus, now });
+  const requests = new RequestService({ store: domainStore, policy: requestPolicy, jobs: bus, vault, notifier, reminderHours: policy.reminderHours, now });
+  const vendors = new VendorService({ store: domainStore, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.run([], () => Promise.resolve({ events: [event], result: undefined }));
   // Listen before the first commit so the start-up event is mirrored at once by the writer.
   const auditMirror = new AuditMirror({ redis, keys, file: env.AUDIT_LOG_FILE, syslogUrl: env.AUDIT_SYSLOG_URL, logger: logger.child({ component: 'audit-mirror' }) });
@@ -126,11 +129,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   let syslogPort: number | undefined;
 
   if (mode !== 'api') {
-    const provisioner = new ProvisionService({ store, tx, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
-    const revoker = new RevokeService({ store, tx, directory, metrics, notifier, logger: logger.child({ component: 'revoker' }), now });
+    const provisioner = new ProvisionService({ store: domainStore, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
+    const revoker = new RevokeService({ store: domainStore, directory, metrics, notifier, logger: logger.child({ component: 'revoker' }), now });
     const sweeper = new ExpirySweeper({ store, tx, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
     const reconciler = new Reconciler({ store, tx, directory, logger: logger.child({ component: 'reconciler' }), now });
-    const purger = new RetentionPurger({ store, tx, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
+    const purger = new RetentionPurger({ store: domainStore, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
     const host = new WorkerHost({
       connection: bullConnection,
       prefix: keys.queuePrefix(),

@@ -1,11 +1,9 @@
-import type { Redis } from 'ioredis';
 import { Conflict, Forbidden, Gone, NotFound, PolicyViolation } from '../errors.js';
+import type { Notifier } from '../notify/webhook-notifier.js';
 import type { CredentialVault } from '../store/credential-vault.js';
-import type { RecordStore, Stored } from '../store/record-store.js';
-import type { Transactor } from '../store/transactor.js';
 import { newId } from './ids.js';
 import type { JobScheduler } from './job-scheduler.port.js';
-import type { Notifier } from '../notify/webhook-notifier.js';
+import { ref, type DomainStore, type Stored } from './ports/record-store.port.js';
 import type { RequestPolicy } from './request-policy.js';
 import { moveRequest } from './request-state.js';
 import type { AccessRequest, RevocationTrigger } from './types.js';
@@ -23,8 +21,7 @@ export interface NewRequest {
 export class RequestService {
   constructor(
     private readonly deps: {
-      store: RecordStore;
-      tx: Transactor;
+      store: DomainStore;
       policy: RequestPolicy;
       jobs: JobScheduler;
       vault: CredentialVault;
@@ -41,7 +38,7 @@ export class RequestService {
   }
 
   async file(actor: string, input: NewRequest): Promise<Stored<AccessRequest>> {
-    const { store, tx, policy, now } = this.deps;
+    const { store, policy, now } = this.deps;
     const person = await store.getPerson(input.personId);
     if (!person) throw await this.refuse(actor, 'request', [{ rule: 'person_exists', field: 'personId', message: `person ${input.personId} not found` }]);
     const vendor = await store.getVendor(person.vendorId);
@@ -54,7 +51,7 @@ export class RequestService {
 
     const at = now().toISOString();
     const request: Stored<AccessRequest> = {
-      id: newId('req'),
+      id: newId('req', now().getTime()),
       n: await store.nextPosition(),
       personId: person.id,
       vendorId: vendor.id,
@@ -71,9 +68,9 @@ export class RequestService {
       attempt: 1,
       history: [{ at, actor, action: 'filed', to: 'pending' }],
     };
-    return tx.run([], () =>
+    return store.run([], () =>
       Promise.resolve({
-        writes: (m) => store.putRequest(m, request, null),
+        writes: (w) => w.putRequest(request, null),
         events: [
           {
             actor,
@@ -164,15 +161,13 @@ export class RequestService {
 
   /** The initial password, once, to the request's own requester; destroyed as it is read. */
   async takeCredential(actor: string, id: string): Promise<string> {
-    const { store } = this.deps;
     const current = await this.get(id);
     if (current.requester !== actor) {
       await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { rule: 'requester_only' });
       throw new Forbidden('only the requester of this request may fetch its credentials');
     }
-    const credKey = store.keys.credential(id);
     try {
-      return await this.openCredential(actor, id, credKey);
+      return await this.openCredential(actor, id);
     } catch (err) {
       // A second fetch of a destroyed password is security-relevant: record the refusal too.
       if (err instanceof Gone || err instanceof Conflict)
@@ -181,13 +176,13 @@ export class RequestService {
     }
   }
 
-  private openCredential(actor: string, id: string, credKey: string): Promise<string> {
-    const { store, tx, vault, now } = this.deps;
-    return tx.run([store.keys.request(id), credKey], async (redis: Redis) => {
-      const r = await store.getRequest(id);
+  private openCredential(actor: string, id: string): Promise<string> {
+    const { store, vault, now } = this.deps;
+    return store.run([ref.request(id), ref.credential(id)], async (read) => {
+      const r = await read.request(id);
       if (!r) throw new NotFound(`request ${id} not found`);
       if (r.credential === 'retrieved') throw new Gone('the initial password was already fetched and has been destroyed');
-      const sealed = await redis.get(credKey);
+      const sealed = await read.sealedCredential(id);
       if (r.credential !== 'available' || !sealed)
         throw new Conflict(`no initial password is waiting (request is ${r.status})`);
       const at = now().toISOString();
@@ -198,9 +193,9 @@ export class RequestService {
         history: [...r.history, { at, actor, action: 'credential.retrieved' }],
       };
       return {
-        writes: (m) => {
-          m.del(credKey);
-          store.putRequest(m, next, r);
+        writes: (w) => {
+          w.deleteCredential(id);
+          w.putRequest(next, r);
         },
         events: [{ actor, action: 'credential.retrieved', subject: `request:${id}`, outcome: 'success' }],
         result: vault.open(id, sealed),
@@ -208,7 +203,7 @@ export class RequestService {
     });
   }
 
-  /** Reads the request under WATCH, applies `change`, and commits it with one audit event. */
+  /** Reads the request locked, applies `change`, and commits it with one audit event (none when nothing changed). */
   private transition(
     id: string,
     actor: string,
@@ -216,22 +211,21 @@ export class RequestService {
     action: string,
     details: Record<string, unknown> = {},
   ): Promise<Stored<AccessRequest>> {
-    const { store, tx } = this.deps;
-    return tx.run([store.keys.request(id)], async () => {
-      const r = await store.getRequest(id);
+    return this.deps.store.run([ref.request(id)], async (read) => {
+      const r = await read.request(id);
       if (!r) throw new NotFound(`request ${id} not found`);
       const next = { ...change(r), n: r.n };
       const unchanged = next.updatedAt === r.updatedAt && next.status === r.status;
       return {
-        writes: unchanged ? undefined : (m) => store.putRequest(m, next, r),
+        writes: unchanged ? undefined : (w) => w.putRequest(next, r),
         events: unchanged ? [] : [{ actor, action, subject: `request:${id}`, outcome: 'success' as const, details: { from: r.status, to: next.status, ...details } }],
         result: next,
       };
     });
   }
 
-  private async audit(actor: string, action: string, subject: string, outcome: 'refused' | 'failure', details: Record<string, unknown>): Promise<void> {
-    await this.deps.tx.run([], () => Promise.resolve({ events: [{ actor, action, subject, outcome, details }], result: undefined }));
+  private audit(actor: string, action: string, subject: string, outcome: 'refused' | 'failure', details: Record<string, unknown>): Promise<void> {
+    return this.deps.store.append({ actor, action, subject, outcome, details });
   }
 
   private async refuse(actor: string, subject: string, broken: PolicyViolation['details']): Promise<PolicyViolation> {

@@ -1,8 +1,7 @@
 import { Conflict, NotFound, PolicyViolation } from '../errors.js';
-import type { RecordStore, Stored } from '../store/record-store.js';
-import type { Transactor } from '../store/transactor.js';
 import { newId } from './ids.js';
 import type { JobScheduler } from './job-scheduler.port.js';
+import { ref, type DomainStore, type Stored } from './ports/record-store.port.js';
 import type { RequestService } from './request.service.js';
 import { LIVE_STATUSES, type AccessRequest, type Person, type RevocationTrigger, type Vendor } from './types.js';
 
@@ -30,8 +29,7 @@ export interface EndOfAccess {
 export class VendorService {
   constructor(
     private readonly deps: {
-      store: RecordStore;
-      tx: Transactor;
+      store: DomainStore;
       requests: RequestService;
       jobs: JobScheduler;
       now: () => Date;
@@ -51,9 +49,9 @@ export class VendorService {
   }
 
   async createVendor(actor: string, input: NewVendor): Promise<Stored<Vendor>> {
-    const { store, tx, now } = this.deps;
+    const { store, now } = this.deps;
     const vendor: Stored<Vendor> = {
-      id: newId('ven'),
+      id: newId('ven', now().getTime()),
       n: await store.nextPosition(),
       name: input.name,
       contractRef: input.contractRef,
@@ -62,9 +60,9 @@ export class VendorService {
       createdAt: now().toISOString(),
       createdBy: actor,
     };
-    return tx.run([], () =>
+    return store.run([], () =>
       Promise.resolve({
-        writes: (m) => store.putVendor(m, vendor, true),
+        writes: (w) => w.putVendor(vendor, true),
         events: [{ actor, action: 'vendor.created', subject: `vendor:${vendor.id}`, outcome: 'success' as const, details: { contractRef: vendor.contractRef, contractEndsAt: vendor.contractEndsAt } }],
         result: vendor,
       }),
@@ -72,17 +70,17 @@ export class VendorService {
   }
 
   async addPerson(actor: string, vendorId: string, input: NewPerson): Promise<Stored<Person>> {
-    const { store, tx, now } = this.deps;
+    const { store, now } = this.deps;
     const vendor = await this.getVendor(vendorId);
     if (vendor.status !== 'active') throw new Conflict(`vendor is ${vendor.status}`);
     if (input.ndaSignedAt.getTime() > now().getTime()) {
-      await tx.run([], () => Promise.resolve({ events: [{ actor, action: 'policy.refused', subject: `vendor:${vendorId}`, outcome: 'refused' as const, details: { rules: ['nda_signed'] } }], result: undefined }));
+      await store.append({ actor, action: 'policy.refused', subject: `vendor:${vendorId}`, outcome: 'refused', details: { rules: ['nda_signed'] } });
       throw new PolicyViolation('the confidentiality undertaking cannot be signed in the future', [
         { rule: 'nda_signed', field: 'ndaSignedAt', message: 'ndaSignedAt is in the future' },
       ]);
     }
     const person: Stored<Person> = {
-      id: newId('per'),
+      id: newId('per', now().getTime()),
       n: await store.nextPosition(),
       vendorId,
       fullName: input.fullName,
@@ -94,9 +92,9 @@ export class VendorService {
       createdAt: now().toISOString(),
       createdBy: actor,
     };
-    return tx.run([store.keys.vendor(vendorId)], () =>
+    return store.run([ref.vendor(vendorId)], () =>
       Promise.resolve({
-        writes: (m) => store.putPerson(m, person, true),
+        writes: (w) => w.putPerson(person, true),
         // Personal data stays in the record, out of the trail: ids and the NDA reference only.
         events: [{ actor, action: 'person.registered', subject: `person:${person.id}`, outcome: 'success' as const, details: { vendorId, ndaRef: person.ndaRef, ndaSignedAt: person.ndaSignedAt } }],
         result: person,
@@ -109,18 +107,18 @@ export class VendorService {
    * now or at `effectiveAt`; no new request for them is approved.
    */
   async departure(actor: string, personId: string, reason: string, effectiveAt?: Date): Promise<{ person: Stored<Person> } & EndOfAccess> {
-    const { store, tx, now, jobs } = this.deps;
+    const { store, now, jobs } = this.deps;
     const at = now();
     const scheduled = effectiveAt && effectiveAt.getTime() > at.getTime() ? effectiveAt : undefined;
-    const person = await tx.run([store.keys.person(personId)], async () => {
-      const p = await store.getPerson(personId);
+    const person = await store.run([ref.person(personId)], async (read) => {
+      const p = await read.person(personId);
       if (!p) throw new NotFound(`person ${personId} not found`);
       if (p.status === 'departed') throw new Conflict('the person has already departed');
       const next: Stored<Person> = scheduled
         ? { ...p, departureScheduledAt: scheduled.toISOString(), departureReason: reason }
         : { ...p, status: 'departed', departedAt: at.toISOString(), departureReason: reason };
       return {
-        writes: (m) => store.putPerson(m, next, false),
+        writes: (w) => w.putPerson(next, false),
         events: [{ actor, action: scheduled ? 'person.departure_scheduled' : 'person.departed', subject: `person:${personId}`, outcome: 'success' as const, details: { reason, effectiveAt: (scheduled ?? at).toISOString() } }],
         result: next,
       };
@@ -134,15 +132,15 @@ export class VendorService {
 
   /** Completes a departure announced for later (run by the departure job at effectiveAt). */
   async completeDeparture(personId: string): Promise<EndOfAccess> {
-    const { store, tx, now } = this.deps;
+    const { store, now } = this.deps;
     const person = await store.getPerson(personId);
     if (!person) return { revoked: [], cancelled: [] };
     if (person.status !== 'departed') {
-      await tx.run([store.keys.person(personId)], async () => {
-        const p = (await store.getPerson(personId))!;
+      await store.run([ref.person(personId)], async (read) => {
+        const p = (await read.person(personId))!;
         const next: Stored<Person> = { ...p, status: 'departed', departedAt: now().toISOString() };
         return {
-          writes: (m) => store.putPerson(m, next, false),
+          writes: (w) => w.putPerson(next, false),
           events: p.status === 'departed' ? [] : [{ actor: 'system', action: 'person.departed', subject: `person:${personId}`, outcome: 'success' as const, details: { reason: p.departureReason } }],
           result: undefined,
         };
@@ -153,14 +151,14 @@ export class VendorService {
 
   /** The vendor's contract ended or was terminated: every account of every person goes. */
   async terminate(actor: string, vendorId: string, reason: string, trigger: RevocationTrigger = 'vendor-terminated'): Promise<{ vendor: Stored<Vendor> } & EndOfAccess> {
-    const { store, tx, now } = this.deps;
-    const vendor = await tx.run([store.keys.vendor(vendorId)], async () => {
-      const v = await store.getVendor(vendorId);
+    const { store, now } = this.deps;
+    const vendor = await store.run([ref.vendor(vendorId)], async (read) => {
+      const v = await read.vendor(vendorId);
       if (!v) throw new NotFound(`vendor ${vendorId} not found`);
       if (v.status === 'terminated') return { events: [], result: v };
       const next: Stored<Vendor> = { ...v, status: 'terminated', terminatedAt: now().toISOString(), terminationReason: reason };
       return {
-        writes: (m) => store.putVendor(m, next, false),
+        writes: (w) => w.putVendor(next, false),
         events: [{ actor, action: 'vendor.terminated', subject: `vendor:${vendorId}`, outcome: 'success' as const, details: { reason, trigger } }],
         result: next,
       };

@@ -1,13 +1,12 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Policy } from '../config/policy.schema.js';
+import type { DomainStore, Stored } from '../domain/ports/record-store.port.js';
 import type { RequestPolicy } from '../domain/request-policy.js';
 import { moveRequest } from '../domain/request-state.js';
 import type { AccessRequest } from '../domain/types.js';
+import { updateRequest } from '../domain/update-request.js';
 import type { CredentialVault } from '../store/credential-vault.js';
-import type { RecordStore, Stored } from '../store/record-store.js';
-import type { Transactor } from '../store/transactor.js';
-import { commitStep } from './account-lifecycle.js';
 import type { DirectoryPort } from './directory.port.js';
 import type { Notifier } from '../notify/webhook-notifier.js';
 import { generatePassword } from './password.js';
@@ -24,8 +23,7 @@ const ACTOR = 'worker';
 export class ProvisionService {
   constructor(
     private readonly deps: {
-      store: RecordStore;
-      tx: Transactor;
+      store: DomainStore;
       directory: DirectoryPort;
       requestPolicy: RequestPolicy;
       policy: Policy;
@@ -38,7 +36,7 @@ export class ProvisionService {
   ) {}
 
   async provision(requestId: string, attempt: number): Promise<void> {
-    const { store, tx, directory, vault, now } = this.deps;
+    const { store, directory, vault, now } = this.deps;
     const request = await store.getRequest(requestId);
     if (!request || request.attempt !== attempt) return;
     if (request.revocation || (request.status !== 'approved' && request.status !== 'provisioning')) return;
@@ -50,7 +48,7 @@ export class ProvisionService {
     }
 
     const username = request.account?.username ?? (await this.reserveUsername(request));
-    const started = await commitStep(store, tx, requestId, (r) => {
+    const started = await updateRequest(store, requestId, (r) => {
       if (r.status === 'provisioning') return null;
       if (r.status !== 'approved' || r.revocation) return null;
       return {
@@ -78,9 +76,8 @@ export class ProvisionService {
     await directory.addToGroups(account.dn, current.groups);
     await directory.enableAccount(account.dn, new Date(current.validTo));
 
-    const credKey = store.keys.credential(requestId);
     const sealed = vault.seal(requestId, password);
-    await commitStep(store, tx, requestId, (r) => {
+    await updateRequest(store, requestId, (r) => {
       if (r.status !== 'provisioning') return null;
       const at = now().toISOString();
       return {
@@ -89,7 +86,7 @@ export class ProvisionService {
           account: { username, dn: account.dn, state: 'active', createdAt: r.account?.createdAt ?? at, enabledAt: at },
           credential: 'available',
         },
-        writes: (m) => m.set(credKey, sealed),
+        writes: (w) => w.putSealedCredential(requestId, sealed),
         events: [
           { actor: ACTOR, action: 'account.created', subject: `request:${requestId}`, outcome: 'success', details: { username, dn: account.dn, groups: r.groups, expiresAt: r.validTo } },
           { actor: ACTOR, action: 'request.active', subject: `request:${requestId}`, outcome: 'success', details: { from: 'provisioning', to: 'active' } },
@@ -102,8 +99,8 @@ export class ProvisionService {
 
   /** Called when the provision job gives up: the request is failed, with the reason, audited. */
   async fail(requestId: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {
-    const { store, tx, now } = this.deps;
-    const failed = await commitStep(store, tx, requestId, (r) => {
+    const { store, now } = this.deps;
+    const failed = await updateRequest(store, requestId, (r) => {
       if (r.status !== 'approved' && r.status !== 'provisioning') return null;
       return {
         next: { ...moveRequest(r, 'failed', ACTOR, now(), reason), failure: { at: now().toISOString(), reason } },

@@ -1,7 +1,6 @@
 import type { Logger } from '../logger.js';
-import type { RecordStore } from '../store/record-store.js';
-import type { Transactor } from '../store/transactor.js';
-import { commitStep } from './account-lifecycle.js';
+import type { DomainStore } from '../domain/ports/record-store.port.js';
+import { updateRequest } from '../domain/update-request.js';
 import type { DirectoryPort } from './directory.port.js';
 
 const DAY_MS = 86_400_000;
@@ -9,17 +8,17 @@ const DAY_MS = 86_400_000;
 /** Deletes accounts that have been disabled longer than retentionDays; their records stay. */
 export class RetentionPurger {
   constructor(
-    private readonly deps: { store: RecordStore; tx: Transactor; directory: DirectoryPort; retentionDays: number; logger: Logger; now: () => Date },
+    private readonly deps: { store: DomainStore; directory: DirectoryPort; retentionDays: number; logger: Logger; now: () => Date },
   ) {}
 
   async purge(): Promise<string[]> {
-    const { store, tx, directory, now, retentionDays } = this.deps;
+    const { store, directory, now, retentionDays } = this.deps;
     const deleted: string[] = [];
     for (const r of await store.getRequests(await store.dueForDeletion(now().getTime() - retentionDays * DAY_MS, 1000))) {
       const dn = r.account?.dn;
       if (!dn || r.account?.state !== 'disabled') continue;
       await directory.deleteAccount(dn);
-      await commitStep(store, tx, r.id, (cur) =>
+      await updateRequest(store, r.id, (cur) =>
         cur.account?.state !== 'disabled'
           ? null
           : {

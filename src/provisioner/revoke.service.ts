@@ -1,10 +1,9 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { ref, type DomainStore } from '../domain/ports/record-store.port.js';
 import { moveRequest } from '../domain/request-state.js';
 import type { RevocationTrigger } from '../domain/types.js';
-import type { RecordStore } from '../store/record-store.js';
-import type { Transactor } from '../store/transactor.js';
-import { commitStep } from './account-lifecycle.js';
+import { updateRequest } from '../domain/update-request.js';
 import type { DirectoryPort } from './directory.port.js';
 import type { Notifier } from '../notify/webhook-notifier.js';
 import { generatePassword } from './password.js';
@@ -25,8 +24,7 @@ export class ProvisioningInProgress extends Error {}
 export class RevokeService {
   constructor(
     private readonly deps: {
-      store: RecordStore;
-      tx: Transactor;
+      store: DomainStore;
       directory: DirectoryPort;
       metrics: Metrics;
       logger: Logger;
@@ -36,7 +34,7 @@ export class RevokeService {
   ) {}
 
   async revoke(requestId: string, trigger: RevocationTrigger): Promise<void> {
-    const { store, tx, directory, now } = this.deps;
+    const { store, directory, now } = this.deps;
     const request = await store.getRequest(requestId);
     if (!request || DONE.has(request.status)) return;
     // An expiry job that fires early (clock skew) leaves the work to the one that is due.
@@ -64,8 +62,7 @@ export class RevokeService {
     const to = effective === 'expiry' ? 'expired' : 'revoked';
     const dueMs = effective === 'expiry' ? Date.parse(request.validTo) : Date.parse(request.revocation?.requestedAt ?? request.validTo);
     const lagMs = Math.max(0, now().getTime() - dueMs);
-    const credKey = store.keys.credential(requestId);
-    const done = await commitStep(store, tx, requestId, (r) => {
+    const done = await updateRequest(store, requestId, (r) => {
       if (DONE.has(r.status) || r.status === 'provisioning') return null;
       const at = now().toISOString();
       const moved = moveRequest(r, to, ACTOR, now(), effective);
@@ -76,13 +73,13 @@ export class RevokeService {
           credential: r.credential === 'available' ? 'none' : r.credential,
           ...(r.account ? { account: { ...r.account, ...(dn ? { dn } : {}), state: dn ? 'disabled' : r.account.state, disabledAt: at } } : {}),
         },
-        writes: (m) => m.del(credKey),
+        writes: (w) => w.deleteCredential(requestId),
         events: [
           ...(dn ? [{ actor: ACTOR, action: 'account.disabled', subject: `request:${requestId}`, outcome: 'success' as const, details: { dn, trigger: effective, removedGroups, lagMs } }] : []),
           { actor: ACTOR, action: `request.${to}`, subject: `request:${requestId}`, outcome: 'success' as const, details: { from: r.status, to, trigger: effective } },
         ],
       };
-    }, [credKey]);
+    }, [ref.credential(requestId)]);
     if (done) {
       this.deps.metrics.revocationLag.observe({ trigger: effective }, lagMs / 1000);
       this.deps.logger.info('access revoked', { requestId, trigger: effective, lagMs });
