@@ -24,7 +24,13 @@ export interface JobPayloads {
 }
 export type JobName = keyof JobPayloads;
 
-export const QUEUES = ['provisioning', 'revocation', 'maintenance', 'notifications'] as const;
+/**
+ * Reconciliation has a queue of its own: a pass walks the whole vendor
+ * container and may take minutes on a large directory, and on the shared
+ * maintenance queue (one job at a time) the expiry sweeper — layer 3 of
+ * revocation — waited behind it. Retention purges go with it (directory-bound too).
+ */
+export const QUEUES = ['provisioning', 'revocation', 'maintenance', 'reconciliation', 'notifications'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 /** Exponential backoff with full jitter, capped: the 'jittered' strategy registered on every worker. */
@@ -47,8 +53,8 @@ export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; b
   revoke: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
   depart: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
   sweep: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
-  reconcile: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
-  purge: { queue: 'maintenance', options: { ...retrying, attempts: 5 } },
+  reconcile: { queue: 'reconciliation', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+  purge: { queue: 'reconciliation', options: { ...retrying, attempts: 5 } },
   // Up to ~1 hour of retries for a receiver that is down.
   notify: { queue: 'notifications', options: { ...retrying, attempts: 40 } },
   // Repeating; a failed run is simply done again by the next one (the cursor only moves after a run succeeds).

@@ -39,11 +39,17 @@ export class QueueBus implements JobScheduler {
 
   /** Repeating maintenance jobs (BullMQ job schedulers): upserted, so every process may call this. */
   async scheduleMaintenance(sweepSeconds: number, reconcileSeconds: number): Promise<void> {
-    const q = this.queues.maintenance;
-    await q.upsertJobScheduler('sweep', { every: sweepSeconds * 1000 }, { name: 'sweep', data: {}, opts: JOBS.sweep.options });
-    await q.upsertJobScheduler('reconcile', { every: reconcileSeconds * 1000 }, { name: 'reconcile', data: {}, opts: JOBS.reconcile.options });
+    await this.repeat('sweep', sweepSeconds);
+    await this.repeat('reconcile', reconcileSeconds);
     // Retention runs with reconciliation: one cheap sorted-set query when nothing is due.
-    await q.upsertJobScheduler('purge', { every: reconcileSeconds * 1000 }, { name: 'purge', data: {}, opts: JOBS.purge.options });
+    await this.repeat('purge', reconcileSeconds);
+  }
+
+  /** Upserts the job's scheduler on its registry queue, dropping one a previous version left on another queue. */
+  private async repeat(name: 'sweep' | 'reconcile' | 'purge', seconds: number): Promise<void> {
+    const spec = JOBS[name];
+    for (const other of QUEUES) if (other !== spec.queue) await this.queues[other].removeJobScheduler(name);
+    await this.queues[spec.queue].upsertJobScheduler(name, { every: seconds * 1000 }, { name, data: {}, opts: spec.options });
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
-import { fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
+import { auditedEvent, auditTrail, fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
 import { apiClient, eventually, startTestService, type DirectoryTarget, type TestService, slapdTarget } from '../support/service-harness.js';
 
 describe('reconciliation against OpenLDAP', () => {
@@ -51,16 +51,39 @@ describe('reconciliation against OpenLDAP', () => {
 
   it('disables an enabled account made by hand in the vendor container (no back doors)', async () => {
     const dn = childDn('uid', 'backdoor', subtree.dn);
+    // Enabling (lifting the lock) is the last write: the reconciler (every second) may pass between
+    // any two of them, and only the pass that sees the account enabled writes the event waited for below.
     await subtree.admin.add(dn, {
       objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'], uid: ['backdoor'], cn: ['Back Door'], sn: ['Door'],
       uidNumber: ['299999'], gidNumber: ['200000'], homeDirectory: ['/home/backdoor'], userPassword: ['Sesame-0pen-Sesame'],
+      pwdAccountLockedTime: ['000001010000Z'],
     });
     await subtree.admin.modify(groupDn('lab-helpdesk'), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
-    expect(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')).toBe(true);
-    await eventually(async () => !(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')), 10_000);
+    await subtree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [] }) }));
+    // Wait for the record of the act, not a side effect: once it is in the trail, the act is done.
+    await eventually(async () => (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_disabled' && e.details?.dn === dn && e.details.wasEnabled === true), 15_000);
+    expect(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')).toBe(false);
     expect(await probe.groupMembers(target, groupDn('lab-helpdesk'))).not.toContain(dn.toLowerCase());
-    const events = await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1);
-    expect(events.some((e) => e.includes('"action":"reconcile.orphan_disabled"') && e.includes('backdoor'))).toBe(true);
+  });
+
+  it('strips the groups of a disabled account without a request that still holds them (a pass died part-way), and audits it', async () => {
+    const uid = `halfdone-${Date.now() % 1_000_000}`;
+    const dn = childDn('uid', uid, subtree.dn);
+    // Disabled from its first write, as a pass that died between disabling and stripping leaves it.
+    await subtree.admin.add(dn, {
+      objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'], uid: [uid], cn: ['Half Done'], sn: ['Done'],
+      uidNumber: ['299998'], gidNumber: ['200000'], homeDirectory: [`/home/${uid}`], userPassword: ['Sesame-0pen-Sesame'],
+      pwdAccountLockedTime: ['000001010000Z'],
+    });
+    expect(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')).toBe(false);
+    await subtree.admin.modify(groupDn('lab-helpdesk'), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
+    const done = await auditedEvent(svc, 'reconcile.orphan_disabled', uid);
+    expect(done.details).toMatchObject({ dn, wasEnabled: false, removedGroups: [groupDn('lab-helpdesk')] });
+    expect(await probe.groupMembers(target, groupDn('lab-helpdesk'))).not.toContain(dn.toLowerCase());
+    expect(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')).toBe(false);
+    // The finding was recorded before the change.
+    const found = (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_found' && JSON.stringify(e).includes(uid));
+    expect(found && found.seq < done.seq).toBe(true);
   });
 
   it('disables again an account the store says is revoked but somebody re-enabled in the directory', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { apiClient, TestService } from './service-harness.js';
+import { eventually, type apiClient, type TestService } from './service-harness.js';
 
 type Api = ReturnType<typeof apiClient>;
 const DAY = 86_400_000;
@@ -38,4 +38,27 @@ export async function untilStatus(api: Api, svc: TestService, id: string, status
     await new Promise((res) => setTimeout(res, 100));
   }
   throw new Error(`request ${id} did not become ${status}; last: ${JSON.stringify(last)}`);
+}
+
+/** An audit event as stored in the trail. */
+export interface TrailEvent {
+  seq: number;
+  action: string;
+  subject: string;
+  outcome: string;
+  details?: Record<string, unknown>;
+}
+
+/** The service's audit trail, oldest first. */
+export async function auditTrail(svc: Pick<TestService, 'redis' | 'prefix'>): Promise<TrailEvent[]> {
+  return (await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1)).map((e) => JSON.parse(e) as TrailEvent);
+}
+
+/**
+ * Waits until the trail holds an event with this action whose text contains
+ * `mentions` (a username, a DN, an id), and returns it: poll for the record of
+ * an action, not for one of its side effects, so the assertion cannot race the commit.
+ */
+export async function auditedEvent(svc: Pick<TestService, 'redis' | 'prefix'>, action: string, mentions: string, timeoutMs = 15_000): Promise<TrailEvent> {
+  return eventually(async () => (await auditTrail(svc)).find((e) => e.action === action && JSON.stringify(e).includes(mentions)), timeoutMs);
 }
