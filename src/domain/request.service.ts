@@ -203,7 +203,12 @@ export class RequestService {
     });
   }
 
-  /** Reads the request locked, applies `change`, and commits it with one audit event (none when nothing changed). */
+  /**
+   * Reads the request locked, applies `change`, and commits it with one audit
+   * event. `change` returns the request it was given to change nothing (no
+   * write, no event): judged by identity, not by updatedAt, since a change
+   * may fall in the same millisecond as the last one.
+   */
   private transition(
     id: string,
     actor: string,
@@ -214,11 +219,12 @@ export class RequestService {
     return this.deps.store.run([ref.request(id)], async (read) => {
       const r = await read.request(id);
       if (!r) throw new NotFound(`request ${id} not found`);
-      const next = { ...change(r), n: r.n };
-      const unchanged = next.updatedAt === r.updatedAt && next.status === r.status;
+      const changed = change(r);
+      if (changed === r) return { events: [], result: r };
+      const next = { ...changed, n: r.n };
       return {
-        writes: unchanged ? undefined : (w) => w.putRequest(next, r),
-        events: unchanged ? [] : [{ actor, action, subject: `request:${id}`, outcome: 'success' as const, details: { from: r.status, to: next.status, ...details } }],
+        writes: (w) => w.putRequest(next, r),
+        events: [{ actor, action, subject: `request:${id}`, outcome: 'success' as const, details: { from: r.status, to: next.status, ...details } }],
         result: next,
       };
     });
