@@ -75,9 +75,11 @@ describe('fault injection (real processes, real servers)', () => {
     const password = (await api('POST', `/v1/requests/${id}/credentials`, setup.tokens.requester, {})).body.password as string;
     await proc.crash();
 
-    await new Promise((r) => setTimeout(r, Date.parse(active.validTo) - Date.now() + 1500));
-    // Layer 1: with nothing of ours running, the directory itself refuses the expired account.
-    expect(await probe.canBind(target, active.account.dn, password)).toBe(false);
+    // Layer 1: with nothing of ours running, the directory itself refuses the account once validTo has passed.
+    const validTo = Date.parse(active.validTo);
+    await eventually(async () => !(await probe.canBind(target, active.account.dn, password)), validTo - Date.now() + 10_000);
+    // pwdEndTime holds whole seconds (validTo truncated): the refusal may begin up to a second early, never later.
+    expect(Date.now()).toBeGreaterThanOrEqual(validTo - 1000);
 
     const restartedAt = Date.now();
     proc = spawnService(setup.env, 'all');
@@ -105,7 +107,12 @@ describe('fault injection (real processes, real servers)', () => {
       const active = await untilStatus(api, svc, id, 'active');
       await slapd.stop();
 
-      await new Promise((r) => setTimeout(r, Date.parse(active.validTo) - Date.now() + 8000));
+      // Overdue 5 s after validTo, reported by the next sweep (every second): wait for its audit event,
+      // written after the gauge is set, then look at everything else it leaves.
+      await eventually(
+        async () => (await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1)).some((e) => e.includes('"action":"revocation.overdue"') && e.includes(id)),
+        Date.parse(active.validTo) - Date.now() + 20_000,
+      );
       const during = await api('GET', `/v1/requests/${id}`, svc.tokens.auditor);
       expect(during.body.status).toBe('active'); // never marked expired before the directory confirms
       const metrics = await (await fetch(`${svc.url}/metrics`)).text();
