@@ -20,6 +20,13 @@ import { MemoryDomainStore } from '../../src/store/memory/memory-domain-store.js
 import { FakeClock } from './fake-clock.js';
 import { RecordingJobScheduler, RecordingNotifier } from './recording-job-scheduler.js';
 
+/**
+ * One set of metrics per test worker, zeroed by each world: createMetrics()
+ * starts an event-loop monitor (a real timer) that is never stopped, so one
+ * per world would leave a timer per test running.
+ */
+const sharedMetrics: Metrics = createMetrics();
+
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
@@ -49,7 +56,7 @@ export class ServiceWorld {
   readonly jobs = new RecordingJobScheduler();
   readonly notifier = new RecordingNotifier();
   readonly vault = new CredentialVault(randomBytes(32));
-  readonly metrics: Metrics = createMetrics();
+  readonly metrics: Metrics = sharedMetrics;
   readonly logger = silentLogger();
   readonly policy: Policy;
   readonly requestPolicy: RequestPolicy;
@@ -58,6 +65,7 @@ export class ServiceWorld {
   readonly revoker: RevokeService;
 
   constructor(policy: Partial<Policy> = {}) {
+    this.metrics.registry.resetMetrics();
     this.policy = policySchema.parse(policy);
     for (const dn of Object.values(GROUPS)) this.directory.addGroup(dn);
     this.requestPolicy = new RequestPolicy(this.policy, this.directory);
