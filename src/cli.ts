@@ -7,7 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { AuditQuery, recordedFilter, type AuditFilter, type ExportFormat } from './audit/audit-query.js';
+import { reanchorEvent, ReanchorRefused } from './audit/audit-reanchorer.js';
 import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
+import { loadReanchorKey } from './audit/reanchor.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
@@ -20,7 +22,9 @@ const USAGE = `usage:
   leasehold audit verify --file PATH [--against-redis] [--allow-empty]         verify a mirror or exported JSONL file
   leasehold audit export [--format jsonl|csv] [--out PATH]
                          [--since ISO] [--until ISO] [--actor A] [--action A] [--subject S] [--outcome O]
-environment: REDIS_URL, REDIS_PREFIX (nothing else is needed)
+  leasehold audit reanchor --seq N --reason TEXT                  sign a re-anchor of an event hashed by the Date defect
+environment: REDIS_URL, REDIS_PREFIX; AUDIT_REANCHOR_KEY or AUDIT_REANCHOR_KEY_FILE to re-anchor
+             and to verify a re-anchored trail (docs/audit.md)
 exit status: 0 intact, 1 broken (the first bad seq is printed) or empty (unless --allow-empty),
              64 usage, 66 file not found, 69 Redis unreachable, 78 configuration`;
 
@@ -46,6 +50,14 @@ export function maskRedisUrl(url: string): string {
   } catch {
     return '(unparsable REDIS_URL)';
   }
+}
+
+/** AUDIT_REANCHOR_KEY(_FILE), when set. */
+function reanchorKey(): Buffer | undefined {
+  const problems: string[] = [];
+  const key = loadReanchorKey(env(), problems);
+  if (problems.length) throw Object.assign(new Error(`invalid configuration:\n  ${problems.join('\n  ')}`), { exit: EXIT.config });
+  return key;
 }
 
 /** Which store a command reads: printed with every verdict, so an empty or wrong prefix shows. */
@@ -77,7 +89,8 @@ function report(what: string, r: VerifyResult | FileVerifyResult, allowEmpty = f
     return fail(EXIT.broken, `${what}: EMPTY: no audit events at all; check REDIS_URL and REDIS_PREFIX (or the file), or pass --allow-empty if an empty trail is expected`);
   const head = r.head ? `head seq ${r.head.seq} hash ${r.head.hash}` : 'empty';
   const behind = 'behindBy' in r && r.behindBy ? `; ${r.behindBy} events behind Redis` : '';
-  process.stdout.write(`${what}: intact, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}\n`);
+  const state = r.reanchored ? `intact with re-anchors at seq ${r.reanchored.join(', ')}` : 'intact';
+  process.stdout.write(`${what}: ${state}, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}\n`);
   return EXIT.ok;
 }
 
@@ -94,14 +107,14 @@ async function verify(args: string[]): Promise<number> {
   if (values.file) {
     if (values['from-checkpoint'] || values['from-seq']) throw new UsageError('--from-checkpoint and --from-seq apply to Redis, not to --file');
     const file = values.file;
-    if (!values['against-redis']) return report(file, await verifyJsonlFile(file), allowEmpty);
-    return withRedis(async (redis, keys) => report(`${file} against ${storeLabel()}`, await new AuditVerifier(redis, keys).verifyFile(file), allowEmpty));
+    if (!values['against-redis']) return report(file, await verifyJsonlFile(file, reanchorKey()), allowEmpty);
+    return withRedis(async (redis, keys) => report(`${file} against ${storeLabel()}`, await new AuditVerifier(redis, keys, reanchorKey()).verifyFile(file), allowEmpty));
   }
   const fromSeq = values['from-seq'] === undefined ? undefined : Number(values['from-seq']);
   if (fromSeq !== undefined && !(Number.isSafeInteger(fromSeq) && fromSeq >= 1)) throw new UsageError('--from-seq needs a positive integer');
   if (fromSeq !== undefined && values['from-checkpoint']) throw new UsageError('give --from-seq or --from-checkpoint, not both');
   return withRedis(async (redis, keys) => {
-    const result = await new AuditVerifier(redis, keys).verifyRedis({ fromSeq, fromCheckpoint: values['from-checkpoint'] });
+    const result = await new AuditVerifier(redis, keys, reanchorKey()).verifyRedis({ fromSeq, fromCheckpoint: values['from-checkpoint'] });
     return report(`audit trail in ${storeLabel()}`, result, allowEmpty);
   });
 }
@@ -138,9 +151,8 @@ async function exportTrail(args: string[]): Promise<number> {
     // Opened up front (exclusive create) so that an existing file is refused before anything is written.
     const out = values.out ? (await open(values.out, 'wx', 0o640)).createWriteStream() : process.stdout;
     // Taking a copy of the trail is itself recorded, as over the API; no record, no export.
-    const { username } = userInfo();
     await new Transactor(redis, keys, () => new Date()).run([], () => Promise.resolve({
-      events: [{ actor: `cli:${username}@${hostname()}`, action: 'audit.exported', subject: 'audit:trail', outcome: 'success' as const, details: { format, filter: recordedFilter(filter), via: 'cli' } }],
+      events: [{ actor: cliActor(), action: 'audit.exported', subject: 'audit:trail', outcome: 'success' as const, details: { format, filter: recordedFilter(filter), via: 'cli' } }],
       result: undefined,
     }));
     for await (const chunk of new AuditQuery(redis, keys).export(filter, format)) await write(out, chunk);
@@ -153,12 +165,37 @@ async function exportTrail(args: string[]): Promise<number> {
   });
 }
 
+function cliActor(): string {
+  return `cli:${userInfo().username}@${hostname()}`;
+}
+
+async function reanchor(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { seq: { type: 'string' }, reason: { type: 'string' } }, strict: true });
+  const seq = Number(values.seq);
+  if (values.seq === undefined || !(Number.isSafeInteger(seq) && seq >= 1)) throw new UsageError('--seq needs the positive seq that verify reports as edited');
+  const reason = values.reason?.trim() ?? '';
+  if (reason.length === 0 || reason.length > 1000) throw new UsageError('--reason needs a text of 1 to 1000 characters (why this event is re-anchored)');
+  const key = reanchorKey();
+  if (!key) throw Object.assign(new Error('AUDIT_REANCHOR_KEY or AUDIT_REANCHOR_KEY_FILE is required to sign a re-anchor'), { exit: EXIT.config });
+  return withRedis(async (redis, keys) => {
+    try {
+      const { record, after } = await reanchorEvent(redis, keys, new Transactor(redis, keys, () => new Date()), key, { seq, reason, actor: cliActor() });
+      process.stdout.write(`re-anchored seq ${seq}: stored hash ${record.storedHash}, recomputed hash ${record.recomputedHash} (key id ${record.keyId})\n`);
+      return report(`audit trail in ${storeLabel()}`, after, true);
+    } catch (err) {
+      if (err instanceof ReanchorRefused) return fail(EXIT.broken, `re-anchor refused: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
 /** `leasehold <group> <command> …`; returns the exit status. */
 export async function runCli(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
   try {
     if (group === 'audit' && command === 'verify') return await verify(rest);
     if (group === 'audit' && command === 'export') return await exportTrail(rest);
+    if (group === 'audit' && command === 'reanchor') return await reanchor(rest);
     if (group === undefined || group === 'help' || group === '--help' || group === '-h') {
       process.stdout.write(`${USAGE}\n`);
       return group === undefined ? EXIT.usage : EXIT.ok;

@@ -106,11 +106,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const vendors = new VendorService({ store: domainStore, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.run([], () => Promise.resolve({ events: [event], result: undefined }));
   // Listen before the first commit so the start-up event is mirrored at once by the writer.
-  const auditMirror = new AuditMirror({ redis, keys, file: env.AUDIT_LOG_FILE, syslogUrl: env.AUDIT_SYSLOG_URL, logger: logger.child({ component: 'audit-mirror' }) });
+  const auditMirror = new AuditMirror({ redis, keys, file: env.AUDIT_LOG_FILE, syslogUrl: env.AUDIT_SYSLOG_URL, reanchorKey: config.auditReanchorKey, logger: logger.child({ component: 'audit-mirror' }) });
   tx.onCommit(auditMirror.onCommit);
   await auditMirror.start();
   const checkpointer = new AuditCheckpointer({
-    redis, keys, now, audit, logger: logger.child({ component: 'audit-checkpoint' }),
+    redis, keys, now, audit, logger: logger.child({ component: 'audit-checkpoint' }), reanchorKey: config.auditReanchorKey,
     intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000, shouldRun: () => auditMirror.isLeader(),
   });
 
@@ -172,7 +172,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store, now }),
       ...sessions.routes(),
-      ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
+      ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys, config.auditReanchorKey), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
     const app = createApp({ routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE });

@@ -16,6 +16,8 @@ export interface AuditCheckpointerOptions {
   shouldRun?: () => boolean;
   /** Records a broken chain in the trail itself (once per break). */
   audit?: (event: AuditInput) => Promise<void>;
+  /** AUDIT_REANCHOR_KEY, to accept events re-anchored with it. */
+  reanchorKey?: Buffer;
 }
 
 /**
@@ -34,7 +36,7 @@ export class AuditCheckpointer {
 
   constructor(private readonly opts: AuditCheckpointerOptions) {
     this.store = new CheckpointStore(opts.redis, opts.keys);
-    this.verifier = new AuditVerifier(opts.redis, opts.keys);
+    this.verifier = new AuditVerifier(opts.redis, opts.keys, opts.reanchorKey);
   }
 
   start(): void {

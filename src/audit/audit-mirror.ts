@@ -11,6 +11,7 @@ import { AuditFileTransport } from './audit-file.transport.js';
 import { CHUNK, readHead } from './audit-reader.js';
 import { ChainChecker, parseEvent, type ChainHead } from './chain-checker.js';
 import { readLastLine } from './jsonl-file.js';
+import { loadReanchors, type ReanchorVerdict } from './reanchor.js';
 import { RedisLease } from './redis-lease.js';
 import { parseSyslogUrl, SyslogTransport } from './syslog.transport.js';
 
@@ -27,6 +28,8 @@ export interface AuditMirrorOptions {
   leaseMs?: number;
   /** fsync each batch (default true; tests may turn it off). */
   fsync?: boolean;
+  /** AUDIT_REANCHOR_KEY: lets the mirror copy past an event re-anchored with it (reanchor.ts). */
+  reanchorKey?: Buffer;
 }
 
 /** Where the mirror stands, for readiness checks and tests. */
@@ -64,6 +67,7 @@ export class AuditMirror {
   private readonly writer: winston.Logger;
   private readonly pollMs: number;
   private pending: AuditEvent[] = [];
+  private reanchors: ReadonlyMap<number, ReanchorVerdict> = new Map();
   private leader = false;
   private lastSeq: number | null = null;
   private halted: string | null = null;
@@ -173,7 +177,9 @@ export class AuditMirror {
         this.halted = null;
         return;
       }
-      const batch = this.fromPending(file) ?? (await this.fromRedis(file, headSeq));
+      let batch = this.fromPending(file) ?? (await this.fromRedis(file, headSeq));
+      // Only a refused batch needs the re-anchors: look them up then (one HGETALL) and try once more.
+      if (typeof batch === 'string' && (await this.reloadReanchors())) batch = await this.fromRedis(file, headSeq);
       if (typeof batch === 'string') return this.halt(batch);
       this.halted = null;
       // Renew right before writing: a writer that stalled past its lease must not append behind the new holder.
@@ -221,9 +227,17 @@ export class AuditMirror {
     return this.checked(file, lines);
   }
 
+  /** Reads the re-anchors again; true when they changed. */
+  private async reloadReanchors(): Promise<boolean> {
+    const fresh = await loadReanchors(this.opts.redis, this.opts.keys, this.opts.reanchorKey);
+    const changed = fresh.size !== this.reanchors.size || [...fresh].some(([seq, v]) => JSON.stringify(v) !== JSON.stringify(this.reanchors.get(seq)));
+    this.reanchors = fresh;
+    return changed;
+  }
+
   /** Only lines that chain onto the file's last event are appended. */
   private checked(file: ChainHead, lines: string[]): Batch | string {
-    const checker = new ChainChecker(file);
+    const checker = new ChainChecker(file, undefined, this.reanchors);
     const out: Batch['lines'] = [];
     for (const raw of lines) {
       const failure = checker.next(raw);

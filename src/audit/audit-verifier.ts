@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { CheckpointStore } from './audit-checkpoints.js';
 import { CHUNK, GENESIS, readHead, readRange } from './audit-reader.js';
-import { ChainChecker, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
+import { ChainChecker, EDITED, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
 import { readCompleteLines, readLines } from './jsonl-file.js';
+import { checkReanchor, loadReanchors, REANCHOR_ACTION, type ReanchorVerdict } from './reanchor.js';
 
 export type { ChainHead, VerifyFailure, VerifyOk, VerifyResult } from './chain-checker.js';
 
@@ -18,25 +19,49 @@ export interface VerifyFrom {
 /** A mirror file's verdict; when compared with Redis, how far it lags. */
 export type FileVerifyResult = VerifyResult & { behindBy?: number };
 
+async function checkFile(path: string, reanchors: ReadonlyMap<number, ReanchorVerdict>): Promise<VerifyResult> {
+  const checker = new ChainChecker(undefined, undefined, reanchors);
+  for await (const line of readLines(path)) if (checker.next(line)) break;
+  return checker.finish();
+}
+
+/** The `audit.reanchored` events a file holds, checked with `key`, by the seq they re-anchor. */
+async function reanchorsInFile(path: string, key: Buffer | undefined): Promise<Map<number, ReanchorVerdict>> {
+  const out = new Map<number, ReanchorVerdict>();
+  for await (const line of readLines(path)) {
+    if (!line.includes(REANCHOR_ACTION)) continue;
+    const event = parseEvent(line);
+    if (typeof event === 'string' || event.action !== REANCHOR_ACTION) continue;
+    const checked = checkReanchor(event.details, key);
+    if (checked && event.seq > checked.seq) out.set(checked.seq, checked.verdict);
+  }
+  return out;
+}
+
 /**
  * Verifies a JSON-lines file on its own: every line an event, consecutive
  * seqs from 1, each hash recomputed, each prevHash linked. Needs no Redis, so
- * an archived copy can be checked anywhere.
+ * an archived copy can be checked anywhere. Only when an event fails its hash
+ * is the file read again for the re-anchors it records (checked with
+ * `reanchorKey`), and once more with them.
  * @throws the file system's error (ENOENT …) when the file cannot be read
  */
-export async function verifyJsonlFile(path: string): Promise<VerifyResult> {
-  const checker = new ChainChecker();
-  for await (const line of readLines(path)) if (checker.next(line)) break;
-  return checker.finish();
+export async function verifyJsonlFile(path: string, reanchorKey?: Buffer): Promise<VerifyResult> {
+  const first = await checkFile(path, new Map());
+  if (first.ok || !first.reason.startsWith(EDITED)) return first;
+  const reanchors = await reanchorsInFile(path, reanchorKey);
+  return reanchors.size ? checkFile(path, reanchors) : first;
 }
 
 /** Verifies the trail in Redis and the mirror against it. */
 export class AuditVerifier {
   private readonly checkpoints: CheckpointStore;
 
+  /** @param reanchorKey AUDIT_REANCHOR_KEY: without it, a re-anchored event fails as edited (and says why) */
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly reanchorKey?: Buffer,
   ) {
     this.checkpoints = new CheckpointStore(redis, keys);
   }
@@ -56,7 +81,7 @@ export class AuditVerifier {
     const anchor = await this.anchor(from);
     if ('ok' in anchor) return anchor;
     const pins = new Map((await this.checkpoints.after(anchor.seq)).map((c) => [c.seq, c.hash]));
-    const checker = new ChainChecker(anchor, pins);
+    const checker = new ChainChecker(anchor, pins, await loadReanchors(this.redis, this.keys, this.reanchorKey));
     // Index i holds seq i+1 in an intact list; read to its actual end so that extra lines show.
     for await (const line of readRange(this.redis, eventsKey, anchor.seq, Math.max(length, head?.seq ?? 0) - 1)) {
       if (checker.next(line)) break;
@@ -78,7 +103,7 @@ export class AuditVerifier {
   async verifyFile(path: string): Promise<FileVerifyResult> {
     const eventsKey = this.keys.auditEvents();
     let headSeq = await this.headSeq();
-    const checker = new ChainChecker();
+    const checker = new ChainChecker(undefined, undefined, await loadReanchors(this.redis, this.keys, this.reanchorKey));
     let index = 0;
     let redisChunk: string[] = [];
     let chunkStart = 0;

@@ -1,4 +1,5 @@
 import { GENESIS_HASH, hashEvent, type AuditEvent } from './audit-event.js';
+import { explainedByDateDefect, type ReanchorVerdict } from './reanchor.js';
 
 /** The last link of a chain: what the next event's prevHash must name. */
 export interface ChainHead {
@@ -15,6 +16,8 @@ export interface VerifyOk {
   head: ChainHead | null;
   /** The first seq checked (1 for the whole chain). */
   fromSeq: number;
+  /** Events accepted by a signed re-anchor (reanchor.ts) despite their hash; present only when there are any. */
+  reanchored?: number[];
 }
 
 /** The chain is broken; everything from `firstBadSeq` on is untrustworthy. */
@@ -27,6 +30,9 @@ export interface VerifyFailure {
 }
 
 export type VerifyResult = VerifyOk | VerifyFailure;
+
+/** The reason given for an event whose content does not recompute to its hash. */
+export const EDITED = 'content does not match its hash: the event was edited';
 
 const FIELDS = ['action', 'actor', 'at', 'details', 'hash', 'outcome', 'prevHash', 'seq', 'subject'];
 const OUTCOMES = new Set(['success', 'failure', 'refused', 'warning']);
@@ -69,16 +75,19 @@ export class ChainChecker {
   private prevHash: string;
   private last: ChainHead | null = null;
   private checked = 0;
+  private readonly reanchored: number[] = [];
   private failure: VerifyFailure | undefined;
   private readonly fromSeq: number;
 
   /**
    * @param anchor the trusted event just before the first line (genesis by default)
    * @param checkpoints known seq → hash pairs that the chain must agree with
+   * @param reanchors signed re-anchors by seq, already checked (reanchor.ts)
    */
   constructor(
     anchor: ChainHead = { seq: 0, hash: GENESIS_HASH },
     private readonly checkpoints: ReadonlyMap<number, string> = new Map(),
+    private readonly reanchors: ReadonlyMap<number, ReanchorVerdict> = new Map(),
   ) {
     this.expected = anchor.seq + 1;
     this.fromSeq = anchor.seq + 1;
@@ -93,7 +102,12 @@ export class ChainChecker {
     if (typeof event === 'string') return this.fail(seq, `malformed event: ${event}`);
     if (event.seq !== seq)
       return this.fail(seq, `expected seq ${seq} but found seq ${event.seq}: an event was deleted, inserted or moved`);
-    if (hashEvent(event) !== event.hash) return this.fail(seq, 'content does not match its hash: the event was edited');
+    const recomputed = hashEvent(event);
+    if (recomputed !== event.hash) {
+      const refusal = this.reanchorRefusal(seq, event, recomputed);
+      if (refusal !== undefined) return this.fail(seq, `${EDITED}${refusal}`);
+      this.reanchored.push(seq);
+    }
     if (event.prevHash !== this.prevHash)
       return this.fail(seq, `prevHash does not match the hash of seq ${seq - 1}: an event was edited and re-hashed`);
     const pinned = this.checkpoints.get(seq);
@@ -121,7 +135,17 @@ export class ChainChecker {
     }
     const beyond = [...this.checkpoints.keys()].filter((s) => s > lastSeq);
     if (beyond.length) return this.fail(lastSeq + 1, `a checkpoint exists at seq ${Math.min(...beyond)} but the trail ends at seq ${lastSeq}: events were deleted`);
-    return { ok: true, count: this.checked, head: this.last, fromSeq: this.fromSeq };
+    return { ok: true, count: this.checked, head: this.last, fromSeq: this.fromSeq, ...(this.reanchored.length ? { reanchored: [...this.reanchored] } : {}) };
+  }
+
+  /** Why a re-anchor does not excuse this mismatch ('' when there is none); undefined when it does. */
+  private reanchorRefusal(seq: number, event: AuditEvent, recomputed: string): string | undefined {
+    const r = this.reanchors.get(seq);
+    if (!r) return '';
+    if (!r.ok) return `; its re-anchor was refused: ${r.reason}`;
+    if (r.storedHash !== event.hash || r.recomputedHash !== recomputed) return '; it was re-anchored, but has changed since';
+    if (!explainedByDateDefect(event)) return '; its re-anchor does not apply: the stored hash is not what the Date hashing defect produces from this content';
+    return undefined;
   }
 
   private fail(firstBadSeq: number, reason: string): VerifyFailure {

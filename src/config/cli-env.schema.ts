@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { envSchema } from './env.schema.js';
 
 /**
- * The environment the operator CLI's audit commands need: only the store and
- * the mirror's path, with the same rules and defaults as the service's own
+ * The environment the operator CLI's audit commands need: only the store, the
+ * mirror's path and the optional re-anchor key, with the same rules and defaults as the service's own
  * schema (the fields are shared, not copied). An auditor can therefore verify
  * or export the trail on a machine that has no directory credentials.
  */
@@ -11,6 +11,9 @@ export const cliEnvSchema = z.object({
   REDIS_URL: envSchema.shape.REDIS_URL,
   REDIS_PREFIX: envSchema.shape.REDIS_PREFIX,
   AUDIT_LOG_FILE: envSchema.shape.AUDIT_LOG_FILE,
+  /** Signs `audit reanchor`; lets `audit verify` accept re-anchored events. */
+  AUDIT_REANCHOR_KEY: envSchema.shape.AUDIT_REANCHOR_KEY,
+  AUDIT_REANCHOR_KEY_FILE: envSchema.shape.AUDIT_REANCHOR_KEY_FILE,
 });
 
 export type CliEnv = z.infer<typeof cliEnvSchema>;

@@ -33,6 +33,9 @@ export const envSchema = z
     AUDIT_SYSLOG_URL: z.string().regex(/^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/, 'must be udp://host[:port] or tcp://host[:port]').optional(),
     /** How often the head of the audit trail is verified and checkpointed; 0 = never. */
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
+    /** Key (32 bytes, base64 or hex) that signs and checks re-anchors of events hashed by the Date defect (docs/audit.md). */
+    AUDIT_REANCHOR_KEY: z.string().min(1).optional(),
+    AUDIT_REANCHOR_KEY_FILE: z.string().min(1).optional(),
     SYSLOG_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** Key (32 bytes, base64 or hex) that encrypts initial passwords at rest until fetched. */
     CREDENTIALS_KEY: z.string().min(1).optional(),

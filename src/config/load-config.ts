@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadReanchorKey } from '../audit/reanchor.js';
 import { envSchema, type Env } from './env.schema.js';
 import { policySchema, type Policy } from './policy.schema.js';
 
@@ -27,6 +28,8 @@ export interface Config {
   tokens: TokenEntry[];
   ldapBindPassword: string;
   credentialsKey: Buffer;
+  /** AUDIT_REANCHOR_KEY(_FILE): checks signed re-anchors of the audit trail (audit/reanchor.ts). */
+  auditReanchorKey?: Buffer;
   ldapCa?: string;
 }
 
@@ -118,7 +121,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (keyText !== undefined && !credentialsKey) problems.push('[CREDENTIALS_KEY] must be 32 bytes, base64 or 64 hex digits');
 
   const ldapCa = env.LDAP_CA_FILE ? readText(env.LDAP_CA_FILE, 'LDAP_CA_FILE', problems) : undefined;
+  const auditReanchorKey = loadReanchorKey(env, problems);
 
   if (problems.length > 0 || !policy || !credentialsKey) throw new ConfigError(problems);
-  return { env, policy, tokens, ldapBindPassword, credentialsKey, ldapCa };
+  return { env, policy, tokens, ldapBindPassword, credentialsKey, ldapCa, ...(auditReanchorKey ? { auditReanchorKey } : {}) };
 }

@@ -33,6 +33,8 @@ export class RedisKeys {
   auditEvents = () => this.k('audit', 'events');
   auditHead = () => this.k('audit', 'head');
   auditCheckpoints = () => this.k('audit', 'checkpoints');
+  /** seq → signed re-anchor of an event hashed by the Date defect (audit/reanchor.ts). */
+  auditReanchors = () => this.k('audit', 'reanchors');
   /** Lease naming the one process that writes the JSON-lines mirror at a given path (`scope` = hash of the path). */
   auditMirrorLease = (scope: string) => this.k('audit', 'mirror-lease', scope);
   /** Session logs and incidents: audit/sessions/session-keys.ts names the keys below these roots. */

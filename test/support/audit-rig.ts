@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { AuditInput } from '../../src/audit/audit-event.js';
+import { GENESIS_HASH, hashEvent, type AuditEvent, type AuditInput } from '../../src/audit/audit-event.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { Transactor } from '../../src/store/transactor.js';
 
@@ -59,4 +59,26 @@ export function sampleEvent(i: number, overrides: Partial<AuditInput> = {}): Aud
 /** Commits `n` events, one transaction each, through `tx`. */
 export async function commit(tx: Transactor, n: number, from = 1, overrides: Partial<AuditInput> = {}): Promise<void> {
   for (let i = from; i < from + n; i++) await tx.run([], () => Promise.resolve({ events: [sampleEvent(i, overrides)], result: undefined }));
+}
+
+function mapDates(value: unknown, to: (d: Date) => unknown): unknown {
+  if (value instanceof Date) return to(value);
+  if (Array.isArray(value)) return value.map((v) => mapDates(v, to));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapDates(v, to)]));
+  return value;
+}
+
+/**
+ * Appends an event exactly as the code before issue 10 item 1 did when its
+ * details held Dates: hashed with each Date as `{}`, stored with its ISO
+ * string. Verification then reports that event as edited.
+ */
+export async function appendDateDefectEvent(rig: Pick<AuditRig, 'redis' | 'keys'>, input: AuditInput): Promise<AuditEvent> {
+  const rawHead = await rig.redis.get(rig.keys.auditHead());
+  const head = rawHead ? (JSON.parse(rawHead) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
+  const base = { seq: head.seq + 1, at: new Date().toISOString(), actor: input.actor, action: input.action, subject: input.subject, outcome: input.outcome, prevHash: head.hash };
+  const hash = hashEvent({ ...base, details: mapDates(input.details ?? {}, () => ({})) as Record<string, unknown> });
+  const event: AuditEvent = { ...base, details: mapDates(input.details ?? {}, (d) => d.toISOString()) as Record<string, unknown>, hash };
+  await rig.redis.multi().rpush(rig.keys.auditEvents(), JSON.stringify(event)).set(rig.keys.auditHead(), JSON.stringify({ seq: event.seq, hash })).exec();
+  return event;
 }

@@ -46,7 +46,9 @@ function filterOf(q: AuditFilter & Record<string, unknown>): AuditFilter {
 }
 
 function verdict(r: VerifyResult): Record<string, unknown> {
-  return r.ok ? { ok: true, count: r.count, head: r.head, fromSeq: r.fromSeq } : { ok: false, firstBadSeq: r.firstBadSeq, reason: r.reason };
+  if (!r.ok) return { ok: false, firstBadSeq: r.firstBadSeq, reason: r.reason };
+  // Events accepted by a signed re-anchor are named: intact, but not as if nothing had happened.
+  return { ok: true, count: r.count, head: r.head, fromSeq: r.fromSeq, ...(r.reanchored ? { status: 'intact-with-reanchors', reanchored: r.reanchored } : {}) };
 }
 
 /** Waits until the client takes more data, or goes away. */

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';
 import { AuditMirror } from '../../../src/audit/audit-mirror.js';
 import { silentLogger } from '../../../src/logger.js';
-import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
+import { appendDateDefectEvent, auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
 import { parseCsv } from '../../support/parse-csv.js';
 
 interface Run {
@@ -96,6 +97,30 @@ describe('leasehold audit (CLI)', () => {
       expect(run.stdout + run.stderr).not.toContain('s3cret-pass');
       expect(run.stdout + run.stderr).toContain('auditor:***@127.0.0.1');
     }
+  });
+
+  it('re-anchors an event hashed by the Date defect with a signed event, and verifies strictly after it', async () => {
+    await appendDateDefectEvent(rig, { actor: 'auditor', action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format: 'csv', filter: { since: new Date('2026-01-01T00:00:00Z') } } });
+    await commit(rig.tx, 2, 17);
+    const keyed = { ...env, AUDIT_REANCHOR_KEY: randomBytes(32).toString('base64') };
+    expect(await cli(['audit', 'verify'], keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 16: content does not match its hash/) });
+    const args = ['audit', 'reanchor', '--seq', '16', '--reason', 'export before the fix of issue 10'];
+    expect(await cli(args, env)).toMatchObject({ code: 78, stderr: expect.stringMatching(/AUDIT_REANCHOR_KEY/) });
+    expect(await cli(['audit', 'reanchor', '--seq', '16'], keyed)).toMatchObject({ code: 64, stderr: expect.stringMatching(/--reason/) });
+    expect(await cli(['audit', 'reanchor', '--seq', '17', '--reason', 'x'], keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/refused: verification fails at seq 16, not 17/) });
+
+    const done = await cli(args, keyed);
+    expect(done).toMatchObject({ code: 0, stdout: expect.stringMatching(/re-anchored seq 16: stored hash [0-9a-f]{64}, recomputed hash [0-9a-f]{64}/) });
+    expect(done.stdout).toMatch(/intact with re-anchors at seq 16, 19 events from seq 1/);
+    expect(await cli(['audit', 'verify'], keyed)).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact with re-anchors at seq 16/) });
+    expect(await cli(['audit', 'verify'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 16: .*no AUDIT_REANCHOR_KEY/) });
+    const last = JSON.parse((await rig.redis.lindex(rig.keys.auditEvents(), -1))!) as { action: string; actor: string; details: Record<string, unknown> };
+    expect(last).toMatchObject({ action: 'audit.reanchored', actor: expect.stringMatching(/^cli:/), details: { reanchoredSeq: 16, reason: 'export before the fix of issue 10' } });
+
+    // A later edit is reported where it is.
+    const e18 = JSON.parse((await rig.redis.lindex(rig.keys.auditEvents(), 17))!) as Record<string, unknown>;
+    await rig.redis.lset(rig.keys.auditEvents(), 17, JSON.stringify({ ...e18, actor: 'mallory' }));
+    expect(await cli(['audit', 'verify'], keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 18/) });
   });
 
   it('explains usage and configuration problems', async () => {
