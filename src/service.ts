@@ -132,7 +132,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const provisioner = new ProvisionService({ store: domainStore, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
     const revoker = new RevokeService({ store: domainStore, directory, metrics, notifier, logger: logger.child({ component: 'revoker' }), now });
     const sweeper = new ExpirySweeper({ store, tx, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
-    const reconciler = new Reconciler({ store, tx, directory, logger: logger.child({ component: 'reconciler' }), now });
+    const reconciler = new Reconciler({ store: domainStore, directory, logger: logger.child({ component: 'reconciler' }), now });
     const purger = new RetentionPurger({ store: domainStore, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
     const host = new WorkerHost({
       connection: bullConnection,

@@ -1,9 +1,8 @@
 import type { Logger } from '../logger.js';
+import type { DomainStore, Stored } from '../domain/ports/record-store.port.js';
 import { LIVE_STATUSES, type AccessRequest } from '../domain/types.js';
-import type { RecordStore, Stored } from '../store/record-store.js';
-import type { Transactor } from '../store/transactor.js';
+import { updateRequest } from '../domain/update-request.js';
 import type { AuditInput } from '../audit/audit-event.js';
-import { commitStep } from './account-lifecycle.js';
 import type { DirectoryAccount, DirectoryPort } from './directory.port.js';
 import { generatePassword } from './password.js';
 
@@ -33,7 +32,7 @@ const ACTOR = 'reconciler';
  */
 export class Reconciler {
   constructor(
-    private readonly deps: { store: RecordStore; tx: Transactor; directory: DirectoryPort; logger: Logger; now: () => Date },
+    private readonly deps: { store: DomainStore; directory: DirectoryPort; logger: Logger; now: () => Date },
   ) {}
 
   async reconcile(): Promise<ReconcileReport> {
@@ -47,7 +46,7 @@ export class Reconciler {
   }
 
   private async checkDrift(account: DirectoryAccount, report: ReconcileReport): Promise<void> {
-    const { directory, store, tx, logger, now } = this.deps;
+    const { directory, store, logger, now } = this.deps;
     const memberships = await directory.privilegedMembershipsOf(account.dn);
     for (const m of memberships) {
       const subject = account.requestId ? `request:${account.requestId}` : `account:${account.dn}`;
@@ -56,15 +55,15 @@ export class Reconciler {
       // The finding and the request's flag together, before the directory is touched.
       const request = account.requestId ? await store.getRequest(account.requestId) : null;
       if (request) {
-        await commitStep(store, tx, request.id, (r) => ({
+        await updateRequest(store, request.id, (r) => ({
           next: { ...r, updatedAt: now().toISOString(), flags: [...(r.flags ?? []), { at: now().toISOString(), kind: 'privilege_drift', detail: `removed from ${m.group} (leads to ${m.privileged})` }] },
           events: [found],
         }));
-      } else await this.audit(found);
+      } else await store.append(found);
       await directory.removeFromGroups(account.dn, [m.group]);
       report.driftRemoved.push({ dn: account.dn, ...m });
       logger.warn('vendor account found in a privileged group; removed', details);
-      await this.audit({ actor: ACTOR, action: 'reconcile.drift_removed', subject, outcome: 'warning', details });
+      await store.append({ actor: ACTOR, action: 'reconcile.drift_removed', subject, outcome: 'warning', details });
     }
   }
 
@@ -78,7 +77,7 @@ export class Reconciler {
     const orphan = !request;
     const subject = request ? `request:${request.id}` : `account:${account.dn}`;
     const facts = { dn: account.dn, username: account.username, storeStatus: request?.status ?? null };
-    await this.audit({
+    await store.append({
       actor: ACTOR, action: orphan ? 'reconcile.orphan_found' : 'reconcile.mismatch_found', subject, outcome: 'warning',
       details: { ...facts, enabled: account.enabled, groups: account.groups },
     });
@@ -88,7 +87,7 @@ export class Reconciler {
     await directory.removeFromGroups(account.dn, account.groups);
     (orphan ? report.orphansDisabled : report.corrected).push(account.dn);
     logger.warn(orphan ? 'account without a request in the vendor container; disabled and stripped of its groups' : 'account ended in the store but enabled or in groups in the directory; disabled and stripped', { dn: account.dn, requestId: request?.id });
-    await this.audit({
+    await store.append({
       actor: ACTOR, action: orphan ? 'reconcile.orphan_disabled' : 'reconcile.corrected', subject, outcome: 'warning',
       details: { ...facts, wasEnabled: account.enabled, disabled: true, passwordScrambled: true, removedGroups: account.groups },
     });
@@ -96,9 +95,5 @@ export class Reconciler {
 
   private live(request: Stored<AccessRequest>): boolean {
     return LIVE_STATUSES.includes(request.status) && Date.parse(request.validTo) > this.deps.now().getTime();
-  }
-
-  private async audit(event: AuditInput): Promise<void> {
-    await this.deps.tx.run([], () => Promise.resolve({ events: [event], result: undefined }));
   }
 }

@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DirectoryPort } from '../../src/provisioner/directory.port.js';
+import { Reconciler } from '../../src/provisioner/reconciler.js';
+import { crashingDirectory, SimulatedCrash } from '../support/crashing-directory.js';
+import { DAY, GROUPS, ServiceWorld } from '../support/service-world.js';
+
+describe('Reconciler', () => {
+  let world: ServiceWorld;
+  beforeEach(() => {
+    world = new ServiceWorld();
+  });
+  afterEach(() => world.expectChainIntact());
+
+  const reconcilerOn = (directory: DirectoryPort = world.directory): Reconciler =>
+    new Reconciler({ store: world.store, directory, logger: world.logger, now: world.clock.now });
+
+  it('strips every group of a disabled account without a request, and audits the finding before the change', async () => {
+    const dn = world.directory.addAccountByHand({ username: 'halfdone', enabled: false, groups: [GROUPS.erp, GROUPS.printers] });
+    const mark = world.mark();
+    const report = await reconcilerOn().reconcile();
+    expect(report.orphansDisabled).toEqual([dn]);
+    expect(await world.directory.getAccount(dn)).toMatchObject({ enabled: false, groups: [] });
+    expect(world.eventsSince(mark)).toEqual([
+      ['reconcile.orphan_found', `account:${dn}`, 'warning'],
+      ['reconcile.orphan_disabled', `account:${dn}`, 'warning'],
+    ]);
+    expect(world.events().at(-1)!.details).toMatchObject({ dn, wasEnabled: false, removedGroups: [GROUPS.erp, GROUPS.printers] });
+  });
+
+  it('leaves alone a disabled account in no group, and a live request\'s account', async () => {
+    world.directory.addAccountByHand({ username: 'retained', enabled: false });
+    const { person } = await world.vendorWithPerson();
+    const active = await world.active(person.id);
+    const mark = world.mark();
+    const report = await reconcilerOn().reconcile();
+    expect(report).toMatchObject({ scanned: 2, orphansDisabled: [], corrected: [], driftRemoved: [] });
+    expect(world.mark()).toBe(mark);
+    expect((await world.directory.getAccount(active.account!.dn!))?.enabled).toBe(true);
+  });
+
+  it('finishes on the next pass what a pass that died after disabling left, auditing it again', async () => {
+    const dn = world.directory.addAccountByHand({ username: 'backdoor', password: 'Sesame-0pen', groups: [GROUPS.printers] });
+    const mark = world.mark();
+    // The worker dies once the account is disabled, before its groups are stripped.
+    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'before' })).reconcile()).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(await world.directory.getAccount(dn)).toMatchObject({ enabled: false, groups: [GROUPS.printers] });
+    // What it found is in the trail although it never got to say it was done.
+    expect(world.eventsSince(mark)).toEqual([['reconcile.orphan_found', `account:${dn}`, 'warning']]);
+
+    await reconcilerOn().reconcile();
+    expect(await world.directory.getAccount(dn)).toMatchObject({ enabled: false, groups: [] });
+    expect(world.eventsSince(mark).map(([action]) => action)).toEqual(['reconcile.orphan_found', 'reconcile.orphan_found', 'reconcile.orphan_disabled']);
+  });
+
+  it('leaves no unaudited change when it dies between acting and recording', async () => {
+    const dn = world.directory.addAccountByHand({ username: 'backdoor2', password: 'Sesame-0pen', groups: [GROUPS.printers] });
+    const mark = world.mark();
+    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'after' })).reconcile()).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(await world.directory.getAccount(dn)).toMatchObject({ enabled: false, groups: [] });
+    const [found] = world.events().slice(mark);
+    expect(found).toMatchObject({ action: 'reconcile.orphan_found', details: { dn, enabled: true, groups: [GROUPS.printers] } });
+  });
+
+  it('disables and strips the account of a request that has ended in the store', async () => {
+    const { person } = await world.vendorWithPerson();
+    const active = await world.active(person.id);
+    const dn = active.account!.dn!;
+    world.clock.advance(8 * DAY); // past validTo, and no revoke job has run
+    // The fake judges expiry by its clock, so the account is no longer enabled; it still holds its groups.
+    const mark = world.mark();
+    const report = await reconcilerOn().reconcile();
+    expect(report.corrected).toEqual([dn]);
+    expect(await world.directory.getAccount(dn)).toMatchObject({ enabled: false, groups: [] });
+    expect(world.eventsSince(mark)).toEqual([
+      ['reconcile.mismatch_found', `request:${active.id}`, 'warning'],
+      ['reconcile.corrected', `request:${active.id}`, 'warning'],
+    ]);
+  });
+
+  it('flags the request and audits before taking a vendor account out of a privileged group', async () => {
+    const { person } = await world.vendorWithPerson();
+    const active = await world.active(person.id);
+    const dn = active.account!.dn!;
+    await world.directory.addToGroups(dn, [GROUPS.wheel]);
+    const mark = world.mark();
+    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'after' })).reconcile()).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(world.eventsSince(mark)).toEqual([['reconcile.drift_found', `request:${active.id}`, 'warning']]);
+    expect((await world.request(active.id)).flags?.map((f) => f.kind)).toEqual(['privilege_drift']);
+    expect((await world.directory.getAccount(dn))?.groups).not.toContain(GROUPS.wheel);
+  });
+});
