@@ -8,6 +8,7 @@ import { AuditVerifier } from './audit/audit-verifier.js';
 import { createSessionModule } from './audit/sessions/session-module.js';
 import { createApp } from './api/app.js';
 import { TokenAuthenticator } from './api/auth.js';
+import { listenHttp } from './api/http-server.js';
 import { buildOpenApi } from './api/openapi.js';
 import { auditRoutes } from './api/routes/audit.routes.js';
 import { requestRoutes } from './api/routes/request.routes.js';
@@ -175,9 +176,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys, config.auditReanchorKey), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
-    const app = createApp({ routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE });
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(env.PORT, env.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const app = createApp({
+      routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE, trustProxy: env.TRUST_PROXY,
+    });
+    server = await listenHttp(app, env.HOST, env.PORT, {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS, maxConnections: env.HTTP_MAX_CONNECTIONS,
     });
     const address = server.address();
     url = typeof address === 'object' && address ? `http://${env.HOST}:${address.port}` : undefined;

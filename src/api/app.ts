@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { z } from 'zod';
-import { AppError, Forbidden, Unauthenticated, ValidationError } from '../errors.js';
+import { Forbidden, Unauthenticated, ValidationError } from '../errors.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { Logger } from '../logger.js';
 import type { TokenAuthenticator } from './auth.js';
+import { errorHandler } from './error-handler.js';
 import type { Actor, RouteSpec } from './route.js';
 
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   /** Requests per minute per client address; 0 = off. */
   rateLimitPerMinute?: number;
   bodyLimit?: string;
+  /** express's `trust proxy` (TRUST_PROXY): false, a hop count, or proxy addresses/CIDR ranges. */
+  trustProxy?: false | number | string[];
 }
 
 function zodDetails(error: z.ZodError, root: string) {
@@ -40,7 +43,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { logger, auth } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(helmet());
   app.use((req, res, next) => {
     const id = randomUUID();
@@ -48,77 +51,58 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('X-Request-Id', id);
     next();
   });
-  if (deps.rateLimitPerMinute)
-    app.use(rateLimit({ windowMs: 60_000, limit: deps.rateLimitPerMinute, standardHeaders: 'draft-7', legacyHeaders: false,
-      handler: (_req, res) => { res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests', details: [] }, requestId: res.locals.requestId as string }); } }));
-  app.use(express.json({ limit: deps.bodyLimit ?? '2mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  if (deps.rateLimitPerMinute) {
+    // Probes and scrapes must see the truth even while a client is being throttled.
+    const unlimited = new Set(deps.routes.filter((r) => r.rateLimited === false).map((r) => r.path));
+    let warned = false;
+    app.use(rateLimit({
+      windowMs: 60_000, limit: deps.rateLimitPerMinute, standardHeaders: 'draft-7', legacyHeaders: false,
+      skip: (req) => unlimited.has(req.path),
+      // The library would print its own warning to the console; ours goes to the log, once.
+      validate: { xForwardedForHeader: false },
+      handler: (req, res) => {
+        if (!warned && !deps.trustProxy && req.get('x-forwarded-for')) {
+          warned = true;
+          logger.warn('X-Forwarded-For received but TRUST_PROXY is off: the rate limit and the audit see the proxy, not the client');
+        }
+        res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests', details: [] }, requestId: res.locals.requestId as string });
+      },
+    }));
+  }
+  // Bodies are read only once the caller is known: an anonymous client gets its 401 before any byte of its body is parsed.
+  const json = express.json({ limit: deps.bodyLimit ?? '2mb', strict: true, type: ['application/json', 'application/*+json'] });
 
   for (const spec of deps.routes) {
-    app[spec.method](spec.path, async (req: Request, res: Response) => {
-      let actor: Actor = { name: 'anonymous', roles: [] };
-      if (spec.roles !== 'public') {
-        const found = auth.authenticate(req.get('authorization'));
-        if (!found) {
-          await deps.audit({ actor: 'anonymous', action: 'auth.failed', subject: `http:${spec.method.toUpperCase()} ${spec.path}`, outcome: 'refused', details: { ip: req.ip, requestId: res.locals.requestId } });
-          throw new Unauthenticated('a valid bearer token is required');
-        }
-        actor = found;
-        if (!allowed(actor, spec.roles)) {
-          await deps.audit({ actor: actor.name, action: 'auth.forbidden', subject: `http:${spec.method.toUpperCase()} ${spec.path}`, outcome: 'refused', details: { roles: actor.roles, needs: spec.roles, requestId: res.locals.requestId } });
-          throw new Forbidden(`role ${actor.roles.join(',')} may not ${spec.summary.toLowerCase()}`, [{ rule: 'role', message: `needs one of: ${spec.roles.join(', ')}, admin` }]);
-        }
+    const authenticate: RequestHandler = async (req, res, next) => {
+      res.locals.actor = { name: 'anonymous', roles: [] } satisfies Actor;
+      if (spec.roles === 'public') return next();
+      const actor = auth.authenticate(req.get('authorization'));
+      if (!actor) {
+        await deps.audit({ actor: 'anonymous', action: 'auth.failed', subject: `http:${spec.method.toUpperCase()} ${spec.path}`, outcome: 'refused', details: { ip: req.ip, requestId: res.locals.requestId } });
+        throw new Unauthenticated('a valid bearer token is required');
       }
+      if (!allowed(actor, spec.roles)) {
+        await deps.audit({ actor: actor.name, action: 'auth.forbidden', subject: `http:${spec.method.toUpperCase()} ${spec.path}`, outcome: 'refused', details: { roles: actor.roles, needs: spec.roles, requestId: res.locals.requestId } });
+        throw new Forbidden(`role ${actor.roles.join(',')} may not ${spec.summary.toLowerCase()}`, [{ rule: 'role', message: `needs one of: ${spec.roles.join(', ')}, admin` }]);
+      }
+      res.locals.actor = actor;
+      next();
+    };
+    const handle = async (req: Request, res: Response) => {
       const body = spec.method === 'get' ? undefined : parse(spec.body, req.body, 'body');
       const query = parse(spec.query, spec.query ? { ...req.query } : undefined, 'query');
-      const reply = await spec.handle({ actor, body, query, params: req.params as Record<string, string>, req, res });
+      const reply = await spec.handle({ actor: res.locals.actor as Actor, body, query, params: req.params as Record<string, string>, req, res });
       if (!reply) return;
       res.status(reply.status);
       if (reply.body === undefined) res.end();
       else res.json(reply.body);
-    });
+    };
+    app[spec.method](spec.path, authenticate, ...(spec.method === 'get' ? [] : [json]), handle);
   }
 
-  app.use((_req: Request, res: Response) => {
+  app.use((_req: Request, res: Response, _next: NextFunction) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such endpoint', details: [] }, requestId: res.locals.requestId as string });
   });
-
-  // Express 5 forwards rejected promises here. Client mistakes get their status; anything else is a 500 and logged.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
-    const bodyError = err as { type?: string; status?: number; message?: string };
-    let status = 500;
-    let payload: { code: string; message: string; details: unknown[] };
-    if (err instanceof AppError) {
-      status = err.status;
-      payload = { code: err.code, message: err.message, details: err.details };
-    } else if (bodyError.type === 'entity.parse.failed') {
-      status = 400;
-      payload = { code: 'malformed_json', message: 'the body is not valid JSON', details: [] };
-    } else if (bodyError.type === 'entity.too.large') {
-      status = 413;
-      payload = { code: 'payload_too_large', message: 'the body is too large', details: [] };
-    } else if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
-      status = bodyError.status;
-      payload = { code: 'bad_request', message: bodyError.message ?? 'bad request', details: [] };
-    } else if (isUnavailable(err)) {
-      status = 503;
-      payload = { code: 'unavailable', message: 'a dependency is unavailable; try again', details: [] };
-      logger.warn('dependency unavailable', { requestId, path: req.path, error: String((err as Error).message) });
-    } else {
-      payload = { code: 'internal', message: 'internal error', details: [] };
-      logger.error('unhandled error', { requestId, path: req.path, error: (err as Error)?.stack ?? String(err) });
-    }
-    if (status >= 400 && status < 500) logger.info('request refused', { requestId, status, code: payload.code, path: req.path });
-    if (!res.headersSent) res.status(status).json({ error: payload, requestId });
-  });
+  app.use(errorHandler(logger));
   return app;
-}
-
-function isUnavailable(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; retryable?: boolean; message?: string };
-  return (
-    (e?.name === 'DirectoryError' && e.retryable === true) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e?.code ?? '') ||
-    /Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(e?.message ?? '')
-  );
 }

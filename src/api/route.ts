@@ -36,6 +36,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   tag: string;
   body?: B;
   query?: Q;
+  /** False for probes and scrapes (/healthz, /readyz, /metrics): never rate limited. */
+  rateLimited?: boolean;
   /** Documented responses besides errors. */
   responses: Record<number, string>;
   handle: (ctx: HandlerContext<z.output<B>, z.output<Q>>) => Promise<Reply | void>;

@@ -1,9 +1,40 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bindNameProblem } from '../provisioner/ldap/bind-name.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** One entry of TRUST_PROXY: an address, a CIDR range, or one of express's names for ranges. */
+function proxyEntryProblem(entry: string): string | undefined {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return undefined;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return `"${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal`;
+  if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128))) return `"${entry}" has a bad prefix length`;
+  return undefined;
+}
+
+/**
+ * TRUST_PROXY: `false` (the default: X-Forwarded-For is ignored), a hop count,
+ * or comma-separated proxy addresses/CIDR ranges. `true` (trust any proxy) is
+ * refused: every client could then choose its own address.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | number | string[] => {
+    if (value === 'false' || value === '0' || value === '') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    if (value === 'true') {
+      ctx.addIssue({ code: 'custom', message: 'true would let any client forge its address: give the number of proxies in front, or their addresses/CIDR ranges' });
+      return z.NEVER;
+    }
+    const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+    for (const problem of entries.map(proxyEntryProblem)) if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    return entries;
+  });
 
 const dn = z.string().min(3).regex(/=/, 'must be a distinguished name (attr=value,…)');
 
@@ -42,6 +73,14 @@ export const envSchema = z
     CREDENTIALS_KEY_FILE: z.string().min(1).optional(),
     /** Requests per minute per client address; 0 turns the limit off. */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+    /** Which reverse proxies to believe about the client's address (X-Forwarded-For): express's `trust proxy`. */
+    TRUST_PROXY: trustProxy.default(false),
+    /** Slow clients: time to send the headers, the whole request, and how long an idle keep-alive connection stays open. */
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(5_000),
+    /** Open HTTP connections at most; further ones are closed at once. */
+    HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** How long a job's lock lives; a worker that dies is noticed (stalled) within about this time. */
     JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
@@ -60,6 +99,8 @@ export const envSchema = z
       ctx.addIssue({ code: 'custom', path: ['LDAP_URL'], message: 'plaintext ldap:// needs LDAP_STARTTLS=true (or LDAP_ALLOW_INSECURE=true on a test rig)' });
     if (plaintext && env.NODE_ENV === 'production')
       ctx.addIssue({ code: 'custom', path: ['LDAP_ALLOW_INSECURE'], message: 'insecure LDAP is refused when NODE_ENV=production' });
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS' });
     if (env.LDAP_STARTTLS && env.LDAP_URL.startsWith('ldaps://'))
       ctx.addIssue({ code: 'custom', path: ['LDAP_STARTTLS'], message: 'StartTLS applies to ldap:// URLs only' });
   });

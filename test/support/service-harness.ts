@@ -90,10 +90,13 @@ export function serviceEnv(options: ServiceSetup): { env: Record<string, string>
   return { env, tokens, dir, prefix };
 }
 
-export async function startTestService(options: ServiceSetup & { mode?: Mode; logger?: Logger; fakeDirectory?: DirectoryPort }): Promise<TestService> {
+export async function startTestService(options: ServiceSetup & { mode?: Mode; logger?: Logger; fakeDirectory?: DirectoryPort; now?: () => Date }): Promise<TestService> {
   const { env, tokens, dir, prefix } = serviceEnv(options);
   const config = loadConfig(env);
-  const service = await startService(config, { mode: options.mode ?? 'all', logger: options.logger ?? silentLogger(), ...(options.fakeDirectory ? { directory: options.fakeDirectory } : {}) });
+  const service = await startService(config, {
+    mode: options.mode ?? 'all', logger: options.logger ?? silentLogger(),
+    ...(options.fakeDirectory ? { directory: options.fakeDirectory } : {}), ...(options.now ? { now: options.now } : {}),
+  });
   return { ...service, url: service.url ?? '', config, tokens, dir, prefix };
 }
 

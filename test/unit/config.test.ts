@@ -50,6 +50,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, LDAP_URL: 'ldap://dc', LDAP_ALLOW_INSECURE: 'true', NODE_ENV: 'production' })).toThrow(/production/);
   });
 
+  it('reads TRUST_PROXY as off, a hop count or proxy addresses, and refuses trusting every proxy', () => {
+    expect(loadConfig(base).env.TRUST_PROXY).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: 'false' }).env.TRUST_PROXY).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: '2' }).env.TRUST_PROXY).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: 'loopback, 10.0.0.0/8,2001:db8::1' }).env.TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', '2001:db8::1']);
+    expect(() => loadConfig({ ...base, TRUST_PROXY: 'true' })).toThrow(/\[TRUST_PROXY\] true would let any client forge its address/);
+    expect(() => loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/33' })).toThrow(/\[TRUST_PROXY\] "10.0.0.0\/33" has a bad prefix length/);
+    expect(() => loadConfig({ ...base, TRUST_PROXY: 'proxy.school.test' })).toThrow(/\[TRUST_PROXY\] "proxy.school.test" is not an address/);
+  });
+
+  it('has HTTP timeouts and a connection cap by default, and refuses a headers timeout longer than the request timeout', () => {
+    const { env } = loadConfig(base);
+    expect([env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS, env.HTTP_MAX_CONNECTIONS]).toEqual([20_000, 60_000, 5_000, 1000]);
+    expect(() => loadConfig({ ...base, HTTP_HEADERS_TIMEOUT_MS: '90000', HTTP_REQUEST_TIMEOUT_MS: '60000' })).toThrow(/\[HTTP_HEADERS_TIMEOUT_MS\] must not exceed/);
+  });
+
   it('rejects unknown policy keys and bad values, naming them', () => {
     expect(() => parsePolicy('maxValidityDays: 10\nmaxValidtyDays: 5\n')).toThrow(/maxValidtyDays/);
     expect(() => parsePolicy('retentionDays: -1\n')).toThrow(/retentionDays/);
