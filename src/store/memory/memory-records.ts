@@ -53,8 +53,9 @@ export class MemoryRecords {
 
   /** Applies planned writes and chains their events, all in one tick: nothing can interleave. */
   commit(writes: Write[], inputs: AuditInput[], at: Date): void {
-    for (const write of writes) write();
+    // Chained first: an event that cannot be stored (AuditValueError) must leave the writes undone.
     const events = chainEvents(this.head, inputs, at);
+    for (const write of writes) write();
     const last = events.at(-1);
     if (!last) return;
     this.events.push(...events);
