@@ -7,6 +7,7 @@ import { AuditQuery } from './audit/audit-query.js';
 import { AuditVerifier } from './audit/audit-verifier.js';
 import { createSessionModule } from './audit/sessions/session-module.js';
 import { createApp } from './api/app.js';
+import { AuthFailureAudit } from './api/auth-failures.js';
 import { TokenAuthenticator } from './api/auth.js';
 import { listenHttp } from './api/http-server.js';
 import { buildOpenApi } from './api/openapi.js';
@@ -176,8 +177,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys, config.auditReanchorKey), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
+    const authFailures = new AuthFailureAudit({ redis, keys, tx, audit, logger: logger.child({ component: 'auth-failures' }), now });
+    authFailures.start();
     const app = createApp({
-      routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit,
+      routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, authFailures,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE, trustProxy: env.TRUST_PROXY,
     });
     server = await listenHttp(app, env.HOST, env.PORT, {
@@ -191,7 +194,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         new Promise<void>((resolve) => {
           server!.close(() => resolve());
           server!.closeIdleConnections();
-        }),
+        }).then(() => authFailures.close()), // counts of the current minute are not lost at shutdown
     );
     // Session events arrive by syslog too: an ingest surface, so it runs with the API.
     syslogPort = await sessions.startSyslog(env.HOST, env.SYSLOG_PORT);

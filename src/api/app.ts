@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { Forbidden, Unauthenticated, ValidationError } from '../errors.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { Logger } from '../logger.js';
+import type { AuthFailure } from './auth-failures.js';
 import type { TokenAuthenticator } from './auth.js';
 import { errorHandler } from './error-handler.js';
 import type { Actor, RouteSpec } from './route.js';
@@ -14,8 +15,14 @@ export interface AppDeps {
   routes: RouteSpec[];
   auth: TokenAuthenticator;
   logger: Logger;
-  /** Records security events (auth failures, refusals) in the audit trail. */
+  /** Records security events (refusals) in the audit trail. */
   audit: (event: AuditInput) => Promise<void>;
+  /**
+   * Records a failed authentication; aggregated per address and minute
+   * (api/auth-failures.ts). Without it each failure is audited on its own,
+   * which only suits an app built alone in a test.
+   */
+  authFailures?: { failed(failure: AuthFailure): Promise<void> };
   /** Requests per minute per client address; 0 = off. */
   rateLimitPerMinute?: number;
   bodyLimit?: string;
@@ -72,13 +79,19 @@ export function createApp(deps: AppDeps): express.Express {
   // Bodies are read only once the caller is known: an anonymous client gets its 401 before any byte of its body is parsed.
   const json = express.json({ limit: deps.bodyLimit ?? '2mb', strict: true, type: ['application/json', 'application/*+json'] });
 
+  const failed = async (req: Request, res: Response, spec: RouteSpec) => {
+    const failure: AuthFailure = { ip: req.ip ?? 'unknown', method: spec.method.toUpperCase(), path: spec.path, requestId: res.locals.requestId as string };
+    if (deps.authFailures) await deps.authFailures.failed(failure);
+    else await deps.audit({ actor: 'anonymous', action: 'auth.failed', subject: `ip:${failure.ip}`, outcome: 'refused', details: { ...failure, count: 1 } });
+  };
+
   for (const spec of deps.routes) {
     const authenticate: RequestHandler = async (req, res, next) => {
       res.locals.actor = { name: 'anonymous', roles: [] } satisfies Actor;
       if (spec.roles === 'public') return next();
       const actor = auth.authenticate(req.get('authorization'));
       if (!actor) {
-        await deps.audit({ actor: 'anonymous', action: 'auth.failed', subject: `http:${spec.method.toUpperCase()} ${spec.path}`, outcome: 'refused', details: { ip: req.ip, requestId: res.locals.requestId } });
+        await failed(req, res, spec);
         throw new Unauthenticated('a valid bearer token is required');
       }
       if (!allowed(actor, spec.roles)) {
