@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Forbidden, Unauthenticated, ValidationError } from '../errors.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { Logger } from '../logger.js';
 import type { AuthFailure } from './auth-failures.js';
 import type { TokenAuthenticator } from './auth.js';
 import { errorHandler } from './error-handler.js';
+import { badTextDetails, zodDetails } from './input-checks.js';
 import type { Actor, RouteSpec } from './route.js';
 
 export interface AppDeps {
@@ -30,11 +31,24 @@ export interface AppDeps {
   trustProxy?: false | number | string[];
 }
 
-function zodDetails(error: z.ZodError, root: string) {
-  return error.issues.map((i) => ({ field: [root, ...i.path.map(String)].join('.'), rule: i.code, message: i.message }));
+/** Query strings of routes that declare none: strict, so that any parameter is refused by name. */
+const NO_QUERY = z.strictObject({});
+
+/** A route's query schema must refuse unknown parameters; checked once, when the app is built. */
+function strictQuery(spec: RouteSpec): z.ZodType {
+  const schema = spec.query ?? NO_QUERY;
+  const catchall = schema instanceof z.ZodObject ? (schema._zod.def.catchall as z.ZodType | undefined) : undefined;
+  if (!(catchall instanceof z.ZodNever)) throw new Error(`${spec.method.toUpperCase()} ${spec.path}: the query schema must be a z.strictObject`);
+  return schema;
 }
 
+/**
+ * Validates one part of the request: text sanity for every string first
+ * (api/input-checks.ts), then the route's schema.
+ */
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, root: string): T {
+  const bad = badTextDetails(value, root);
+  if (bad.length > 0) throw new ValidationError(`invalid ${root}`, bad);
   if (!schema) return value as T;
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw new ValidationError(`invalid ${root}`, zodDetails(result.error, root));
@@ -86,6 +100,7 @@ export function createApp(deps: AppDeps): express.Express {
   };
 
   for (const spec of deps.routes) {
+    const querySchema = strictQuery(spec);
     const authenticate: RequestHandler = async (req, res, next) => {
       res.locals.actor = { name: 'anonymous', roles: [] } satisfies Actor;
       if (spec.roles === 'public') return next();
@@ -102,9 +117,10 @@ export function createApp(deps: AppDeps): express.Express {
       next();
     };
     const handle = async (req: Request, res: Response) => {
+      const params = parse<Record<string, string>>(undefined, req.params, 'params');
+      const query = parse(querySchema, { ...req.query }, 'query');
       const body = spec.method === 'get' ? undefined : parse(spec.body, req.body, 'body');
-      const query = parse(spec.query, spec.query ? { ...req.query } : undefined, 'query');
-      const reply = await spec.handle({ actor: res.locals.actor as Actor, body, query, params: req.params as Record<string, string>, req, res });
+      const reply = await spec.handle({ actor: res.locals.actor as Actor, body, query, params, req, res });
       if (!reply) return;
       res.status(reply.status);
       if (reply.body === undefined) res.end();

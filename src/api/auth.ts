@@ -10,9 +10,9 @@ export class TokenAuthenticator {
     this.byHash = new Map(tokens.map((t) => [t.sha256, t]));
   }
 
-  /** The actor for an Authorization header, or null. */
+  /** The actor for an Authorization header, or null. The scheme name is case-insensitive (RFC 7235 §2.1). */
   authenticate(header: string | undefined): Actor | null {
-    const m = /^Bearer\s+(\S{16,512})$/.exec(header ?? '');
+    const m = /^bearer[ \t]+(\S{16,512})[ \t]*$/i.exec(header ?? '');
     if (!m) return null;
     const hash = createHash('sha256').update(m[1]!).digest('hex');
     for (const [known, entry] of this.byHash)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, DirectoryError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { capDetails } from './input-checks.js';
 
 interface Rendered {
   status: number;
@@ -35,12 +36,13 @@ function render(err: unknown, logger: Logger, requestId: string, path: string): 
 /**
  * The one error middleware (Express 5 forwards rejected promises here).
  * Client mistakes get their status; anything else is a 500 and logged.
+ * Error bodies list at most MAX_ERROR_DETAILS details.
  */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
     const { status, code, message, details } = render(err, logger, requestId, req.path);
     if (status >= 400 && status < 500) logger.info('request refused', { requestId, status, code, path: req.path });
-    if (!res.headersSent) res.status(status).json({ error: { code, message, details }, requestId });
+    if (!res.headersSent) res.status(status).json({ error: { code, message, ...capDetails(details) }, requestId });
   };
 }

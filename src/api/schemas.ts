@@ -1,10 +1,32 @@
 import { z } from 'zod';
 import { REQUEST_STATUSES } from '../domain/types.js';
 
-/** ISO 8601 date-time with an offset (API.md conventions); parsed to a Date. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(2201, 0, 1);
+/** Real UTC offsets run from -12:00 to +14:00; anything beyond is a typo or an attack on date arithmetic. */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+function offsetMinutes(s: string): number {
+  const m = /([+-])(\d{2}):?(\d{2})?$/.exec(s);
+  return m ? Number(m[2]) * 60 + Number(m[3] ?? 0) : 0;
+}
+
+/**
+ * ISO 8601 date-time with an offset (API.md conventions); parsed to a Date.
+ * The offset must lie within ±14:00 and the instant within the years
+ * 1970–2200: nothing the service schedules or records lies outside, and
+ * the directory's own time formats (AD's FILETIME, shadowExpire days) do
+ * not all cope with what does.
+ */
 export const isoDateTime = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset, e.g. 2026-11-25T09:00:00+08:00' })
-  .transform((s) => new Date(s));
+  .refine((s) => offsetMinutes(s) <= MAX_OFFSET_MINUTES, { message: 'the UTC offset must lie within ±14:00', abort: true })
+  .transform((s, ctx) => {
+    const at = new Date(s);
+    if (at.getTime() >= EARLIEST && at.getTime() < LATEST) return at;
+    ctx.addIssue({ code: 'custom', message: 'must lie in the years 1970 to 2200 (UTC)' });
+    return z.NEVER;
+  });
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 /** A group DN: attr=value pairs; the directory checks existence. */
@@ -52,6 +74,12 @@ export const requestListQuerySchema = z.strictObject({
 });
 
 export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.array(z.record(z.string(), z.unknown())) }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    /** At most 20; `detailsOmitted` counts the rest. */
+    details: z.array(z.record(z.string(), z.unknown())),
+    detailsOmitted: z.number().int().optional(),
+  }),
   requestId: z.string(),
 });

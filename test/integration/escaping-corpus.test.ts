@@ -18,7 +18,7 @@ const CORPUS = [
   ')(objectClass=*',
   '#hash first',
   ' leading and trailing ',
-  'nul\u0000byte',
+  // NUL is refused at the API door (api-input.test.ts), so it never reaches a DN or a filter from there.
   '陳大文',
 ];
 
