@@ -71,3 +71,28 @@ export class DirectoryError extends Error {
     this.name = 'DirectoryError';
   }
 }
+
+/**
+ * The directory cannot be used until someone acts on our side or on its
+ * side — above all TLS: a certificate that does not verify against the
+ * configured CA, has expired or names another host, or a failed handshake.
+ * It is an outage, not a bad request: 503 on the API, not ready on /readyz,
+ * and jobs retry with backoff (an expired certificate gets renewed, a wrong
+ * CA file replaced). `reason` says what is wrong, `fix` what to do about it;
+ * `cause` keeps the original socket error.
+ */
+export class DirectoryUnavailable extends DirectoryError {
+  readonly status = 503;
+  readonly code = 'directory_unavailable';
+  constructor(
+    message: string,
+    /** What is wrong, e.g. "its TLS certificate is not signed by a trusted CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE)". */
+    readonly reason: string,
+    /** What to do, e.g. "set LDAP_CA_FILE to the CA that signed the directory's certificate". */
+    readonly fix: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, true, undefined, options);
+    this.name = 'DirectoryUnavailable';
+  }
+}

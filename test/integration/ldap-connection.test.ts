@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSlapd, type SlapdRig } from '../../src/dev/slapd-rig.js';
 import { makeTlsMaterial } from '../../src/dev/tls-material.js';
-import { DirectoryError } from '../../src/errors.js';
+import { DirectoryError, DirectoryUnavailable } from '../../src/errors.js';
 import { LdapConnection, type LdapConnectionOptions } from '../../src/provisioner/ldap/ldap-connection.js';
 import { freePort, withFreePorts } from '../rig/ports.js';
+import { capturingLogger } from '../support/log-capture.js';
 
 const slapd = inject('slapd');
 const manager = { bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, timeoutMs: 5000 };
@@ -47,17 +48,29 @@ describe('LDAP connection security', () => {
     await withConnection({ url: slapd.ldapsUrl.replace('127.0.0.1', 'localhost') }, (c) => c.ping());
   });
 
-  it('refuses a server whose certificate another CA signed, permanently, on both transports', async () => {
+  it('refuses a server whose certificate another CA signed, on both transports, as unavailable until LDAP_CA_FILE is fixed', async () => {
     for (const options of [{}, { url: slapd.ldapUrl, startTls: true }]) {
       const err = await withConnection({ ...options, ca: otherCa }, (c) => failure(c.ping()));
-      expect(err.retryable).toBe(false);
-      expect(err.message).toMatch(/certificate|CERT/i);
+      expect(err).toBeInstanceOf(DirectoryUnavailable);
+      expect((err as DirectoryUnavailable).reason).toMatch(/not signed by a CA this service trusts/);
+      expect((err as DirectoryUnavailable).fix).toMatch(/LDAP_CA_FILE/);
     }
   });
 
   it('refuses the rig certificate when no CA is configured (the system store does not know it)', async () => {
     const err = await withConnection({ ca: undefined }, (c) => failure(c.ping()));
-    expect(err.retryable).toBe(false);
+    expect(err).toBeInstanceOf(DirectoryUnavailable);
+  });
+
+  it('logs what to fix once, not for every operation', async () => {
+    const { logger, entries } = capturingLogger();
+    const errors = () => entries.filter((e) => e.level === 'error');
+    await withConnection({ ca: otherCa, logger }, async (c) => {
+      for (let i = 0; i < 5; i++) await failure(c.ping());
+      await Promise.all(Array.from({ length: 5 }, () => failure(c.search(slapd.baseDn, { scope: 'base' }))));
+    });
+    expect(errors()).toHaveLength(1);
+    expect(errors()[0]!.message).toMatch(/^directory unusable: its TLS certificate is not signed by a CA this service trusts \(.+\); set LDAP_CA_FILE/);
   });
 
   it('refuses plaintext ldap:// unless insecure is explicitly allowed', async () => {

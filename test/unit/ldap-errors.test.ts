@@ -1,6 +1,6 @@
 import { AlreadyExistsError, BerReader, BusyError, ConstraintViolationError, InsufficientAccessError, InvalidCredentialsError, UnavailableError, UnwillingToPerformError } from 'ldapts';
 import { describe, expect, it } from 'vitest';
-import { DirectoryError } from '../../src/errors.js';
+import { DirectoryError, DirectoryUnavailable } from '../../src/errors.js';
 import { ldapResultCode, toDirectoryError } from '../../src/provisioner/ldap/ldap-errors.js';
 import { encodePasswordModifyRequest } from '../../src/provisioner/ldap/password-modify.js';
 
@@ -24,9 +24,37 @@ describe('classifying directory failures', () => {
       expect(toDirectoryError(err, 'op').retryable).toBe(true);
   });
 
-  it('does not retry a certificate that fails verification', () => {
-    for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT'])
-      expect(toDirectoryError(errno(code, 'certificate problem'), 'op').retryable).toBe(false);
+  it('reports a certificate that fails verification, or a failed handshake, as unavailability naming what to fix', () => {
+    const cases: [string, RegExp, RegExp][] = [
+      ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', /not signed by a CA this service trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/, /set LDAP_CA_FILE to the CA that signed/],
+      ['SELF_SIGNED_CERT_IN_CHAIN', /not signed by a CA/, /LDAP_CA_FILE/],
+      ['DEPTH_ZERO_SELF_SIGNED_CERT', /not signed by a CA/, /LDAP_CA_FILE/],
+      ['CERT_HAS_EXPIRED', /has expired/, /renew the directory's certificate/],
+      ['ERR_TLS_CERT_ALTNAME_INVALID', /does not name the host in LDAP_URL/, /set LDAP_URL/],
+      ['ERR_SSL_WRONG_VERSION_NUMBER', /TLS handshake failed/, /LDAP_STARTTLS/],
+      ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', /TLS handshake failed/, /TLS 1\.2/],
+    ];
+    for (const [code, reason, fix] of cases) {
+      const cause = errno(code, 'tls problem');
+      const mapped = toDirectoryError(cause, 'ping');
+      expect(mapped, code).toBeInstanceOf(DirectoryUnavailable);
+      const unavailable = mapped as DirectoryUnavailable;
+      expect(unavailable.reason, code).toMatch(reason);
+      expect(unavailable.fix, code).toMatch(fix);
+      expect(unavailable.status).toBe(503);
+      expect(unavailable.cause).toBe(cause);
+      // An outage like any other: jobs retry once someone has fixed it.
+      expect(unavailable.retryable).toBe(true);
+    }
+  });
+
+  it('names the host names a mismatched certificate carries', () => {
+    const err = Object.assign(errno('ERR_TLS_CERT_ALTNAME_INVALID'), { cert: { subjectaltname: 'DNS:dc1.school.test' } });
+    expect((toDirectoryError(err, 'ping') as DirectoryUnavailable).reason).toContain('the certificate names DNS:dc1.school.test');
+  });
+
+  it('leaves plain socket failures as they are', () => {
+    expect(toDirectoryError(errno('ECONNREFUSED'), 'op')).not.toBeInstanceOf(DirectoryUnavailable);
   });
 
   it('keeps a DirectoryError as it is and reads the result code of either kind', () => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { DirectoryUnavailable } from '../../errors.js';
 import type { DirectoryPort } from '../../provisioner/directory.port.js';
 import { route, type RouteSpec } from '../route.js';
 
@@ -9,6 +10,8 @@ async function check(name: string, probe: () => Promise<unknown>, timeoutMs: num
     await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
     return [name, 'ok'];
   } catch (err) {
+    // A TLS problem names its cause and the fix, so that whoever reads the probe knows what to change.
+    if (err instanceof DirectoryUnavailable) return [name, `down: ${err.reason}; ${err.fix}`];
     return [name, `down: ${(err as Error).message}`];
   } finally {
     clearTimeout(timer);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Client, type Change, type Entry, type Filter, type SearchOptions } from 'ldapts';
 import type { Logger } from '../../logger.js';
-import { DirectoryError } from '../../errors.js';
+import { DirectoryError, DirectoryUnavailable } from '../../errors.js';
 import { ldapResultCode, toDirectoryError } from './ldap-errors.js';
 import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from './password-modify.js';
 import { SocketWatch } from './socket-watch.js';
@@ -59,6 +59,8 @@ export class LdapConnection {
   private readonly poolSize: number;
   private closed = false;
   private readonly logger: Logger | undefined;
+  /** The TLS problem last logged, so that it is logged once rather than per operation. */
+  private unusable: string | undefined;
 
   constructor(private readonly options: LdapConnectionOptions) {
     const parsed = new URL(options.url);
@@ -94,7 +96,7 @@ export class LdapConnection {
       const client = await this.ready(slot);
       return await op(client);
     } catch (err) {
-      throw toDirectoryError(err, what);
+      throw this.failure(err, what);
     } finally {
       slot.inFlight--;
     }
@@ -118,7 +120,7 @@ export class LdapConnection {
       try {
         client = await this.ready(slot);
       } catch (err) {
-        throw toDirectoryError(err, what);
+        throw this.failure(err, what);
       }
       const pages = client.searchPaginated(base, { ...search, paged: { pageSize } });
       for (;;) {
@@ -126,7 +128,7 @@ export class LdapConnection {
         try {
           next = await pages.next();
         } catch (err) {
-          throw toDirectoryError(err, what);
+          throw this.failure(err, what);
         }
         if (next.done) return;
         yield next.value.searchEntries;
@@ -176,7 +178,7 @@ export class LdapConnection {
       return true;
     } catch (err) {
       if (ldapResultCode(err) === 49) return false;
-      throw toDirectoryError(err, `bind as ${dn}`);
+      throw this.failure(err, `bind as ${dn}`);
     } finally {
       await pooled?.client.unbind().catch(() => undefined);
       pooled?.sockets.destroy();
@@ -189,6 +191,20 @@ export class LdapConnection {
     const pooled = this.slots.map((s) => s.pooled).filter((p): p is Pooled => p !== undefined);
     this.slots.length = 0;
     await Promise.all(pooled.map((p) => release(p)));
+  }
+
+  /**
+   * Maps a failure. A TLS problem (DirectoryUnavailable) needs a person, so it
+   * is logged as an ERROR saying what to fix — once, not for every operation
+   * that meets it, until a connection works again or the problem changes.
+   */
+  private failure(err: unknown, what: string): DirectoryError {
+    const mapped = toDirectoryError(err, what);
+    if (mapped instanceof DirectoryUnavailable && mapped.reason !== this.unusable) {
+      this.unusable = mapped.reason;
+      this.logger?.error(`directory unusable: ${mapped.reason}; ${mapped.fix}`, { url: this.url });
+    }
+    return mapped;
   }
 
   /** The least-loaded slot, growing the pool while every slot is busy. */
@@ -225,6 +241,10 @@ export class LdapConnection {
         } catch (err) {
           await release(pooled);
           throw err;
+        }
+        if (this.unusable !== undefined) {
+          this.logger?.info('directory connection works again', { url: this.url });
+          this.unusable = undefined;
         }
         return pooled;
       })();

@@ -1,5 +1,5 @@
 import { ResultCodeError } from 'ldapts';
-import { DirectoryError } from '../../errors.js';
+import { DirectoryError, DirectoryUnavailable } from '../../errors.js';
 
 /**
  * LDAP result codes worth retrying: the server is alive but cannot serve the
@@ -50,8 +50,53 @@ export function toDirectoryError(err: unknown, what: string): DirectoryError {
   const e = err as NodeJS.ErrnoException | undefined;
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = e instanceof Error ? e.message : String(err);
-  // TLS verification failures are configuration problems: retrying cannot fix a wrong CA.
-  const tlsProblem = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL_)/.test(code);
-  const retryable = !tlsProblem && (RETRYABLE_SOCKET_CODES.has(code) || RETRYABLE_MESSAGES.test(message));
+  const tls = tlsTrouble(err, code, message);
+  if (tls) return new DirectoryUnavailable(`${what}: the directory is unavailable: ${tls.reason}`, tls.reason, tls.fix, { cause: err });
+  const retryable = RETRYABLE_SOCKET_CODES.has(code) || RETRYABLE_MESSAGES.test(message);
   return new DirectoryError(`${what}: ${code ? `${code} ` : ''}${message}`, retryable, undefined, { cause: err });
+}
+
+/** Certificates that do not chain to a CA we were given. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+]);
+
+const HANDSHAKE_FIX =
+  "check that LDAP_URL's port speaks LDAPS (for ldap:// on port 389 set LDAP_STARTTLS=true instead) and that the directory offers TLS 1.2 or later";
+
+/**
+ * What is wrong with the TLS connection to the directory, and what to do
+ * about it, in the words of the configuration; undefined when the failure
+ * is not about TLS. These need a person — a CA file, a renewed certificate,
+ * another host name — so they are reported as unavailability with the fix.
+ */
+function tlsTrouble(err: unknown, code: string, message: string): { reason: string; fix: string } | undefined {
+  if (UNTRUSTED.has(code))
+    return { reason: `its TLS certificate is not signed by a CA this service trusts (${code})`, fix: "set LDAP_CA_FILE to the CA that signed the directory's certificate (PEM), or have the directory send its full chain" };
+  if (code === 'CERT_HAS_EXPIRED')
+    return { reason: 'its TLS certificate has expired (CERT_HAS_EXPIRED)', fix: "renew the directory's certificate (and check that this host's clock is right)" };
+  if (code === 'CERT_NOT_YET_VALID')
+    return { reason: 'its TLS certificate is not valid yet (CERT_NOT_YET_VALID)', fix: "check this host's clock and the certificate's start date" };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const names = (err as { cert?: { subjectaltname?: string } }).cert?.subjectaltname;
+    return {
+      reason: `its TLS certificate does not name the host in LDAP_URL (${code}${names ? `; the certificate names ${names}` : ''})`,
+      fix: "set LDAP_URL to a host name the directory's certificate names, or reissue the certificate for the name in LDAP_URL",
+    };
+  }
+  if (code === 'CERT_REVOKED') return { reason: 'its TLS certificate has been revoked (CERT_REVOKED)', fix: "install a new certificate on the directory" };
+  if (/^(CERT_|ERR_TLS_CERT)/.test(code))
+    return { reason: `its TLS certificate does not verify (${code})`, fix: "check the directory's certificate and LDAP_CA_FILE" };
+  // A reset during the handshake ("socket disconnected before secure TLS connection was established") is left
+  // to the socket rules: a directory restarting causes it as well, and that needs nobody.
+  if (/^ERR_(SSL|TLS)_/.test(code) || code === 'EPROTO')
+    return { reason: `the TLS handshake failed (${code ? `${code}: ` : ''}${message})`, fix: HANDSHAKE_FIX };
+  return undefined;
 }
