@@ -74,11 +74,13 @@ export function createApp(deps: AppDeps): express.Express {
   });
   if (deps.rateLimitPerMinute) {
     // Probes and scrapes must see the truth even while a client is being throttled.
-    const unlimited = new Set(deps.routes.filter((r) => r.rateLimited === false).map((r) => r.path));
+    // Express routes ignore case and a trailing slash; so does this check.
+    const routeKey = (path: string) => path.toLowerCase().replace(/(.)\/+$/, '$1');
+    const unlimited = new Set(deps.routes.filter((r) => r.rateLimited === false).map((r) => routeKey(r.path)));
     let warned = false;
     app.use(rateLimit({
       windowMs: 60_000, limit: deps.rateLimitPerMinute, standardHeaders: 'draft-7', legacyHeaders: false,
-      skip: (req) => unlimited.has(req.path),
+      skip: (req) => unlimited.has(routeKey(req.path)),
       // The library would print its own warning to the console; ours goes to the log, once.
       validate: { xForwardedForHeader: false },
       handler: (req, res) => {

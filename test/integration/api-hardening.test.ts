@@ -61,6 +61,8 @@ describe('rate limiting', () => {
       expect((await api('GET', '/readyz')).status).toBe(200);
       expect((await api('GET', '/metrics')).status).toBe(200);
     }
+    // Spelled as express would still route them.
+    for (const path of ['/healthz/', '/HEALTHZ', '/readyz/']) expect((await api('GET', path)).status, path).toBe(200);
     expect((await api('GET', '/openapi.json')).status).toBe(429);
   });
 });
