@@ -12,6 +12,8 @@ export interface TxPlan<T> {
 export type AuditListener = (events: AuditEvent[]) => void;
 
 const MAX_ATTEMPTS = 50;
+/** Longest random pause after losing a race to another process (it grows by 1 ms per lost attempt). */
+const MAX_BACKOFF_MS = 8;
 /** Most transactions committed together in one MULTI/EXEC. */
 const MAX_GROUP = 64;
 
@@ -29,7 +31,8 @@ interface Pending {
  * audit head), decides, and returns writes plus events; both go into one
  * MULTI/EXEC. If anything watched changed meanwhile — another process wrote
  * the record or appended to the audit chain — EXEC fails and the body runs
- * again on fresh data. Appends are therefore serialised across processes and
+ * again on fresh data, after a random pause of a few milliseconds so that
+ * the loser of a race between busy processes is not starved by the winner. Appends are therefore serialised across processes and
  * the hash chain never forks. Within one process transactions are queued, so
  * optimistic retries only happen between processes.
  *
@@ -154,7 +157,10 @@ export class Transactor {
         return;
       }
       if (result === null) {
-        live = planned.map((x) => x.p); // a watched key changed: read again
+        // A watched key changed: read again. The process that won tends to win the next race too (it hears back
+        // first), so without a random pause the loser of a busy pair can lose every time until it gives up.
+        live = planned.map((x) => x.p);
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, MAX_BACKOFF_MS)));
         continue;
       }
       try {

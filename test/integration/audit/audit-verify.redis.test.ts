@@ -131,4 +131,13 @@ describe('appends from several processes', () => {
     expect(actors.filter((x) => x === 'process-a')).toHaveLength(60);
     expect(actors.filter((x) => x === 'process-b')).toHaveLength(60);
   });
+
+  it('settle every transaction when three busy processes race for the head', async () => {
+    // The process that wins a race hears back first and tends to win the next one too: without a random pause
+    // after a lost race, a loser could lose 50 times in a row and give up.
+    const txs = [rig.newTransactor(), rig.newTransactor(), rig.newTransactor()];
+    const results = await Promise.allSettled(txs.flatMap((tx, p) => Array.from({ length: 200 }, (_, i) => commit(tx, 1, i + 1, { actor: `process-${p}` }))));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis()).toMatchObject({ ok: true, count: 600 });
+  });
 });
