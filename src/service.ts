@@ -5,7 +5,6 @@ import { AuditCheckpointer } from './audit/audit-checkpointer.js';
 import { AuditMirror } from './audit/audit-mirror.js';
 import { AuditQuery } from './audit/audit-query.js';
 import { AuditVerifier } from './audit/audit-verifier.js';
-import { createSessionModule } from './audit/sessions/session-module.js';
 import { createApp } from './api/app.js';
 import { AuthFailureAudit } from './api/auth-failures.js';
 import { TokenAuthenticator } from './api/auth.js';
@@ -13,6 +12,7 @@ import { listenHttp } from './api/http-server.js';
 import { buildOpenApi } from './api/openapi.js';
 import { auditRoutes } from './api/routes/audit.routes.js';
 import { requestRoutes } from './api/routes/request.routes.js';
+import { sessionRoutes } from './api/routes/session.routes.js';
 import { systemRoutes } from './api/routes/system.routes.js';
 import { vendorRoutes } from './api/routes/vendor.routes.js';
 import type { RouteSpec } from './api/route.js';
@@ -23,6 +23,7 @@ import { VendorService } from './domain/vendor.service.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createDirectory } from './provisioner/create-directory.js';
+import { LdapConnection } from './provisioner/ldap/ldap-connection.js';
 import type { DirectoryPort } from './provisioner/directory.port.js';
 import { ProvisionService } from './provisioner/provision.service.js';
 import { WebhookNotifier } from './notify/webhook-notifier.js';
@@ -32,7 +33,15 @@ import { RetentionPurger } from './provisioner/retention.js';
 import { RevokeService } from './provisioner/revoke.service.js';
 import { redisDurabilityProblems } from './store/redis-durability.js';
 import { QueueBus } from './queues/queue-bus.js';
+import { repeatingJobs, runsRepeating, timerMs } from './queues/job-registry.js';
 import { WorkerHost } from './queues/worker-host.js';
+import { AccesslogImporter, ldapAccesslogReader } from './sessions/accesslog-importer.js';
+import { IncidentService } from './sessions/incident.service.js';
+import { SessionIngestService } from './sessions/session-ingest.service.js';
+import { createSessionMetrics } from './sessions/session-metrics.js';
+import { SessionQueryStore } from './sessions/session-query.store.js';
+import { SessionReviewService } from './sessions/session-review.service.js';
+import { SyslogListener } from './sessions/syslog-listener.js';
 import { CredentialVault } from './store/credential-vault.js';
 import { RecordStore } from './store/record-store.js';
 import { RedisDomainStore } from './store/redis-domain-store.js';
@@ -113,7 +122,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   await auditMirror.start();
   const checkpointer = new AuditCheckpointer({
     redis, keys, now, audit, logger: logger.child({ component: 'audit-checkpoint' }), reanchorKey: config.auditReanchorKey,
-    intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000, shouldRun: () => auditMirror.isLeader(),
+    intervalMs: timerMs('audit-checkpoint', config), shouldRun: () => auditMirror.isLeader(),
   });
 
   await audit({
@@ -123,7 +132,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       audit: { file: env.AUDIT_LOG_FILE, syslog: env.AUDIT_SYSLOG_URL ?? null, checkpointSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS } },
   });
   checkpointer.start();
-  const sessions = createSessionModule({ config, redis, store, tx, registry: metrics.registry, logger, now, accesslog: !options.directory });
+  // Session logs arrive over HTTP, syslog and the accesslog; all three store through this one ingest.
+  const sessionMetrics = createSessionMetrics(metrics.registry);
+  const sessionIngest = new SessionIngestService({ keys, tx, policy: policy.sessions, metrics: sessionMetrics, now });
 
   const closers: (() => Promise<unknown>)[] = [];
   let server: Server | undefined;
@@ -136,6 +147,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const sweeper = new ExpirySweeper({ store, tx, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
     const reconciler = new Reconciler({ store: domainStore, directory, logger: logger.child({ component: 'reconciler' }), now });
     const purger = new RetentionPurger({ store: domainStore, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
+    const accesslog = runsRepeating('accesslog-import', config) ? accesslogImporter(config, redis, keys, sessionIngest, logger.child({ component: 'accesslog' })) : undefined;
     const host = new WorkerHost({
       connection: bullConnection,
       prefix: keys.queuePrefix(),
@@ -152,7 +164,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         reconcile: async () => void (await reconciler.reconcile()),
         purge: async () => void (await purger.purge()),
         notify: (d) => notifier.deliver(d),
-        'accesslog-import': () => sessions.importAccesslog(),
+        'accesslog-import': async () => void (await accesslog?.importer.run()),
       },
       onGiveUp: async (name, data, reason) => {
         metrics.jobFailures.inc({ job: name });
@@ -161,19 +173,21 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     });
     host.start();
     closers.push(() => host.close());
-    await bus.scheduleMaintenance(policy.sweepIntervalSeconds, policy.reconcileIntervalSeconds);
-    await sessions.scheduleAccesslog(bus.queues.maintenance);
+    // After the worker, so that a running import finishes first.
+    if (accesslog) closers.push(() => accesslog.connection.close());
+    await bus.scheduleRepeating(repeatingJobs(config));
     // Catch-up: whatever fell due while no worker ran is queued now, not at the next sweep.
     await sweeper.catchUp();
   }
 
   if (mode !== 'worker') {
     const holder: { openapi?: unknown } = {};
+    const reviews = new SessionReviewService({ store, tx, now });
     const routes: RouteSpec[] = [
       ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => holder.openapi }),
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store, now }),
-      ...sessions.routes(),
+      ...sessionRoutes({ ingest: sessionIngest, query: new SessionQueryStore(redis, keys), reviews, incidents: new IncidentService({ keys, tx, reviews, now }), now }),
       ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys, config.auditReanchorKey), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
@@ -197,9 +211,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         }).then(() => authFailures.close()), // counts of the current minute are not lost at shutdown
     );
     // Session events arrive by syslog too: an ingest surface, so it runs with the API.
-    syslogPort = await sessions.startSyslog(env.HOST, env.SYSLOG_PORT);
+    if (env.SYSLOG_PORT !== undefined) {
+      const listener = new SyslogListener({
+        host: env.HOST, port: env.SYSLOG_PORT, logger: logger.child({ component: 'syslog' }), metrics: sessionMetrics, now,
+        // The listener audits one summary per sending address and period, not every flush.
+        ingest: (events) => sessionIngest.ingest(events, { origin: 'syslog', actor: 'syslog', audit: 'never' }),
+        audit: (events) => tx.run([], () => Promise.resolve({ events, result: undefined })),
+        auditIntervalMs: timerMs('syslog-audit-summary', config),
+      });
+      syslogPort = await listener.start();
+      closers.push(() => listener.close());
+    }
   }
-  closers.push(() => sessions.close());
 
   return {
     server,
@@ -219,4 +242,22 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       await Promise.all([redis.quit().catch(() => undefined), txRedis.quit().catch(() => undefined)]);
     },
   };
+}
+
+/**
+ * The `accesslog-import` job's importer, reading the directory the
+ * configuration names over a small connection of its own (same URL,
+ * credentials and TLS settings): its paged searches should not queue behind
+ * provisioning on the directory adapter's pool.
+ */
+function accesslogImporter(config: Config, redis: Redis, keys: RedisKeys, ingest: SessionIngestService, logger: Logger) {
+  const { env } = config;
+  const connection = new LdapConnection({
+    url: env.LDAP_URL, bindDn: env.LDAP_BIND_DN, bindPassword: config.ldapBindPassword, ca: config.ldapCa,
+    startTls: env.LDAP_STARTTLS, allowInsecure: env.LDAP_ALLOW_INSECURE, timeoutMs: env.LDAP_TIMEOUT_MS, poolSize: 1, logger,
+  });
+  const importer = new AccesslogImporter({
+    read: ldapAccesslogReader(connection), redis, keys, ingest, vendorOu: env.LDAP_VENDOR_OU, source: `ldap:${new URL(env.LDAP_URL).hostname}`, logger,
+  });
+  return { connection, importer };
 }

@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import type { Config } from '../config/load-config.js';
 import type { RevocationTrigger } from '../domain/types.js';
 import type { NotificationEvent } from '../notify/webhook-notifier.js';
 
@@ -19,7 +20,7 @@ export interface JobPayloads {
   purge: Record<string, never>;
   /** Delivers one notification to one configured webhook. */
   notify: { event: NotificationEvent; requestId: string; hook: number };
-  /** Imports vendor binds from the OpenLDAP accesslog as session events (audit/sessions/accesslog-importer.ts). */
+  /** Imports vendor binds from the OpenLDAP accesslog as session events (sessions/accesslog-importer.ts). */
   'accesslog-import': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
@@ -60,6 +61,69 @@ export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; b
   // Repeating; a failed run is simply done again by the next one (the cursor only moves after a run succeeds).
   'accesslog-import': { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
 };
+
+/** How often something repeats, read from the parsed configuration; and whether this deployment runs it at all. */
+export interface RepeatSpec {
+  /** Where the interval comes from (policy key or environment variable), for the reader. */
+  setting: string;
+  everySeconds(config: Config): number;
+  /** Absent: always runs. */
+  runsWhen?(config: Config): boolean;
+}
+
+/**
+ * Everything that runs by itself, in one table.
+ *
+ * `jobs` are BullMQ job schedulers: every worker process upserts them at start
+ * (QueueBus.scheduleRepeating), BullMQ keeps one schedule per name, and any
+ * worker may run a given tick (so the handlers are idempotent).
+ *
+ * `timers` are in-process intervals, not jobs: each runs in the process that
+ * holds its state (the audit checkpoint in the audit-mirror leader, the syslog
+ * summary in the process whose listener counted the messages).
+ */
+export const REPEATING = {
+  jobs: {
+    // Layer 3 of revocation: seconds, so an expiry missed by its delayed job is caught almost at once.
+    sweep: { setting: 'policy sweepIntervalSeconds', everySeconds: (c) => c.policy.sweepIntervalSeconds },
+    reconcile: { setting: 'policy reconcileIntervalSeconds', everySeconds: (c) => c.policy.reconcileIntervalSeconds },
+    // Retention runs with reconciliation: one cheap sorted-set query when nothing is due.
+    purge: { setting: 'policy reconcileIntervalSeconds', everySeconds: (c) => c.policy.reconcileIntervalSeconds },
+    // Active Directory has no accesslog (docs/sessions.md, source 3).
+    'accesslog-import': {
+      setting: 'policy sessions.accesslogImportSeconds',
+      everySeconds: (c) => c.policy.sessions.accesslogImportSeconds,
+      runsWhen: (c) => c.env.LDAP_DIALECT === 'openldap',
+    },
+  },
+  timers: {
+    // Verifies the chain since the newest checkpoint and records a new one; 0 turns it off.
+    'audit-checkpoint': { setting: 'env AUDIT_CHECKPOINT_INTERVAL_SECONDS', everySeconds: (c) => c.env.AUDIT_CHECKPOINT_INTERVAL_SECONDS },
+    // One `sessions.ingested` audit event per syslog sending address and period.
+    'syslog-audit-summary': { setting: 'policy sessions.syslogAuditSeconds', everySeconds: (c) => c.policy.sessions.syslogAuditSeconds },
+  },
+} satisfies { jobs: { [K in JobName]?: RepeatSpec }; timers: Record<string, RepeatSpec> };
+
+export type RepeatingJob = keyof typeof REPEATING.jobs;
+export type RepeatingTimer = keyof typeof REPEATING.timers;
+
+/** The repeating jobs this deployment runs, each with its interval in seconds. */
+export function repeatingJobs(config: Config): Partial<Record<RepeatingJob, number>> {
+  const out: Partial<Record<RepeatingJob, number>> = {};
+  for (const [name, spec] of Object.entries(REPEATING.jobs) as [RepeatingJob, RepeatSpec][])
+    if (spec.runsWhen?.(config) ?? true) out[name] = spec.everySeconds(config);
+  return out;
+}
+
+/** Whether this deployment runs the repeating job `name`. */
+export function runsRepeating(name: RepeatingJob, config: Config): boolean {
+  return repeatingJobs(config)[name] !== undefined;
+}
+
+/** A timer's interval in milliseconds. */
+export function timerMs(name: RepeatingTimer, config: Config): number {
+  return REPEATING.timers[name].everySeconds(config) * 1000;
+}
 
 /** Job ids: BullMQ deduplicates on them (ids may not contain ':'). */
 export const jobIds = {

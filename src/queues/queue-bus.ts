@@ -1,7 +1,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { JobScheduler } from '../domain/job-scheduler.port.js';
 import type { RevocationTrigger } from '../domain/types.js';
-import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName } from './job-registry.js';
+import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName, type RepeatingJob } from './job-registry.js';
 
 /** The producer side: typed enqueueing onto the BullMQ queues. */
 export class QueueBus implements JobScheduler {
@@ -37,16 +37,17 @@ export class QueueBus implements JobScheduler {
     return this.add('depart', { personId }, { jobId: jobIds.depart(personId), delayMs: this.delayUntil(at) });
   }
 
-  /** Repeating maintenance jobs (BullMQ job schedulers): upserted, so every process may call this. */
-  async scheduleMaintenance(sweepSeconds: number, reconcileSeconds: number): Promise<void> {
-    await this.repeat('sweep', sweepSeconds);
-    await this.repeat('reconcile', reconcileSeconds);
-    // Retention runs with reconciliation: one cheap sorted-set query when nothing is due.
-    await this.repeat('purge', reconcileSeconds);
+  /**
+   * Upserts the BullMQ job scheduler of each repeating job (job-registry.ts
+   * REPEATING.jobs, intervals from `repeatingJobs(config)`): upserted, so every
+   * process may call this.
+   */
+  async scheduleRepeating(everySeconds: Partial<Record<RepeatingJob, number>>): Promise<void> {
+    for (const [name, seconds] of Object.entries(everySeconds) as [RepeatingJob, number][]) await this.repeat(name, seconds);
   }
 
   /** Upserts the job's scheduler on its registry queue, dropping one a previous version left on another queue. */
-  private async repeat(name: 'sweep' | 'reconcile' | 'purge', seconds: number): Promise<void> {
+  private async repeat(name: RepeatingJob, seconds: number): Promise<void> {
     const spec = JOBS[name];
     for (const other of QUEUES) if (other !== spec.queue) await this.queues[other].removeJobScheduler(name);
     await this.queues[spec.queue].upsertJobScheduler(name, { every: seconds * 1000 }, { name, data: {}, opts: spec.options });

@@ -37,7 +37,7 @@ export class RedisKeys {
   auditReanchors = () => this.k('audit', 'reanchors');
   /** Lease naming the one process that writes the JSON-lines mirror at a given path (`scope` = hash of the path). */
   auditMirrorLease = (scope: string) => this.k('audit', 'mirror-lease', scope);
-  /** Session logs and incidents: audit/sessions/session-keys.ts names the keys below these roots. */
+  /** Session logs and incidents: sessions/session-keys.ts names the keys below these roots. */
   sessions = (...parts: string[]) => this.k('ses', ...parts);
   incidents = (...parts: string[]) => this.k('incident', ...parts);
   /** Prefix handed to BullMQ for its own keys. */

@@ -9,7 +9,7 @@ import type { Policy } from '../../src/config/policy.schema.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { startService, type Mode, type RunningService } from '../../src/service.js';
 import type { DirectoryPort } from '../../src/provisioner/directory.port.js';
-import type { ProvidedSlapd } from '../rig/slapd.js';
+import type { SlapdInfo } from '../../tools/dev/slapd-rig.js';
 
 /** The directory a test service talks to. */
 export interface DirectoryTarget {
@@ -127,6 +127,6 @@ export function apiClient(baseUrl: string) {
 export { eventually } from './eventually.js';
 
 /** The run's slapd (over verified LDAPS) as a target whose vendor container is `vendorOu`. */
-export function slapdTarget(slapd: ProvidedSlapd, vendorOu: string): DirectoryTarget {
+export function slapdTarget(slapd: SlapdInfo, vendorOu: string): DirectoryTarget {
   return { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu, caPem: slapd.caPem };
 }

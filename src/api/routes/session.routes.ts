@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors.js';
-import type { IncidentService } from '../../audit/sessions/incident.service.js';
-import { sessionBatchSchema, validateBatch } from '../../audit/sessions/session-event.schema.js';
-import type { SessionIngestService } from '../../audit/sessions/session-ingest.service.js';
-import { decodeCursor, type SessionQueryStore } from '../../audit/sessions/session-query.store.js';
-import { INCIDENT_STATUSES, type Incident, type IncidentStatus, type SessionRecord } from '../../audit/sessions/session-record.js';
-import type { SessionReviewService } from '../../audit/sessions/session-review.service.js';
+import type { IncidentService } from '../../sessions/incident.service.js';
+import { sessionBatchSchema, validateBatch } from '../../sessions/session-event.schema.js';
+import type { SessionIngestService } from '../../sessions/session-ingest.service.js';
+import { decodeCursor, type SessionQueryStore } from '../../sessions/session-query.store.js';
+import { INCIDENT_STATUSES, type Incident, type IncidentStatus, type SessionRecord } from '../../sessions/session-record.js';
+import type { SessionReviewService } from '../../sessions/session-review.service.js';
 import { NotFound } from '../../errors.js';
 import { route, type RouteSpec } from '../route.js';
 import { requestView } from '../views.js';

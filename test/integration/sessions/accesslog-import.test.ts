@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AccesslogImporter, ldapAccesslogReader } from '../../../src/audit/sessions/accesslog-importer.js';
-import { SessionIngestService } from '../../../src/audit/sessions/session-ingest.service.js';
-import { SessionKeys } from '../../../src/audit/sessions/session-keys.js';
-import { SessionQueryStore } from '../../../src/audit/sessions/session-query.store.js';
+import { AccesslogImporter, ldapAccesslogReader } from '../../../src/sessions/accesslog-importer.js';
+import { SessionIngestService } from '../../../src/sessions/session-ingest.service.js';
+import { SessionKeys } from '../../../src/sessions/session-keys.js';
+import { SessionQueryStore } from '../../../src/sessions/session-query.store.js';
 import { DEFAULT_PRIVILEGED_COMMANDS, type Policy } from '../../../src/config/policy.schema.js';
 import { silentLogger } from '../../../src/logger.js';
 import { childDn } from '../../../src/provisioner/ldap/escape.js';
@@ -14,7 +14,8 @@ import { toGeneralizedTime } from '../../../src/provisioner/ldap/ldap-entry.js';
 import { RedisKeys } from '../../../src/store/redis-keys.js';
 import { Transactor } from '../../../src/store/transactor.js';
 import { adminConnection, createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
-import { startTestService } from '../../support/service-harness.js';
+import { fakeDirectory, NO_DIRECTORY } from '../../support/session-fixtures.js';
+import { eventually, startTestService } from '../../support/service-harness.js';
 
 describe('the OpenLDAP accesslog import', () => {
   let subtree: LdapSubtree;
@@ -132,6 +133,43 @@ describe('the OpenLDAP accesslog import', () => {
     try {
       expect(await svc.redis.zrange(`${svc.prefix}:q:maintenance:repeat`, 0, -1)).toContain('accesslog-import');
       expect(await svc.redis.hget(`${svc.prefix}:q:maintenance:repeat:accesslog-import`, 'every')).toBe('7000');
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('is imported by the worker from the directory the configuration names, also when the directory adapter is injected', async () => {
+    const slapd = inject('slapd');
+    // The adapter is a fake: the import must still read the configured slapd (no test seam switches it off).
+    const svc = await startTestService({
+      redisUrl: inject('redisUrl'), mode: 'worker', fakeDirectory: fakeDirectory(), policy: { sessions: { accesslogImportSeconds: 1 } } as Partial<Policy>,
+      directory: { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem },
+    });
+    try {
+      // An account of its own: the tests above lock and re-bind the shared one.
+      const fresh = `v-wrk-${randomBytes(3).toString('hex')}`;
+      const dn = childDn('uid', fresh, subtree.dn);
+      await subtree.admin.add(dn, { objectClass: ['inetOrgPerson'], uid: [fresh], cn: [fresh], sn: ['Vendor'], userPassword: [password] });
+      expect(await bind(dn, password)).toBe(true);
+      const sessions = new SessionQueryStore(svc.redis, new RedisKeys(svc.prefix));
+      const found = await eventually(async () => {
+        const page = await sessions.listSessions({ account: fresh }, undefined, 100);
+        return page.items.length ? page.items : null;
+      }, 20_000);
+      expect(found[0]).toMatchObject({ source: 'ldap:127.0.0.1', origin: 'accesslog' });
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('is not scheduled when the directory is Active Directory (no accesslog), while the other repeating jobs are', async () => {
+    const svc = await startTestService({ redisUrl: inject('redisUrl'), mode: 'worker', fakeDirectory: fakeDirectory(), directory: { ...NO_DIRECTORY, dialect: 'ad' } });
+    try {
+      const scheduled = [
+        ...(await svc.redis.zrange(`${svc.prefix}:q:maintenance:repeat`, 0, -1)),
+        ...(await svc.redis.zrange(`${svc.prefix}:q:reconciliation:repeat`, 0, -1)),
+      ];
+      expect(scheduled.sort()).toEqual(['purge', 'reconcile', 'sweep']);
     } finally {
       await svc.close();
     }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAuthLog } from '../../../src/audit/sessions/auth-log-parser.js';
-import { parseSyslog } from '../../../src/audit/sessions/syslog-message.js';
+import { parseAuthLog } from '../../../src/sessions/auth-log-parser.js';
+import { parseSyslog } from '../../../src/sessions/syslog-message.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/auth-log');
 const lines = readFileSync(join(dir, 'debian-auth.log'), 'utf8').trimEnd().split('\n');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLarge, ValidationError } from '../../../src/errors.js';
-import { eventId, fastEvent, MAX_BATCH, sessionEventSchema, validateBatch } from '../../../src/audit/sessions/session-event.schema.js';
+import { eventId, fastEvent, MAX_BATCH, sessionEventSchema, validateBatch } from '../../../src/sessions/session-event.schema.js';
 
 const good = { source: 'bastion-1', account: 'v-acme-chen-1', type: 'command', at: '2026-11-25T09:14:03+08:00', target: 'erp-db01', sourceIp: '10.20.0.7', sourceSessionId: 'a81f', detail: 'sudo -i' };
 

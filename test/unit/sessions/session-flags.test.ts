@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVILEGED_COMMANDS } from '../../../src/config/policy.schema.js';
-import { burstsAt, FlagRules, spansOverlap, targetApproved } from '../../../src/audit/sessions/session-flags.js';
+import { burstsAt, FlagRules, spansOverlap, targetApproved } from '../../../src/sessions/session-flags.js';
 
 describe('flag rules', () => {
   it('matches targets case-insensitively, bare names against their FQDN, addresses exactly', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVILEGED_COMMANDS } from '../../../src/config/policy.schema.js';
 import type { AccessRequest } from '../../../src/domain/types.js';
-import { normalizeEvent } from '../../../src/audit/sessions/session-event.schema.js';
-import { FlagRules } from '../../../src/audit/sessions/session-flags.js';
-import { SessionGrouper, type GroupingInput, type LiveEntry } from '../../../src/audit/sessions/session-grouper.js';
-import type { SessionEventInput, SessionRecord } from '../../../src/audit/sessions/session-record.js';
+import { normalizeEvent } from '../../../src/sessions/session-event.schema.js';
+import { FlagRules } from '../../../src/sessions/session-flags.js';
+import { SessionGrouper, type GroupingInput, type LiveEntry } from '../../../src/sessions/session-grouper.js';
+import type { SessionEventInput, SessionRecord } from '../../../src/sessions/session-record.js';
 
 const T0 = Date.parse('2026-11-25T09:00:00Z');
 const MIN = 60_000;

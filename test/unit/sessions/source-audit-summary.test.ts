@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditInput } from '../../../src/audit/audit-event.js';
-import { SourceAuditSummary } from '../../../src/audit/sessions/source-audit-summary.js';
+import { SourceAuditSummary } from '../../../src/sessions/source-audit-summary.js';
 import { silentLogger } from '../../../src/logger.js';
 
 describe('the per-source audit summary of a stream source', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SyslogFrameDecoder } from '../../../src/audit/sessions/syslog-frame-decoder.js';
+import { SyslogFrameDecoder } from '../../../src/sessions/syslog-frame-decoder.js';
 
 function decoder(max = 100) {
   const frames: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSyslog } from '../../../src/audit/sessions/syslog-message.js';
+import { parseSyslog } from '../../../src/sessions/syslog-message.js';
 
 const now = new Date(2026, 10, 25, 12, 0, 0);
 

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { z } from 'zod';
-import { PayloadTooLarge, ValidationError, type ErrorDetail } from '../../errors.js';
+import { PayloadTooLarge, ValidationError, type ErrorDetail } from '../errors.js';
 import { SESSION_EVENT_TYPES, type EventOrigin, type SessionEventInput, type StoredEvent } from './session-record.js';
 
 /** Most events one batch may carry (API.md); more is a 413. */

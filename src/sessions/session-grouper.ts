@@ -1,4 +1,4 @@
-import type { AccessRequest } from '../../domain/types.js';
+import type { AccessRequest } from '../domain/types.js';
 import { storedEvent, type NormalizedEvent } from './session-event.schema.js';
 import { burstsAt, FAILED_LOGIN_WINDOW_MS, type FlagRules } from './session-flags.js';
 import { SessionRouter, type LiveEntry, type Routing } from './session-router.js';

@@ -1,11 +1,11 @@
 import type { ChainableCommander } from 'ioredis';
-import type { AuditInput } from '../audit-event.js';
-import { Conflict, NotFound } from '../../errors.js';
-import { newId } from '../../domain/ids.js';
-import { moveRequest } from '../../domain/request-state.js';
-import type { AccessRequest } from '../../domain/types.js';
-import type { RecordStore, Stored } from '../../store/record-store.js';
-import type { Transactor } from '../../store/transactor.js';
+import type { AuditInput } from '../audit/audit-event.js';
+import { Conflict, NotFound } from '../errors.js';
+import { newId } from '../domain/ids.js';
+import { moveRequest } from '../domain/request-state.js';
+import type { AccessRequest } from '../domain/types.js';
+import type { RecordStore, Stored } from '../store/record-store.js';
+import type { Transactor } from '../store/transactor.js';
 import { liveField, type LiveEntry } from './session-grouper.js';
 import { SessionKeys, sessionScore } from './session-keys.js';
 import { isFlagged, type Incident, type ReviewVerdict, type SessionRecord } from './session-record.js';

@@ -1,13 +1,11 @@
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { GreaterThanEqualsFilter, NotFilter, type Filter } from 'ldapts';
-import type { Logger } from '../../logger.js';
-import { firstRdnValue, normalizeDn } from '../../provisioner/ldap/escape.js';
-import type { LdapConnection } from '../../provisioner/ldap/ldap-connection.js';
-import { attrValue, fromGeneralizedTime } from '../../provisioner/ldap/ldap-entry.js';
-import { and, eq } from '../../provisioner/ldap/ldap-filters.js';
-import { JOBS } from '../../queues/job-registry.js';
-import type { RedisKeys } from '../../store/redis-keys.js';
+import type { Logger } from '../logger.js';
+import { firstRdnValue, normalizeDn } from '../provisioner/ldap/escape.js';
+import type { LdapConnection } from '../provisioner/ldap/ldap-connection.js';
+import { attrValue, fromGeneralizedTime } from '../provisioner/ldap/ldap-entry.js';
+import { and, eq } from '../provisioner/ldap/ldap-filters.js';
+import type { RedisKeys } from '../store/redis-keys.js';
 import { MAX_BATCH, normalizeEvent, type NormalizedEvent } from './session-event.schema.js';
 import type { SessionIngestService } from './session-ingest.service.js';
 import { SessionKeys } from './session-keys.js';
@@ -165,7 +163,3 @@ export class AccesslogImporter {
   }
 }
 
-/** Upserts the repeating `accesslog-import` job (every process may call this; BullMQ keeps one schedule). */
-export async function scheduleAccesslogImport(maintenance: Queue, everyMs: number): Promise<void> {
-  await maintenance.upsertJobScheduler('accesslog-import', { every: everyMs }, { name: 'accesslog-import', data: {}, opts: JOBS['accesslog-import'].options });
-}

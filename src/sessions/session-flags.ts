@@ -1,4 +1,4 @@
-import type { AccessRequest, RequestStatus } from '../../domain/types.js';
+import type { AccessRequest, RequestStatus } from '../domain/types.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 import type { SessionFlag } from './session-record.js';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../logger.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 
 export interface EventBatcherOptions<T = NormalizedEvent> {

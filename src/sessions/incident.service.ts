@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
-import { NotFound, PolicyViolation } from '../../errors.js';
-import type { Transactor } from '../../store/transactor.js';
-import type { RedisKeys } from '../../store/redis-keys.js';
+import { NotFound, PolicyViolation } from '../errors.js';
+import type { Transactor } from '../store/transactor.js';
+import type { RedisKeys } from '../store/redis-keys.js';
 import { SessionKeys } from './session-keys.js';
 import type { Incident, IncidentStatus } from './session-record.js';
 import type { SessionReviewService } from './session-review.service.js';

@@ -1,8 +1,8 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { AuditInput } from '../audit-event.js';
-import { newId } from '../../domain/ids.js';
-import type { RedisKeys } from '../../store/redis-keys.js';
-import type { Transactor } from '../../store/transactor.js';
+import type { AuditInput } from '../audit/audit-event.js';
+import { newId } from '../domain/ids.js';
+import type { RedisKeys } from '../store/redis-keys.js';
+import type { Transactor } from '../store/transactor.js';
 import { SEEN_ADD } from './dedupe-scripts.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 import { FAILED_LOGIN_WINDOW_MS, FlagRules } from './session-flags.js';

@@ -1,4 +1,4 @@
-import type { RedisKeys } from '../../store/redis-keys.js';
+import type { RedisKeys } from '../store/redis-keys.js';
 
 /**
  * Every Redis key of the session logs, under RedisKeys' `ses` and `incident`

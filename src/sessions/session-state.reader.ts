@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { AccessRequest } from '../../domain/types.js';
-import type { RedisKeys } from '../../store/redis-keys.js';
+import type { AccessRequest } from '../domain/types.js';
+import type { RedisKeys } from '../store/redis-keys.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 import { SEEN_CHECK } from './dedupe-scripts.js';
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';

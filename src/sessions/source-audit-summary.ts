@@ -1,5 +1,5 @@
-import type { AuditInput } from '../audit-event.js';
-import type { Logger } from '../../logger.js';
+import type { AuditInput } from '../audit/audit-event.js';
+import type { Logger } from '../logger.js';
 
 /** What one sending address delivered in one period. */
 interface SourceCounts {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../../store/redis-keys.js';
+import type { RedisKeys } from '../store/redis-keys.js';
 import { FLAG_BOOST, SessionKeys } from './session-keys.js';
 import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
 

@@ -1,8 +1,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../logger.js';
 import { parseAuthLog } from './auth-log-parser.js';
-import type { AuditInput } from '../audit-event.js';
+import type { AuditInput } from '../audit/audit-event.js';
 import { EventBatcher } from './event-batcher.js';
 import { normalizeEvent, type NormalizedEvent } from './session-event.schema.js';
 import type { IngestResult } from './session-ingest.service.js';
