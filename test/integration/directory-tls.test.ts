@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeTlsMaterial } from '../../src/dev/tls-material.js';
+import { makeTlsMaterial } from '../../tools/dev/tls-material.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { vendorWithPerson } from '../support/fixtures.js';
 import { capturingLogger, type LogEntry } from '../support/log-capture.js';

@@ -1,5 +1,5 @@
-import type { ProvidedSamba } from './samba.js';
-import type { ProvidedSlapd } from './slapd.js';
+import type { SambaInfo } from '../../tools/dev/samba-rig.js';
+import type { SlapdInfo } from '../../tools/dev/slapd-rig.js';
 
 /**
  * What test/rig/global-setup.ts provides to integration tests via `inject()`.
@@ -9,9 +9,9 @@ declare module 'vitest' {
     /** The run's shared redis-server; every test uses its own key prefix. */
     redisUrl: string;
     /** The run's shared slapd; every test uses its own subtree (test/rig/ldap-subtree.ts). */
-    slapd: ProvidedSlapd;
+    slapd: SlapdInfo;
     /** The run's Samba AD DC (LDAPS, rig CA); null when LEASEHOLD_TEST_AD=0. Every test uses its own OU under OU=Vendors (test/rig/samba.ts). */
-    samba: ProvidedSamba | null;
+    samba: SambaInfo | null;
   }
 }
 

@@ -2,10 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startRedis } from '../../src/dev/redis-rig.js';
+import { startRedis } from '../../tools/dev/redis-rig.js';
+import { sambaInfo } from '../../tools/dev/samba-rig.js';
+import { slapdInfo } from '../../tools/dev/slapd-rig.js';
 import { withFreePorts } from './ports.js';
-import { providedSamba, sambaWanted, startTestSamba } from './samba.js';
-import { providedSlapd, startTestSlapd } from './slapd.js';
+import { sambaWanted, startTestSamba } from './samba.js';
+import { startTestSlapd } from './slapd.js';
 
 /**
  * Starts the integration run's servers once, in one temp dir, on free
@@ -36,8 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const started of [redis, slapd, samba]) if (started.status === 'rejected') throw started.reason;
     if (redis.status !== 'fulfilled' || slapd.status !== 'fulfilled' || samba.status !== 'fulfilled') throw new Error('unreachable');
     project.provide('redisUrl', redis.value.url);
-    project.provide('slapd', providedSlapd(slapd.value));
-    project.provide('samba', samba.value ? providedSamba(samba.value) : null);
+    project.provide('slapd', slapdInfo(slapd.value));
+    project.provide('samba', samba.value ? sambaInfo(samba.value) : null);
   } catch (err) {
     await teardown();
     throw err;

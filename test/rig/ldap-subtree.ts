@@ -3,13 +3,13 @@ import { inject } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { attrValues } from '../../src/provisioner/ldap/ldap-entry.js';
-import type { ProvidedSlapd } from './slapd.js';
+import type { SlapdInfo } from '../../tools/dev/slapd-rig.js';
 
 /** A test file's own corner of the run's slapd, under ou=vendors. */
 export interface LdapSubtree {
   /** `ou=t-<random>,ou=vendors,<base>`. */
   dn: string;
-  slapd: ProvidedSlapd;
+  slapd: SlapdInfo;
   /** A manager connection over verified LDAPS (for setup and for asserting outcomes). */
   admin: LdapConnection;
   /** Creates `ou=<name>` below `parentDn` (default: the subtree) and returns its DN. */
@@ -23,7 +23,7 @@ export interface LdapSubtree {
 }
 
 /** A manager connection to the run's slapd over LDAPS with the rig CA. */
-export function adminConnection(slapd: ProvidedSlapd = inject('slapd'), poolSize = 4): LdapConnection {
+export function adminConnection(slapd: SlapdInfo = inject('slapd'), poolSize = 4): LdapConnection {
   return new LdapConnection({ url: slapd.ldapsUrl, startTls: false, ca: slapd.caPem, bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, timeoutMs: 10_000, poolSize });
 }
 

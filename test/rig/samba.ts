@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
 import { inject } from 'vitest';
-import { startSamba, type SambaFacts, type SambaRig } from '../../src/dev/samba-rig.js';
+import { startSamba, type SambaInfo, type SambaRig } from '../../tools/dev/samba-rig.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { readGroupMembers } from '../../src/provisioner/ad/ad-members.js';
-
-/** What tests receive about the run's Samba AD DC (`inject('samba')`); null when LEASEHOLD_TEST_AD=0. */
-export type ProvidedSamba = SambaFacts;
 
 /** Whether this run starts Samba: on unless LEASEHOLD_TEST_AD=0 (it needs root and the samba-ad-dc packages). */
 export function sambaWanted(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -21,20 +18,14 @@ export async function startTestSamba(): Promise<SambaRig> {
   return rig;
 }
 
-/** The serialisable part of a running rig, for `provide('samba', …)`. */
-export function providedSamba(rig: SambaRig): ProvidedSamba {
-  const { ldapsUrl, caPem, caFile, servername, bindDn, bindPassword, baseDn, realm, vendorsOu, groupsOu, domainSid } = rig;
-  return { ldapsUrl, caPem, caFile, servername, bindDn, bindPassword, baseDn, realm, vendorsOu, groupsOu, domainSid };
-}
-
 /** An Administrator connection over verified LDAPS, for setup and for asserting outcomes. */
-export function sambaAdmin(samba: ProvidedSamba, poolSize = 4): LdapConnection {
+export function sambaAdmin(samba: SambaInfo, poolSize = 4): LdapConnection {
   return new LdapConnection({ url: samba.ldapsUrl, startTls: false, ca: samba.caPem, bindDn: samba.bindDn, bindPassword: samba.bindPassword, timeoutMs: 15_000, poolSize });
 }
 
 /** A test's own OU under OU=Vendors on the run's DC, with helpers that act on the directory directly. */
 export interface AdSubtree {
-  samba: ProvidedSamba;
+  samba: SambaInfo;
   /** `OU=<label>-<random>,OU=Vendors,…`. */
   dn: string;
   admin: LdapConnection;
@@ -50,7 +41,7 @@ export interface AdSubtree {
 }
 
 /** Creates a fresh OU for one test file. Memberships in groups outside it are undone by cleanup. */
-export async function createAdSubtree(label: string, samba: ProvidedSamba = inject('samba')!): Promise<AdSubtree> {
+export async function createAdSubtree(label: string, samba: SambaInfo = inject('samba')!): Promise<AdSubtree> {
   const admin = sambaAdmin(samba);
   const outside: [string, string][] = [];
   const addOu = async (name: string, parentDn: string): Promise<string> => {

@@ -1,6 +1,7 @@
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
-import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { makeScenarioTree } from './bench-rig.js';
 import { serviceSetup, spawnService, statusCounts, storeView, workerConcurrency } from './bench-service.js';
 import { round, sleepUntil, summarize, waitFor, type LatencySummary } from './bench-stats.js';
 import { CpuMeter, cpuMsPer, type CpuUse } from './cpu-meter.js';
@@ -40,7 +41,7 @@ const leadMs = (count: number): number => 5000 + 6 * count;
  * catch-up): from validTo until every request is expired in the store. Each
  * pass has its own accounts, OU and equally sized groups.
  */
-export async function massRevocationScenario(ctx: BenchContext, o: { server: DirectoryServer; count: number; tag: string }): Promise<MassRevocationResult> {
+export async function massRevocationScenario(ctx: BenchContext, o: { server: DirectoryInfo; count: number; tag: string }): Promise<MassRevocationResult> {
   const { server, count: n } = o;
   const raw = rawDirectoryFor(server);
   const svcTree = await makeScenarioTree(server, `${o.tag}-mass-svc`, GROUPS);

@@ -4,24 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { startRedis, type RedisRig } from '../dev/redis-rig.js';
-import { startSamba, type SambaRig } from '../dev/samba-rig.js';
-import { startSlapd, type SlapdRig } from '../dev/slapd-rig.js';
-import { childDn } from '../provisioner/ldap/escape.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { sambaInfo, startSamba, type SambaInfo, type SambaRig } from '../dev/samba-rig.js';
+import { slapdInfo, startSlapd, type SlapdInfo, type SlapdRig } from '../dev/slapd-rig.js';
+import { childDn } from '../../src/provisioner/ldap/escape.js';
 
-/** Where a scenario's directory work happens: one server, as the manager / Administrator. */
-export interface DirectoryServer {
-  dialect: 'openldap' | 'ad';
-  /** ldaps:// URL: the service and the raw client use the same verified TLS transport. */
-  url: string;
-  caPem: string;
-  bindDn: string;
-  bindPassword: string;
-  baseDn: string;
-  /** Parent of the per-scenario vendor OUs. */
-  vendorsOu: string;
-  groupsOu: string;
-  /** A DN any group may hold as a placeholder member (groupOfNames needs one). */
-  placeholderMember: string;
+/** A DN any group may hold as a placeholder member (groupOfNames needs one): a seeded person, or the Administrator. */
+export function placeholderMember(server: DirectoryInfo): string {
+  return server.dialect === 'ad' ? server.bindDn : childDn('uid', 'bob', server.peopleOu);
 }
 
 /** The servers the bench starts, and how to stop them. */
@@ -29,9 +19,9 @@ export interface BenchRig {
   dir: string;
   redis: RedisRig;
   slapd: SlapdRig;
-  openldap: DirectoryServer;
+  openldap: SlapdInfo;
   samba?: SambaRig;
-  ad?: DirectoryServer;
+  ad?: SambaInfo;
   stop(): Promise<void>;
 }
 
@@ -70,16 +60,8 @@ export async function startBenchRig(options: { ad: boolean }): Promise<BenchRig>
     for (const started of [redis, slapd, samba]) if (started.status === 'rejected') throw started.reason;
     if (redis.status !== 'fulfilled' || slapd.status !== 'fulfilled' || samba.status !== 'fulfilled') throw new Error('unreachable');
     const s = slapd.value;
-    const openldap: DirectoryServer = {
-      dialect: 'openldap', url: s.ldapsUrl, caPem: s.caPem, bindDn: s.bindDn, bindPassword: s.bindPassword,
-      baseDn: s.baseDn, vendorsOu: s.vendorsOu, groupsOu: s.groupsOu, placeholderMember: childDn('uid', 'bob', s.peopleOu),
-    };
     const dc = samba.value;
-    const ad: DirectoryServer | undefined = dc && {
-      dialect: 'ad', url: dc.ldapsUrl, caPem: dc.caPem, bindDn: dc.bindDn, bindPassword: dc.bindPassword,
-      baseDn: dc.baseDn, vendorsOu: dc.vendorsOu, groupsOu: dc.groupsOu, placeholderMember: dc.bindDn,
-    };
-    return { dir, redis: redis.value, slapd: s, openldap, ...(dc ? { samba: dc, ad } : {}), stop };
+    return { dir, redis: redis.value, slapd: s, openldap: slapdInfo(s), ...(dc ? { samba: dc, ad: sambaInfo(dc) } : {}), stop };
   } catch (err) {
     await stop();
     throw err;
@@ -87,8 +69,8 @@ export async function startBenchRig(options: { ad: boolean }): Promise<BenchRig>
 }
 
 /** A bound ldapts client as the server's manager, over the same verified TLS the service uses. */
-export async function managerClient(server: DirectoryServer): Promise<Client> {
-  const client = new Client({ url: server.url, timeout: 30_000, connectTimeout: 10_000, tlsOptions: { ca: server.caPem, rejectUnauthorized: true } });
+export async function managerClient(server: DirectoryInfo): Promise<Client> {
+  const client = new Client({ url: server.ldapsUrl, timeout: 30_000, connectTimeout: 10_000, tlsOptions: { ca: server.caPem, rejectUnauthorized: true } });
   await client.bind(server.bindDn, server.bindPassword);
   return client;
 }
@@ -98,7 +80,7 @@ export async function managerClient(server: DirectoryServer): Promise<Client> {
  * names) so that scenarios never see each other's entries and group sizes
  * match between the service run and the raw run.
  */
-export async function makeScenarioTree(server: DirectoryServer, name: string, groupCount: number): Promise<{ vendorOu: string; groups: string[] }> {
+export async function makeScenarioTree(server: DirectoryInfo, name: string, groupCount: number): Promise<{ vendorOu: string; groups: string[] }> {
   const client = await managerClient(server);
   try {
     const vendorOu = childDn('OU', name, server.vendorsOu);
@@ -110,7 +92,7 @@ export async function makeScenarioTree(server: DirectoryServer, name: string, gr
       const attributes: Record<string, string[]> =
         server.dialect === 'ad'
           ? { objectClass: ['top', 'group'], cn: [cn], sAMAccountName: [cn] }
-          : { objectClass: ['groupOfNames'], cn: [cn], member: [server.placeholderMember] };
+          : { objectClass: ['groupOfNames'], cn: [cn], member: [placeholderMember(server)] };
       await client.add(dn, attributes);
       groups.push(dn);
     }

@@ -1,15 +1,16 @@
 import { Attribute, Change, Client } from 'ldapts';
-import { accountAttributes as adAccountAttributes, realmOf, UAC } from '../provisioner/ad/ad-account-entry.js';
-import { toFileTime } from '../provisioner/ad/ad-time.js';
-import type { AccountSpec } from '../provisioner/directory.port.js';
-import { toGeneralizedTime } from '../provisioner/ldap/ldap-entry.js';
-import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from '../provisioner/ldap/password-modify.js';
+import { accountAttributes as adAccountAttributes, realmOf, UAC } from '../../src/provisioner/ad/ad-account-entry.js';
+import { toFileTime } from '../../src/provisioner/ad/ad-time.js';
+import type { AccountSpec } from '../../src/provisioner/directory.port.js';
+import { toGeneralizedTime } from '../../src/provisioner/ldap/ldap-entry.js';
+import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from '../../src/provisioner/ldap/password-modify.js';
 import {
   accountAttributes as openLdapAccountAttributes, LOCKED_FOR_GOOD, shadowExpireFor, shadowExpireNow, uidNumberCandidate,
-} from '../provisioner/openldap/openldap-account-entry.js';
-import { generatePassword } from '../provisioner/password.js';
+} from '../../src/provisioner/openldap/openldap-account-entry.js';
+import { generatePassword } from '../../src/provisioner/password.js';
 import type { BenchAccount } from './bench-accounts.js';
-import { managerClient, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { managerClient } from './bench-rig.js';
 import { inLanes } from './bench-stats.js';
 
 /**
@@ -104,7 +105,7 @@ export function rawActiveDirectory(baseDn: string): RawDirectory {
   };
 }
 
-export function rawDirectoryFor(server: DirectoryServer): RawDirectory {
+export function rawDirectoryFor(server: DirectoryInfo): RawDirectory {
   return server.dialect === 'ad' ? rawActiveDirectory(server.baseDn) : rawOpenLdap();
 }
 
@@ -112,7 +113,7 @@ export function rawDirectoryFor(server: DirectoryServer): RawDirectory {
 export class RawLanes {
   private constructor(readonly clients: Client[]) {}
 
-  static async open(server: DirectoryServer, n: number): Promise<RawLanes> {
+  static async open(server: DirectoryInfo, n: number): Promise<RawLanes> {
     return new RawLanes(await Promise.all(Array.from({ length: n }, () => managerClient(server))));
   }
 

@@ -5,7 +5,7 @@ export interface BenchContext {
   redisUrl: string;
   /** Processes whose CPU use is reported per phase (the bench itself, slapd, redis, …). */
   pids: Record<string, number | undefined>;
-  /** `dist/main.js`, for services run as child processes. */
+  /** `dist/main.js`, the product build (`npm run bench` builds it first), for services run as child processes. */
   mainJs: string;
   /** Where to write CPU profiles of measured phases (`--profile DIR`). */
   profileDir?: string;

@@ -1,6 +1,7 @@
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts } from './bench-accounts.js';
-import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { makeScenarioTree } from './bench-rig.js';
 import { apiClient, redisCommandCalls, serviceSetup, spawnService, statusCounts, storeView, totalCalls, workerConcurrency } from './bench-service.js';
 import { inLanes, round, waitFor } from './bench-stats.js';
 import { CpuMeter, cpuMsPer } from './cpu-meter.js';
@@ -36,7 +37,7 @@ const GROUPS = 4;
  * first approval until every request is active in the store. Each side has
  * its own vendor OU and equally sized groups.
  */
-export async function provisioningScenario(ctx: BenchContext, o: { server: DirectoryServer; accounts: number; tag: string }): Promise<ProvisioningResult> {
+export async function provisioningScenario(ctx: BenchContext, o: { server: DirectoryInfo; accounts: number; tag: string }): Promise<ProvisioningResult> {
   const { server, accounts: n } = o;
   const svcTree = await makeScenarioTree(server, `${o.tag}-svc`, GROUPS);
   const rawTree = await makeScenarioTree(server, `${o.tag}-raw`, GROUPS);

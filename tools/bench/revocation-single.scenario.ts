@@ -1,6 +1,7 @@
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
-import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { makeScenarioTree } from './bench-rig.js';
 import { serviceSetup, spawnService, storeView, workerConcurrency } from './bench-service.js';
 import { sleepUntil, summarize, type LatencySummary } from './bench-stats.js';
 import { RawLanes, rawDirectoryFor } from './raw-directory.js';
@@ -25,7 +26,7 @@ const LEAD_MS = 8000;
  * directory confirms the account disabled), polled every 5 ms; the service's
  * own lagMs from the audit trail is reported beside it.
  */
-export async function singleRevocationScenario(ctx: BenchContext, o: { server: DirectoryServer; count: number; spacingMs: number; tag: string }): Promise<SingleRevocationResult> {
+export async function singleRevocationScenario(ctx: BenchContext, o: { server: DirectoryInfo; count: number; spacingMs: number; tag: string }): Promise<SingleRevocationResult> {
   const { server } = o;
   const tree = await makeScenarioTree(server, `${o.tag}-single`, 2);
   const setup = serviceSetup(ctx, { name: `${o.tag}-single`, server, vendorOu: tree.vendorOu });

@@ -1,5 +1,5 @@
 import { Client } from 'ldapts';
-import { childDn } from '../provisioner/ldap/escape.js';
+import { childDn } from '../../src/provisioner/ldap/escape.js';
 
 /** One entry to add: its DN and attribute values. */
 export interface SeedEntry {

@@ -1,5 +1,6 @@
 import type { BenchContext } from './bench-context.js';
-import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { makeScenarioTree } from './bench-rig.js';
 import { serviceSetup, spawnService } from './bench-service.js';
 import { CpuMeter } from './cpu-meter.js';
 import { measureIngest, type IngestMeasurement } from './session-ingest.bench.js';
@@ -21,7 +22,7 @@ export interface IngestResult {
  * offered as 100 requests/s of 10 events (log shippers flush small batches
  * often), for `latencySeconds`.
  */
-export async function ingestScenario(ctx: BenchContext, o: { server: DirectoryServer; events: number; latencySeconds: number; tag: string }): Promise<IngestResult> {
+export async function ingestScenario(ctx: BenchContext, o: { server: DirectoryInfo; events: number; latencySeconds: number; tag: string }): Promise<IngestResult> {
   const tree = await makeScenarioTree(o.server, `${o.tag}-ingest`, 1);
   const setup = serviceSetup(ctx, { name: `${o.tag}-ingest`, server: o.server, vendorOu: tree.vendorOu });
   const service = await spawnService(setup, 'api', { mainJs: ctx.mainJs, name: `${o.tag}-ingest`, profileDir: ctx.profileDir });

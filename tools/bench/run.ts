@@ -1,11 +1,11 @@
-#!/usr/bin/env node
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchContext } from './bench-context.js';
 import { evaluateTargets, printTable, writeResults, type BenchResults, type DialectResults } from './bench-report.js';
-import { startBenchRig, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { startBenchRig } from './bench-rig.js';
 import { ingestScenario } from './ingest.scenario.js';
 import { memoryScenario } from './memory.scenario.js';
 import { provisioningScenario } from './provisioning.scenario.js';
@@ -52,14 +52,14 @@ async function main(): Promise<void> {
   log(`starting Redis and slapd${values.ad ? ' and Samba AD' : ''}`);
   const rig = await startBenchRig({ ad: values.ad });
   const ctx: BenchContext = {
-    dir: rig.dir, redisUrl: rig.redis.url, mainJs: fileURLToPath(new URL('../main.js', import.meta.url)),
+    dir: rig.dir, redisUrl: rig.redis.url, mainJs: fileURLToPath(new URL('../../dist/main.js', import.meta.url)),
     pids: { bench: process.pid, slapd: rig.slapd.process.child.pid, redis: rig.redis.process.child.pid, ...(rig.samba ? { samba: rig.samba.pid } : {}) },
     ...(values.profile ? { profileDir: resolve(values.profile) } : {}),
     serviceEnv: values.concurrency ? { WORKER_CONCURRENCY: values.concurrency } : {},
   };
   const results: Omit<BenchResults, 'targets' | 'finishedAt' | 'durationSeconds' | 'machine'> = { startedAt: startedAt.toISOString(), quick: values.quick, revocation: {} };
   try {
-    const dialect = async (server: DirectoryServer, tag: string, sizes: typeof SIZES.ad, into: DialectResults) => {
+    const dialect = async (server: DirectoryInfo, tag: string, sizes: typeof SIZES.ad, into: DialectResults) => {
       const name = server.dialect === 'ad' ? 'Samba AD' : 'OpenLDAP';
       if (only.includes('provisioning')) {
         log(`${name}: provisioning ${sizes.provisioning} accounts`);

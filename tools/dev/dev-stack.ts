@@ -1,19 +1,19 @@
-#!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { sha256Hex } from '../api/auth.js';
-import { loadConfig } from '../config/load-config.js';
-import { createLogger } from '../logger.js';
-import { startService } from '../service.js';
-import { childDn } from '../provisioner/ldap/escape.js';
+import { sha256Hex } from '../../src/api/auth.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/logger.js';
+import { startService } from '../../src/service.js';
+import { childDn } from '../../src/provisioner/ldap/escape.js';
+import type { DirectoryInfo } from './directory-info.js';
 import { startRedis } from './redis-rig.js';
-import { startSamba } from './samba-rig.js';
+import { sambaInfo, startSamba } from './samba-rig.js';
 import { SAMBA_LAYOUT } from './samba-template.js';
-import { startSlapd } from './slapd-rig.js';
+import { slapdInfo, startSlapd } from './slapd-rig.js';
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -43,15 +43,22 @@ async function main(): Promise<void> {
 
   const redis = await startRedis({ port: await freePort(), dir: join(root, 'redis'), appendOnly: true });
   stops.push(() => redis.stop());
-  let directory: { url: string; dialect: 'openldap' | 'ad'; bindDn: string; bindPassword: string; baseDn: string; vendorOu: string; caPem: string; demoGroup: string; privilegedGroup: string };
+  // The demo group a request may grant, and a privileged one policy refuses, for the README walk-through.
+  let directory: DirectoryInfo;
+  let demoGroup: string;
+  let privilegedGroup: string;
   if (values.ad) {
     const dc = await startSamba();
     stops.unshift(() => dc.stop());
-    directory = { url: dc.ldapsUrl, dialect: 'ad', bindDn: dc.bindDn, bindPassword: dc.bindPassword, baseDn: dc.baseDn, vendorOu: dc.vendorsOu, caPem: dc.caPem, demoGroup: childDn('CN', SAMBA_LAYOUT.ordinaryGroups[0], dc.groupsOu), privilegedGroup: `CN=Domain Admins,CN=Users,${dc.baseDn}` };
+    directory = sambaInfo(dc);
+    demoGroup = childDn('CN', SAMBA_LAYOUT.ordinaryGroups[0], dc.groupsOu);
+    privilegedGroup = `CN=Domain Admins,CN=Users,${dc.baseDn}`;
   } else {
     const slapd = await startSlapd({ dir: join(root, 'slapd'), ldapPort: await freePort(), ldapsPort: await freePort() });
     stops.unshift(() => slapd.stop());
-    directory = { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: slapd.vendorsOu, caPem: slapd.caPem, demoGroup: childDn('cn', 'erp-support', slapd.groupsOu), privilegedGroup: childDn('cn', 'wheel', slapd.groupsOu) };
+    directory = slapdInfo(slapd);
+    demoGroup = childDn('cn', 'erp-support', slapd.groupsOu);
+    privilegedGroup = childDn('cn', 'wheel', slapd.groupsOu);
   }
 
   const tokens = Object.fromEntries(Object.keys(ROLES).map((name) => [name, `dev-${name}-${randomBytes(16).toString('hex')}`])) as Record<keyof typeof ROLES, string>;
@@ -60,8 +67,8 @@ async function main(): Promise<void> {
   writeFileSync(join(root, 'policy.yaml'), stringify({ maxValidityDays: 30, sweepIntervalSeconds: 2, reconcileIntervalSeconds: 15, privilegedGroups: ['dba-team'] }));
   const config = loadConfig({
     HOST: '127.0.0.1', PORT: values.port, REDIS_URL: redis.url, REDIS_PREFIX: 'leasehold-dev',
-    LDAP_URL: directory.url, LDAP_DIALECT: directory.dialect, LDAP_BIND_DN: directory.bindDn, LDAP_BIND_PASSWORD: directory.bindPassword,
-    LDAP_BASE_DN: directory.baseDn, LDAP_VENDOR_OU: directory.vendorOu, LDAP_CA_FILE: join(root, 'ca.pem'),
+    LDAP_URL: directory.ldapsUrl, LDAP_DIALECT: directory.dialect, LDAP_BIND_DN: directory.bindDn, LDAP_BIND_PASSWORD: directory.bindPassword,
+    LDAP_BASE_DN: directory.baseDn, LDAP_VENDOR_OU: directory.vendorsOu, LDAP_CA_FILE: join(root, 'ca.pem'),
     API_TOKENS_FILE: join(root, 'tokens.json'), POLICY_FILE: join(root, 'policy.yaml'), AUDIT_LOG_FILE: join(root, 'audit.jsonl'),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info',
   });
@@ -75,9 +82,9 @@ async function main(): Promise<void> {
     `export REDIS_URL=${redis.url}`,
     `export REDIS_PREFIX=${config.env.REDIS_PREFIX}`,
     ...Object.entries(tokens).map(([name, token]) => `export ${name.toUpperCase()}_TOKEN=${token}`),
-    `export GROUP_DN='${directory.demoGroup}'`,
-    `export PRIVILEGED_GROUP_DN='${directory.privilegedGroup}'`,
-    `export LDAP_URL=${directory.url}`,
+    `export GROUP_DN='${demoGroup}'`,
+    `export PRIVILEGED_GROUP_DN='${privilegedGroup}'`,
+    `export LDAP_URL=${directory.ldapsUrl}`,
     `export LDAPTLS_CACERT=${join(root, 'ca.pem')}`,
   ].join('\n');
   writeFileSync(join(root, 'env.sh'), `${env}\n`);
@@ -85,7 +92,7 @@ async function main(): Promise<void> {
 Leasehold dev stack is up (${directory.dialect}).
   API:        ${service.url}   (OpenAPI: ${service.url}/openapi.json)
   admin token: ${tokens.admin}
-  directory:  ${directory.url}  vendor OU ${directory.vendorOu}
+  directory:  ${directory.ldapsUrl}  vendor OU ${directory.vendorsOu}
   Redis:      ${redis.url}
 Tokens for every role, the demo group DNs and the CA are in .dev/env.sh — in another shell:
   source .dev/env.sh     # then follow the README walk-through

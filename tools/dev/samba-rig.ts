@@ -16,8 +16,12 @@ const run = promisify(execFile);
 /** Samba's LDAP ports are fixed (389/636/3268/3269): one rig per machine, shared by whoever needs it. */
 export const SAMBA_HOST_ADDRESS = '127.0.0.1';
 
-/** How to reach the rig DC; plain strings so vitest can `provide` it to test workers. */
-export interface SambaFacts {
+/**
+ * How to reach the rig DC, as plain data (no handles): what integration tests
+ * receive through `inject('samba')`, and what the dev stack and the bench use.
+ */
+export interface SambaInfo {
+  dialect: 'ad';
   ldapsUrl: string;
   /** The rig's CA (PEM). The server certificate names 127.0.0.1, localhost and the DC's FQDN, so verification stays on. */
   caPem: string;
@@ -34,7 +38,7 @@ export interface SambaFacts {
 }
 
 /** This process's use of the rig DC. */
-export interface SambaRig extends SambaFacts {
+export interface SambaRig extends SambaInfo {
   dir: string;
   pid: number;
   /** True when another run had it running already and this one joined it. */
@@ -42,14 +46,20 @@ export interface SambaRig extends SambaFacts {
   /** Time spent: provisioning the template (0 when cached) and starting or joining the DC. */
   timings: { provisionMs: number; startMs: number };
   /** Leaves the rig; the last user out stops the DC and removes its directory. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** The plain-data part of a rig, e.g. for vitest's `provide('samba', …)`. */
+export function sambaInfo(rig: SambaRig): SambaInfo {
+  const { dir: _dir, pid: _pid, joined: _joined, timings: _timings, stop: _stop, ...info } = rig;
+  return info;
 }
 
 /** What a rig directory records about itself (`rig.json`), for runs that join it. */
 interface RigInfo {
   pid: number;
   templateDir: string;
-  facts: SambaFacts;
+  facts: SambaInfo;
 }
 
 /**
@@ -77,7 +87,8 @@ export async function startSamba(options: { readyTimeoutMs?: number; waitForOthe
           if ((await removeOwner(dir, token)).length === 0) await killRig({ pid: info.pid, dir });
         });
       };
-      return { ...info.facts, dir, pid: info.pid, joined, timings: { provisionMs, startMs: Date.now() - startBegan }, stop };
+      // dialect: a rig.json written before SambaInfo had it lacks it.
+      return { ...info.facts, dialect: 'ad', dir, pid: info.pid, joined, timings: { provisionMs, startMs: Date.now() - startBegan }, stop };
     }
     if (Date.now() > deadline) throw new Error('a Samba rig of another Leasehold version is running and still in use; try again when that run ends');
     await sleep(1000);
@@ -125,7 +136,8 @@ async function launch(template: SambaTemplate, dir: string, readyTimeoutMs: numb
   closeSync(log);
   child.unref();
   if (child.pid === undefined) throw new Error('samba did not start (is samba-ad-dc installed?)');
-  const facts: SambaFacts = {
+  const facts: SambaInfo = {
+    dialect: 'ad',
     ldapsUrl: `ldaps://${SAMBA_HOST_ADDRESS}:636`,
     caPem: tls.caPem,
     caFile: tls.caFile,
@@ -154,7 +166,7 @@ async function launch(template: SambaTemplate, dir: string, readyTimeoutMs: numb
 }
 
 /** One bind over verified LDAPS as the rig's Administrator. */
-async function canBind(facts: SambaFacts): Promise<boolean> {
+async function canBind(facts: SambaInfo): Promise<boolean> {
   const client = new Client({ url: facts.ldapsUrl, timeout: 5000, connectTimeout: 2000, tlsOptions: { ca: facts.caPem } });
   try {
     await client.bind(facts.bindDn, facts.bindPassword);

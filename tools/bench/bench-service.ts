@@ -4,14 +4,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { sha256Hex } from '../api/auth.js';
-import { loadConfig } from '../config/load-config.js';
-import type { Policy } from '../config/policy.schema.js';
-import type { Mode } from '../service.js';
-import { RecordStore } from '../store/record-store.js';
-import { RedisKeys } from '../store/redis-keys.js';
+import { sha256Hex } from '../../src/api/auth.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { Policy } from '../../src/config/policy.schema.js';
+import type { Mode } from '../../src/service.js';
+import { RecordStore } from '../../src/store/record-store.js';
+import { RedisKeys } from '../../src/store/redis-keys.js';
 import type { BenchContext } from './bench-context.js';
-import { freePort, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { freePort } from './bench-rig.js';
 
 /** The bench's API callers: one token per role it needs. */
 export const BENCH_TOKENS = { requester: ['requester'], approver: ['approver'], logSource: ['log-source'] } as const;
@@ -32,7 +33,7 @@ export interface ServiceSetup {
  * WORKER_CONCURRENCY unless the run overrides it (ctx.serviceEnv), and its own
  * Redis prefix and directory under the run's scratch dir.
  */
-export function serviceSetup(ctx: BenchContext, o: { name: string; server: DirectoryServer; vendorOu: string; policy?: Partial<Policy> }): ServiceSetup {
+export function serviceSetup(ctx: BenchContext, o: { name: string; server: DirectoryInfo; vendorOu: string; policy?: Partial<Policy> }): ServiceSetup {
   const dir = join(ctx.dir, o.name);
   const prefix = `bench-${o.name}`;
   mkdirSync(dir, { recursive: true });
@@ -47,7 +48,7 @@ export function serviceSetup(ctx: BenchContext, o: { name: string; server: Direc
     PORT: '0',
     REDIS_URL: ctx.redisUrl,
     REDIS_PREFIX: prefix,
-    LDAP_URL: o.server.url,
+    LDAP_URL: o.server.ldapsUrl,
     LDAP_DIALECT: o.server.dialect,
     LDAP_BIND_DN: o.server.bindDn,
     LDAP_BIND_PASSWORD: o.server.bindPassword,

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
-import { makeScenarioTree, type DirectoryServer } from './bench-rig.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { makeScenarioTree } from './bench-rig.js';
 import { serviceSetup, spawnService, storeView, workerConcurrency, type ServiceSetup } from './bench-service.js';
 import { round } from './bench-stats.js';
 import { rssMb } from './cpu-meter.js';
@@ -34,7 +35,7 @@ const DAY_MS = 86_400_000;
  * periodically (sweep, reconcile over every vendor account) as well as its
  * start-up catch-up.
  */
-export async function memoryScenario(ctx: BenchContext, o: { server: DirectoryServer; count: number; windowSeconds: number; tag: string }): Promise<MemoryResult> {
+export async function memoryScenario(ctx: BenchContext, o: { server: DirectoryInfo; count: number; windowSeconds: number; tag: string }): Promise<MemoryResult> {
   const { server } = o;
   const tree = await makeScenarioTree(server, `${o.tag}-mem`, 4);
   const setup = serviceSetup(ctx, { name: `${o.tag}-memory`, server, vendorOu: tree.vendorOu, policy: { reconcileIntervalSeconds: 10 } });

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { newId } from '../domain/ids.js';
-import type { AccessRequest, Person, Vendor } from '../domain/types.js';
-import { childDn } from '../provisioner/ldap/escape.js';
-import type { RecordStore, Stored } from '../store/record-store.js';
-import { addMembers, managerClient, type DirectoryServer } from './bench-rig.js';
+import { newId } from '../../src/domain/ids.js';
+import type { AccessRequest, Person, Vendor } from '../../src/domain/types.js';
+import { childDn } from '../../src/provisioner/ldap/escape.js';
+import type { RecordStore, Stored } from '../../src/store/record-store.js';
+import type { DirectoryInfo } from '../dev/directory-info.js';
+import { addMembers, managerClient } from './bench-rig.js';
 import { chunks } from './bench-stats.js';
 import type { RawDirectory, RawLanes } from './raw-directory.js';
 
@@ -20,7 +21,7 @@ export interface BenchAccount {
  * `count` accounts named `<tag>-<i>` in `vendorOu`, spread round-robin over
  * `groups`, expiring at `validTo(i)`.
  */
-export function makeAccounts(o: { tag: string; count: number; server: DirectoryServer; vendorOu: string; groups: string[]; validTo: (i: number) => Date }): BenchAccount[] {
+export function makeAccounts(o: { tag: string; count: number; server: DirectoryInfo; vendorOu: string; groups: string[]; validTo: (i: number) => Date }): BenchAccount[] {
   const rdnType = o.server.dialect === 'ad' ? 'CN' : 'uid';
   return Array.from({ length: o.count }, (_, i) => {
     const username = `${o.tag}-${i}`;
@@ -33,7 +34,7 @@ export function makeAccounts(o: { tag: string; count: number; server: DirectoryS
  * active (enabled, password set, expiry = validTo, in their group). Fixture
  * set-up, not measured: adds on the lanes, group members in bulk.
  */
-export async function seedDirectory(server: DirectoryServer, raw: RawDirectory, lanes: RawLanes, accounts: BenchAccount[]): Promise<void> {
+export async function seedDirectory(server: DirectoryInfo, raw: RawDirectory, lanes: RawLanes, accounts: BenchAccount[]): Promise<void> {
   await lanes.run(accounts, (client, a) => client.add(a.dn, raw.seedAttributes(a)));
   const byGroup = new Map<string, string[]>();
   for (const a of accounts) byGroup.set(a.group, [...(byGroup.get(a.group) ?? []), a.dn]);
