@@ -1,10 +1,10 @@
+import { overdueRequestIds } from '../../domain/overdue.js';
 import type { RequestService } from '../../domain/request.service.js';
 import type { RecordStore } from '../../store/record-store.js';
 import { route, type RouteSpec } from '../route.js';
 import { approveSchema, emptySchema, rejectSchema, requestCreateSchema, requestListQuerySchema, revokeSchema } from '../schemas.js';
 import { requestView } from '../views.js';
 import { cursorOf } from './vendor.routes.js';
-import { OVERDUE_AFTER_MS } from '../../provisioner/expiry-sweeper.js';
 
 /** Access requests: filing, decisions, cancellation, revocation, the one-time password. */
 export function requestRoutes(deps: { requests: RequestService; store: RecordStore; now: () => Date }): RouteSpec[] {
@@ -15,8 +15,7 @@ export function requestRoutes(deps: { requests: RequestService; store: RecordSto
       summary: 'Requests whose access has ended (validTo passed or revocation asked) but the directory has not yet confirmed it',
       responses: { 200: '{items}' },
       handle: async () => {
-        const cutoff = deps.now().getTime() - OVERDUE_AFTER_MS;
-        const ids = [...new Set([...(await store.dueForExpiry(cutoff, 1000)), ...(await store.pendingRevocations(cutoff, 1000))])];
+        const ids = await overdueRequestIds(store, deps.now(), 1000);
         return { status: 200, body: { items: (await store.getRequests(ids)).map(requestView) } };
       },
     }),
