@@ -151,10 +151,9 @@ async function exportTrail(args: string[]): Promise<number> {
     // Opened up front (exclusive create) so that an existing file is refused before anything is written.
     const out = values.out ? (await open(values.out, 'wx', 0o640)).createWriteStream() : process.stdout;
     // Taking a copy of the trail is itself recorded, as over the API; no record, no export.
-    await new Transactor(redis, keys, () => new Date()).run([], () => Promise.resolve({
-      events: [{ actor: cliActor(), action: 'audit.exported', subject: 'audit:trail', outcome: 'success' as const, details: { format, filter: recordedFilter(filter), via: 'cli' } }],
-      result: undefined,
-    }));
+    await new Transactor(redis, keys, () => new Date()).append({
+      actor: cliActor(), action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format, filter: recordedFilter(filter), via: 'cli' },
+    });
     for await (const chunk of new AuditQuery(redis, keys).export(filter, format)) await write(out, chunk);
     if (out !== process.stdout) {
       (out as WriteStream).end();

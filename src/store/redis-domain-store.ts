@@ -39,9 +39,8 @@ export class RedisDomainStore implements DomainStore {
     });
   }
 
-  async append(...events: AuditInput[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.tx.run([], () => Promise.resolve({ events, result: undefined }));
+  append(...events: AuditInput[]): Promise<void> {
+    return this.tx.append(...events);
   }
 
   getVendor(id: string): Promise<Stored<Vendor> | null> {

@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { chainEvents, GENESIS_HASH, normaliseInput, type AuditEvent, type AuditInput } from '../audit/audit-event.js';
+import type { AuditLog } from '../domain/ports/audit-log.port.js';
 import type { RedisKeys } from './redis-keys.js';
 
 /** What a transaction body decides after reading: the writes, their audit events, and a result. */
@@ -45,7 +46,7 @@ interface Pending {
  * reads what another writes. A transaction that names no keys may read
  * anything, so it always commits alone.
  */
-export class Transactor {
+export class Transactor implements AuditLog {
   private readonly queue: Pending[] = [];
   private busy = false;
   private readonly listeners: AuditListener[] = [];
@@ -59,6 +60,16 @@ export class Transactor {
   /** Called after each successful commit with the events it appended (the file mirror listens). */
   onCommit(listener: AuditListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Appends audit events with no state change (refusals, warnings, findings),
+   * chained after everything committed before; nothing for none. It reads no
+   * key, so it commits alone, in queue order.
+   */
+  async append(...events: AuditInput[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.run([], () => Promise.resolve({ events, result: undefined }));
   }
 
   run<T>(watch: string[], body: (redis: Redis) => Promise<TxPlan<T>>): Promise<T> {
