@@ -1,6 +1,6 @@
 import type { ErrorDetail } from '../errors.js';
 import type { Policy } from '../config/policy.schema.js';
-import type { DirectoryPort } from '../provisioner/directory.port.js';
+import type { DirectoryPort } from './ports/directory.port.js';
 import { normalizeDn } from '../provisioner/ldap/escape.js';
 import type { Person, Vendor } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
-import type { DirectoryPort } from './directory.port.js';
+import type { DirectoryPort } from '../domain/ports/directory.port.js';
 import { LdapConnection } from './ldap/ldap-connection.js';
 
 /** Builds the directory adapter the configuration names (LDAP_DIALECT). */

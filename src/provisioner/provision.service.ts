@@ -7,7 +7,7 @@ import { moveRequest } from '../domain/request-state.js';
 import type { AccessRequest } from '../domain/types.js';
 import { updateRequest } from '../domain/update-request.js';
 import type { CredentialVault } from '../store/credential-vault.js';
-import type { DirectoryPort } from './directory.port.js';
+import type { DirectoryPort } from '../domain/ports/directory.port.js';
 import type { Notifier } from '../notify/webhook-notifier.js';
 import { generatePassword } from './password.js';
 import { candidateUsername } from './username.js';

@@ -3,7 +3,7 @@ import type { DomainStore, Stored } from '../domain/ports/record-store.port.js';
 import { LIVE_STATUSES, type AccessRequest } from '../domain/types.js';
 import { updateRequest } from '../domain/update-request.js';
 import type { AuditInput } from '../audit/audit-event.js';
-import type { DirectoryAccount, DirectoryPort } from './directory.port.js';
+import type { DirectoryAccount, DirectoryPort } from '../domain/ports/directory.port.js';
 import { generatePassword } from './password.js';
 
 export interface ReconcileReport {

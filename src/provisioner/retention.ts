@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { DomainStore } from '../domain/ports/record-store.port.js';
 import { updateRequest } from '../domain/update-request.js';
-import type { DirectoryPort } from './directory.port.js';
+import type { DirectoryPort } from '../domain/ports/directory.port.js';
 
 const DAY_MS = 86_400_000;
 

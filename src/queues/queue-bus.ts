@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { JobScheduler } from '../domain/job-scheduler.port.js';
+import type { JobScheduler } from '../domain/ports/job-scheduler.port.js';
 import type { RevocationTrigger } from '../domain/types.js';
 import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName, type RepeatingJob } from './job-registry.js';
 

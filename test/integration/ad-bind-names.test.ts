@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/logger.js';
 import { createDirectory } from '../../src/provisioner/create-directory.js';
-import type { AccountSpec, DirectoryPort } from '../../src/provisioner/directory.port.js';
+import type { AccountSpec, DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { childDn, sameDn } from '../../src/provisioner/ldap/escape.js';
 import { createAdSubtree, type AdSubtree } from '../rig/samba.js';
+import { probe } from '../support/directory-probe.js';
+import { sambaTarget } from '../support/service-harness.js';
 
 const samba = inject('samba');
 const rand = (): string => randomBytes(3).toString('hex');
@@ -43,12 +45,12 @@ describe.skipIf(!samba)('AD bind names on a real Samba AD DC', () => {
     email: 'bo@vendor.example', description: `bind names ${label}`, validTo: new Date(Date.now() + 86_400_000),
   });
   /** Creates, passwords, enables and lists a vendor account: the adapter works with this bind. */
-  const exercise = async (directory: DirectoryPort, label: string): Promise<string[]> => {
+  const exercise = async (directory: DirectoryPort, vendorOu: string, label: string): Promise<string[]> => {
     const s = spec(label);
     const { dn } = await directory.createAccount(s);
     await directory.setPassword(dn, 'Vendor-Pa55word!x');
     await directory.enableAccount(dn, s.validTo);
-    expect(await directory.canBind(dn, 'Vendor-Pa55word!x')).toBe(true);
+    expect(await probe.canBind(sambaTarget(samba!, vendorOu), dn, 'Vendor-Pa55word!x')).toBe(true);
     const listed: string[] = [];
     for await (const a of directory.listVendorAccounts()) listed.push(a.dn);
     expect(listed.some((d) => sameDn(d, dn))).toBe(true);
@@ -76,7 +78,7 @@ describe.skipIf(!samba)('AD bind names on a real Samba AD DC', () => {
     for (const name of [`Administrator@${dnsDomain}`, `${netbios}\\Administrator`]) {
       const directory = await directoryAs(name, samba!.bindPassword, vendorOu);
       try {
-        await exercise(directory, name.includes('@') ? 'upn' : 'dl');
+        await exercise(directory, vendorOu, name.includes('@') ? 'upn' : 'dl');
       } finally {
         await directory.close();
       }
@@ -87,7 +89,7 @@ describe.skipIf(!samba)('AD bind names on a real Samba AD DC', () => {
     for (const name of [svc.upn, `${netbios}\\${svc.sam}`]) {
       const directory = await directoryAs(name, svc.password, tree.dn);
       try {
-        const listed = await exercise(directory, name.includes('@') ? 'svcupn' : 'svcdl');
+        const listed = await exercise(directory, tree.dn, name.includes('@') ? 'svcupn' : 'svcdl');
         // Reconciliation disables what this scan lists without a live request: it must never list the service itself.
         expect(listed.some((d) => sameDn(d, svc.dn))).toBe(false);
       } finally {

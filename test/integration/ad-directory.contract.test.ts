@@ -6,6 +6,8 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { directoryContract, type DirectoryContractContext } from '../contract/directory.contract.js';
 import { createAdSubtree, sambaAdmin } from '../rig/samba.js';
 import { groupDnBySid } from '../support/ad-groups.js';
+import { probe } from '../support/directory-probe.js';
+import { sambaTarget } from '../support/service-harness.js';
 
 const rand = (): string => randomBytes(3).toString('hex');
 const samba = inject('samba');
@@ -17,6 +19,7 @@ async function activeDirectoryContext(): Promise<DirectoryContractContext> {
   const groupsOu = await tree.addOu('groups');
   const directory = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: ['/^legacy-root-/'] });
   const domainAdmins = await groupDnBySid(tree.admin, samba!.baseDn, `${samba!.domainSid}-512`);
+  const target = sambaTarget(samba!, vendorOu);
   return {
     directory,
     // sAMAccountName forbids the DN/filter specials; AD strings cannot hold NUL.
@@ -26,6 +29,7 @@ async function activeDirectoryContext(): Promise<DirectoryContractContext> {
     nestGroup: (child, parent) => tree.addMember(parent, child),
     privilegedGroup: () => Promise.resolve(domainAdmins),
     policyPrivilegedGroup: () => tree.addGroup(`legacy-root-${rand()}`, groupsOu),
+    canBind: (dn, password) => probe.canBind(target, dn, password),
     membersOf: (group) => tree.membersOf(group),
     absentGroupDn: childDn('CN', 'no-such-group', groupsOu),
     now: () => new Date(),

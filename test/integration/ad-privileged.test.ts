@@ -7,6 +7,8 @@ import { childDn, sameDn } from '../../src/provisioner/ldap/escape.js';
 import { attrValue, attrValues } from '../../src/provisioner/ldap/ldap-entry.js';
 import { createAdSubtree, sambaAdmin, type AdSubtree } from '../rig/samba.js';
 import { groupDnBySid } from '../support/ad-groups.js';
+import { probe } from '../support/directory-probe.js';
+import { sambaTarget } from '../support/service-harness.js';
 
 const samba = inject('samba');
 const rand = (): string => randomBytes(3).toString('hex');
@@ -190,7 +192,7 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
       await ad.addToGroups(dn, [seeded('erp-support')]);
       await ad.setPassword(dn, PASSWORD);
       await ad.enableAccount(dn, new Date(Date.now() + 3_600_000));
-      expect(await ad.canBind(dn, PASSWORD)).toBe(true);
+      expect(await probe.canBind(sambaTarget(samba!, vendorOu), dn, PASSWORD)).toBe(true);
       expect(await ad.privilegedMembershipsOf(dn)).toEqual([]);
       const [entry] = await tree.admin.search(dn, { scope: 'base', attributes: ['memberOf'] });
       expect(attrValues(entry!, 'memberOf').some((g) => sameDn(g, seeded('erp-support')))).toBe(true);

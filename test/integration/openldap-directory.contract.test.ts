@@ -7,6 +7,8 @@ import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap-directory.js';
 import { directoryContract, type DirectoryContractContext } from '../contract/directory.contract.js';
 import { createLdapSubtree } from '../rig/ldap-subtree.js';
+import { probe } from '../support/directory-probe.js';
+import { slapdTarget, type DirectoryTarget } from '../support/service-harness.js';
 
 const rand = (): string => randomBytes(3).toString('hex');
 
@@ -26,6 +28,8 @@ async function openLdapContext(transport: 'ldaps' | 'starttls'): Promise<Directo
     poolSize: 4,
   });
   const directory = new OpenLdapDirectory({ connection, vendorOu, baseDn: tree.dn, privilegedGroups: ['/^legacy-root-/'] });
+  // Binds as the account reach the directory over the same transport as the adapter, but not through it.
+  const target: DirectoryTarget = transport === 'ldaps' ? slapdTarget(slapd, vendorOu) : { ...slapdTarget(slapd, vendorOu), url: slapd.ldapUrl, startTls: true };
   return {
     directory,
     capabilities: { specialCharactersInUsername: true, nulInValues: true },
@@ -35,6 +39,7 @@ async function openLdapContext(transport: 'ldaps' | 'starttls'): Promise<Directo
       tree.admin.modify(parent, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [child] }) })),
     privilegedGroup: () => tree.addGroup(`dba-${rand()}`, [''], groupsOu),
     policyPrivilegedGroup: () => tree.addGroup(`legacy-root-${rand()}`, [''], groupsOu),
+    canBind: (dn, password) => probe.canBind(target, dn, password),
     membersOf: (group) => tree.membersOf(group),
     absentGroupDn: childDn('cn', 'no-such-group', groupsOu),
     now: () => new Date(),

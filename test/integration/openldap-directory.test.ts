@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AccountSpec } from '../../src/provisioner/directory.port.js';
+import type { AccountSpec } from '../../src/domain/ports/directory.port.js';
 import { childDn, sameDn } from '../../src/provisioner/ldap/escape.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { attrValue, attrValues, fromGeneralizedTime } from '../../src/provisioner/ldap/ldap-entry.js';
@@ -9,6 +9,8 @@ import { eq } from '../../src/provisioner/ldap/ldap-filters.js';
 import { uidNumberCandidate } from '../../src/provisioner/openldap/openldap-account-entry.js';
 import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap-directory.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
+import { probe } from '../support/directory-probe.js';
+import { slapdTarget } from '../support/service-harness.js';
 
 const slapd = inject('slapd');
 const rand = (): string => randomBytes(3).toString('hex');
@@ -146,9 +148,10 @@ describe('OpenLDAP directory specifics', () => {
     const s = spec('audit');
     const account = await dir.createAccount(s);
     await dir.setPassword(account.dn, PASSWORD);
-    expect(await dir.canBind(account.dn, PASSWORD)).toBe(false);
+    const target = slapdTarget(slapd, vendorOu);
+    expect(await probe.canBind(target, account.dn, PASSWORD)).toBe(false);
     await dir.enableAccount(account.dn, s.validTo);
-    expect(await dir.canBind(account.dn, PASSWORD)).toBe(true);
+    expect(await probe.canBind(target, account.dn, PASSWORD)).toBe(true);
     const log = await tree.admin.search(slapd.accesslogDn, { scope: 'one', filter: eq('reqDN', account.dn), attributes: ['reqType', 'reqResult'] });
     const binds = log.filter((e) => attrValue(e, 'reqType') === 'bind').map((e) => attrValue(e, 'reqResult'));
     expect(binds).toEqual(['49', '0']);

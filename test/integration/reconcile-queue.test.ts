@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { DirectoryAccount, DirectoryPort } from '../../src/provisioner/directory.port.js';
+import type { DirectoryAccount, DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap-directory.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';

@@ -1,4 +1,4 @@
-import type { DirectoryPort } from '../../src/provisioner/directory.port.js';
+import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 
 /** The directory writes a job makes, in the order the provision and revoke jobs make them. */
 export type DirectoryWrite = 'createAccount' | 'setPassword' | 'addToGroups' | 'enableAccount' | 'disableAccount' | 'removeFromGroups' | 'deleteAccount';

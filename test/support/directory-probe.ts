@@ -17,7 +17,13 @@ async function open(target: DirectoryTarget): Promise<Client> {
  * Leasehold code: can this DN bind with this password? who is in this group?
  */
 export const probe = {
+  /**
+   * True when the directory accepts a simple bind as `dn` with `password`,
+   * false when it answers invalid credentials (49); anything else throws.
+   */
   async canBind(target: DirectoryTarget, dn: string, password: string): Promise<boolean> {
+    // An empty password is an unauthenticated bind, which "succeeds" as nobody (RFC 4513 §5.1.2): not the account binding.
+    if (password === '') return false;
     const c = await open(target);
     try {
       await c.bind(dn, password);

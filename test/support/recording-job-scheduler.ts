@@ -1,4 +1,4 @@
-import type { JobScheduler } from '../../src/domain/job-scheduler.port.js';
+import type { JobScheduler } from '../../src/domain/ports/job-scheduler.port.js';
 import type { NotificationEvent, Notifier } from '../../src/notify/webhook-notifier.js';
 import type { RevocationTrigger } from '../../src/domain/types.js';
 

@@ -8,7 +8,8 @@ import { loadConfig, type Config, type Role } from '../../src/config/load-config
 import type { Policy } from '../../src/config/policy.schema.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { startService, type Mode, type RunningService } from '../../src/service.js';
-import type { DirectoryPort } from '../../src/provisioner/directory.port.js';
+import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
+import type { SambaInfo } from '../../tools/dev/samba-rig.js';
 import type { SlapdInfo } from '../../tools/dev/slapd-rig.js';
 
 /** The directory a test service talks to. */
@@ -129,4 +130,9 @@ export { eventually } from './eventually.js';
 /** The run's slapd (over verified LDAPS) as a target whose vendor container is `vendorOu`. */
 export function slapdTarget(slapd: SlapdInfo, vendorOu: string): DirectoryTarget {
   return { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu, caPem: slapd.caPem };
+}
+
+/** The run's Samba AD DC (over verified LDAPS) as a target whose vendor container is `vendorOu`. */
+export function sambaTarget(samba: SambaInfo, vendorOu: string): DirectoryTarget {
+  return { url: samba.ldapsUrl, dialect: 'ad', bindDn: samba.bindDn, bindPassword: samba.bindPassword, baseDn: samba.baseDn, vendorOu, caPem: samba.caPem };
 }

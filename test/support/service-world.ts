@@ -10,7 +10,7 @@ import type { AccessRequest, Person, Vendor } from '../../src/domain/types.js';
 import { VendorService } from '../../src/domain/vendor.service.js';
 import { silentLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import type { DirectoryPort } from '../../src/provisioner/directory.port.js';
+import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { FakeDirectory } from '../../src/provisioner/fake/fake-directory.js';
 import { ProvisionService } from '../../src/provisioner/provision.service.js';
 import { RetentionPurger } from '../../src/provisioner/retention.js';

@@ -18,6 +18,7 @@ directoryContract('fake directory', () => {
     nestGroup: (child, parent) => Promise.resolve(fake.nestGroup(child, parent)),
     privilegedGroup: () => Promise.resolve(fake.addGroup(childDn('cn', `dba-${randomBytes(3).toString('hex')}`, GROUPS))),
     policyPrivilegedGroup: () => Promise.resolve(fake.addGroup(childDn('cn', `legacy-root-${randomBytes(3).toString('hex')}`, GROUPS))),
+    canBind: (dn, password) => fake.canBind(dn, password),
     membersOf: (group) => Promise.resolve(fake.membersOf(group)),
     absentGroupDn: childDn('cn', 'no-such-group', GROUPS),
     now: () => new Date(clock),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DirectoryAccount } from '../../src/provisioner/directory.port.js';
+import type { DirectoryAccount } from '../../src/domain/ports/directory.port.js';
 import { crashingDirectory, SimulatedCrash, type CrashPoint } from '../support/crashing-directory.js';
 import { GROUPS, OPS, rejection, ServiceWorld, SUPERVISOR } from '../support/service-world.js';
 

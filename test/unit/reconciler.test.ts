@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DirectoryPort } from '../../src/provisioner/directory.port.js';
+import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { Reconciler } from '../../src/provisioner/reconciler.js';
 import { crashingDirectory, SimulatedCrash } from '../support/crashing-directory.js';
 import { DAY, GROUPS, ServiceWorld } from '../support/service-world.js';

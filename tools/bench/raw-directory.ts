@@ -1,7 +1,7 @@
 import { Attribute, Change, Client } from 'ldapts';
 import { accountAttributes as adAccountAttributes, realmOf, UAC } from '../../src/provisioner/ad/ad-account-entry.js';
 import { toFileTime } from '../../src/provisioner/ad/ad-time.js';
-import type { AccountSpec } from '../../src/provisioner/directory.port.js';
+import type { AccountSpec } from '../../src/domain/ports/directory.port.js';
 import { toGeneralizedTime } from '../../src/provisioner/ldap/ldap-entry.js';
 import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from '../../src/provisioner/ldap/password-modify.js';
 import {

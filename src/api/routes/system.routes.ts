@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { DirectoryUnavailable } from '../../errors.js';
-import type { DirectoryPort } from '../../provisioner/directory.port.js';
+import type { DirectoryPort } from '../../domain/ports/directory.port.js';
 import { route, type RouteSpec } from '../route.js';
 
 async function check(name: string, probe: () => Promise<unknown>, timeoutMs: number): Promise<[string, string]> {

@@ -1,7 +1,7 @@
 import { Attribute, Change, type Entry, type Filter } from 'ldapts';
 import { DirectoryError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../directory.port.js';
+import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../../domain/ports/directory.port.js';
 import { childDn, sameDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
@@ -45,7 +45,6 @@ const PERSON = and(eq('objectCategory', 'person'), eq('objectClass', 'user'));
  * request id in employeeNumber so that a retried job finds them.
  */
 export class ActiveDirectory implements DirectoryPort {
-  readonly dialect = 'ad' as const;
   private readonly conn: LdapConnection;
   private readonly privilege: AdPrivilege;
   private readonly upnSuffix: string;
@@ -182,10 +181,6 @@ export class ActiveDirectory implements DirectoryPort {
       memberOf: attrValues(account, 'memberOf'),
       ...(Number.isInteger(primary) ? { primaryGroupId: primary } : {}),
     });
-  }
-
-  canBind(dn: string, password: string): Promise<boolean> {
-    return this.conn.checkBind(dn, password);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Entry } from 'ldapts';
 import { DirectoryError } from '../../errors.js';
-import type { AccountSpec, DirectoryAccount } from '../directory.port.js';
+import type { AccountSpec, DirectoryAccount } from '../../domain/ports/directory.port.js';
 import { parseDn } from '../ldap/escape.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { fromFileTime, toFileTime } from './ad-time.js';

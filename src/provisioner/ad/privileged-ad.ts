@@ -1,5 +1,5 @@
 import { ExtensibleFilter, type Entry } from 'ldapts';
-import type { PrivilegedMembership } from '../directory.port.js';
+import type { PrivilegedMembership } from '../../domain/ports/directory.port.js';
 import { normalizeDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';

@@ -1,5 +1,5 @@
 import { DirectoryError } from '../../errors.js';
-import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../directory.port.js';
+import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../../domain/ports/directory.port.js';
 import { childDn, normalizeDn } from '../ldap/escape.js';
 import { isBuiltinPrivileged, nameFromDn, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../privileged-groups.js';
 
@@ -45,10 +45,9 @@ export interface HandMadeAccount {
  * the real adapters (test/contract/directory.contract.ts). Semantics follow
  * OpenLDAP: created locked, enabled = not locked and expiry ahead, the same
  * built-in privileged names plus groups marked privileged and policy entries.
- * Test hooks: addGroup, nestGroup, addAccountByHand, failNext.
+ * Test hooks: addGroup, nestGroup, addAccountByHand, membersOf, canBind, failNext.
  */
 export class FakeDirectory implements DirectoryPort {
-  readonly dialect = 'fake' as const;
   readonly vendorOu: string;
   private readonly accounts = new Map<string, FakeAccount>();
   private readonly groups = new Map<string, FakeGroup>();
@@ -103,6 +102,17 @@ export class FakeDirectory implements DirectoryPort {
     const group = this.group(groupDn);
     if (!group) return [];
     return [...group.members].map((key) => this.accounts.get(key)?.dn ?? this.groups.get(key)?.dn ?? key);
+  }
+
+  /**
+   * Whether the fake would accept a bind as `dn` with `password`: what a test
+   * asks a real directory with a bind of its own (test/support/directory-probe.ts).
+   * Not on the port. Fails during failNext like any operation, as a bind would in an outage.
+   */
+  async canBind(dn: string, password: string): Promise<boolean> {
+    await this.op('canBind');
+    const account = this.accounts.get(normalizeDn(dn));
+    return !!account && password !== '' && account.password === password && this.enabled(account);
   }
 
   /** The next `count` directory operations fail as an outage (52, retryable) or with a permanent code. */
@@ -220,12 +230,6 @@ export class FakeDirectory implements DirectoryPort {
       if (hit) out.push({ group: group.dn, privileged: hit.dn });
     }
     return out;
-  }
-
-  async canBind(dn: string, password: string): Promise<boolean> {
-    await this.op('canBind');
-    const account = this.accounts.get(normalizeDn(dn));
-    return !!account && password !== '' && account.password === password && this.enabled(account);
   }
 
   async close(): Promise<void> {}

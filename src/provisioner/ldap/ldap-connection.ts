@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { Client, type Change, type Entry, type Filter, type SearchOptions } from 'ldapts';
 import type { Logger } from '../../logger.js';
 import { DirectoryError, DirectoryUnavailable } from '../../errors.js';
-import { ldapResultCode, toDirectoryError } from './ldap-errors.js';
+import { toDirectoryError } from './ldap-errors.js';
 import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from './password-modify.js';
 import { SocketWatch } from './socket-watch.js';
 
@@ -161,28 +161,6 @@ export class LdapConnection {
   /** Resolves when the directory answers an authenticated read of the root DSE. */
   async ping(): Promise<void> {
     await this.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] }, 'ping');
-  }
-
-  /**
-   * Binds a fresh, unpooled client as `dn` over the same transport (TLS,
-   * verified). True when the bind succeeds, false on invalid credentials (49);
-   * other failures throw.
-   */
-  async checkBind(dn: string, password: string): Promise<boolean> {
-    // An empty password would be an unauthenticated bind, which "succeeds" (RFC 4513 §5.1.2).
-    if (password === '') return false;
-    let pooled: Pooled | undefined;
-    try {
-      pooled = await this.connect();
-      await pooled.client.bind(dn, password);
-      return true;
-    } catch (err) {
-      if (ldapResultCode(err) === 49) return false;
-      throw this.failure(err, `bind as ${dn}`);
-    } finally {
-      await pooled?.client.unbind().catch(() => undefined);
-      pooled?.sockets.destroy();
-    }
   }
 
   /** Unbinds every pooled client. Further operations fail (not retryable). */

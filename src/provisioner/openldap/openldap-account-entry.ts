@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Entry } from 'ldapts';
-import type { AccountSpec, DirectoryAccount } from '../directory.port.js';
+import type { AccountSpec, DirectoryAccount } from '../../domain/ports/directory.port.js';
 import { attrValue, fromGeneralizedTime, toGeneralizedTime } from '../ldap/ldap-entry.js';
 
 /** ppolicy's "locked until an administrator unlocks" value (needs `pwdLockout: TRUE` in the policy). */

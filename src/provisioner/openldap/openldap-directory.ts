@@ -1,7 +1,7 @@
 import { Attribute, Change, type Entry } from 'ldapts';
 import { DirectoryError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../directory.port.js';
+import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../../domain/ports/directory.port.js';
 import { childDn, firstRdnValue, normalizeDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues, toGeneralizedTime } from '../ldap/ldap-entry.js';
@@ -41,7 +41,6 @@ const UID_ATTEMPTS = 8;
  * scrambles the password would reopen the account); the past pwdEndTime holds.
  */
 export class OpenLdapDirectory implements DirectoryPort {
-  readonly dialect = 'openldap' as const;
   private readonly connection: LdapConnection;
   private readonly groups: OpenLdapGroupWriter;
   private readonly policy: PrivilegedGroupPolicy;
@@ -190,10 +189,6 @@ export class OpenLdapDirectory implements DirectoryPort {
     const direct = await this.directGroups(entry.dn, attrValue(entry, 'uid'));
     const found = await Promise.all(direct.map(async (g) => ({ group: g.dn, privileged: (await resolve(g))?.dn })));
     return found.filter((m): m is PrivilegedMembership => m.privileged !== undefined);
-  }
-
-  canBind(dn: string, password: string): Promise<boolean> {
-    return this.connection.checkBind(dn, password);
   }
 
   async close(): Promise<void> {

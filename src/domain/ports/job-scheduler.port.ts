@@ -1,4 +1,4 @@
-import type { RevocationTrigger } from './types.js';
+import type { RevocationTrigger } from '../types.js';
 
 /** How the domain asks for background work; implemented over BullMQ in src/queues. */
 export interface JobScheduler {

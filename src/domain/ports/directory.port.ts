@@ -1,8 +1,11 @@
 /**
- * What the service needs from a directory, in the language of the domain.
- * Adapters: OpenLdapDirectory, ActiveDirectory (ldapts) and FakeDirectory
- * (unit tests). One contract suite (test/contract/directory.contract.ts)
- * proves them all alike.
+ * What the service needs from a directory, in the language of the domain,
+ * and nothing more. Adapters: OpenLdapDirectory and ActiveDirectory (ldapts;
+ * src/provisioner/openldap/, src/provisioner/ad/) and FakeDirectory
+ * (src/provisioner/fake/, for unit tests). One contract suite
+ * (test/contract/directory.contract.ts) proves them all alike. Whether an
+ * account can bind is not the service's question: tests ask the directory
+ * itself (test/support/directory-probe.ts), or the fake.
  *
  * Every mutating method is idempotent: calling it again after a partial or
  * complete earlier call finishes the work and never duplicates it. Failures
@@ -49,8 +52,6 @@ export interface PrivilegedMembership {
 }
 
 export interface DirectoryPort {
-  readonly dialect: 'openldap' | 'ad' | 'fake';
-
   /** Resolves when the directory answers an authenticated operation. */
   ping(): Promise<void>;
 
@@ -110,9 +111,6 @@ export interface DirectoryPort {
    * group that is (or is nested in) a privileged group, with that group.
    */
   privilegedMembershipsOf(accountDn: string): Promise<PrivilegedMembership[]>;
-
-  /** Checks a username/password pair by binding as the account (used by tests and smoke checks). */
-  canBind(dn: string, password: string): Promise<boolean>;
 
   close(): Promise<void>;
 }
