@@ -24,7 +24,7 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createDirectory } from './provisioner/create-directory.js';
 import { LdapConnection } from './provisioner/ldap/ldap-connection.js';
-import type { DirectoryPort } from './provisioner/directory.port.js';
+import type { DirectoryPort } from './domain/ports/directory.port.js';
 import { ProvisionService } from './provisioner/provision.service.js';
 import { WebhookNotifier } from './notify/webhook-notifier.js';
 import { ExpirySweeper } from './provisioner/expiry-sweeper.js';
@@ -115,7 +115,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   });
   const requests = new RequestService({ store: domainStore, policy: requestPolicy, jobs: bus, vault, notifier, reminderHours: policy.reminderHours, now });
   const vendors = new VendorService({ store: domainStore, requests, jobs: bus, now });
-  const audit = (event: AuditInput) => tx.run([], () => Promise.resolve({ events: [event], result: undefined }));
+  const audit = (event: AuditInput) => tx.append(event);
   // Listen before the first commit so the start-up event is mirrored at once by the writer.
   const auditMirror = new AuditMirror({ redis, keys, file: env.AUDIT_LOG_FILE, syslogUrl: env.AUDIT_SYSLOG_URL, reanchorKey: config.auditReanchorKey, logger: logger.child({ component: 'audit-mirror' }) });
   tx.onCommit(auditMirror.onCommit);
@@ -144,7 +144,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (mode !== 'api') {
     const provisioner = new ProvisionService({ store: domainStore, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
     const revoker = new RevokeService({ store: domainStore, directory, metrics, notifier, logger: logger.child({ component: 'revoker' }), now });
-    const sweeper = new ExpirySweeper({ store, tx, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
+    const sweeper = new ExpirySweeper({ store: domainStore, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
     const reconciler = new Reconciler({ store: domainStore, directory, logger: logger.child({ component: 'reconciler' }), now });
     const purger = new RetentionPurger({ store: domainStore, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
     const accesslog = runsRepeating('accesslog-import', config) ? accesslogImporter(config, redis, keys, sessionIngest, logger.child({ component: 'accesslog' })) : undefined;
@@ -216,7 +216,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         host: env.HOST, port: env.SYSLOG_PORT, logger: logger.child({ component: 'syslog' }), metrics: sessionMetrics, now,
         // The listener audits one summary per sending address and period, not every flush.
         ingest: (events) => sessionIngest.ingest(events, { origin: 'syslog', actor: 'syslog', audit: 'never' }),
-        audit: (events) => tx.run([], () => Promise.resolve({ events, result: undefined })),
+        audit: (events) => tx.append(...events),
         auditIntervalMs: timerMs('syslog-audit-summary', config),
       });
       syslogPort = await listener.start();

@@ -1,17 +1,15 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { JobScheduler } from '../domain/job-scheduler.port.js';
+import type { JobScheduler } from '../domain/ports/job-scheduler.port.js';
+import { overdueRequestIds } from '../domain/overdue.js';
+import type { DomainStore, Stored } from '../domain/ports/record-store.port.js';
 import type { VendorService } from '../domain/vendor.service.js';
 import type { AccessRequest } from '../domain/types.js';
-import type { RecordStore, Stored } from '../store/record-store.js';
-import type { Transactor } from '../store/transactor.js';
 import type { Notifier } from '../notify/webhook-notifier.js';
 
 const BATCH = 5000;
 /** Requests read (and their jobs queued) at a time by the start-up catch-up. */
 const CATCH_UP_CHUNK = 500;
-/** A revocation still unconfirmed this long after it was due is reported overdue. */
-export const OVERDUE_AFTER_MS = 5000;
 
 /**
  * Layer 3 of revocation: every sweepIntervalSeconds, anything past validTo,
@@ -22,8 +20,7 @@ export const OVERDUE_AFTER_MS = 5000;
 export class ExpirySweeper {
   constructor(
     private readonly deps: {
-      store: RecordStore;
-      tx: Transactor;
+      store: DomainStore;
       jobs: JobScheduler;
       vendors: VendorService;
       metrics: Metrics;
@@ -35,7 +32,8 @@ export class ExpirySweeper {
 
   async sweep(): Promise<{ expired: number; pending: number; overdue: number }> {
     const { store, jobs, now } = this.deps;
-    const nowMs = now().getTime();
+    const at = now();
+    const nowMs = at.getTime();
     const due = await store.dueForExpiry(nowMs, BATCH);
     for (const id of due) await jobs.scheduleRevoke(id, 'expiry');
     const pending = await store.pendingRevocations(nowMs, BATCH);
@@ -45,7 +43,7 @@ export class ExpirySweeper {
       await this.deps.vendors.terminate('system', vendorId, 'contract end date passed', 'contract-ended');
     for (const personId of await store.departuresDue(nowMs, BATCH)) await this.deps.vendors.completeDeparture(personId);
 
-    const overdue = await this.reportOverdue(nowMs);
+    const overdue = await this.reportOverdue(at);
     return { expired: due.length, pending: pending.length, overdue };
   }
 
@@ -63,18 +61,17 @@ export class ExpirySweeper {
     await this.sweep();
   }
 
-  private async reportOverdue(nowMs: number): Promise<number> {
-    const { store, tx, metrics, logger } = this.deps;
-    const late = new Set([...(await store.dueForExpiry(nowMs - OVERDUE_AFTER_MS, BATCH)), ...(await store.pendingRevocations(nowMs - OVERDUE_AFTER_MS, BATCH))]);
-    metrics.overdueRevocations.set(late.size);
+  /** Reports each overdue revocation once (audit, log, notification); the gauge counts every one still overdue. */
+  private async reportOverdue(at: Date): Promise<number> {
+    const { store, metrics, logger } = this.deps;
+    const late = await overdueRequestIds(store, at, BATCH);
+    metrics.overdueRevocations.set(late.length);
     for (const id of late) {
       if (!(await store.markOverdueReported(id))) continue;
       logger.warn('revocation overdue: access has ended but the directory has not confirmed it', { requestId: id });
-      await tx.run([], () =>
-        Promise.resolve({ events: [{ actor: 'system', action: 'revocation.overdue', subject: `request:${id}`, outcome: 'warning' as const }], result: undefined }),
-      );
+      await store.append({ actor: 'system', action: 'revocation.overdue', subject: `request:${id}`, outcome: 'warning' });
       await this.deps.notifier?.notify('overdue', id);
     }
-    return late.size;
+    return late.length;
   }
 }
