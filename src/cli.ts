@@ -11,11 +11,9 @@ import { reanchorEvent, ReanchorRefused } from './audit/audit-reanchorer.js';
 import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
 import { loadReanchorKey } from './audit/reanchor.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
+import { ConfigError, EXIT, OperatorError, UsageError, ValidationError } from './errors.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
-
-/** Exit codes: sysexits where one fits. */
-const EXIT = { ok: 0, broken: 1, usage: 64, noInput: 66, unavailable: 69, config: 78 } as const;
 
 const USAGE = `usage:
   leasehold audit verify [--from-checkpoint | --from-seq N] [--allow-empty]    verify the trail in Redis
@@ -28,8 +26,6 @@ environment: REDIS_URL, REDIS_PREFIX; AUDIT_REANCHOR_KEY or AUDIT_REANCHOR_KEY_F
 exit status: 0 intact, 1 broken (the first bad seq is printed) or empty (unless --allow-empty),
              64 usage, 66 file not found, 69 Redis unreachable, 78 configuration`;
 
-class UsageError extends Error {}
-
 function fail(code: number, message: string): number {
   process.stderr.write(`${message}\n`);
   return code;
@@ -37,7 +33,7 @@ function fail(code: number, message: string): number {
 
 function env(): CliEnv {
   const parsed = parseCliEnv(process.env);
-  if ('problems' in parsed) throw Object.assign(new Error(`invalid configuration:\n  ${parsed.problems.join('\n  ')}`), { exit: EXIT.config });
+  if ('problems' in parsed) throw new ConfigError(parsed.problems);
   return parsed;
 }
 
@@ -56,7 +52,7 @@ export function maskRedisUrl(url: string): string {
 function reanchorKey(): Buffer | undefined {
   const problems: string[] = [];
   const key = loadReanchorKey(env(), problems);
-  if (problems.length) throw Object.assign(new Error(`invalid configuration:\n  ${problems.join('\n  ')}`), { exit: EXIT.config });
+  if (problems.length) throw new ConfigError(problems);
   return key;
 }
 
@@ -73,7 +69,7 @@ async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>)
   try {
     await redis.connect();
   } catch (err) {
-    throw Object.assign(new Error(`cannot reach Redis at ${maskRedisUrl(REDIS_URL)}: ${(err as Error).message}`), { exit: EXIT.unavailable });
+    throw new OperatorError(`cannot reach Redis at ${maskRedisUrl(REDIS_URL)}: ${(err as Error).message}`, EXIT.unavailable, { cause: err });
   }
   try {
     return await work(redis, new RedisKeys(REDIS_PREFIX));
@@ -175,14 +171,14 @@ async function reanchor(args: string[]): Promise<number> {
   const reason = values.reason?.trim() ?? '';
   if (reason.length === 0 || reason.length > 1000) throw new UsageError('--reason needs a text of 1 to 1000 characters (why this event is re-anchored)');
   const key = reanchorKey();
-  if (!key) throw Object.assign(new Error('AUDIT_REANCHOR_KEY or AUDIT_REANCHOR_KEY_FILE is required to sign a re-anchor'), { exit: EXIT.config });
+  if (!key) throw new OperatorError('AUDIT_REANCHOR_KEY or AUDIT_REANCHOR_KEY_FILE is required to sign a re-anchor', EXIT.config);
   return withRedis(async (redis, keys) => {
     try {
       const { record, after } = await reanchorEvent(redis, keys, new Transactor(redis, keys, () => new Date()), key, { seq, reason, actor: cliActor() });
       process.stdout.write(`re-anchored seq ${seq}: stored hash ${record.storedHash}, recomputed hash ${record.recomputedHash} (key id ${record.keyId})\n`);
       return report(`audit trail in ${storeLabel()}`, after, true);
     } catch (err) {
-      if (err instanceof ReanchorRefused) return fail(EXIT.broken, `re-anchor refused: ${err.message}`);
+      if (err instanceof ReanchorRefused) return fail(err.exitCode, `re-anchor refused: ${err.message}`);
       throw err;
     }
   });
@@ -201,13 +197,24 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw new UsageError(`unknown command: ${[group, command].filter(Boolean).join(' ')}`);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return fail(EXIT.usage, `${(err as Error).message}\n${USAGE}`);
-    const exit = (err as { exit?: number }).exit;
-    if (exit !== undefined) return fail(exit, (err as Error).message);
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fail(EXIT.usage, `${(err as Error).message}: --out never overwrites a file`);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fail(EXIT.noInput, (err as Error).message);
-    return fail(EXIT.unavailable, `failed: ${(err as Error).message}`);
+    return failed(err);
   }
+}
+
+/**
+ * Reports a failed command on stderr and returns its exit status: the
+ * error's class decides (errors.ts), Node's own errors by their `code`.
+ */
+export function failed(err: unknown): number {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) return fail(EXIT.usage, `${message}\n${USAGE}`);
+  if (err instanceof OperatorError) return fail(err.exitCode, message);
+  // An argument the store contradicts, e.g. --from-seq beyond the head of the trail.
+  if (err instanceof ValidationError) return fail(EXIT.usage, message);
+  if (code === 'EEXIST') return fail(EXIT.usage, `${message}: --out never overwrites a file`);
+  if (code === 'ENOENT') return fail(EXIT.noInput, message);
+  return fail(EXIT.unavailable, `failed: ${message}`);
 }
 
 // Run only as the entry point, so tests can import runCli.
@@ -217,7 +224,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
     (code) => (process.exitCode = code),
     (err: unknown) => {
       process.stderr.write(`${String(err)}\n`);
-      process.exitCode = 70;
+      process.exitCode = EXIT.software;
     },
   );
 }

@@ -1,7 +1,34 @@
 /**
- * The error hierarchy. Each class carries its HTTP status; the API's error
- * middleware renders them, jobs classify them (permanent vs transient).
+ * The one error hierarchy. Every error the service raises on purpose is a
+ * LeaseholdError; boundaries tell them apart with `instanceof`, never by name
+ * or message text.
+ *
+ *   LeaseholdError
+ *   ├─ AppError                 HTTP status + code; api/error-handler.ts renders it
+ *   │    ValidationError 400, Unauthenticated 401, Forbidden 403, NotFound 404,
+ *   │    Conflict 409, Gone 410, PayloadTooLarge 413, PolicyViolation 422
+ *   ├─ DirectoryError           retryable or not, with the LDAP result code
+ *   │    └─ DirectoryUnavailable  503 directory_unavailable, with the reason and the fix
+ *   ├─ JobError                 permanent or transient; queues/worker-host.ts turns a
+ *   │    PermanentJobError       permanent one into BullMQ's UnrecoverableError
+ *   │    TransientJobError       (e.g. ProvisioningInProgress)
+ *   └─ OperatorError            someone running the program must act: the message is
+ *        ConfigError 78          printed without a stack and the process exits with
+ *        UsageError 64           `exitCode` (main.ts, cli.ts; e.g. ReanchorRefused 1)
+ *
+ * Classes that belong to one feature (ProvisioningInProgress, ReanchorRefused,
+ * AuditValueError) live beside their code and extend one of these. This
+ * module imports nothing, so that any layer may use it.
  */
+
+/** The root: its `name` is the class's own, for logs. */
+export class LeaseholdError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
 export interface ErrorDetail {
   /** The field (path) or policy rule concerned. */
   field?: string;
@@ -10,7 +37,8 @@ export interface ErrorDetail {
   [key: string]: unknown;
 }
 
-export abstract class AppError extends Error {
+/** An answer to an API client: its HTTP status and error code are on the class. */
+export abstract class AppError extends LeaseholdError {
   abstract readonly status: number;
   abstract readonly code: string;
   constructor(
@@ -18,7 +46,6 @@ export abstract class AppError extends Error {
     readonly details: ErrorDetail[] = [],
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
@@ -60,7 +87,7 @@ export class PolicyViolation extends AppError {
  * `retryable` errors (server busy or unreachable, socket closed) are retried
  * with backoff; the others stop the job.
  */
-export class DirectoryError extends Error {
+export class DirectoryError extends LeaseholdError {
   constructor(
     message: string,
     readonly retryable: boolean,
@@ -68,7 +95,6 @@ export class DirectoryError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'DirectoryError';
   }
 }
 
@@ -93,6 +119,55 @@ export class DirectoryUnavailable extends DirectoryError {
     options?: { cause?: unknown },
   ) {
     super(message, true, undefined, options);
-    this.name = 'DirectoryUnavailable';
+  }
+}
+
+/**
+ * A job's failure, classified: a permanent one stops the job at once (its
+ * attempts are not used up on a failure that would come back the same), a
+ * transient one is retried with backoff like any unknown error.
+ */
+export abstract class JobError extends LeaseholdError {
+  abstract readonly permanent: boolean;
+}
+
+/** A job failure that retrying cannot cure: the job gives up at once. */
+export class PermanentJobError extends JobError {
+  readonly permanent = true;
+}
+
+/** A job that cannot run yet but will be able to: retried with backoff. */
+export class TransientJobError extends JobError {
+  readonly permanent = false;
+}
+
+/** Exit statuses of main.ts and the operator CLI: sysexits(3) where one fits. */
+export const EXIT = { ok: 0, broken: 1, usage: 64, noInput: 66, unavailable: 69, software: 70, config: 78 } as const;
+
+/**
+ * A failure that whoever runs the program must act on: reported as its
+ * message alone (no stack trace) and ending the process with `exitCode`.
+ */
+export class OperatorError extends LeaseholdError {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The configuration is invalid: every problem listed as `[PATH] message` (STYLE.md §5). Exit 78. */
+export class ConfigError extends OperatorError {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`, EXIT.config);
+  }
+}
+
+/** A command line that makes no sense; the CLI prints its usage after the message. Exit 64. */
+export class UsageError extends OperatorError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
   }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from './config/load-config.js';
+import { loadConfig } from './config/load-config.js';
+import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { startService, type Mode } from './service.js';
 
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
-      process.exit(78);
+      process.exit(err.exitCode);
     }
     throw err;
   }

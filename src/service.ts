@@ -196,6 +196,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const app = createApp({
       routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, authFailures,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE, trustProxy: env.TRUST_PROXY,
+      redisDown: () => redis.status !== 'ready' || txRedis.status !== 'ready',
     });
     server = await listenHttp(app, env.HOST, env.PORT, {
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,

@@ -29,6 +29,8 @@ export interface AppDeps {
   bodyLimit?: string;
   /** express's `trust proxy` (TRUST_PROXY): false, a hop count, or proxy addresses/CIDR ranges. */
   trustProxy?: false | number | string[];
+  /** True while a Redis connection the API uses is not ready: a request failing then is answered 503, not 500. */
+  redisDown?: () => boolean;
 }
 
 /** Query strings of routes that declare none: strict, so that any parameter is refused by name. */
@@ -134,6 +136,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req: Request, res: Response, _next: NextFunction) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such endpoint', details: [] }, requestId: res.locals.requestId as string });
   });
-  app.use(errorHandler(logger));
+  app.use(errorHandler({ logger, redisDown: deps.redisDown }));
   return app;
 }

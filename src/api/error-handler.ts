@@ -11,14 +11,24 @@ interface Rendered {
   details: unknown[];
 }
 
-/** Redis (ioredis) and plain socket failures: a dependency is down, not a bug. */
-function isUnavailable(err: unknown): boolean {
+/** Node's codes for a socket that could not connect or broke. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+/**
+ * A dependency is down, not a bug: a retryable directory failure, a broken
+ * socket, or any failure while Redis is not connected. ioredis reports a lost
+ * connection with plain Errors ("Connection is closed.", a used-up
+ * maxRetriesPerRequest, or a wrapped one such as the transactor's), so the
+ * connection's state decides rather than their text.
+ */
+function isUnavailable(err: unknown, redisDown: () => boolean): boolean {
   if (err instanceof DirectoryError) return err.retryable;
-  const e = err as { code?: string; message?: string } | undefined;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e?.code ?? '') || /Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(e?.message ?? '');
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return (typeof code === 'string' && SOCKET_CODES.has(code)) || redisDown();
 }
 
-function render(err: unknown, logger: Logger, requestId: string, path: string): Rendered {
+function render(err: unknown, deps: ErrorHandlerDeps, requestId: string, path: string): Rendered {
+  const { logger, redisDown = () => false } = deps;
   if (err instanceof AppError) return { status: err.status, code: err.code, message: err.message, details: err.details };
   if (err instanceof DirectoryUnavailable)
     // The connection logs what to fix once (ERROR); per request it is only a refusal.
@@ -28,7 +38,7 @@ function render(err: unknown, logger: Logger, requestId: string, path: string): 
   if (bodyError.type === 'entity.too.large') return { status: 413, code: 'payload_too_large', message: 'the body is too large', details: [] };
   if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500)
     return { status: bodyError.status, code: 'bad_request', message: bodyError.message ?? 'bad request', details: [] };
-  if (isUnavailable(err)) {
+  if (isUnavailable(err, redisDown)) {
     logger.warn('dependency unavailable', { requestId, path, error: String((err as Error).message) });
     return { status: 503, code: 'unavailable', message: 'a dependency is unavailable; try again', details: [] };
   }
@@ -36,15 +46,24 @@ function render(err: unknown, logger: Logger, requestId: string, path: string): 
   return { status: 500, code: 'internal', message: 'internal error', details: [] };
 }
 
+export interface ErrorHandlerDeps {
+  logger: Logger;
+  /** True while a Redis connection the API uses is not ready; absent, Redis counts as up. */
+  redisDown?: () => boolean;
+}
+
 /**
  * The one error middleware (Express 5 forwards rejected promises here).
- * Client mistakes get their status; anything else is a 500 and logged.
+ * The error's class decides (errors.ts): an AppError gets its status and
+ * code, DirectoryUnavailable 503 with the fix, an outage 503; anything else
+ * is a 500 whose message stays in the log, not in the body.
  * Error bodies list at most MAX_ERROR_DETAILS details.
  */
-export function errorHandler(logger: Logger) {
+export function errorHandler(deps: ErrorHandlerDeps) {
+  const { logger } = deps;
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
-    const { status, code, message, details } = render(err, logger, requestId, req.path);
+    const { status, code, message, details } = render(err, deps, requestId, req.path);
     if (status >= 400 && status < 500) logger.info('request refused', { requestId, status, code, path: req.path });
     if (!res.headersSent) res.status(status).json({ error: { code, message, ...capDetails(details) }, requestId });
   };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LeaseholdError } from '../errors.js';
 
 /** What a caller records; seq, at, prevHash and hash are added by the chain. */
 export interface AuditInput {
@@ -26,13 +27,12 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** A value that cannot enter the audit trail: a programming error in the caller, never bad user input. */
-export class AuditValueError extends TypeError {
+export class AuditValueError extends LeaseholdError {
   constructor(
     readonly path: string,
     problem: string,
   ) {
     super(`audit event ${path}: ${problem}; only JSON values (strings, finite numbers, booleans, null, arrays, plain objects) and Dates may be recorded`);
-    this.name = 'AuditValueError';
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { EXIT, OperatorError } from '../errors.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import type { Transactor } from '../store/transactor.js';
 import { hashEvent } from './audit-event.js';
@@ -6,11 +7,10 @@ import { AuditVerifier, type VerifyResult } from './audit-verifier.js';
 import { EDITED, parseEvent } from './chain-checker.js';
 import { explainedByDateDefect, REANCHOR_ACTION, signReanchor, type ReanchorRecord } from './reanchor.js';
 
-/** Why a re-anchor was not made; the trail is unchanged. */
-export class ReanchorRefused extends Error {
+/** Why a re-anchor was not made; the trail is unchanged. The CLI exits 1, as for a broken trail. */
+export class ReanchorRefused extends OperatorError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ReanchorRefused';
+    super(message, EXIT.broken);
   }
 }
 

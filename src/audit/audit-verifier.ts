@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ValidationError } from '../errors.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { CheckpointStore } from './audit-checkpoints.js';
 import { CHUNK, GENESIS, readHead, readRange } from './audit-reader.js';
@@ -71,13 +72,13 @@ export class AuditVerifier {
    * recorded with it. Every checkpoint in range must match the chain, and the
    * list must end exactly at the head (no truncation, nothing appended
    * behind the transactor's back).
-   * @throws RangeError when `fromSeq` lies beyond the head
+   * @throws ValidationError when `fromSeq` lies beyond the head
    */
   async verifyRedis(from: VerifyFrom = {}): Promise<VerifyResult> {
     const eventsKey = this.keys.auditEvents();
     const { head, length } = await readHead(this.redis, this.keys.auditHead(), eventsKey);
     if (from.fromSeq !== undefined && from.fromSeq - 1 > (head?.seq ?? 0))
-      throw new RangeError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`);
+      throw new ValidationError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`, [{ field: 'fromSeq', message: 'beyond the head of the trail' }]);
     const anchor = await this.anchor(from);
     if ('ok' in anchor) return anchor;
     const pins = new Map((await this.checkpoints.after(anchor.seq)).map((c) => [c.seq, c.hash]));

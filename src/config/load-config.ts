@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { loadReanchorKey } from '../audit/reanchor.js';
+import { ConfigError } from '../errors.js';
 import { envSchema, type Env } from './env.schema.js';
 import { policySchema, type Policy } from './policy.schema.js';
 
@@ -31,13 +32,6 @@ export interface Config {
   /** AUDIT_REANCHOR_KEY(_FILE): checks signed re-anchors of the audit trail (audit/reanchor.ts). */
   auditReanchorKey?: Buffer;
   ldapCa?: string;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
 }
 
 function issues(prefix: string, error: z.ZodError): string[] {

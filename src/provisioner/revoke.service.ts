@@ -1,10 +1,11 @@
+import { TransientJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ref, type DomainStore } from '../domain/ports/record-store.port.js';
 import { moveRequest } from '../domain/request-state.js';
 import type { RevocationTrigger } from '../domain/types.js';
 import { updateRequest } from '../domain/update-request.js';
-import type { DirectoryPort } from './directory.port.js';
+import type { DirectoryPort } from '../domain/ports/directory.port.js';
 import type { Notifier } from '../notify/webhook-notifier.js';
 import { generatePassword } from './password.js';
 
@@ -12,7 +13,7 @@ const ACTOR = 'worker';
 const DONE = new Set(['expired', 'revoked', 'closed', 'rejected', 'cancelled', 'pending']);
 
 /** Thrown while a provision job still owns the request; the revoke job retries shortly. */
-export class ProvisioningInProgress extends Error {}
+export class ProvisioningInProgress extends TransientJobError {}
 
 /**
  * The one revoke operation, reached by every trigger (expiry, manual,

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type MinimalJob } from 'bullmq';
-import { DirectoryError } from '../errors.js';
+import { DirectoryError, JobError, PermanentJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JOBS, jitteredBackoff, QUEUES, type JobName, type JobPayloads, type QueueName } from './job-registry.js';
 
@@ -9,13 +9,23 @@ export type JobHandlers = { [K in JobName]: (data: JobPayloads[K], job: Job<JobP
 /** Called once when a job has used up its attempts or failed permanently. */
 export type GiveUpHandler = (name: JobName, data: unknown, reason: string) => Promise<void>;
 
-/** A permanent failure: the job stops retrying. */
-export class PermanentJobError extends UnrecoverableError {}
+/**
+ * What a failed handler's error becomes for BullMQ: a permanent failure — a
+ * permanent JobError, a DirectoryError that is not retryable — becomes
+ * UnrecoverableError with the same message, so the job stops at once;
+ * anything else (transient, retryable, unknown) is rethrown as it is and
+ * retried with backoff until its attempts are used up.
+ */
+export function jobFailure(err: unknown): unknown {
+  const permanent = (err instanceof JobError && err.permanent) || (err instanceof DirectoryError && !err.retryable);
+  return permanent ? new UnrecoverableError(err.message) : err;
+}
 
 /**
  * The consumer side: one BullMQ Worker per queue, dispatching to the handler
- * table. Errors are classified: DirectoryError.retryable and unknown errors
- * retry with jittered exponential backoff; permanent ones stop at once.
+ * table. Errors are classified (jobFailure): DirectoryError.retryable,
+ * TransientJobError and unknown errors retry with jittered exponential
+ * backoff; permanent ones stop at once.
  */
 export class WorkerHost {
   private readonly workers: Worker[] = [];
@@ -68,12 +78,11 @@ export class WorkerHost {
   private async dispatch(job: Job): Promise<void> {
     const name = job.name as JobName;
     const handler = this.deps.handlers[name] as ((data: unknown, job: Job) => Promise<void>) | undefined;
-    if (!handler) throw new PermanentJobError(`no handler for job ${job.name}`);
+    if (!handler) throw jobFailure(new PermanentJobError(`no handler for job ${job.name}`));
     try {
       await handler(job.data, job);
     } catch (err) {
-      if (err instanceof DirectoryError && !err.retryable) throw new PermanentJobError(err.message);
-      throw err;
+      throw jobFailure(err);
     }
   }
 

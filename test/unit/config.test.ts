@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parsePolicy } from '../../src/config/load-config.js';
+import { loadConfig, parsePolicy } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'leasehold-config-'));
 const tokens = join(dir, 'tokens.json');

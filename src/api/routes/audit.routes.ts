@@ -89,7 +89,7 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
         try {
           result = await verifier.verifyRedis({ fromSeq: q.fromSeq, fromCheckpoint: q.from === 'checkpoint' });
         } catch (err) {
-          if (err instanceof RangeError) throw new ValidationError(err.message, [{ field: 'query.fromSeq', message: err.message }]);
+          if (err instanceof ValidationError) throw new ValidationError(err.message, [{ field: 'query.fromSeq', message: err.message }]);
           throw err;
         }
         const body: Record<string, unknown> = verdict(result);
