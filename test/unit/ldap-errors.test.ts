@@ -1,7 +1,8 @@
 import { AlreadyExistsError, BerReader, BusyError, ConstraintViolationError, InsufficientAccessError, InvalidCredentialsError, UnavailableError, UnwillingToPerformError } from 'ldapts';
 import { describe, expect, it } from 'vitest';
 import { DirectoryError, DirectoryUnavailable } from '../../src/errors.js';
-import { ldapResultCode, toDirectoryError } from '../../src/provisioner/ldap/ldap-errors.js';
+import { ConnectionLost, ldapResultCode, markIfLost, toDirectoryError } from '../../src/provisioner/ldap/ldap-errors.js';
+import { SocketWatch } from '../../src/provisioner/ldap/socket-watch.js';
 import { encodePasswordModifyRequest } from '../../src/provisioner/ldap/password-modify.js';
 
 const errno = (code: string, message = code): Error => Object.assign(new Error(message), { code });
@@ -19,9 +20,38 @@ describe('classifying directory failures', () => {
     }
   });
 
-  it('retries lost, refused and timed-out connections', () => {
-    for (const err of [errno('ECONNREFUSED'), errno('ECONNRESET'), new Error('AddRequest: Operation timed out'), new Error('Connection timeout'), new Error('Socket error. Message type: SearchRequest')])
-      expect(toDirectoryError(err, 'op').retryable).toBe(true);
+  it('retries refused and reset connections by their code', () => {
+    for (const err of [errno('ECONNREFUSED'), errno('ECONNRESET'), errno('ETIMEDOUT'), errno('EAI_AGAIN')]) expect(toDirectoryError(err, 'op').retryable).toBe(true);
+  });
+
+  it('retries a plain ldapts failure when its socket is gone (timeout, socket error, close), whatever its text', () => {
+    for (const text of ['AddRequest: Operation timed out', 'Connection timeout', 'Socket error. Message type: SearchRequest', 'something new in ldapts 9']) {
+      const original = new Error(text);
+      const marked = markIfLost(original, true);
+      expect(marked, text).toBeInstanceOf(ConnectionLost);
+      const mapped = toDirectoryError(marked, 'add uid=x');
+      expect(mapped.retryable, text).toBe(true);
+      expect(mapped.message).toBe(`add uid=x: ${text}`);
+      expect(mapped.cause).toBe(original);
+    }
+  });
+
+  it('does not retry a plain failure on a live socket, even one whose text sounds like a timeout', () => {
+    for (const text of ['Filter cannot be empty', 'AddRequest: Operation timed out']) {
+      const err = markIfLost(new Error(text), false);
+      expect(err).not.toBeInstanceOf(ConnectionLost);
+      expect(toDirectoryError(err, 'op').retryable, text).toBe(false);
+    }
+  });
+
+  it('keeps what says more than a lost socket: a result code, a Node code, a classified error', () => {
+    const answered = new InvalidCredentialsError();
+    expect(markIfLost(answered, true)).toBe(answered);
+    expect(toDirectoryError(markIfLost(answered, true), 'bind').retryable).toBe(false);
+    const tlsFailure = errno('CERT_HAS_EXPIRED');
+    expect(toDirectoryError(markIfLost(tlsFailure, true), 'ping')).toBeInstanceOf(DirectoryUnavailable);
+    const classified = new DirectoryError('x', false);
+    expect(markIfLost(classified, true)).toBe(classified);
   });
 
   it('reports a certificate that fails verification, or a failed handshake, as unavailability naming what to fix', () => {
@@ -63,6 +93,17 @@ describe('classifying directory failures', () => {
     expect(ldapResultCode(original)).toBe(52);
     expect(ldapResultCode(new AlreadyExistsError())).toBe(68);
     expect(ldapResultCode(new Error('x'))).toBeUndefined();
+  });
+});
+
+describe('the sockets of one LDAP client', () => {
+  it('count as lost once ldapts destroys one, before any close event', () => {
+    const watch = new SocketWatch();
+    const socket = watch.plain({ port: 9, host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    expect(watch.lost).toBe(false);
+    socket.destroy();
+    expect(watch.lost).toBe(true);
   });
 });
 

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { Client, type Change, type Entry, type Filter, type SearchOptions } from 'ldapts';
 import type { Logger } from '../../logger.js';
 import { DirectoryError, DirectoryUnavailable } from '../../errors.js';
-import { toDirectoryError } from './ldap-errors.js';
+import { markIfLost, toDirectoryError } from './ldap-errors.js';
 import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from './password-modify.js';
 import { SocketWatch } from './socket-watch.js';
 
@@ -92,11 +92,12 @@ export class LdapConnection {
   async run<T>(what: string, op: (client: Client) => Promise<T>): Promise<T> {
     const slot = this.pick();
     slot.inFlight++;
+    let pooled: Pooled | undefined;
     try {
-      const client = await this.ready(slot);
-      return await op(client);
+      pooled = await this.ready(slot);
+      return await op(pooled.client);
     } catch (err) {
-      throw this.failure(err, what);
+      throw this.failure(markIfLost(err, pooled?.sockets.lost ?? false), what);
     } finally {
       slot.inFlight--;
     }
@@ -116,19 +117,19 @@ export class LdapConnection {
     const slot = this.pick();
     slot.inFlight++;
     try {
-      let client: Client;
+      let pooled: Pooled;
       try {
-        client = await this.ready(slot);
+        pooled = await this.ready(slot);
       } catch (err) {
         throw this.failure(err, what);
       }
-      const pages = client.searchPaginated(base, { ...search, paged: { pageSize } });
+      const pages = pooled.client.searchPaginated(base, { ...search, paged: { pageSize } });
       for (;;) {
         let next: IteratorResult<{ searchEntries: Entry[] }>;
         try {
           next = await pages.next();
         } catch (err) {
-          throw this.failure(err, what);
+          throw this.failure(markIfLost(err, pooled.sockets.lost), what);
         }
         if (next.done) return;
         yield next.value.searchEntries;
@@ -203,9 +204,9 @@ export class LdapConnection {
    * connection under a StartTLS session drops: it would keep writing into the
    * dead socket until each operation timed out.
    */
-  private async ready(slot: Slot): Promise<Client> {
+  private async ready(slot: Slot): Promise<Pooled> {
     const current = slot.pooled;
-    if (current && current.client.isBound && !current.sockets.closed) return current.client;
+    if (current && current.client.isBound && !current.sockets.closed) return current;
     if (!slot.connecting) {
       slot.pooled = undefined;
       if (current) {
@@ -217,8 +218,9 @@ export class LdapConnection {
         try {
           await pooled.client.bind(this.options.bindDn, this.options.bindPassword);
         } catch (err) {
+          const lost = pooled.sockets.lost;
           await release(pooled);
-          throw err;
+          throw markIfLost(err, lost);
         }
         if (this.unusable !== undefined) {
           this.logger?.info('directory connection works again', { url: this.url });
@@ -238,7 +240,7 @@ export class LdapConnection {
         },
       );
     }
-    return (await slot.connecting).client;
+    return await slot.connecting;
   }
 
   /** A connected (and, for StartTLS, upgraded) but unbound client. */
@@ -258,8 +260,9 @@ export class LdapConnection {
         // ldapts writes `socket` into the object it is given: always a fresh one.
         await client.startTLS(this.tlsOptions());
       } catch (err) {
+        const lost = sockets.lost;
         await release({ client, sockets });
-        throw err;
+        throw markIfLost(err, lost);
       }
     }
     return { client, sockets };

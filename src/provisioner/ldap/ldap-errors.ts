@@ -1,5 +1,5 @@
 import { ResultCodeError } from 'ldapts';
-import { DirectoryError, DirectoryUnavailable } from '../../errors.js';
+import { DirectoryError, DirectoryUnavailable, LeaseholdError } from '../../errors.js';
 
 /**
  * LDAP result codes worth retrying: the server is alive but cannot serve the
@@ -24,8 +24,29 @@ const RETRYABLE_SOCKET_CODES = new Set([
   'ENOTFOUND',
 ]);
 
-/** ldapts reports a lost or timed-out connection with plain Errors; these are their messages. */
-const RETRYABLE_MESSAGES = /Socket error|timed out|Connection timeout|Socket connection not established|connection closed/i;
+/**
+ * An operation failed because its connection went away: a socket error, a
+ * close, a connect or an operation timeout. ldapts reports these as plain
+ * Errors with neither class nor code, so LdapConnection, which sees the
+ * socket (SocketWatch.lost), wraps them in this to be classified by class
+ * rather than by message text. It never leaves LdapConnection:
+ * toDirectoryError turns it into a retryable DirectoryError.
+ */
+export class ConnectionLost extends LeaseholdError {
+  constructor(original: unknown) {
+    super(original instanceof Error ? original.message : String(original), { cause: original });
+  }
+}
+
+/**
+ * `err` as a ConnectionLost when the client's socket is gone (`socketLost`)
+ * and the error says nothing more precise: an LDAP result, a Node error code
+ * or our own classification are kept as they are.
+ */
+export function markIfLost(err: unknown, socketLost: boolean): unknown {
+  if (!socketLost || err instanceof DirectoryError || err instanceof ResultCodeError || err instanceof ConnectionLost) return err;
+  return typeof (err as { code?: unknown } | undefined)?.code === 'string' ? err : new ConnectionLost(err);
+}
 
 /**
  * The LDAP result code of a failure, whether it is still the ldapts error or
@@ -47,13 +68,13 @@ export function toDirectoryError(err: unknown, what: string): DirectoryError {
   if (err instanceof ResultCodeError) {
     return new DirectoryError(`${what}: ${err.message}`, RETRYABLE_RESULT_CODES.has(err.code), err.code, { cause: err });
   }
+  if (err instanceof ConnectionLost) return new DirectoryError(`${what}: ${err.message}`, true, undefined, { cause: err.cause });
   const e = err as NodeJS.ErrnoException | undefined;
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = e instanceof Error ? e.message : String(err);
   const tls = tlsTrouble(err, code, message);
   if (tls) return new DirectoryUnavailable(`${what}: the directory is unavailable: ${tls.reason}`, tls.reason, tls.fix, { cause: err });
-  const retryable = RETRYABLE_SOCKET_CODES.has(code) || RETRYABLE_MESSAGES.test(message);
-  return new DirectoryError(`${what}: ${code ? `${code} ` : ''}${message}`, retryable, undefined, { cause: err });
+  return new DirectoryError(`${what}: ${code ? `${code} ` : ''}${message}`, RETRYABLE_SOCKET_CODES.has(code), undefined, { cause: err });
 }
 
 /** Certificates that do not chain to a CA we were given. */

@@ -27,6 +27,16 @@ export class SocketWatch {
     return this.watch((tls.connect as (...a: unknown[]) => tls.TLSSocket)(...args));
   }) as typeof tls.connect;
 
+  /**
+   * True once any socket handed out is gone. ldapts destroys the socket
+   * before it fails the operations on it — on a socket error, a close, a
+   * connect timeout and an operation timeout — so a failure seen while this
+   * is true is a lost connection, whatever its message says.
+   */
+  get lost(): boolean {
+    return this.closed || this.opened.some((s) => s.destroyed);
+  }
+
   destroy(): void {
     this.closed = true;
     for (const socket of this.opened) socket.destroy();
