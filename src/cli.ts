@@ -6,7 +6,7 @@ import { hostname, userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { AuditQuery, recordedFilter, type AuditFilter, type ExportFormat } from './audit/audit-query.js';
+import { AuditQueryStore, recordedFilter, type AuditFilter, type ExportFormat } from './audit/audit-query.store.js';
 import { reanchorEvent, ReanchorRefused } from './audit/audit-reanchorer.js';
 import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
 import { loadReanchorKey } from './audit/reanchor.js';
@@ -150,7 +150,7 @@ async function exportTrail(args: string[]): Promise<number> {
     await new Transactor(redis, keys, () => new Date()).append({
       actor: cliActor(), action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format, filter: recordedFilter(filter), via: 'cli' },
     });
-    for await (const chunk of new AuditQuery(redis, keys).export(filter, format)) await write(out, chunk);
+    for await (const chunk of new AuditQueryStore(redis, keys).export(filter, format)) await write(out, chunk);
     if (out !== process.stdout) {
       (out as WriteStream).end();
       await once(out, 'close');

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { AuditInput } from './audit/audit-event.js';
 import { AuditCheckpointer } from './audit/audit-checkpointer.js';
 import { AuditMirror } from './audit/audit-mirror.js';
-import { AuditQuery } from './audit/audit-query.js';
+import { AuditQueryStore } from './audit/audit-query.store.js';
 import { AuditVerifier } from './audit/audit-verifier.js';
 import { createApp } from './api/app.js';
 import { AuthFailureAudit } from './api/auth-failures.js';
@@ -27,15 +27,15 @@ import { LdapConnection } from './provisioner/ldap/ldap-connection.js';
 import type { DirectoryPort } from './domain/ports/directory.port.js';
 import { ProvisionService } from './provisioner/provision.service.js';
 import { WebhookNotifier } from './notify/webhook-notifier.js';
-import { ExpirySweeper } from './provisioner/expiry-sweeper.js';
-import { Reconciler } from './provisioner/reconciler.js';
-import { RetentionPurger } from './provisioner/retention.js';
+import { ReconcileService } from './provisioner/reconcile.service.js';
+import { RetentionService } from './provisioner/retention.service.js';
 import { RevokeService } from './provisioner/revoke.service.js';
+import { SweepService } from './provisioner/sweep.service.js';
 import { redisDurabilityProblems } from './store/redis-durability.js';
 import { QueueBus } from './queues/queue-bus.js';
 import { repeatingJobs, runsRepeating, timerMs } from './queues/job-registry.js';
 import { WorkerHost } from './queues/worker-host.js';
-import { AccesslogImporter, ldapAccesslogReader } from './sessions/accesslog-importer.js';
+import { AccesslogImportService, ldapAccesslogReader } from './sessions/accesslog-import.service.js';
 import { IncidentService } from './sessions/incident.service.js';
 import { SessionIngestService } from './sessions/session-ingest.service.js';
 import { createSessionMetrics } from './sessions/session-metrics.js';
@@ -43,8 +43,8 @@ import { SessionQueryStore } from './sessions/session-query.store.js';
 import { SessionReviewService } from './sessions/session-review.service.js';
 import { SyslogListener } from './sessions/syslog-listener.js';
 import { CredentialVault } from './store/credential-vault.js';
-import { RecordStore } from './store/record-store.js';
-import { RedisDomainStore } from './store/redis-domain-store.js';
+import { RedisDomainStore } from './store/redis-domain.store.js';
+import { RedisRecordStore } from './store/redis-record.store.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
 
@@ -96,7 +96,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   txRedis.on('error', (err) => logger.warn('redis connection error', { component: 'redis-tx', error: err.message }));
 
   const keys = new RedisKeys(env.REDIS_PREFIX);
-  const store = new RecordStore(redis, keys);
+  const store = new RedisRecordStore(redis, keys);
   const tx = new Transactor(txRedis, keys, now);
   // The domain's store port over the same records and transactions (issue 14): the services below take only this.
   const domainStore = new RedisDomainStore(store, tx);
@@ -144,9 +144,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (mode !== 'api') {
     const provisioner = new ProvisionService({ store: domainStore, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
     const revoker = new RevokeService({ store: domainStore, directory, metrics, notifier, logger: logger.child({ component: 'revoker' }), now });
-    const sweeper = new ExpirySweeper({ store: domainStore, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
-    const reconciler = new Reconciler({ store: domainStore, directory, logger: logger.child({ component: 'reconciler' }), now });
-    const purger = new RetentionPurger({ store: domainStore, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
+    const sweeper = new SweepService({ store: domainStore, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
+    const reconciler = new ReconcileService({ store: domainStore, directory, logger: logger.child({ component: 'reconciler' }), now });
+    const purger = new RetentionService({ store: domainStore, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
     const accesslog = runsRepeating('accesslog-import', config) ? accesslogImporter(config, redis, keys, sessionIngest, logger.child({ component: 'accesslog' })) : undefined;
     const host = new WorkerHost({
       connection: bullConnection,
@@ -188,7 +188,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store, now }),
       ...sessionRoutes({ ingest: sessionIngest, query: new SessionQueryStore(redis, keys), reviews, incidents: new IncidentService({ keys, tx, reviews, now }), now }),
-      ...auditRoutes({ query: new AuditQuery(redis, keys), verifier: new AuditVerifier(redis, keys, config.auditReanchorKey), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
+      ...auditRoutes({ query: new AuditQueryStore(redis, keys), verifier: new AuditVerifier(redis, keys, config.auditReanchorKey), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
     ];
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
     const authFailures = new AuthFailureAudit({ redis, keys, tx, audit, logger: logger.child({ component: 'auth-failures' }), now });
@@ -257,7 +257,7 @@ function accesslogImporter(config: Config, redis: Redis, keys: RedisKeys, ingest
     url: env.LDAP_URL, bindDn: env.LDAP_BIND_DN, bindPassword: config.ldapBindPassword, ca: config.ldapCa,
     startTls: env.LDAP_STARTTLS, allowInsecure: env.LDAP_ALLOW_INSECURE, timeoutMs: env.LDAP_TIMEOUT_MS, poolSize: 1, logger,
   });
-  const importer = new AccesslogImporter({
+  const importer = new AccesslogImportService({
     read: ldapAccesslogReader(connection), redis, keys, ingest, vendorOu: env.LDAP_VENDOR_OU, source: `ldap:${new URL(env.LDAP_URL).hostname}`, logger,
   });
   return { connection, importer };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorSchema } from './schemas.js';
+import { errorSchema } from './common.schema.js';
 import type { RouteSpec } from './route.js';
 
 const ERRORS: Record<number, string> = {

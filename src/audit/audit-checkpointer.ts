@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import type { AuditInput } from './audit-event.js';
-import { CheckpointStore, type Checkpoint } from './audit-checkpoints.js';
+import { AuditCheckpointStore, type Checkpoint } from './audit-checkpoint.store.js';
 import { AuditVerifier, type VerifyFailure } from './audit-verifier.js';
 
 export interface AuditCheckpointerOptions {
@@ -28,14 +28,14 @@ export interface AuditCheckpointerOptions {
  * A break is logged as an ERROR (someone must act) and not checkpointed.
  */
 export class AuditCheckpointer {
-  private readonly store: CheckpointStore;
+  private readonly store: AuditCheckpointStore;
   private readonly verifier: AuditVerifier;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private reportedBreak: number | undefined;
 
   constructor(private readonly opts: AuditCheckpointerOptions) {
-    this.store = new CheckpointStore(opts.redis, opts.keys);
+    this.store = new AuditCheckpointStore(opts.redis, opts.keys);
     this.verifier = new AuditVerifier(opts.redis, opts.keys, opts.reanchorKey);
   }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../errors.js';
 import type { RedisKeys } from '../store/redis-keys.js';
-import { CheckpointStore } from './audit-checkpoints.js';
+import { AuditCheckpointStore } from './audit-checkpoint.store.js';
 import { CHUNK, GENESIS, readHead, readRange } from './audit-reader.js';
 import { ChainChecker, EDITED, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
 import { readCompleteLines, readLines } from './jsonl-file.js';
@@ -56,7 +56,7 @@ export async function verifyJsonlFile(path: string, reanchorKey?: Buffer): Promi
 
 /** Verifies the trail in Redis and the mirror against it. */
 export class AuditVerifier {
-  private readonly checkpoints: CheckpointStore;
+  private readonly checkpoints: AuditCheckpointStore;
 
   /** @param reanchorKey AUDIT_REANCHOR_KEY: without it, a re-anchored event fails as edited (and says why) */
   constructor(
@@ -64,7 +64,7 @@ export class AuditVerifier {
     private readonly keys: RedisKeys,
     private readonly reanchorKey?: Buffer,
   ) {
-    this.checkpoints = new CheckpointStore(redis, keys);
+    this.checkpoints = new AuditCheckpointStore(redis, keys);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Policy } from '../config/policy.schema.js';
 import type { Logger } from '../logger.js';
-import type { RecordStore } from '../store/record-store.js';
+import type { RedisRecordStore } from '../store/redis-record.store.js';
 
 export const NOTIFICATION_EVENTS = ['reminder', 'revoked', 'expired', 'failed', 'overdue'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
@@ -28,7 +28,7 @@ export class WebhookNotifier implements Notifier {
   constructor(
     private readonly deps: {
       webhooks: Policy['webhooks'];
-      store: RecordStore;
+      store: RedisRecordStore;
       enqueue: EnqueueDelivery;
       logger: Logger;
       now: () => Date;

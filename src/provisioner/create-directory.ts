@@ -20,9 +20,9 @@ export async function createDirectory(config: Config, logger: Logger): Promise<D
   const common = { connection, vendorOu: env.LDAP_VENDOR_OU, baseDn: env.LDAP_BASE_DN, privilegedGroups: policy.privilegedGroups, logger };
   // Each deployment loads only its own dialect's adapter.
   if (env.LDAP_DIALECT === 'ad') {
-    const { ActiveDirectory } = await import('./ad/active-directory.js');
-    return new ActiveDirectory(common);
+    const { AdDirectory } = await import('./ad/ad.directory.js');
+    return new AdDirectory(common);
   }
-  const { OpenLdapDirectory } = await import('./openldap/openldap-directory.js');
+  const { OpenLdapDirectory } = await import('./openldap/openldap.directory.js');
   return new OpenLdapDirectory(common);
 }

@@ -12,15 +12,15 @@ export interface JobPayloads {
   provision: { requestId: string; attempt: number };
   revoke: { requestId: string; trigger: RevocationTrigger };
   depart: { personId: string };
-  /** Expiry sweeper: revokes anything overdue in the validTo index; ends contracts that passed. */
+  /** Expiry sweep (SweepService): revokes anything overdue in the validTo index; ends contracts that passed. */
   sweep: Record<string, never>;
-  /** Directory reconciliation: orphans, drift, store/directory disagreement. */
+  /** Directory reconciliation (ReconcileService): orphans, drift, store/directory disagreement. */
   reconcile: Record<string, never>;
-  /** Deletes accounts disabled longer than retentionDays. */
+  /** Deletes accounts disabled longer than retentionDays (RetentionService). */
   purge: Record<string, never>;
   /** Delivers one notification to one configured webhook. */
   notify: { event: NotificationEvent; requestId: string; hook: number };
-  /** Imports vendor binds from the OpenLDAP accesslog as session events (sessions/accesslog-importer.ts). */
+  /** Imports vendor binds from the OpenLDAP accesslog as session events (AccesslogImportService). */
   'accesslog-import': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;

@@ -4,7 +4,7 @@ import { Conflict, NotFound } from '../errors.js';
 import { newId } from '../domain/ids.js';
 import { moveRequest } from '../domain/request-state.js';
 import type { AccessRequest } from '../domain/types.js';
-import type { RecordStore, Stored } from '../store/record-store.js';
+import type { RedisRecordStore, Stored } from '../store/redis-record.store.js';
 import type { Transactor } from '../store/transactor.js';
 import { liveField, type LiveEntry } from './session-grouper.js';
 import { SessionKeys, sessionScore } from './session-keys.js';
@@ -33,7 +33,7 @@ export class SessionReviewService {
   private readonly skeys: SessionKeys;
 
   constructor(
-    private readonly deps: { store: RecordStore; tx: Transactor; now: () => Date },
+    private readonly deps: { store: RedisRecordStore; tx: Transactor; now: () => Date },
   ) {
     this.skeys = new SessionKeys(deps.store.keys);
   }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Attribute, Change, type Entry } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DirectoryError } from '../../src/errors.js';
-import { ActiveDirectory } from '../../src/provisioner/ad/active-directory.js';
+import { AdDirectory } from '../../src/provisioner/ad/ad.directory.js';
 import { toFileTime } from '../../src/provisioner/ad/ad-time.js';
 import type { AccountSpec } from '../../src/domain/ports/directory.port.js';
 import { sameDn } from '../../src/provisioner/ldap/escape.js';
@@ -19,7 +19,7 @@ const PASSWORD = 'Vendor-Pa55word!x';
 
 describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
   let tree: AdSubtree;
-  let ad: ActiveDirectory;
+  let ad: AdDirectory;
   let vendorOu: string;
   const spec = (label: string, extra: Partial<AccountSpec> = {}): AccountSpec => ({
     requestId: `req_${label}_${rand()}`, username: `v-${label.slice(0, 8)}-${rand()}`, givenName: 'Vera', surname: 'Vendor',
@@ -39,7 +39,7 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
   beforeAll(async () => {
     tree = await createAdSubtree('ad-acct');
     vendorOu = await tree.addOu('accounts');
-    ad = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
+    ad = new AdDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
   });
   afterAll(async () => {
     await ad?.close();
@@ -153,7 +153,7 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
   describe('transport and service account', () => {
     it('works over StartTLS on ldap:// with the rig CA verified', async () => {
       const connection = new LdapConnection({ url: 'ldap://127.0.0.1:389', startTls: true, ca: samba!.caPem, bindDn: samba!.bindDn, bindPassword: samba!.bindPassword, timeoutMs: 10_000 });
-      const viaStartTls = new ActiveDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
+      const viaStartTls = new AdDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
       try {
         const s = spec('starttls');
         const { dn } = await viaStartTls.createAccount(s);
@@ -167,7 +167,7 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
 
     it('refuses to send a password over a plaintext connection', async () => {
       const connection = new LdapConnection({ url: 'ldap://127.0.0.1:389', startTls: false, allowInsecure: true, bindDn: samba!.bindDn, bindPassword: samba!.bindPassword, timeoutMs: 10_000 });
-      const plain = new ActiveDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
+      const plain = new AdDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
       try {
         const err = await plain.setPassword(`CN=nobody,${vendorOu}`, PASSWORD).catch((e: unknown) => e);
         expect((err as DirectoryError).retryable).toBe(false);
@@ -180,7 +180,7 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
 
     it('fails permanently, saying why, when the service account password is wrong', async () => {
       const connection = new LdapConnection({ url: samba!.ldapsUrl, startTls: false, ca: samba!.caPem, bindDn: samba!.bindDn, bindPassword: 'not-the-password', timeoutMs: 10_000 });
-      const wrong = new ActiveDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
+      const wrong = new AdDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
       try {
         const err = (await wrong.ping().catch((e: unknown) => e)) as DirectoryError;
         expect(err).toBeInstanceOf(DirectoryError);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ActiveDirectory } from '../../src/provisioner/ad/active-directory.js';
+import { AdDirectory } from '../../src/provisioner/ad/ad.directory.js';
 import { decodeSid } from '../../src/provisioner/ad/ad-sid.js';
 import { childDn, sameDn } from '../../src/provisioner/ldap/escape.js';
 import { attrValue, attrValues } from '../../src/provisioner/ldap/ldap-entry.js';
@@ -16,7 +16,7 @@ const PASSWORD = 'Vendor-Pa55word!x';
 
 describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD DC', () => {
   let tree: AdSubtree;
-  let ad: ActiveDirectory;
+  let ad: AdDirectory;
   let vendorOu: string;
   const sid = (rid: number | string): string => (typeof rid === 'number' ? `${samba!.domainSid}-${rid}` : rid);
   const bySid = (rid: number | string): Promise<string> => groupDnBySid(tree.admin, samba!.baseDn, sid(rid));
@@ -25,7 +25,7 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
   beforeAll(async () => {
     tree = await createAdSubtree('ad-priv');
     vendorOu = await tree.addOu('accounts');
-    ad = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: ['dba-team', '/^CN=oracle-sysdba-/'] });
+    ad = new AdDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: ['dba-team', '/^CN=oracle-sysdba-/'] });
   });
   afterAll(async () => {
     await ad?.close();
@@ -97,7 +97,7 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
       const byPolicy = await tree.addGroup(nasty('policy'));
       await tree.addMember(await bySid('S-1-5-32-551'), outer);
       await tree.addMember(outer, inner);
-      const strict = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [byPolicy] });
+      const strict = new AdDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [byPolicy] });
       try {
         const result = await strict.privilegedGroupsOf([inner, byPolicy, seeded('erp-support')]);
         expect(sameDn(result.get(inner)!, await bySid('S-1-5-32-551'))).toBe(true);
@@ -125,7 +125,7 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
 
     it('matches a policy name, a policy pattern and DnsAdmins against the RDN and the sAMAccountName alike', async () => {
       const tag = rand();
-      const policy = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [`legacy-dba-${tag}`, `/^sqlsys-${tag}$/`] });
+      const policy = new AdDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [`legacy-dba-${tag}`, `/^sqlsys-${tag}$/`] });
       try {
         const bySam = await named(`tools-a-${tag}`, `legacy-dba-${tag}`);
         const byRdn = await named(`legacy-dba-${tag}`, `g-a-${tag}`);

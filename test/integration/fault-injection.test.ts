@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startSlapd, type SlapdRig } from '../../tools/dev/slapd-rig.js';
+import { startSlapd, type SlapdRig } from '../../tools/dev/slapd.rig.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { freePort } from '../rig/ports.js';

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startSlapd, type SlapdRig } from '../../tools/dev/slapd-rig.js';
+import { startSlapd, type SlapdRig } from '../../tools/dev/slapd.rig.js';
 import { makeTlsMaterial } from '../../tools/dev/tls-material.js';
 import { DirectoryError, DirectoryUnavailable } from '../../src/errors.js';
 import { LdapConnection, type LdapConnectionOptions } from '../../src/provisioner/ldap/ldap-connection.js';

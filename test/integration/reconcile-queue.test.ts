@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DirectoryAccount, DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
-import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap-directory.js';
+import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap.directory.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { vendorWithPerson } from '../support/fixtures.js';
 import { apiClient, eventually, startTestService, type TestService } from '../support/service-harness.js';

@@ -1,5 +1,5 @@
-import type { SambaInfo } from '../../tools/dev/samba-rig.js';
-import type { SlapdInfo } from '../../tools/dev/slapd-rig.js';
+import type { SambaInfo } from '../../tools/dev/samba.rig.js';
+import type { SlapdInfo } from '../../tools/dev/slapd.rig.js';
 
 /**
  * What test/rig/global-setup.ts provides to integration tests via `inject()`.

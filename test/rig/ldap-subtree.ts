@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { attrValues } from '../../src/provisioner/ldap/ldap-entry.js';
-import type { SlapdInfo } from '../../tools/dev/slapd-rig.js';
+import type { SlapdInfo } from '../../tools/dev/slapd.rig.js';
 
 /** A test file's own corner of the run's slapd, under ou=vendors. */
 export interface LdapSubtree {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRedis, type RedisRig } from '../../tools/dev/redis-rig.js';
+import { startRedis, type RedisRig } from '../../tools/dev/redis.rig.js';
 import { withFreePorts } from './ports.js';
 
 /** A redis-server of the test's own, with restart for persistence tests. */

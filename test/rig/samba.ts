@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
 import { inject } from 'vitest';
-import { startSamba, type SambaInfo, type SambaRig } from '../../tools/dev/samba-rig.js';
+import { startSamba, type SambaInfo, type SambaRig } from '../../tools/dev/samba.rig.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { readGroupMembers } from '../../src/provisioner/ad/ad-members.js';

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startSlapd, type SlapdRig } from '../../tools/dev/slapd-rig.js';
+import { startSlapd, type SlapdRig } from '../../tools/dev/slapd.rig.js';
 import { withFreePorts } from './ports.js';
 
 /** Starts the run's slapd under `dir` on two free loopback ports (retrying if one was taken meanwhile). */

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { AuditEvent } from '../../src/audit/audit-event.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
-import { FakeDirectory } from '../../src/provisioner/fake/fake-directory.js';
+import { FakeDirectory } from '../../src/provisioner/fake/fake.directory.js';
 import { startTestService, type DirectoryTarget, type TestService } from './service-harness.js';
 
 /** A directory target nobody listens on; the service uses a FakeDirectory instead (tests of the HTTP layer only). */

@@ -9,8 +9,8 @@ import type { Policy } from '../../src/config/policy.schema.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { startService, type Mode, type RunningService } from '../../src/service.js';
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
-import type { SambaInfo } from '../../tools/dev/samba-rig.js';
-import type { SlapdInfo } from '../../tools/dev/slapd-rig.js';
+import type { SambaInfo } from '../../tools/dev/samba.rig.js';
+import type { SlapdInfo } from '../../tools/dev/slapd.rig.js';
 
 /** The directory a test service talks to. */
 export interface DirectoryTarget {

@@ -11,12 +11,12 @@ import { VendorService } from '../../src/domain/vendor.service.js';
 import { silentLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
-import { FakeDirectory } from '../../src/provisioner/fake/fake-directory.js';
+import { FakeDirectory } from '../../src/provisioner/fake/fake.directory.js';
 import { ProvisionService } from '../../src/provisioner/provision.service.js';
-import { RetentionPurger } from '../../src/provisioner/retention.js';
+import { RetentionService } from '../../src/provisioner/retention.service.js';
 import { RevokeService } from '../../src/provisioner/revoke.service.js';
 import { CredentialVault } from '../../src/store/credential-vault.js';
-import { MemoryDomainStore } from '../../src/store/memory/memory-domain-store.js';
+import { MemoryDomainStore } from '../../src/store/memory/memory-domain.store.js';
 import { FakeClock } from './fake-clock.js';
 import { RecordingJobScheduler, RecordingNotifier } from './recording-job-scheduler.js';
 
@@ -86,8 +86,8 @@ export class ServiceWorld {
     return new RevokeService({ store, directory, metrics, logger, notifier, now: clock.now });
   }
 
-  purger(retentionDays = this.policy.retentionDays): RetentionPurger {
-    return new RetentionPurger({ store: this.store, directory: this.directory, retentionDays, logger: this.logger, now: this.clock.now });
+  purger(retentionDays = this.policy.retentionDays): RetentionService {
+    return new RetentionService({ store: this.store, directory: this.directory, retentionDays, logger: this.logger, now: this.clock.now });
   }
 
   /** A vendor (contract a year long) with one person whose NDA is on file. */

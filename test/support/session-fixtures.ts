@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { newId } from '../../src/domain/ids.js';
 import type { AccessRequest, Person, RequestStatus, Vendor } from '../../src/domain/types.js';
-import { RecordStore, type Stored } from '../../src/store/record-store.js';
+import { RedisRecordStore, type Stored } from '../../src/store/redis-record.store.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { Transactor } from '../../src/store/transactor.js';
-import { FakeDirectory } from '../../src/provisioner/fake/fake-directory.js';
+import { FakeDirectory } from '../../src/provisioner/fake/fake.directory.js';
 import type { DirectoryTarget } from './service-harness.js';
 
 /** Config for a service that talks to a FakeDirectory (the URL is never dialled). */
@@ -34,7 +34,7 @@ export async function seedRequest(
   const redis = new Redis(redisUrl);
   try {
     const keys = new RedisKeys(prefix);
-    const store = new RecordStore(redis, keys);
+    const store = new RedisRecordStore(redis, keys);
     const tx = new Transactor(redis, keys, () => new Date());
     const at = new Date().toISOString();
     const vendor: Stored<Vendor> = { id: newId('ven'), n: await store.nextPosition(), name: 'Acme', contractRef: 'CT-1', contractEndsAt: options.validTo.toISOString(), status: 'active', createdAt: at, createdBy: 'test' };
@@ -70,7 +70,7 @@ export async function endRequest(redisUrl: string, prefix: string, requestId: st
   const redis = new Redis(redisUrl);
   try {
     const keys = new RedisKeys(prefix);
-    const store = new RecordStore(redis, keys);
+    const store = new RedisRecordStore(redis, keys);
     const tx = new Transactor(redis, keys, () => new Date());
     await tx.run([keys.request(requestId)], async () => {
       const before = (await store.getRequest(requestId))!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OVERDUE_AFTER_MS, overdueCutoff, overdueRequestIds } from '../../src/domain/overdue.js';
-import { MemoryDomainStore } from '../../src/store/memory/memory-domain-store.js';
+import { MemoryDomainStore } from '../../src/store/memory/memory-domain.store.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { changeRequest, seedRequest } from '../support/store-records.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeDirectory } from '../../src/provisioner/fake/fake-directory.js';
+import { FakeDirectory } from '../../src/provisioner/fake/fake.directory.js';
 import { isBuiltinPrivileged, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../../src/provisioner/privileged-groups.js';
 
 const g = (name: string, gidNumber?: number): GroupFacts => ({ dn: `cn=${name},ou=groups,dc=t`, name, ...(gidNumber !== undefined ? { gidNumber } : {}) });

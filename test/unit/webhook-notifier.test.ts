@@ -2,10 +2,10 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload, WebhookNotifier } from '../../src/notify/webhook-notifier.js';
 import { silentLogger } from '../../src/logger.js';
-import type { RecordStore } from '../../src/store/record-store.js';
+import type { RedisRecordStore } from '../../src/store/redis-record.store.js';
 
 const request = { id: 'req_1', status: 'revoked', vendorId: 'ven_1', personId: 'per_1', requester: 'ops', validFrom: 'a', validTo: 'b', account: { username: 'v-acme-chen-1', state: 'disabled' }, revocation: { trigger: 'manual' } };
-const store = { getRequest: () => Promise.resolve(request) } as unknown as RecordStore;
+const store = { getRequest: () => Promise.resolve(request) } as unknown as RedisRecordStore;
 
 describe('webhook notifications', () => {
   beforeAll(() => nock.disableNetConnect());

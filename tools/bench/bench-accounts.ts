@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import { newId } from '../../src/domain/ids.js';
 import type { AccessRequest, Person, Vendor } from '../../src/domain/types.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
-import type { RecordStore, Stored } from '../../src/store/record-store.js';
+import type { RedisRecordStore, Stored } from '../../src/store/redis-record.store.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { addMembers, managerClient } from './bench-rig.js';
+import { addMembers, managerClient } from './bench.rig.js';
 import { chunks } from './bench-stats.js';
 import type { RawDirectory, RawLanes } from './raw-directory.js';
 
@@ -52,7 +52,7 @@ export async function seedDirectory(server: DirectoryInfo, raw: RawDirectory, la
  * if each had been filed, approved and provisioned. No audit events: these
  * are fixtures, and nothing reads the trail for them.
  */
-export async function seedStore(redis: Redis, store: RecordStore, accounts: BenchAccount[]): Promise<void> {
+export async function seedStore(redis: Redis, store: RedisRecordStore, accounts: BenchAccount[]): Promise<void> {
   const at = new Date(Date.now() - 60_000).toISOString();
   const contractEndsAt = new Date(Date.now() + 365 * 86_400_000).toISOString();
   let n = await redis.incrby(store.keys.sequence('records'), 1 + 2 * accounts.length) - 2 * accounts.length;

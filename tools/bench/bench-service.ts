@@ -8,11 +8,11 @@ import { sha256Hex } from '../../src/api/auth.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Policy } from '../../src/config/policy.schema.js';
 import type { Mode } from '../../src/service.js';
-import { RecordStore } from '../../src/store/record-store.js';
+import { RedisRecordStore } from '../../src/store/redis-record.store.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import type { BenchContext } from './bench-context.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { freePort } from './bench-rig.js';
+import { freePort } from './bench.rig.js';
 
 /** The bench's API callers: one token per role it needs. */
 export const BENCH_TOKENS = { requester: ['requester'], approver: ['approver'], logSource: ['log-source'] } as const;
@@ -117,11 +117,11 @@ export async function spawnService(setup: ServiceSetup, mode: Mode, o: { mainJs:
   return { child, pid: child.pid!, url: `http://127.0.0.1:${port}`, output: () => tail, stop };
 }
 
-/** The bench's own view of a service's store: a Redis connection and the RecordStore over it. */
-export function storeView(redisUrl: string, keys: RedisKeys): { redis: Redis; store: RecordStore; close(): Promise<void> } {
+/** The bench's own view of a service's store: a Redis connection and the RedisRecordStore over it. */
+export function storeView(redisUrl: string, keys: RedisKeys): { redis: Redis; store: RedisRecordStore; close(): Promise<void> } {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   redis.on('error', () => undefined);
-  return { redis, store: new RecordStore(redis, keys), close: async () => void (await redis.quit().catch(() => undefined)) };
+  return { redis, store: new RedisRecordStore(redis, keys), close: async () => void (await redis.quit().catch(() => undefined)) };
 }
 
 /** How many requests are in each status (the store's status indexes), in one round trip. */

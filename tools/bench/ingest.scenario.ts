@@ -1,6 +1,6 @@
 import type { BenchContext } from './bench-context.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { makeScenarioTree } from './bench-rig.js';
+import { makeScenarioTree } from './bench.rig.js';
 import { serviceSetup, spawnService } from './bench-service.js';
 import { CpuMeter } from './cpu-meter.js';
 import { measureIngest, type IngestMeasurement } from './session-ingest.bench.js';

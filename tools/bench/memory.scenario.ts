@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { makeScenarioTree } from './bench-rig.js';
+import { makeScenarioTree } from './bench.rig.js';
 import { serviceSetup, spawnService, storeView, workerConcurrency, type ServiceSetup } from './bench-service.js';
 import { round } from './bench-stats.js';
 import { rssMb } from './cpu-meter.js';

@@ -1,7 +1,7 @@
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts } from './bench-accounts.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { makeScenarioTree } from './bench-rig.js';
+import { makeScenarioTree } from './bench.rig.js';
 import { apiClient, redisCommandCalls, serviceSetup, spawnService, statusCounts, storeView, totalCalls, workerConcurrency } from './bench-service.js';
 import { inLanes, round, waitFor } from './bench-stats.js';
 import { CpuMeter, cpuMsPer } from './cpu-meter.js';

@@ -10,13 +10,13 @@ import {
 import { generatePassword } from '../../src/provisioner/password.js';
 import type { BenchAccount } from './bench-accounts.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { managerClient } from './bench-rig.js';
+import { managerClient } from './bench.rig.js';
 import { inLanes } from './bench-stats.js';
 
 /**
  * The directory writes the service makes, done with bare ldapts: no store, no
- * queue, no reads. Each dialect copies its adapter (openldap-directory.ts,
- * active-directory.ts) write for write, so that a ratio against the service
+ * queue, no reads. Each dialect copies its adapter (openldap.directory.ts,
+ * ad.directory.ts) write for write, so that a ratio against the service
  * measures what the service adds on top of the directory's own cost.
  */
 export interface RawDirectory {
@@ -80,7 +80,7 @@ export function rawOpenLdap(vendorGid = 200_000): RawDirectory {
 
 const unicodePwd = (password: string): Buffer => Buffer.from(`"${password}"`, 'utf16le');
 
-/** Active Directory / Samba: as ActiveDirectory's writes (unicodePwd, userAccountControl + accountExpires, member). */
+/** Active Directory / Samba: as AdDirectory's writes (unicodePwd, userAccountControl + accountExpires, member). */
 export function rawActiveDirectory(baseDn: string): RawDirectory {
   const upn = realmOf(baseDn);
   const enabledUac = String(UAC.NORMAL_ACCOUNT);

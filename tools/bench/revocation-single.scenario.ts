@@ -1,7 +1,7 @@
 import type { BenchContext } from './bench-context.js';
 import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { makeScenarioTree } from './bench-rig.js';
+import { makeScenarioTree } from './bench.rig.js';
 import { serviceSetup, spawnService, storeView, workerConcurrency } from './bench-service.js';
 import { sleepUntil, summarize, type LatencySummary } from './bench-stats.js';
 import { RawLanes, rawDirectoryFor } from './raw-directory.js';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { BenchContext } from './bench-context.js';
 import { evaluateTargets, printTable, writeResults, type BenchResults, type DialectResults } from './bench-report.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { startBenchRig } from './bench-rig.js';
+import { startBenchRig } from './bench.rig.js';
 import { ingestScenario } from './ingest.scenario.js';
 import { memoryScenario } from './memory.scenario.js';
 import { provisioningScenario } from './provisioning.scenario.js';

@@ -10,10 +10,10 @@ import { createLogger } from '../../src/logger.js';
 import { startService } from '../../src/service.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import type { DirectoryInfo } from './directory-info.js';
-import { startRedis } from './redis-rig.js';
-import { sambaInfo, startSamba } from './samba-rig.js';
+import { startRedis } from './redis.rig.js';
+import { sambaInfo, startSamba } from './samba.rig.js';
 import { SAMBA_LAYOUT } from './samba-template.js';
-import { slapdInfo, startSlapd } from './slapd-rig.js';
+import { slapdInfo, startSlapd } from './slapd.rig.js';
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {

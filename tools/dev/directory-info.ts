@@ -1,5 +1,5 @@
-import type { SambaInfo } from './samba-rig.js';
-import type { SlapdInfo } from './slapd-rig.js';
+import type { SambaInfo } from './samba.rig.js';
+import type { SlapdInfo } from './slapd.rig.js';
 
 /**
  * A rig directory of either dialect, as plain data: what the dev stack and the

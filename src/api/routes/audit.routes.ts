@@ -1,11 +1,11 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { AuditInput } from '../../audit/audit-event.js';
-import { decodeAuditCursor, recordedFilter, type AuditFilter, type AuditQuery, type ExportFormat } from '../../audit/audit-query.js';
+import { decodeAuditCursor, recordedFilter, type AuditFilter, type AuditQueryStore, type ExportFormat } from '../../audit/audit-query.store.js';
 import type { AuditVerifier, VerifyResult } from '../../audit/audit-verifier.js';
 import { ValidationError } from '../../errors.js';
 import { route, type RouteSpec } from '../route.js';
-import { isoDateTime } from '../schemas.js';
+import { isoDateTime } from '../common.schema.js';
 
 const filterFields = {
   since: isoDateTime.optional(),
@@ -31,7 +31,7 @@ export const auditVerifyQuerySchema = z.strictObject({
 });
 
 export interface AuditRouteDeps {
-  query: AuditQuery;
+  query: AuditQueryStore;
   verifier: AuditVerifier;
   audit: (event: AuditInput) => Promise<void>;
   /** The mirror file this process can read (AUDIT_LOG_FILE). */

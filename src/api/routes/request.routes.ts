@@ -1,13 +1,13 @@
 import { overdueRequestIds } from '../../domain/overdue.js';
 import type { RequestService } from '../../domain/request.service.js';
-import type { RecordStore } from '../../store/record-store.js';
+import type { RedisRecordStore } from '../../store/redis-record.store.js';
 import { route, type RouteSpec } from '../route.js';
-import { approveSchema, emptySchema, rejectSchema, requestCreateSchema, requestListQuerySchema, revokeSchema } from '../schemas.js';
+import { approveSchema, emptySchema, rejectSchema, requestCreateSchema, requestListQuerySchema, revokeSchema } from '../common.schema.js';
 import { requestView } from '../views.js';
 import { cursorOf } from './vendor.routes.js';
 
 /** Access requests: filing, decisions, cancellation, revocation, the one-time password. */
-export function requestRoutes(deps: { requests: RequestService; store: RecordStore; now: () => Date }): RouteSpec[] {
+export function requestRoutes(deps: { requests: RequestService; store: RedisRecordStore; now: () => Date }): RouteSpec[] {
   const { requests, store } = deps;
   return [
     route({

@@ -1,10 +1,10 @@
-import { decodeCursor } from '../../store/record-store.js';
+import { decodeCursor } from '../../store/redis-record.store.js';
 import { ValidationError } from '../../errors.js';
 import type { RequestService } from '../../domain/request.service.js';
 import type { VendorService } from '../../domain/vendor.service.js';
-import type { RecordStore } from '../../store/record-store.js';
+import type { RedisRecordStore } from '../../store/redis-record.store.js';
 import { route, type RouteSpec } from '../route.js';
-import { departureSchema, pageQuerySchema, personCreateSchema, terminateSchema, vendorCreateSchema } from '../schemas.js';
+import { departureSchema, pageQuerySchema, personCreateSchema, terminateSchema, vendorCreateSchema } from '../common.schema.js';
 import { requestView, view } from '../views.js';
 
 export function cursorOf(cursor: string | undefined): number | undefined {
@@ -15,7 +15,7 @@ export function cursorOf(cursor: string | undefined): number | undefined {
 }
 
 /** Vendors, their people, departure and contract termination. */
-export function vendorRoutes(deps: { vendors: VendorService; requests: RequestService; store: RecordStore }): RouteSpec[] {
+export function vendorRoutes(deps: { vendors: VendorService; requests: RequestService; store: RedisRecordStore }): RouteSpec[] {
   const { vendors, store } = deps;
   return [
     route({

@@ -1,6 +1,6 @@
 /**
  * What the service needs from a directory, in the language of the domain,
- * and nothing more. Adapters: OpenLdapDirectory and ActiveDirectory (ldapts;
+ * and nothing more. Adapters: OpenLdapDirectory and AdDirectory (ldapts;
  * src/provisioner/openldap/, src/provisioner/ad/) and FakeDirectory
  * (src/provisioner/fake/, for unit tests). One contract suite
  * (test/contract/directory.contract.ts) proves them all alike. Whether an

@@ -5,8 +5,8 @@ import type { AuditLog } from './audit-log.port.js';
 /**
  * The domain's store port: the records, their indexes and their atomic
  * changes in the domain's own terms. Implemented over Redis
- * (src/store/redis-domain-store.ts) and in memory
- * (src/store/memory/memory-domain-store.ts); test/contract/store.contract.ts
+ * (src/store/redis-domain.store.ts) and in memory
+ * (src/store/memory/memory-domain.store.ts); test/contract/store.contract.ts
  * proves both behave alike.
  */
 

@@ -11,7 +11,7 @@ type Write = () => void;
  * one "process"). Records are kept as JSON, as Redis keeps them, so a read
  * returns a fresh copy and members set to undefined vanish alike. The
  * indexes mirror the Redis keys of src/store/redis-keys.ts one for one and
- * are kept in step exactly as RecordStore's puts keep them.
+ * are kept in step exactly as RedisRecordStore's puts keep them.
  */
 export class MemoryRecords {
   readonly vendors = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuditValueError, type AuditEvent } from '../../../src/audit/audit-event.js';
 import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';
-import { CheckpointStore } from '../../../src/audit/audit-checkpoints.js';
+import { AuditCheckpointStore } from '../../../src/audit/audit-checkpoint.store.js';
 import { AuditVerifier } from '../../../src/audit/audit-verifier.js';
 import { ValidationError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/logger.js';
@@ -65,7 +65,7 @@ describe('verifying the audit trail in Redis', () => {
     await commit(rig.tx, 5, 21);
     expect(await verifier.verifyRedis({ fromCheckpoint: true })).toMatchObject({ ok: true, count: 5, fromSeq: 21 });
     expect(await checkpointer.checkpoint()).toMatchObject({ seq: 25 });
-    expect((await new CheckpointStore(rig.redis, rig.keys).after()).map((c) => c.seq)).toEqual([20, 25]);
+    expect((await new AuditCheckpointStore(rig.redis, rig.keys).after()).map((c) => c.seq)).toEqual([20, 25]);
   });
 
   it('refuses a checkpoint over a broken chain and records the break once', async () => {
@@ -78,7 +78,7 @@ describe('verifying the audit trail in Redis', () => {
     expect(await checkpointer.checkpoint()).toMatchObject({ ok: false, firstBadSeq: 3 });
     expect(await checkpointer.checkpoint()).toMatchObject({ ok: false, firstBadSeq: 3 });
     expect(recorded).toEqual(['audit.verify_failed']);
-    expect(await new CheckpointStore(rig.redis, rig.keys).latest()).toBeNull();
+    expect(await new AuditCheckpointStore(rig.redis, rig.keys).latest()).toBeNull();
   });
 
   it('catches a chain rewritten after a checkpoint, even verifying the whole chain', async () => {

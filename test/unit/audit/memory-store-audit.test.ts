@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuditValueError } from '../../../src/audit/audit-event.js';
 import type { Vendor } from '../../../src/domain/types.js';
-import { MemoryDomainStore } from '../../../src/store/memory/memory-domain-store.js';
+import { MemoryDomainStore } from '../../../src/store/memory/memory-domain.store.js';
 
 describe('the in-memory store, given an audit event that is not JSON', () => {
   it('fails the unit of work and writes nothing, as the Redis store does', async () => {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-event.js';
-import { RecordStore } from '../../src/store/record-store.js';
-import { RedisDomainStore } from '../../src/store/redis-domain-store.js';
+import { RedisRecordStore } from '../../src/store/redis-record.store.js';
+import { RedisDomainStore } from '../../src/store/redis-domain.store.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { Transactor } from '../../src/store/transactor.js';
 import { storeContract } from '../contract/store.contract.js';
@@ -21,7 +21,7 @@ storeContract('Redis', () => {
     return c;
   };
   // As in service.ts: the records on one connection, transactions on their own (WATCH is per connection).
-  const newProcess = () => new RedisDomainStore(new RecordStore(connect(), keys), new Transactor(connect(), keys, clock.now));
+  const newProcess = () => new RedisDomainStore(new RedisRecordStore(connect(), keys), new Transactor(connect(), keys, clock.now));
   const admin = connect();
   return Promise.resolve({
     store: newProcess(),

@@ -3,10 +3,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
-import { startRedis, type RedisRig } from '../dev/redis-rig.js';
+import { startRedis, type RedisRig } from '../dev/redis.rig.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
-import { sambaInfo, startSamba, type SambaInfo, type SambaRig } from '../dev/samba-rig.js';
-import { slapdInfo, startSlapd, type SlapdInfo, type SlapdRig } from '../dev/slapd-rig.js';
+import { sambaInfo, startSamba, type SambaInfo, type SambaRig } from '../dev/samba.rig.js';
+import { slapdInfo, startSlapd, type SlapdInfo, type SlapdRig } from '../dev/slapd.rig.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 
 /** A DN any group may hold as a placeholder member (groupOfNames needs one): a seeded person, or the Administrator. */

@@ -4,7 +4,7 @@ import { Attribute, Change } from 'ldapts';
 import { inject } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
-import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap-directory.js';
+import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap.directory.js';
 import { directoryContract, type DirectoryContractContext } from '../contract/directory.contract.js';
 import { createLdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';

@@ -32,7 +32,7 @@ export interface AuditPage {
 
 export type ExportFormat = 'jsonl' | 'csv';
 
-export interface AuditQueryOptions {
+export interface AuditQueryStoreOptions {
   /**
    * Events carry the clock of the process that committed them, so `at` is
    * only roughly ordered by seq. Scans stop once they are this far past a
@@ -78,14 +78,14 @@ export function decodeAuditCursor(cursor: string): number | undefined {
  * cursor or a time bound jumps straight to its place instead of scanning
  * from the end.
  */
-export class AuditQuery {
+export class AuditQueryStore {
   private readonly skewMs: number;
   private readonly scanBudget: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    options: AuditQueryOptions = {},
+    options: AuditQueryStoreOptions = {},
   ) {
     this.skewMs = options.skewMs ?? 5 * 60_000;
     this.scanBudget = options.scanBudget ?? 50_000;

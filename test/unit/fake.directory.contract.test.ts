@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DirectoryError } from '../../src/errors.js';
-import { FakeDirectory } from '../../src/provisioner/fake/fake-directory.js';
+import { FakeDirectory } from '../../src/provisioner/fake/fake.directory.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { directoryContract } from '../contract/directory.contract.js';
 

@@ -6,7 +6,7 @@ import type { DirectoryPort } from '../domain/ports/directory.port.js';
 const DAY_MS = 86_400_000;
 
 /** Deletes accounts that have been disabled longer than retentionDays; their records stay. */
-export class RetentionPurger {
+export class RetentionService {
   constructor(
     private readonly deps: { store: DomainStore; directory: DirectoryPort; retentionDays: number; logger: Logger; now: () => Date },
   ) {}

@@ -87,7 +87,7 @@ export class MemoryDomainStore implements DomainStore {
     return Promise.resolve(pageOf(items, limit));
   }
 
-  /** Newest first, through the most selective index, filtering the rest: as RecordStore does. */
+  /** Newest first, through the most selective index, filtering the rest: as RedisRecordStore does. */
   listRequests(filter: RequestFilter, cursor: number | undefined, limit: number): Promise<Page<Stored<AccessRequest>>> {
     const { records } = this;
     const index = filter.personId

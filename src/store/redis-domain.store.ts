@@ -11,12 +11,12 @@ import type {
   Stored,
 } from '../domain/ports/record-store.port.js';
 import type { AccessRequest, Person, RequestStatus, Vendor } from '../domain/types.js';
-import type { RecordStore } from './record-store.js';
+import type { RedisRecordStore } from './redis-record.store.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { Transactor } from './transactor.js';
 
 /**
- * The store port over Redis: queries go to the RecordStore, units of work to
+ * The store port over Redis: queries go to the RedisRecordStore, units of work to
  * the Transactor (WATCH on the locked records' keys and the audit head, one
  * MULTI/EXEC with the writes and the chained events). Give the Transactor a
  * connection of its own: WATCH is per connection.
@@ -25,7 +25,7 @@ export class RedisDomainStore implements DomainStore {
   private readonly keys: RedisKeys;
 
   constructor(
-    private readonly records: RecordStore,
+    private readonly records: RedisRecordStore,
     private readonly tx: Transactor,
   ) {
     this.keys = records.keys;
@@ -102,7 +102,7 @@ export class RedisDomainStore implements DomainStore {
     return this.keys[r.kind](r.id);
   }
 
-  /** Records through the RecordStore; the credential on the transaction's own connection, as it is watched there. */
+  /** Records through the RedisRecordStore; the credential on the transaction's own connection, as it is watched there. */
   private reader(redis: Redis): RecordReader {
     const { records, keys } = this;
     return {

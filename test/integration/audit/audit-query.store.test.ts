@@ -7,7 +7,7 @@ import { sha256Hex, TokenAuthenticator } from '../../../src/api/auth.js';
 import { auditRoutes } from '../../../src/api/routes/audit.routes.js';
 import type { AuditEvent, AuditInput } from '../../../src/audit/audit-event.js';
 import { CSV_COLUMNS } from '../../../src/audit/audit-csv.js';
-import { AuditQuery } from '../../../src/audit/audit-query.js';
+import { AuditQueryStore } from '../../../src/audit/audit-query.store.js';
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
 import { silentLogger } from '../../../src/logger.js';
 import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
@@ -21,10 +21,10 @@ async function collect(chunks: AsyncIterable<string>): Promise<string> {
 
 describe('querying and exporting the trail', () => {
   let rig: AuditRig;
-  let query: AuditQuery;
+  let query: AuditQueryStore;
   beforeEach(async () => {
     rig = await auditRig(inject('redisUrl'));
-    query = new AuditQuery(rig.redis, rig.keys, { scanBudget: 1000 });
+    query = new AuditQueryStore(rig.redis, rig.keys, { scanBudget: 1000 });
     await commit(rig.tx, 40);
   });
   afterEach(() => rig.close());
@@ -92,7 +92,7 @@ describe('the audit API', () => {
       await rig.tx.run([], () => Promise.resolve({ events: [e], result: undefined }));
     };
     const app = createApp({
-      routes: auditRoutes({ query: new AuditQuery(rig.redis, rig.keys), verifier: new AuditVerifier(rig.redis, rig.keys), audit, mirrorFile: rig.file, now: () => new Date('2026-11-25T08:00:00Z') }),
+      routes: auditRoutes({ query: new AuditQueryStore(rig.redis, rig.keys), verifier: new AuditVerifier(rig.redis, rig.keys), audit, mirrorFile: rig.file, now: () => new Date('2026-11-25T08:00:00Z') }),
       auth: new TokenAuthenticator([
         { name: 'aud', roles: ['auditor'], sha256: sha256Hex(tokens.auditor) },
         { name: 'req', roles: ['requester'], sha256: sha256Hex(tokens.requester) },

@@ -26,7 +26,7 @@ function parse(member: string): Checkpoint | null {
 }
 
 /** The checkpoints zset (score = seq, member = `{seq,hash,at}` JSON). */
-export class CheckpointStore {
+export class AuditCheckpointStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,

@@ -1,18 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
-import { Reconciler } from '../../src/provisioner/reconciler.js';
+import { ReconcileService } from '../../src/provisioner/reconcile.service.js';
 import { crashingDirectory, SimulatedCrash } from '../support/crashing-directory.js';
 import { DAY, GROUPS, ServiceWorld } from '../support/service-world.js';
 
-describe('Reconciler', () => {
+describe('ReconcileService', () => {
   let world: ServiceWorld;
   beforeEach(() => {
     world = new ServiceWorld();
   });
   afterEach(() => world.expectChainIntact());
 
-  const reconcilerOn = (directory: DirectoryPort = world.directory): Reconciler =>
-    new Reconciler({ store: world.store, directory, logger: world.logger, now: world.clock.now });
+  const reconcilerOn = (directory: DirectoryPort = world.directory): ReconcileService =>
+    new ReconcileService({ store: world.store, directory, logger: world.logger, now: world.clock.now });
 
   it('strips every group of a disabled account without a request, and audits the finding before the change', async () => {
     const dn = world.directory.addAccountByHand({ username: 'halfdone', enabled: false, groups: [GROUPS.erp, GROUPS.printers] });

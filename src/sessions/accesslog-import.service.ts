@@ -98,7 +98,7 @@ export interface AccesslogRun {
  * stores nothing is not audited (the ingest's `when-stored`); the event ids
  * keep a repeated run (a crash between ingest and cursor write) harmless.
  */
-export class AccesslogImporter {
+export class AccesslogImportService {
   private readonly skeys: SessionKeys;
   private readonly vendorSuffix: string;
 

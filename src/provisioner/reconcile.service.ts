@@ -30,7 +30,7 @@ const ACTOR = 'reconciler';
  * account still enabled or in a group is found again, so the next pass
  * finishes what a dead one left (and audits it again).
  */
-export class Reconciler {
+export class ReconcileService {
   constructor(
     private readonly deps: { store: DomainStore; directory: DirectoryPort; logger: Logger; now: () => Date },
   ) {}

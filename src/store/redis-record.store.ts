@@ -35,7 +35,7 @@ function parse<T>(raw: string | null): T | null {
  * Writes are only ever queued onto a MULTI given by the Transactor, so that
  * they commit together with their audit events.
  */
-export class RecordStore {
+export class RedisRecordStore {
   constructor(
     private readonly redis: Redis,
     readonly keys: RedisKeys,

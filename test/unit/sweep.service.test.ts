@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExpirySweeper } from '../../src/provisioner/expiry-sweeper.js';
+import { SweepService } from '../../src/provisioner/sweep.service.js';
 import { crashingDirectory, SimulatedCrash } from '../support/crashing-directory.js';
 import { DAY, OPS, ServiceWorld, SUPERVISOR } from '../support/service-world.js';
 
-describe('ExpirySweeper', () => {
+describe('SweepService', () => {
   let world: ServiceWorld;
-  let sweeper: ExpirySweeper;
+  let sweeper: SweepService;
   beforeEach(() => {
     world = new ServiceWorld();
     const { store, jobs, vendors, metrics, logger, notifier, clock } = world;
-    sweeper = new ExpirySweeper({ store, jobs, vendors, metrics, logger, notifier, now: clock.now });
+    sweeper = new SweepService({ store, jobs, vendors, metrics, logger, notifier, now: clock.now });
   });
   afterEach(() => world.expectChainIntact());
 

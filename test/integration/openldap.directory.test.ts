@@ -7,7 +7,7 @@ import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { attrValue, attrValues, fromGeneralizedTime } from '../../src/provisioner/ldap/ldap-entry.js';
 import { eq } from '../../src/provisioner/ldap/ldap-filters.js';
 import { uidNumberCandidate } from '../../src/provisioner/openldap/openldap-account-entry.js';
-import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap-directory.js';
+import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap.directory.js';
 import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
 import { slapdTarget } from '../support/service-harness.js';

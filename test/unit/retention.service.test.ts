@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY, ServiceWorld, SUPERVISOR } from '../support/service-world.js';
 
-describe('RetentionPurger', () => {
+describe('RetentionService', () => {
   let world: ServiceWorld;
   beforeEach(() => {
     world = new ServiceWorld({ retentionDays: 30 });

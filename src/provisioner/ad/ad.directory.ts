@@ -15,8 +15,8 @@ import { toFileTime } from './ad-time.js';
 import { AdPrivilege, isMissing } from './privileged-ad.js';
 import { resolveServiceAccountDn } from './ad-service-account.js';
 
-/** How to build an ActiveDirectory adapter. */
-export interface ActiveDirectoryOptions {
+/** How to build an AdDirectory adapter. */
+export interface AdDirectoryOptions {
   /** The DC as the service account, over ldaps:// or StartTLS (AD refuses simple binds and passwords in clear). Closed by close(). */
   connection: LdapConnection;
   /** The domain's naming context, e.g. `DC=school,DC=test`. */
@@ -44,7 +44,7 @@ const PERSON = and(eq('objectCategory', 'person'), eq('objectClass', 'user'));
  * username is unique in the domain, a display name is not — and carry their
  * request id in employeeNumber so that a retried job finds them.
  */
-export class ActiveDirectory implements DirectoryPort {
+export class AdDirectory implements DirectoryPort {
   private readonly conn: LdapConnection;
   private readonly privilege: AdPrivilege;
   private readonly upnSuffix: string;
@@ -52,7 +52,7 @@ export class ActiveDirectory implements DirectoryPort {
   private domainSidPromise?: Promise<string>;
   private serviceDnPromise?: Promise<string | undefined>;
 
-  constructor(private readonly options: ActiveDirectoryOptions) {
+  constructor(private readonly options: AdDirectoryOptions) {
     this.conn = options.connection;
     this.upnSuffix = options.upnSuffix ?? realmOf(options.baseDn);
     this.now = options.now ?? (() => new Date());

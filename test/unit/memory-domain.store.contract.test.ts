@@ -1,4 +1,4 @@
-import { MemoryDomainStore } from '../../src/store/memory/memory-domain-store.js';
+import { MemoryDomainStore } from '../../src/store/memory/memory-domain.store.js';
 import { storeContract } from '../contract/store.contract.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AccesslogImporter, ldapAccesslogReader } from '../../../src/sessions/accesslog-importer.js';
+import { AccesslogImportService, ldapAccesslogReader } from '../../../src/sessions/accesslog-import.service.js';
 import { SessionIngestService } from '../../../src/sessions/session-ingest.service.js';
 import { SessionKeys } from '../../../src/sessions/session-keys.js';
 import { SessionQueryStore } from '../../../src/sessions/session-query.store.js';
@@ -21,7 +21,7 @@ describe('the OpenLDAP accesslog import', () => {
   let subtree: LdapSubtree;
   let redis: Redis;
   let reader: LdapConnection;
-  let importer: AccesslogImporter;
+  let importer: AccesslogImportService;
   let query: SessionQueryStore;
   let keys: RedisKeys;
   /** The audit trail's `sessions.ingested` events of the accesslog import. */
@@ -54,7 +54,7 @@ describe('the OpenLDAP accesslog import', () => {
     const tx = new Transactor(redis.duplicate(), keys, () => new Date());
     const ingest = new SessionIngestService({ keys, tx, policy: { privilegedCommands: DEFAULT_PRIVILEGED_COMMANDS, idleTimeoutMinutes: 30, failedLoginBurst: 5, reviewDueDays: 7 }, now: () => new Date() });
     reader = adminConnection();
-    importer = new AccesslogImporter({ read: ldapAccesslogReader(reader), redis, keys, ingest, vendorOu: subtree.dn, source: 'ldap:127.0.0.1', logger: silentLogger() });
+    importer = new AccesslogImportService({ read: ldapAccesslogReader(reader), redis, keys, ingest, vendorOu: subtree.dn, source: 'ldap:127.0.0.1', logger: silentLogger() });
     query = new SessionQueryStore(redis, keys);
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, inject } from 'vitest';
-import { ActiveDirectory } from '../../src/provisioner/ad/active-directory.js';
+import { AdDirectory } from '../../src/provisioner/ad/ad.directory.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { directoryContract, type DirectoryContractContext } from '../contract/directory.contract.js';
 import { createAdSubtree, sambaAdmin } from '../rig/samba.js';
@@ -17,7 +17,7 @@ async function activeDirectoryContext(): Promise<DirectoryContractContext> {
   const tree = await createAdSubtree('ad-contract');
   const vendorOu = await tree.addOu('accounts');
   const groupsOu = await tree.addOu('groups');
-  const directory = new ActiveDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: ['/^legacy-root-/'] });
+  const directory = new AdDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: ['/^legacy-root-/'] });
   const domainAdmins = await groupDnBySid(tree.admin, samba!.baseDn, `${samba!.domainSid}-512`);
   const target = sambaTarget(samba!, vendorOu);
   return {

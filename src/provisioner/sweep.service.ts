@@ -17,7 +17,7 @@ const CATCH_UP_CHUNK = 500;
  * announced departure that is due gets its job (again — job ids deduplicate).
  * Also run once when a worker starts (catch-up after downtime).
  */
-export class ExpirySweeper {
+export class SweepService {
   constructor(
     private readonly deps: {
       store: DomainStore;
