@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { AuditQueryStore, recordedFilter, type AuditFilter, type ExportFormat } from './audit/audit-query.store.js';
-import { reanchorEvent, ReanchorRefused } from './audit/audit-reanchorer.js';
+import { reanchorEvent, ReanchorRefused } from './audit/reanchor-event.js';
 import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
 import { loadReanchorKey } from './audit/reanchor.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';

@@ -2,7 +2,7 @@
 import { loadConfig } from './config/load-config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
-import { startService, type Mode } from './service.js';
+import { startService, type Mode } from './start-service.js';
 
 const MODES: Mode[] = ['all', 'api', 'worker'];
 

@@ -24,7 +24,7 @@ export interface Reply {
 
 /**
  * One endpoint, declared once: the same zod schemas validate the request and
- * produce the OpenAPI document (api/openapi.ts).
+ * produce the OpenAPI document (api/build-openapi.ts).
  */
 export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
   method: 'get' | 'post' | 'patch';

@@ -1,4 +1,4 @@
-import type { RecordQueries } from './ports/record-store.port.js';
+import type { RecordQueries } from './ports/domain-store.port.js';
 
 /**
  * A revocation still unconfirmed this long after it was due is overdue: the

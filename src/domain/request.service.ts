@@ -3,7 +3,7 @@ import type { Notifier } from '../notify/webhook-notifier.js';
 import type { CredentialVault } from '../store/credential-vault.js';
 import { newId } from './ids.js';
 import type { JobScheduler } from './ports/job-scheduler.port.js';
-import { ref, type DomainStore, type Stored } from './ports/record-store.port.js';
+import { ref, type DomainStore, type Stored } from './ports/domain-store.port.js';
 import type { RequestPolicy } from './request-policy.js';
 import { moveRequest } from './request-state.js';
 import type { AccessRequest, RevocationTrigger } from './types.js';

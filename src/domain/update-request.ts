@@ -1,6 +1,6 @@
 import type { AuditInput } from '../audit/audit-event.js';
 import { NotFound } from '../errors.js';
-import { ref, type RecordReader, type RecordRef, type RecordWriter, type Stored, type UnitOfWork } from './ports/record-store.port.js';
+import { ref, type RecordReader, type RecordRef, type RecordWriter, type Stored, type UnitOfWork } from './ports/domain-store.port.js';
 import type { AccessRequest } from './types.js';
 
 /** What a change to one request decides: its new version, further writes, and the events to audit. */

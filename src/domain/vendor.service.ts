@@ -1,7 +1,7 @@
 import { Conflict, NotFound, PolicyViolation } from '../errors.js';
 import { newId } from './ids.js';
 import type { JobScheduler } from './ports/job-scheduler.port.js';
-import { ref, type DomainStore, type Stored } from './ports/record-store.port.js';
+import { ref, type DomainStore, type Stored } from './ports/domain-store.port.js';
 import type { RequestService } from './request.service.js';
 import { LIVE_STATUSES, type AccessRequest, type Person, type RevocationTrigger, type Vendor } from './types.js';
 

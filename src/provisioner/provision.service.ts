@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Policy } from '../config/policy.schema.js';
-import type { DomainStore, Stored } from '../domain/ports/record-store.port.js';
+import type { DomainStore, Stored } from '../domain/ports/domain-store.port.js';
 import type { RequestPolicy } from '../domain/request-policy.js';
 import { moveRequest } from '../domain/request-state.js';
 import type { AccessRequest } from '../domain/types.js';
@@ -9,7 +9,7 @@ import { updateRequest } from '../domain/update-request.js';
 import type { CredentialVault } from '../store/credential-vault.js';
 import type { DirectoryPort } from '../domain/ports/directory.port.js';
 import type { Notifier } from '../notify/webhook-notifier.js';
-import { generatePassword } from './password.js';
+import { generatePassword } from './generate-password.js';
 import { candidateUsername } from './username.js';
 
 const ACTOR = 'worker';

@@ -1,10 +1,10 @@
 import type { Logger } from '../logger.js';
-import type { DomainStore, Stored } from '../domain/ports/record-store.port.js';
+import type { DomainStore, Stored } from '../domain/ports/domain-store.port.js';
 import { LIVE_STATUSES, type AccessRequest } from '../domain/types.js';
 import { updateRequest } from '../domain/update-request.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { DirectoryAccount, DirectoryPort } from '../domain/ports/directory.port.js';
-import { generatePassword } from './password.js';
+import { generatePassword } from './generate-password.js';
 
 export interface ReconcileReport {
   scanned: number;

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { DomainStore } from '../domain/ports/record-store.port.js';
+import type { DomainStore } from '../domain/ports/domain-store.port.js';
 import { updateRequest } from '../domain/update-request.js';
 import type { DirectoryPort } from '../domain/ports/directory.port.js';
 

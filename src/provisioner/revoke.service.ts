@@ -1,13 +1,13 @@
 import { TransientJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { ref, type DomainStore } from '../domain/ports/record-store.port.js';
+import { ref, type DomainStore } from '../domain/ports/domain-store.port.js';
 import { moveRequest } from '../domain/request-state.js';
 import type { RevocationTrigger } from '../domain/types.js';
 import { updateRequest } from '../domain/update-request.js';
 import type { DirectoryPort } from '../domain/ports/directory.port.js';
 import type { Notifier } from '../notify/webhook-notifier.js';
-import { generatePassword } from './password.js';
+import { generatePassword } from './generate-password.js';
 
 const ACTOR = 'worker';
 const DONE = new Set(['expired', 'revoked', 'closed', 'rejected', 'cancelled', 'pending']);

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { JobScheduler } from '../domain/ports/job-scheduler.port.js';
 import { overdueRequestIds } from '../domain/overdue.js';
-import type { DomainStore, Stored } from '../domain/ports/record-store.port.js';
+import type { DomainStore, Stored } from '../domain/ports/domain-store.port.js';
 import type { VendorService } from '../domain/vendor.service.js';
 import type { AccessRequest } from '../domain/types.js';
 import type { Notifier } from '../notify/webhook-notifier.js';

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../logger.js';
-import { parseAuthLog } from './auth-log-parser.js';
+import { parseAuthLog } from './parse-auth-log.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import { EventBatcher } from './event-batcher.js';
 import { normalizeEvent, type NormalizedEvent } from './session-event.schema.js';

@@ -9,7 +9,7 @@ import type {
   RecordWriter,
   RequestFilter,
   Stored,
-} from '../domain/ports/record-store.port.js';
+} from '../domain/ports/domain-store.port.js';
 import type { AccessRequest, Person, RequestStatus, Vendor } from '../domain/types.js';
 import type { RedisRecordStore } from './redis-record.store.js';
 import type { RedisKeys } from './redis-keys.js';

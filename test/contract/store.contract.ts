@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, type AuditEvent } from '../../src/audit/audit-event.js';
 import { ChainChecker } from '../../src/audit/chain-checker.js';
-import { decodeCursor, ref, type DomainStore, type Page } from '../../src/domain/ports/record-store.port.js';
+import { decodeCursor, ref, type DomainStore, type Page } from '../../src/domain/ports/domain-store.port.js';
 import { updateRequest } from '../../src/domain/update-request.js';
 import { Conflict, NotFound } from '../../src/errors.js';
 import type { FakeClock } from '../support/fake-clock.js';

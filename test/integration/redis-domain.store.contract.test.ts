@@ -20,7 +20,7 @@ storeContract('Redis', () => {
     connections.push(c);
     return c;
   };
-  // As in service.ts: the records on one connection, transactions on their own (WATCH is per connection).
+  // As in start-service.ts: the records on one connection, transactions on their own (WATCH is per connection).
   const newProcess = () => new RedisDomainStore(new RedisRecordStore(connect(), keys), new Transactor(connect(), keys, clock.now));
   const admin = connect();
   return Promise.resolve({

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-event.js';
 import { ChainChecker } from '../../src/audit/chain-checker.js';
 import { policySchema, type Policy } from '../../src/config/policy.schema.js';
-import { ref, type Stored } from '../../src/domain/ports/record-store.port.js';
+import { ref, type Stored } from '../../src/domain/ports/domain-store.port.js';
 import { RequestPolicy } from '../../src/domain/request-policy.js';
 import { RequestService, type NewRequest } from '../../src/domain/request.service.js';
 import type { AccessRequest, Person, Vendor } from '../../src/domain/types.js';

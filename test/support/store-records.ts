@@ -1,6 +1,6 @@
 import type { AuditInput } from '../../src/audit/audit-event.js';
 import { newId } from '../../src/domain/ids.js';
-import type { DomainStore, Stored } from '../../src/domain/ports/record-store.port.js';
+import type { DomainStore, Stored } from '../../src/domain/ports/domain-store.port.js';
 import { updateRequest } from '../../src/domain/update-request.js';
 import type { AccessRequest, Person, RequestStatus, Vendor } from '../../src/domain/types.js';
 

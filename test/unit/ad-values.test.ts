@@ -4,7 +4,7 @@ import { assertSamAccountName, realmOf, samAccountNameProblem } from '../../src/
 import { adDiagnostic, toAdDirectoryError } from '../../src/provisioner/ad/ad-errors.js';
 import { decodeSid, encodeSid } from '../../src/provisioner/ad/ad-sid.js';
 import { fromFileTime, toFileTime } from '../../src/provisioner/ad/ad-time.js';
-import { isBuiltinPrivilegedSid } from '../../src/provisioner/ad/privileged-ad.js';
+import { isBuiltinPrivilegedSid } from '../../src/provisioner/ad/ad-privilege.js';
 import { InvalidCredentialsError, UnwillingToPerformError } from 'ldapts';
 
 const DOMAIN = 'S-1-5-21-1925120753-3245196807-944351572';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ReanchorRefused } from '../../src/audit/audit-reanchorer.js';
+import { ReanchorRefused } from '../../src/audit/reanchor-event.js';
 import { failed, runCli } from '../../src/cli.js';
 import { ConfigError, EXIT, OperatorError, UsageError, ValidationError } from '../../src/errors.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuditValueError } from '../../src/audit/audit-event.js';
-import { ReanchorRefused } from '../../src/audit/audit-reanchorer.js';
+import { ReanchorRefused } from '../../src/audit/reanchor-event.js';
 import {
   AppError,
   ConfigError,

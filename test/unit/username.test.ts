@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { candidateUsername, MAX_USERNAME } from '../../src/provisioner/username.js';
-import { generatePassword } from '../../src/provisioner/password.js';
+import { generatePassword } from '../../src/provisioner/generate-password.js';
 
 describe('usernames from the policy template', () => {
   const vendor = { id: 'ven_x', name: 'Acme Systems Ltd.' };

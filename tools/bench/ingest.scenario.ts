@@ -3,7 +3,7 @@ import type { DirectoryInfo } from '../dev/directory-info.js';
 import { makeScenarioTree } from './bench.rig.js';
 import { serviceSetup, spawnService } from './bench-service.js';
 import { CpuMeter } from './cpu-meter.js';
-import { measureIngest, type IngestMeasurement } from './session-ingest.bench.js';
+import { measureIngest, type IngestMeasurement } from './measure-ingest.js';
 
 export interface IngestResult {
   /** Max throughput: batches of 1,000, 4 requests in flight. */

@@ -7,7 +7,7 @@ import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from '../../src/prov
 import {
   accountAttributes as openLdapAccountAttributes, LOCKED_FOR_GOOD, shadowExpireFor, shadowExpireNow, uidNumberCandidate,
 } from '../../src/provisioner/openldap/openldap-account-entry.js';
-import { generatePassword } from '../../src/provisioner/password.js';
+import { generatePassword } from '../../src/provisioner/generate-password.js';
 import type { BenchAccount } from './bench-accounts.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
 import { managerClient } from './bench.rig.js';

@@ -12,7 +12,7 @@ import { adOp, toAdDirectoryError } from './ad-errors.js';
 import { addMember, removeMember } from './ad-members.js';
 import { decodeSid } from './ad-sid.js';
 import { toFileTime } from './ad-time.js';
-import { AdPrivilege, isMissing } from './privileged-ad.js';
+import { AdPrivilege, isMissing } from './ad-privilege.js';
 import { resolveServiceAccountDn } from './ad-service-account.js';
 
 /** How to build an AdDirectory adapter. */

@@ -11,7 +11,7 @@ import { isBuiltinPrivileged, privilegeResolver, PrivilegedGroupPolicy, type Gro
 import {
   ACCOUNT_ATTRIBUTES, accountAttributes, LOCKED_FOR_GOOD, shadowExpireFor, shadowExpireNow, toDirectoryAccount, uidNumberCandidate,
 } from './openldap-account-entry.js';
-import { GROUP_ATTRIBUTES, groupFilter, listedIn, OpenLdapGroupWriter, toGroupFacts } from './openldap-groups.js';
+import { GROUP_ATTRIBUTES, groupFilter, listedIn, OpenLdapGroupWriter, toGroupFacts } from './openldap-group-writer.js';
 
 export interface OpenLdapDirectoryOptions {
   connection: LdapConnection;

@@ -8,7 +8,7 @@ import {
   type RecordRef,
   type RequestFilter,
   type Stored,
-} from '../../domain/ports/record-store.port.js';
+} from '../../domain/ports/domain-store.port.js';
 import type { AccessRequest, Person, RequestStatus, Vendor } from '../../domain/types.js';
 import { MemoryRecords } from './memory-records.js';
 import { SortedIndex } from './sorted-index.js';

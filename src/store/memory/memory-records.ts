@@ -1,5 +1,5 @@
 import { chainEvents, GENESIS_HASH, type AuditEvent, type AuditInput } from '../../audit/audit-event.js';
-import type { RecordRef, RecordWriter, Stored } from '../../domain/ports/record-store.port.js';
+import type { RecordRef, RecordWriter, Stored } from '../../domain/ports/domain-store.port.js';
 import { LIVE_STATUSES, type AccessRequest, type Person, type Vendor } from '../../domain/types.js';
 import { indexIn, SortedIndex } from './sorted-index.js';
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
-import { reanchorEvent } from '../../../src/audit/audit-reanchorer.js';
+import { reanchorEvent } from '../../../src/audit/reanchor-event.js';
 import { RedisKeys } from '../../../src/store/redis-keys.js';
 import { Transactor } from '../../../src/store/transactor.js';
 import { createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
 import { AuditMirror } from '../../../src/audit/audit-mirror.js';
-import { reanchorEvent, ReanchorRefused } from '../../../src/audit/audit-reanchorer.js';
+import { reanchorEvent, ReanchorRefused } from '../../../src/audit/reanchor-event.js';
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
 import { EDITED } from '../../../src/audit/chain-checker.js';
 import { signReanchor } from '../../../src/audit/reanchor.js';

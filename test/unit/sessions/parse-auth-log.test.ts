@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAuthLog } from '../../../src/sessions/auth-log-parser.js';
+import { parseAuthLog } from '../../../src/sessions/parse-auth-log.js';
 import { parseSyslog } from '../../../src/sessions/syslog-message.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/auth-log');

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { Forbidden, Unauthenticated, ValidationError } from '../errors.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { Logger } from '../logger.js';
-import type { AuthFailure } from './auth-failures.js';
-import type { TokenAuthenticator } from './auth.js';
+import type { AuthFailure } from './auth-failure-audit.js';
+import type { TokenAuthenticator } from './token-authenticator.js';
 import { errorHandler } from './error-handler.js';
 import { badTextDetails, zodDetails } from './input-checks.js';
 import type { Actor, RouteSpec } from './route.js';
@@ -20,7 +20,7 @@ export interface AppDeps {
   audit: (event: AuditInput) => Promise<void>;
   /**
    * Records a failed authentication; aggregated per address and minute
-   * (api/auth-failures.ts). Without it each failure is audited on its own,
+   * (api/auth-failure-audit.ts). Without it each failure is audited on its own,
    * which only suits an app built alone in a test.
    */
   authFailures?: { failed(failure: AuthFailure): Promise<void> };
