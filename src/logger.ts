@@ -18,8 +18,3 @@ export function createLogger(level: string, production: boolean): Logger {
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],
   });
 }
-
-/** A logger that drops everything (unit tests). */
-export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
-}

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ErrorDetail } from '../errors.js';
 
 /** Most details an error body lists; the rest are counted (`detailsOmitted`). */
-export const MAX_ERROR_DETAILS = 20;
+const MAX_ERROR_DETAILS = 20;
 
 const NUL = /\0/;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one (no `u` flag: code units). */

@@ -1,4 +1,4 @@
-import type { Stored } from '../store/redis-record.store.js';
+import type { Stored } from '../domain/ports/domain-store.port.js';
 import type { AccessRequest } from '../domain/types.js';
 
 /** The public shape of records: the internal list position is dropped. */

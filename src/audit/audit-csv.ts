@@ -23,7 +23,7 @@ export function csvCell(value: string | number): string {
 }
 
 /** One CSV record, CRLF-terminated as RFC 4180 asks. */
-export function csvRow(values: (string | number)[]): string {
+function csvRow(values: (string | number)[]): string {
   return `${values.map(csvCell).join(',')}\r\n`;
 }
 

@@ -49,7 +49,7 @@ function like(value: string, pattern: string | undefined): boolean {
 }
 
 /** Whether an event passes a filter. */
-export function matchesFilter(e: AuditEvent, f: AuditFilter): boolean {
+function matchesFilter(e: AuditEvent, f: AuditFilter): boolean {
   const t = Date.parse(e.at);
   return (
     (!f.since || t >= f.since.getTime()) &&
@@ -62,7 +62,7 @@ export function matchesFilter(e: AuditEvent, f: AuditFilter): boolean {
 }
 
 /** Opaque cursor naming the seq a page ended at. */
-export function encodeAuditCursor(seq: number): string {
+function encodeAuditCursor(seq: number): string {
   return Buffer.from(`a:${seq}`).toString('base64url');
 }
 

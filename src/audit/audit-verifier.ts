@@ -7,7 +7,7 @@ import { ChainChecker, EDITED, parseEvent, type ChainHead, type VerifyFailure, t
 import { readCompleteLines, readLines } from './jsonl-file.js';
 import { checkReanchor, loadReanchors, REANCHOR_ACTION, type ReanchorVerdict } from './reanchor.js';
 
-export type { ChainHead, VerifyFailure, VerifyOk, VerifyResult } from './chain-checker.js';
+export type { VerifyFailure, VerifyResult } from './chain-checker.js';
 
 /** Where verification of the Redis trail starts. */
 export interface VerifyFrom {

@@ -25,7 +25,7 @@ export function parseSyslogUrl(url: string): SyslogTarget {
 }
 
 /** One RFC 5424 line for a stored event: notice for refusals and failures, info otherwise. */
-export function formatSyslog(line: string, at: Date, host = hostname()): string {
+function formatSyslog(line: string, at: Date, host = hostname()): string {
   let action = 'audit';
   let severity = 6;
   try {

@@ -15,5 +15,3 @@ export function newId(prefix: 'ven' | 'per' | 'req' | 'ses' | 'inc' | 'evt', now
   for (const b of bytes) rand += ALPHABET[b % 32]!;
   return `${prefix}_${time}${rand}`;
 }
-
-export const ID_PATTERN = /^(ven|per|req|ses|inc|evt)_[0-9a-z]{22}$/;

@@ -13,7 +13,7 @@ export interface RequestTerms {
 const DAY_MS = 86_400_000;
 
 /** Matches a group DN against a policy entry: exact DN, bare name (the RDN value), or /regex/. */
-export function groupMatches(entry: string, groupDn: string): boolean {
+function groupMatches(entry: string, groupDn: string): boolean {
   const regex = /^\/(.+)\/([a-z]*)$/.exec(entry);
   if (regex) return new RegExp(regex[1]!, regex[2]!.includes('i') ? regex[2] : `${regex[2]}i`).test(groupDn);
   if (entry.includes('=')) return normalizeDn(entry) === normalizeDn(groupDn);

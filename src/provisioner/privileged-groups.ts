@@ -38,7 +38,7 @@ export function namingValues(group: GroupFacts): string[] {
  * names (domain/enterprise/schema/ldap/sys/system/db/database admin(s), with
  * space, - or _ or nothing between). Also any posixGroup with gidNumber 0.
  */
-export const BUILTIN_PRIVILEGED_NAMES: readonly RegExp[] = [
+const BUILTIN_PRIVILEGED_NAMES: readonly RegExp[] = [
   /^root$/i,
   /^wheel$/i,
   /^sudo(ers)?$/i,

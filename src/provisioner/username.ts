@@ -2,7 +2,7 @@
 export const MAX_USERNAME = 20;
 
 /** Lower-case ASCII letters and digits only; accents folded, everything else dropped. */
-export function slug(text: string, max: number): string {
+function slug(text: string, max: number): string {
   return text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

@@ -35,7 +35,7 @@ export const QUEUES = ['provisioning', 'revocation', 'maintenance', 'reconciliat
 export type QueueName = (typeof QUEUES)[number];
 
 /** Exponential backoff with full jitter, capped: the 'jittered' strategy registered on every worker. */
-export const BACKOFF_BASE_MS = 500;
+const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 30_000;
 export function jitteredBackoff(attemptsMade: number, random: () => number = Math.random, capMs = BACKOFF_CAP_MS): number {
   const ceiling = Math.min(capMs, BACKOFF_BASE_MS * 2 ** Math.max(0, attemptsMade - 1));
@@ -45,7 +45,7 @@ export function jitteredBackoff(attemptsMade: number, random: () => number = Mat
 const retrying = { backoff: { type: 'jittered' }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
 
 /** Revocations retry at least every few seconds, so access ends soon after the directory returns. */
-export const REVOKE_BACKOFF_CAP_MS = 4000;
+const REVOKE_BACKOFF_CAP_MS = 4000;
 
 export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; backoffCapMs?: number } } = {
   // ~20 tries over ~8 minutes, then the request is marked failed for an admin to retry.
@@ -82,7 +82,7 @@ export interface RepeatSpec {
  * holds its state (the audit checkpoint in the audit-mirror leader, the syslog
  * summary in the process whose listener counted the messages).
  */
-export const REPEATING = {
+const REPEATING = {
   jobs: {
     // Layer 3 of revocation: seconds, so an expiry missed by its delayed job is caught almost at once.
     sweep: { setting: 'policy sweepIntervalSeconds', everySeconds: (c) => c.policy.sweepIntervalSeconds },

@@ -70,7 +70,7 @@ export function ldapAccesslogReader(connection: LdapConnection, base = 'cn=acces
  * one server sort as strings (fixed-width time, then a counter), and so do
  * reqStarts (all with the same six-digit fraction).
  */
-export function nextCursor(cursor: AccesslogCursor | undefined, binds: readonly AccesslogBind[]): AccesslogCursor | undefined {
+function nextCursor(cursor: AccesslogCursor | undefined, binds: readonly AccesslogBind[]): AccesslogCursor | undefined {
   if (binds.length === 0) return cursor;
   const byCsn = binds.every((b) => b.entryCsn !== undefined);
   return binds.map((b) => (byCsn ? b.entryCsn! : b.reqStart)).reduce((a, b) => (b > a ? b : a));

@@ -29,7 +29,7 @@ function isAddress(host: string): boolean {
 }
 
 /** When the account stopped being allowed to act, for an ended request. */
-export function revokedAt(request: AccessRequest): number | undefined {
+function revokedAt(request: AccessRequest): number | undefined {
   if (!ENDED.includes(request.status)) return undefined;
   const at = request.account?.disabledAt ?? request.revocation?.requestedAt ?? request.validTo;
   return Date.parse(at);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Page } from '../domain/ports/domain-store.port.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { FLAG_BOOST, SessionKeys } from './session-keys.js';
 import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
@@ -10,13 +11,8 @@ export interface SessionFilter {
   account?: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 /** Opaque cursors: a score (or offset) the next page starts below (or at). */
-export function encodeCursor(value: number): string {
+function encodeCursor(value: number): string {
   return Buffer.from(`c:${value}`).toString('base64url');
 }
 export function decodeCursor(cursor: string): number | undefined {

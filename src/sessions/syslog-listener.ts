@@ -135,11 +135,6 @@ export class SyslogListener {
     for (const [peer, c] of bySource) this.summary.count(peer, c);
   }
 
-  /** Events parsed but not yet stored. */
-  get pending(): number {
-    return this.batcher.pending;
-  }
-
   private accept(socket: net.Socket): void {
     const peer = socket.remoteAddress ?? 'unknown';
     this.sockets.add(socket);

@@ -1,30 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { pageOf, type Page, type RequestFilter, type Stored } from '../domain/ports/domain-store.port.js';
 import { LIVE_STATUSES, type AccessRequest, type Person, type RequestStatus, type Vendor } from '../domain/types.js';
 import type { RedisKeys } from './redis-keys.js';
-
-/** A stored record with its list position (`n`, unique per index, newest highest). */
-type Stored<T> = T & { n: number };
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface RequestFilter {
-  status?: RequestStatus;
-  vendorId?: string;
-  personId?: string;
-}
-
-function encodeCursor(n: number): string {
-  return Buffer.from(`n:${n}`).toString('base64url');
-}
-
-/** Decodes a cursor; undefined for a cursor this store did not make. */
-export function decodeCursor(cursor: string): number | undefined {
-  const m = /^n:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return m ? Number(m[1]) : undefined;
-}
 
 function parse<T>(raw: string | null): T | null {
   return raw === null ? null : (JSON.parse(raw) as T);
@@ -65,7 +42,7 @@ export class RedisRecordStore {
     const ids = await this.pageIds(this.keys.vendorsIndex(), cursor, limit + 1);
     const raws = ids.length ? await this.redis.mget(ids.map((id) => this.keys.vendor(id))) : [];
     const items = raws.flatMap((r) => (r ? [JSON.parse(r) as Stored<Vendor>] : []));
-    return this.page(items, limit);
+    return pageOf(items, limit);
   }
 
   async peopleOfVendor(vendorId: string): Promise<Stored<Person>[]> {
@@ -103,10 +80,10 @@ export class RedisRecordStore {
         if (filter.vendorId && r.vendorId !== filter.vendorId) continue;
         if (filter.personId && r.personId !== filter.personId) continue;
         items.push(r);
-        if (items.length > limit) return this.page(items, limit);
+        if (items.length > limit) return pageOf(items, limit);
       }
     }
-    return this.page(items, limit);
+    return pageOf(items, limit);
   }
 
   /** Request ids whose validTo is at or before `until` and that are still live. */
@@ -193,12 +170,4 @@ export class RedisRecordStore {
     const max = cursor === undefined ? '+inf' : `(${cursor}`;
     return this.redis.zrevrangebyscore(index, max, '-inf', 'LIMIT', 0, count);
   }
-
-  private page<T extends { n: number }>(items: T[], limit: number): Page<T> {
-    const more = items.length > limit;
-    const slice = items.slice(0, limit);
-    return { items: slice, nextCursor: more && slice.length ? encodeCursor(slice[slice.length - 1]!.n) : null };
-  }
 }
-
-export type { Stored };

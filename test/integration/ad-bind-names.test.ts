@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../support/log-capture.js';
 import { createDirectory } from '../../src/provisioner/create-directory.js';
 import type { AccountSpec, DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { childDn, sameDn } from '../../src/provisioner/ldap/escape.js';

@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { startSamba, type SambaInfo, type SambaRig } from '../../tools/dev/samba.rig.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
-import { readGroupMembers } from '../../src/provisioner/ad/ad-members.js';
+import { readGroupMembers } from '../support/ad-groups.js';
 
 /** Whether this run starts Samba: on unless LEASEHOLD_TEST_AD=0 (it needs root and the samba-ad-dc packages). */
 export function sambaWanted(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -21,3 +21,8 @@ export function capturingLogger(): { logger: winston.Logger; entries: LogEntry[]
   const capture = new Capture();
   return { logger: winston.createLogger({ level: 'debug', transports: [capture] }), entries: capture.entries };
 }
+
+/** A logger that drops everything. */
+export function silentLogger(): winston.Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}

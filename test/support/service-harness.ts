@@ -6,7 +6,8 @@ import { stringify } from 'yaml';
 import { sha256Hex } from '../../src/api/token-authenticator.js';
 import { loadConfig, type Config, type Role } from '../../src/config/load-config.js';
 import type { Policy } from '../../src/config/policy.schema.js';
-import { silentLogger, type Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/logger.js';
+import { silentLogger } from './log-capture.js';
 import { startService, type Mode, type RunningService } from '../../src/start-service.js';
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import type { SambaInfo } from '../../tools/dev/samba.rig.js';
@@ -25,7 +26,7 @@ export interface DirectoryTarget {
   allowInsecure?: boolean;
 }
 
-export const TOKEN_ROLES = {
+const TOKEN_ROLES = {
   requester: ['requester'],
   requester2: ['requester'],
   approver: ['approver'],

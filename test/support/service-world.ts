@@ -8,7 +8,7 @@ import { RequestPolicy } from '../../src/domain/request-policy.js';
 import { RequestService, type NewRequest } from '../../src/domain/request.service.js';
 import type { AccessRequest, Person, Vendor } from '../../src/domain/types.js';
 import { VendorService } from '../../src/domain/vendor.service.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from './log-capture.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { FakeDirectory } from '../../src/provisioner/fake/fake.directory.js';

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { newId } from '../../src/domain/ids.js';
 import type { AccessRequest, Person, RequestStatus, Vendor } from '../../src/domain/types.js';
-import { RedisRecordStore, type Stored } from '../../src/store/redis-record.store.js';
+import type { Stored } from '../../src/domain/ports/domain-store.port.js';
+import { RedisRecordStore } from '../../src/store/redis-record.store.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { Transactor } from '../../src/store/transactor.js';
 import { FakeDirectory } from '../../src/provisioner/fake/fake.directory.js';

@@ -27,7 +27,7 @@ export async function newVendor(store: DomainStore, at: Date, over: Partial<Vend
   };
 }
 
-export async function newPerson(store: DomainStore, at: Date, vendorId: string, over: Partial<Person> = {}): Promise<Stored<Person>> {
+async function newPerson(store: DomainStore, at: Date, vendorId: string, over: Partial<Person> = {}): Promise<Stored<Person>> {
   return {
     id: newId('per'),
     n: await store.nextPosition(),
@@ -43,7 +43,7 @@ export async function newPerson(store: DomainStore, at: Date, vendorId: string, 
   };
 }
 
-export async function newRequest(store: DomainStore, at: Date, person: { id: string; vendorId: string }, over: Partial<AccessRequest> = {}): Promise<Stored<AccessRequest>> {
+async function newRequest(store: DomainStore, at: Date, person: { id: string; vendorId: string }, over: Partial<AccessRequest> = {}): Promise<Stored<AccessRequest>> {
   const status: RequestStatus = over.status ?? 'pending';
   return {
     id: newId('req'),

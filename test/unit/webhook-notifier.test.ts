@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload, WebhookNotifier } from '../../src/notify/webhook-notifier.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../support/log-capture.js';
 import type { RedisRecordStore } from '../../src/store/redis-record.store.js';
 
 const request = { id: 'req_1', status: 'revoked', vendorId: 'ven_1', personId: 'per_1', requester: 'ops', validFrom: 'a', validTo: 'b', account: { username: 'v-acme-chen-1', state: 'disabled' }, revocation: { trigger: 'manual' } };

@@ -49,7 +49,7 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits }));
 
 /** The rows of the printed table: figure, value, target (if any), met. */
-export function tableRows(r: BenchResults): string[][] {
+function tableRows(r: BenchResults): string[][] {
   const rows: string[][] = [];
   const dialect = (label: string, d: DialectResults) => {
     const p = d.provisioning;

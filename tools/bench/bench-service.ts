@@ -15,7 +15,7 @@ import type { DirectoryInfo } from '../dev/directory-info.js';
 import { freePort } from './bench.rig.js';
 
 /** The bench's API callers: one token per role it needs. */
-export const BENCH_TOKENS = { requester: ['requester'], approver: ['approver'], logSource: ['log-source'] } as const;
+const BENCH_TOKENS = { requester: ['requester'], approver: ['approver'], logSource: ['log-source'] } as const;
 export type BenchToken = keyof typeof BENCH_TOKENS;
 
 /** One configured service: its environment, tokens and a view of its store. */

@@ -12,7 +12,7 @@ const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 
 export { round };
 
 /** The nearest-rank percentile (0–100) of `values`; NaN when empty. */
-export function percentile(values: readonly number[], p: number): number {
+function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
@@ -65,11 +65,6 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 export async function sleepUntil(atMs: number): Promise<void> {
   const wait = atMs - Date.now();
   if (wait > 0) await sleep(wait);
-}
-
-/** Seconds since `startMs` (performance.now() clock), 3 decimals. */
-export function secondsSince(startMs: number): number {
-  return round((performance.now() - startMs) / 1000, 3);
 }
 
 /** Splits `items` into chunks of at most `size`. */

@@ -10,7 +10,7 @@ import { slapdInfo, startSlapd, type SlapdInfo, type SlapdRig } from '../dev/sla
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 
 /** A DN any group may hold as a placeholder member (groupOfNames needs one): a seeded person, or the Administrator. */
-export function placeholderMember(server: DirectoryInfo): string {
+function placeholderMember(server: DirectoryInfo): string {
   return server.dialect === 'ad' ? server.bindDn : childDn('uid', 'bob', server.peopleOu);
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system) used by a process so far; 0 if it is gone or /proc is missing. */
-export function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces), numbered from 3 (state).

@@ -44,7 +44,7 @@ function member(operation: 'add' | 'delete', dn: string): Change {
 }
 
 /** The spec the service would derive for a bench account (same field lengths). */
-export function specOf(a: BenchAccount): AccountSpec {
+function specOf(a: BenchAccount): AccountSpec {
   return {
     requestId: a.requestId, username: a.username, givenName: a.username, surname: 'Bench',
     displayName: `${a.username} Bench (Bench Co)`, email: `${a.username}@bench.test`,
@@ -53,7 +53,7 @@ export function specOf(a: BenchAccount): AccountSpec {
 }
 
 /** OpenLDAP with ppolicy: as OpenLdapDirectory.createAccount/setPassword/addToGroups/enableAccount and disableAccount/removeFromGroups. */
-export function rawOpenLdap(vendorGid = 200_000): RawDirectory {
+function rawOpenLdap(vendorGid = 200_000): RawDirectory {
   return {
     provisionOps: 'add (locked) + Password Modify + group member add + modify (unlock, pwdEndTime, shadowExpire)',
     revokeOps: 'Password Modify + modify (lock, pwdEndTime, shadowExpire) + group member delete',
@@ -81,7 +81,7 @@ export function rawOpenLdap(vendorGid = 200_000): RawDirectory {
 const unicodePwd = (password: string): Buffer => Buffer.from(`"${password}"`, 'utf16le');
 
 /** Active Directory / Samba: as AdDirectory's writes (unicodePwd, userAccountControl + accountExpires, member). */
-export function rawActiveDirectory(baseDn: string): RawDirectory {
+function rawActiveDirectory(baseDn: string): RawDirectory {
   const upn = realmOf(baseDn);
   const enabledUac = String(UAC.NORMAL_ACCOUNT);
   return {

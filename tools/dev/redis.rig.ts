@@ -20,7 +20,7 @@ export interface RedisRig {
 }
 
 /** Sends PING over a raw socket and resolves true on `+PONG` (no client library needed). */
-export function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
+function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     const done = (ok: boolean): void => {

@@ -8,8 +8,8 @@ const run = promisify(execFile);
 
 /** The domain every rig provisions: fixed, so that tests and docs can name it. */
 export const SAMBA_REALM = 'VENDOR.TEST';
-export const SAMBA_DOMAIN = 'VENDOR';
-export const SAMBA_HOST = 'dc1';
+const SAMBA_DOMAIN = 'VENDOR';
+const SAMBA_HOST = 'dc1';
 export const SAMBA_FQDN = `${SAMBA_HOST}.vendor.test`;
 export const SAMBA_BASE_DN = 'DC=vendor,DC=test';
 /** The Administrator's password on every rig. A throwaway DC on loopback: not a secret. */
@@ -87,7 +87,7 @@ export function sambaConf(dir: string, tls?: { keyFile: string; certFile: string
  * port needed): OU=Vendors, OU=Groups with ordinary groups, the policy DBA
  * group, helpdesk-tier2 ∈ server-admins ∈ Domain Admins, and DnsAdmins.
  */
-export function sambaSeedLdif(): string {
+function sambaSeedLdif(): string {
   const { vendorsOu, groupsOu, ordinaryGroups, dbaGroup, nestedPrivilegedGroup, intermediateGroup } = SAMBA_LAYOUT;
   const group = (name: string, description: string, members: string[] = []): string =>
     [`dn: CN=${name},${groupsOu}`, 'objectClass: group', `sAMAccountName: ${name}`, `description: ${description}`, ...members.map((m) => `member: ${m}`), ''].join('\n');
@@ -124,7 +124,7 @@ print(db.get_domain_sid())
 `;
 
 /** The template directory for this Samba version and recipe, under /var/tmp (kept across reboots' tmp cleanups and runs). */
-export async function sambaTemplateDir(root = '/var/tmp'): Promise<string> {
+async function sambaTemplateDir(root = '/var/tmp'): Promise<string> {
   const { stdout } = await run('samba', ['--version']);
   const hash = createHash('sha256').update(`${stdout.trim()}|${RECIPE_VERSION}|${sambaSeedLdif()}|${sambaConf('/')}`).digest('hex').slice(0, 12);
   return join(root, `leasehold-samba-template-${hash}`);

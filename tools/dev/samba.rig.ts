@@ -14,7 +14,7 @@ import { makeTlsMaterial } from './tls-material.js';
 const run = promisify(execFile);
 
 /** Samba's LDAP ports are fixed (389/636/3268/3269): one rig per machine, shared by whoever needs it. */
-export const SAMBA_HOST_ADDRESS = '127.0.0.1';
+const SAMBA_HOST_ADDRESS = '127.0.0.1';
 
 /**
  * How to reach the rig DC, as plain data (no handles): what integration tests

@@ -21,7 +21,7 @@ export interface SeedLayout {
 }
 
 /** The fixed primary gidNumber of vendor accounts (a posixGroup `vendors` with it is seeded). */
-export const VENDOR_GID = 200000;
+const VENDOR_GID = 200000;
 
 /** The DNs of the standard tree under `baseDn` (`dc=leasehold,dc=test` by default). */
 export function seedLayout(baseDn = 'dc=leasehold,dc=test'): SeedLayout {
@@ -104,27 +104,4 @@ export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
 /** Adds the entries in order over an already bound client (the manager DN). */
 export async function seedTree(client: Client, entries: SeedEntry[]): Promise<void> {
   for (const entry of entries) await client.add(entry.dn, entry.attributes);
-}
-
-/**
- * RFC 2849 SAFE-STRING: ASCII without NUL, LF, CR; not starting with space,
- * colon or "<"; plus no trailing space (some readers trim it).
- */
-function ldifSafe(value: string): boolean {
-  if (value === '' || value.endsWith(' ') || ' :<'.includes(value[0]!)) return value === '';
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code === 0 || code === 10 || code === 13 || code > 127) return false;
-  }
-  return true;
-}
-
-/** The same entries as LDIF (for `slapadd` or `ldapadd`); values that need it are base64. */
-export function toLdif(entries: SeedEntry[]): string {
-  const line = (name: string, value: string): string =>
-    ldifSafe(value) ? `${name}: ${value}` : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
-  return entries
-    .map((e) => [line('dn', e.dn), ...Object.entries(e.attributes).flatMap(([k, vs]) => vs.map((v) => line(k, v)))].join('\n'))
-    .join('\n\n')
-    .concat('\n');
 }

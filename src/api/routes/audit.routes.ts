@@ -16,15 +16,15 @@ const filterFields = {
   outcome: z.enum(['success', 'failure', 'refused', 'warning']).optional(),
 };
 
-export const auditListQuerySchema = z.strictObject({
+const auditListQuerySchema = z.strictObject({
   ...filterFields,
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-export const auditExportQuerySchema = z.strictObject({ ...filterFields, format: z.enum(['jsonl', 'csv']).default('jsonl') });
+const auditExportQuerySchema = z.strictObject({ ...filterFields, format: z.enum(['jsonl', 'csv']).default('jsonl') });
 
-export const auditVerifyQuerySchema = z.strictObject({
+const auditVerifyQuerySchema = z.strictObject({
   fromSeq: z.coerce.number().int().min(1).optional(),
   from: z.enum(['checkpoint']).optional(),
   mirror: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('also verify the mirror file and compare it with Redis'),

@@ -44,7 +44,7 @@ function cursorOf(value: string | undefined): number | undefined {
 }
 
 /** The public shape of a session: list position and flag keys are internal. */
-export function sessionView(s: SessionRecord) {
+function sessionView(s: SessionRecord) {
   const body: Partial<SessionRecord> = { ...s };
   delete body.n;
   const flags = s.flags.map((f) => ({ code: f.code, at: f.at, ...(f.eventId ? { eventId: f.eventId } : {}), detail: f.detail }));

@@ -1,4 +1,4 @@
-import { decodeCursor } from '../../store/redis-record.store.js';
+import { decodeCursor } from '../../domain/ports/domain-store.port.js';
 import { ValidationError } from '../../errors.js';
 import type { RequestService } from '../../domain/request.service.js';
 import type { VendorService } from '../../domain/vendor.service.js';

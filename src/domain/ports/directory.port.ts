@@ -39,11 +39,6 @@ export interface DirectoryAccount {
   groups: string[];
 }
 
-export interface GroupInfo {
-  dn: string;
-  name: string;
-}
-
 export interface PrivilegedMembership {
   /** The group that lists the account directly. */
   group: string;

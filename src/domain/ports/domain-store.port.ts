@@ -136,7 +136,7 @@ export interface RecordQueries {
 export interface DomainStore extends RecordQueries, UnitOfWork, AuditLog {}
 
 /** A list cursor for position `n`. */
-export function encodeCursor(n: number): string {
+function encodeCursor(n: number): string {
   return Buffer.from(`n:${n}`).toString('base64url');
 }
 

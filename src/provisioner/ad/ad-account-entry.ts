@@ -13,7 +13,7 @@ export const UAC = {
 } as const;
 
 /** Created disabled: NORMAL_ACCOUNT | ACCOUNTDISABLE (514), no password yet. */
-export const UAC_NEW_DISABLED = UAC.NORMAL_ACCOUNT | UAC.ACCOUNTDISABLE;
+const UAC_NEW_DISABLED = UAC.NORMAL_ACCOUNT | UAC.ACCOUNTDISABLE;
 
 /**
  * The attribute that records the request on the entry. employeeNumber:
@@ -32,7 +32,7 @@ export const ACCOUNT_ATTRIBUTES = ['sAMAccountName', REQUEST_ID_ATTRIBUTE, 'user
 const SAM_FORBIDDEN = /["/\\[\]:;|=,+*?<>\u0000-\u001f\u007f]/;
 
 /** sAMAccountName limit on Windows (Samba accepts longer; code follows the stricter rule). */
-export const MAX_SAM_ACCOUNT_NAME = 20;
+const MAX_SAM_ACCOUNT_NAME = 20;
 
 /** Why a username cannot be a sAMAccountName, or undefined when it can. */
 export function samAccountNameProblem(username: string): string | undefined {

@@ -1,6 +1,7 @@
 /**
- * Escaping for values placed into DNs and search filters. Nothing from input
- * is ever concatenated into LDAP unescaped (DIRECTORY.md, Escaping).
+ * Escaping for values placed into DNs. Nothing from input is ever
+ * concatenated into LDAP unescaped (DIRECTORY.md, Escaping); search filters
+ * are built as objects (ldap-filters.ts), never as strings.
  */
 
 /** RFC 4514 §2.4: escape an attribute value for use inside a DN. */
@@ -19,13 +20,8 @@ export function escapeDnValue(value: string): string {
   return out;
 }
 
-/** RFC 4515 §3: escape an assertion value for use inside a string filter. */
-export function escapeFilterValue(value: string): string {
-  return value.replace(/[*()\\\0]/g, (ch) => `\\${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 /** Builds `attr=value` RDN with the value escaped. */
-export function rdn(attribute: string, value: string): string {
+function rdn(attribute: string, value: string): string {
   if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(attribute)) throw new Error(`invalid attribute name: ${attribute}`);
   return `${attribute}=${escapeDnValue(value)}`;
 }
@@ -33,12 +29,6 @@ export function rdn(attribute: string, value: string): string {
 /** Appends an escaped RDN to an already-valid parent DN. */
 export function childDn(attribute: string, value: string, parentDn: string): string {
   return `${rdn(attribute, value)},${parentDn}`;
-}
-
-/** `(attr=value)` with the value filter-escaped. */
-export function eqFilter(attribute: string, value: string): string {
-  if (!/^[A-Za-z][A-Za-z0-9.;-]*(:[0-9.]+:)?$/.test(attribute)) throw new Error(`invalid attribute name: ${attribute}`);
-  return `(${attribute}=${escapeFilterValue(value)})`;
 }
 
 /** One attribute-type-and-value of an RDN, with the value unescaped. */

@@ -1,4 +1,4 @@
-import { AndFilter, EqualityFilter, OrFilter, PresenceFilter, type Filter } from 'ldapts';
+import { AndFilter, EqualityFilter, OrFilter, type Filter } from 'ldapts';
 
 /**
  * Filter objects instead of filter strings: values travel as BER octet
@@ -8,11 +8,6 @@ import { AndFilter, EqualityFilter, OrFilter, PresenceFilter, type Filter } from
  */
 export function eq(attribute: string, value: string | Buffer): Filter {
   return new EqualityFilter({ attribute, value });
-}
-
-/** `(attribute=*)`. */
-export function present(attribute: string): Filter {
-  return new PresenceFilter({ attribute });
 }
 
 /** `(|…)`; a single filter is returned as is. */

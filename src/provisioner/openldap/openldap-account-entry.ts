@@ -12,7 +12,7 @@ export const ACCOUNT_ATTRIBUTES = ['uid', 'employeeNumber', 'pwdAccountLockedTim
 const DAY_MS = 86_400_000;
 
 /** The lowest uidNumber given to vendor accounts; staff accounts conventionally sit below. */
-export const UID_NUMBER_FLOOR = 200_000;
+const UID_NUMBER_FLOOR = 200_000;
 const UID_NUMBER_SPAN = 2_000_000_000 - UID_NUMBER_FLOOR;
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';
 import { AuditMirror } from '../../../src/audit/audit-mirror.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 import { appendDateDefectEvent, auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
 import { parseCsv } from '../../support/parse-csv.js';
 

@@ -5,7 +5,7 @@ import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuditMirror, type AuditMirrorOptions } from '../../../src/audit/audit-mirror.js';
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
 
 describe('the JSON-lines mirror', () => {

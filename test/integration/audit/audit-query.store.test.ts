@@ -9,7 +9,7 @@ import type { AuditEvent, AuditInput } from '../../../src/audit/audit-event.js';
 import { CSV_COLUMNS } from '../../../src/audit/audit-csv.js';
 import { AuditQueryStore } from '../../../src/audit/audit-query.store.js';
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
 import { parseCsv } from '../../support/parse-csv.js';
 

@@ -8,7 +8,7 @@ import { reanchorEvent, ReanchorRefused } from '../../../src/audit/reanchor-even
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
 import { EDITED } from '../../../src/audit/chain-checker.js';
 import { signReanchor } from '../../../src/audit/reanchor.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 import { appendDateDefectEvent, auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
 
 const key = randomBytes(32);

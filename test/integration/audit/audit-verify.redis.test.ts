@@ -4,7 +4,7 @@ import { AuditCheckpointer } from '../../../src/audit/audit-checkpointer.js';
 import { AuditCheckpointStore } from '../../../src/audit/audit-checkpoint.store.js';
 import { AuditVerifier } from '../../../src/audit/audit-verifier.js';
 import { ValidationError } from '../../../src/errors.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
 
 describe('verifying the audit trail in Redis', () => {

@@ -7,7 +7,7 @@ import { SessionIngestService } from '../../../src/sessions/session-ingest.servi
 import { SessionKeys } from '../../../src/sessions/session-keys.js';
 import { SessionQueryStore } from '../../../src/sessions/session-query.store.js';
 import { DEFAULT_PRIVILEGED_COMMANDS, type Policy } from '../../../src/config/policy.schema.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 import { childDn } from '../../../src/provisioner/ldap/escape.js';
 import type { LdapConnection } from '../../../src/provisioner/ldap/ldap-connection.js';
 import { toGeneralizedTime } from '../../../src/provisioner/ldap/ldap-entry.js';

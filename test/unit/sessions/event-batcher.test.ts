@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBatcher } from '../../../src/sessions/event-batcher.js';
 import { normalizeEvent } from '../../../src/sessions/session-event.schema.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 
 const ev = (i: number) => normalizeEvent({ source: 'h', account: 'a', type: 'command', at: new Date(1_700_000_000_000 + i).toISOString(), detail: String(i) }, 'syslog');
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditInput } from '../../../src/audit/audit-event.js';
 import { SourceAuditSummary } from '../../../src/sessions/source-audit-summary.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../support/log-capture.js';
 
 describe('the per-source audit summary of a stream source', () => {
   beforeEach(() => vi.useFakeTimers({ now: new Date('2026-12-01T10:00:00Z') }));
