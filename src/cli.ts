@@ -82,7 +82,10 @@ function report(what: string, r: VerifyResult | FileVerifyResult, allowEmpty = f
   if (!r.ok) return fail(EXIT.broken, `${what}: BROKEN at seq ${r.firstBadSeq}: ${r.reason} (${r.count} events verified before it)`);
   // A trail verified from its start that holds nothing is almost always the wrong store or prefix, not a new deployment.
   if (r.fromSeq === 1 && r.count === 0 && !allowEmpty)
-    return fail(EXIT.broken, `${what}: EMPTY: no audit events at all; check REDIS_URL and REDIS_PREFIX (or the file), or pass --allow-empty if an empty trail is expected`);
+    return fail(
+      EXIT.broken,
+      `${what}: EMPTY: no audit events at all; check REDIS_URL and REDIS_PREFIX (or the file), or pass --allow-empty if an empty trail is expected`,
+    );
   const head = r.head ? `head seq ${r.head.seq} hash ${r.head.hash}` : 'empty';
   const behind = 'behindBy' in r && r.behindBy ? `; ${r.behindBy} events behind Redis` : '';
   const state = r.reanchored ? `intact with re-anchors at seq ${r.reanchored.join(', ')}` : 'intact';
@@ -94,7 +97,10 @@ async function verify(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      file: { type: 'string' }, 'from-checkpoint': { type: 'boolean' }, 'from-seq': { type: 'string' }, 'against-redis': { type: 'boolean' },
+      file: { type: 'string' },
+      'from-checkpoint': { type: 'boolean' },
+      'from-seq': { type: 'string' },
+      'against-redis': { type: 'boolean' },
       'allow-empty': { type: 'boolean', default: false },
     },
     strict: true,
@@ -104,7 +110,9 @@ async function verify(args: string[]): Promise<number> {
     if (values['from-checkpoint'] || values['from-seq']) throw new UsageError('--from-checkpoint and --from-seq apply to Redis, not to --file');
     const file = values.file;
     if (!values['against-redis']) return report(file, await verifyJsonlFile(file, reanchorKey()), allowEmpty);
-    return withRedis(async (redis, keys) => report(`${file} against ${storeLabel()}`, await new AuditVerifier(redis, keys, reanchorKey()).verifyFile(file), allowEmpty));
+    return withRedis(async (redis, keys) =>
+      report(`${file} against ${storeLabel()}`, await new AuditVerifier(redis, keys, reanchorKey()).verifyFile(file), allowEmpty),
+    );
   }
   const fromSeq = values['from-seq'] === undefined ? undefined : Number(values['from-seq']);
   if (fromSeq !== undefined && !(Number.isSafeInteger(fromSeq) && fromSeq >= 1)) throw new UsageError('--from-seq needs a positive integer');
@@ -130,8 +138,14 @@ async function exportTrail(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      format: { type: 'string', default: 'jsonl' }, out: { type: 'string' },
-      since: { type: 'string' }, until: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' }, subject: { type: 'string' }, outcome: { type: 'string' },
+      format: { type: 'string', default: 'jsonl' },
+      out: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      actor: { type: 'string' },
+      action: { type: 'string' },
+      subject: { type: 'string' },
+      outcome: { type: 'string' },
     },
     strict: true,
   });
@@ -139,8 +153,12 @@ async function exportTrail(args: string[]): Promise<number> {
   const outcomes = ['success', 'failure', 'refused', 'warning'];
   if (values.outcome !== undefined && !outcomes.includes(values.outcome)) throw new UsageError(`--outcome must be one of ${outcomes.join(', ')}`);
   const filter: AuditFilter = {
-    since: date('since', values.since), until: date('until', values.until),
-    actor: values.actor, action: values.action, subject: values.subject, outcome: values.outcome as AuditFilter['outcome'],
+    since: date('since', values.since),
+    until: date('until', values.until),
+    actor: values.actor,
+    action: values.action,
+    subject: values.subject,
+    outcome: values.outcome as AuditFilter['outcome'],
   };
   const format: ExportFormat = values.format;
   return withRedis(async (redis, keys) => {
@@ -148,7 +166,11 @@ async function exportTrail(args: string[]): Promise<number> {
     const out = values.out ? (await open(values.out, 'wx', 0o640)).createWriteStream() : process.stdout;
     // Taking a copy of the trail is itself recorded, as over the API; no record, no export.
     await new Transactor(redis, keys, () => new Date()).append({
-      actor: cliActor(), action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format, filter: recordedFilter(filter), via: 'cli' },
+      actor: cliActor(),
+      action: 'audit.exported',
+      subject: 'audit:trail',
+      outcome: 'success',
+      details: { format, filter: recordedFilter(filter), via: 'cli' },
     });
     for await (const chunk of new AuditQueryStore(redis, keys).export(filter, format)) await write(out, chunk);
     if (out !== process.stdout) {

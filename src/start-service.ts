@@ -101,7 +101,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // The domain's store port over the same records and transactions (issue 14): the services below take only this.
   const domainStore = new RedisDomainStore(store, tx);
   const metrics = createMetrics();
-  const directory = options.directory ?? await createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` }));
+  const directory = options.directory ?? (await createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` })));
   const vault = new CredentialVault(config.credentialsKey);
   const bus = new QueueBus(bullConnection, keys.queuePrefix(), now);
   // Group verdicts are shared for a second: a burst of approvals naming the same groups asks the directory once.
@@ -117,19 +117,43 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const vendors = new VendorService({ store: domainStore, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.append(event);
   // Listen before the first commit so the start-up event is mirrored at once by the writer.
-  const auditMirror = new AuditMirror({ redis, keys, file: env.AUDIT_LOG_FILE, syslogUrl: env.AUDIT_SYSLOG_URL, reanchorKey: config.auditReanchorKey, logger: logger.child({ component: 'audit-mirror' }) });
+  const auditMirror = new AuditMirror({
+    redis,
+    keys,
+    file: env.AUDIT_LOG_FILE,
+    syslogUrl: env.AUDIT_SYSLOG_URL,
+    reanchorKey: config.auditReanchorKey,
+    logger: logger.child({ component: 'audit-mirror' }),
+  });
   tx.onCommit(auditMirror.onCommit);
   await auditMirror.start();
   const checkpointer = new AuditCheckpointer({
-    redis, keys, now, audit, logger: logger.child({ component: 'audit-checkpoint' }), reanchorKey: config.auditReanchorKey,
-    intervalMs: timerMs('audit-checkpoint', config), shouldRun: () => auditMirror.isLeader(),
+    redis,
+    keys,
+    now,
+    audit,
+    logger: logger.child({ component: 'audit-checkpoint' }),
+    reanchorKey: config.auditReanchorKey,
+    intervalMs: timerMs('audit-checkpoint', config),
+    shouldRun: () => auditMirror.isLeader(),
   });
 
   await audit({
-    actor: 'system', action: 'service.started', subject: `process:${process.pid}`, outcome: 'success',
-    details: { mode, dialect: env.LDAP_DIALECT, ldapUrl: env.LDAP_URL, vendorOu: env.LDAP_VENDOR_OU, policy, tokens: config.tokens.map((t) => ({ name: t.name, roles: t.roles })),
-      ldapTls: { startTls: env.LDAP_STARTTLS, allowInsecure: env.LDAP_ALLOW_INSECURE, customCa: Boolean(env.LDAP_CA_FILE) }, nodeEnv: env.NODE_ENV ?? null,
-      audit: { file: env.AUDIT_LOG_FILE, syslog: env.AUDIT_SYSLOG_URL ?? null, checkpointSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS } },
+    actor: 'system',
+    action: 'service.started',
+    subject: `process:${process.pid}`,
+    outcome: 'success',
+    details: {
+      mode,
+      dialect: env.LDAP_DIALECT,
+      ldapUrl: env.LDAP_URL,
+      vendorOu: env.LDAP_VENDOR_OU,
+      policy,
+      tokens: config.tokens.map((t) => ({ name: t.name, roles: t.roles })),
+      ldapTls: { startTls: env.LDAP_STARTTLS, allowInsecure: env.LDAP_ALLOW_INSECURE, customCa: Boolean(env.LDAP_CA_FILE) },
+      nodeEnv: env.NODE_ENV ?? null,
+      audit: { file: env.AUDIT_LOG_FILE, syslog: env.AUDIT_SYSLOG_URL ?? null, checkpointSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS },
+    },
   });
   checkpointer.start();
   // Session logs arrive over HTTP, syslog and the accesslog; all three store through this one ingest.
@@ -142,12 +166,30 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   let syslogPort: number | undefined;
 
   if (mode !== 'api') {
-    const provisioner = new ProvisionService({ store: domainStore, directory, requestPolicy, policy, vault, metrics, notifier, logger: logger.child({ component: 'provisioner' }), now });
+    const provisioner = new ProvisionService({
+      store: domainStore,
+      directory,
+      requestPolicy,
+      policy,
+      vault,
+      metrics,
+      notifier,
+      logger: logger.child({ component: 'provisioner' }),
+      now,
+    });
     const revoker = new RevokeService({ store: domainStore, directory, metrics, notifier, logger: logger.child({ component: 'revoker' }), now });
     const sweeper = new SweepService({ store: domainStore, jobs: bus, vendors, metrics, notifier, logger: logger.child({ component: 'sweeper' }), now });
     const reconciler = new ReconcileService({ store: domainStore, directory, logger: logger.child({ component: 'reconciler' }), now });
-    const purger = new RetentionService({ store: domainStore, directory, retentionDays: policy.retentionDays, logger: logger.child({ component: 'retention' }), now });
-    const accesslog = runsRepeating('accesslog-import', config) ? accesslogImporter(config, redis, keys, sessionIngest, logger.child({ component: 'accesslog' })) : undefined;
+    const purger = new RetentionService({
+      store: domainStore,
+      directory,
+      retentionDays: policy.retentionDays,
+      logger: logger.child({ component: 'retention' }),
+      now,
+    });
+    const accesslog = runsRepeating('accesslog-import', config)
+      ? accesslogImporter(config, redis, keys, sessionIngest, logger.child({ component: 'accesslog' }))
+      : undefined;
     const host = new WorkerHost({
       connection: bullConnection,
       prefix: keys.queuePrefix(),
@@ -187,20 +229,39 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => holder.openapi }),
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store, now }),
-      ...sessionRoutes({ ingest: sessionIngest, query: new SessionQueryStore(redis, keys), reviews, incidents: new IncidentService({ keys, tx, reviews, now }), now }),
-      ...auditRoutes({ query: new AuditQueryStore(redis, keys), verifier: new AuditVerifier(redis, keys, config.auditReanchorKey), audit, mirrorFile: env.AUDIT_LOG_FILE, now }),
+      ...sessionRoutes({
+        ingest: sessionIngest,
+        query: new SessionQueryStore(redis, keys),
+        reviews,
+        incidents: new IncidentService({ keys, tx, reviews, now }),
+        now,
+      }),
+      ...auditRoutes({
+        query: new AuditQueryStore(redis, keys),
+        verifier: new AuditVerifier(redis, keys, config.auditReanchorKey),
+        audit,
+        mirrorFile: env.AUDIT_LOG_FILE,
+        now,
+      }),
     ];
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
     const authFailures = new AuthFailureAudit({ redis, keys, tx, audit, logger: logger.child({ component: 'auth-failures' }), now });
     authFailures.start();
     const app = createApp({
-      routes, auth: new TokenAuthenticator(config.tokens), logger: logger.child({ component: 'api' }), audit, authFailures,
-      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE, trustProxy: env.TRUST_PROXY,
+      routes,
+      auth: new TokenAuthenticator(config.tokens),
+      logger: logger.child({ component: 'api' }),
+      audit,
+      authFailures,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       redisDown: () => redis.status !== 'ready' || txRedis.status !== 'ready',
     });
     server = await listenHttp(app, env.HOST, env.PORT, {
-      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
-      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS, maxConnections: env.HTTP_MAX_CONNECTIONS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
     });
     const address = server.address();
     url = typeof address === 'object' && address ? `http://${env.HOST}:${address.port}` : undefined;
@@ -214,7 +275,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     // Session events arrive by syslog too: an ingest surface, so it runs with the API.
     if (env.SYSLOG_PORT !== undefined) {
       const listener = new SyslogListener({
-        host: env.HOST, port: env.SYSLOG_PORT, logger: logger.child({ component: 'syslog' }), metrics: sessionMetrics, now,
+        host: env.HOST,
+        port: env.SYSLOG_PORT,
+        logger: logger.child({ component: 'syslog' }),
+        metrics: sessionMetrics,
+        now,
         // The listener audits one summary per sending address and period, not every flush.
         ingest: (events) => sessionIngest.ingest(events, { origin: 'syslog', actor: 'syslog', audit: 'never' }),
         audit: (events) => tx.append(...events),
@@ -234,7 +299,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     syslogPort,
     async close() {
       for (const close of closers) await close();
-      await audit({ actor: 'system', action: 'service.stopped', subject: `process:${process.pid}`, outcome: 'success', details: { mode } }).catch(() => undefined);
+      await audit({ actor: 'system', action: 'service.stopped', subject: `process:${process.pid}`, outcome: 'success', details: { mode } }).catch(
+        () => undefined,
+      );
       // After the API and workers stop, so that their last events reach the mirror.
       await checkpointer.stop();
       await auditMirror.close();
@@ -254,11 +321,24 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 function accesslogImporter(config: Config, redis: Redis, keys: RedisKeys, ingest: SessionIngestService, logger: Logger) {
   const { env } = config;
   const connection = new LdapConnection({
-    url: env.LDAP_URL, bindDn: env.LDAP_BIND_DN, bindPassword: config.ldapBindPassword, ca: config.ldapCa,
-    startTls: env.LDAP_STARTTLS, allowInsecure: env.LDAP_ALLOW_INSECURE, timeoutMs: env.LDAP_TIMEOUT_MS, poolSize: 1, logger,
+    url: env.LDAP_URL,
+    bindDn: env.LDAP_BIND_DN,
+    bindPassword: config.ldapBindPassword,
+    ca: config.ldapCa,
+    startTls: env.LDAP_STARTTLS,
+    allowInsecure: env.LDAP_ALLOW_INSECURE,
+    timeoutMs: env.LDAP_TIMEOUT_MS,
+    poolSize: 1,
+    logger,
   });
   const importer = new AccesslogImportService({
-    read: ldapAccesslogReader(connection), redis, keys, ingest, vendorOu: env.LDAP_VENDOR_OU, source: `ldap:${new URL(env.LDAP_URL).hostname}`, logger,
+    read: ldapAccesslogReader(connection),
+    redis,
+    keys,
+    ingest,
+    vendorOu: env.LDAP_VENDOR_OU,
+    source: `ldap:${new URL(env.LDAP_URL).hostname}`,
+    logger,
   });
   return { connection, importer };
 }

@@ -114,9 +114,11 @@ export class AuthFailureAudit {
    * may still count into it.
    */
   flush(all: boolean): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushOnce(all)).catch((err: unknown) => {
-      this.deps.logger.warn('flushing auth failure counts failed; will retry', { error: err instanceof Error ? err.message : String(err) });
-    });
+    this.flushing = this.flushing
+      .then(() => this.flushOnce(all))
+      .catch((err: unknown) => {
+        this.deps.logger.warn('flushing auth failure counts failed; will retry', { error: err instanceof Error ? err.message : String(err) });
+      });
     return this.flushing;
   }
 
@@ -146,6 +148,12 @@ export class AuthFailureAudit {
 
   private event(ip: string, minute: number, count: number, first?: Record<string, string>): AuditInput {
     const window = { from: new Date(minute * MINUTE_MS).toISOString(), to: new Date((minute + 1) * MINUTE_MS).toISOString() };
-    return { actor: 'anonymous', action: 'auth.failed', subject: `ip:${ip}`, outcome: 'refused', details: { ip, count, window, ...(first ? { first: true, ...first } : { first: false }) } };
+    return {
+      actor: 'anonymous',
+      action: 'auth.failed',
+      subject: `ip:${ip}`,
+      outcome: 'refused',
+      details: { ip, count, window, ...(first ? { first: true, ...first } : { first: false }) },
+    };
   }
 }

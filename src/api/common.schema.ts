@@ -30,7 +30,12 @@ export const isoDateTime = z.iso
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 /** A group DN: attr=value pairs; the directory checks existence. */
-const groupDn = z.string().trim().min(3).max(1024).regex(/^[A-Za-z][A-Za-z0-9-]*=.+/, 'must be a distinguished name (cn=…,ou=…)');
+const groupDn = z
+  .string()
+  .trim()
+  .min(3)
+  .max(1024)
+  .regex(/^[A-Za-z][A-Za-z0-9-]*=.+/, 'must be a distinguished name (cn=…,ou=…)');
 
 export const vendorCreateSchema = z.strictObject({
   name: text(200),
@@ -41,7 +46,11 @@ export const vendorCreateSchema = z.strictObject({
 export const personCreateSchema = z.strictObject({
   fullName: text(200),
   email: z.email().max(254),
-  phone: z.string().trim().regex(/^\+?[0-9 ()-]{5,32}$/, 'digits, spaces, + ( ) - only').optional(),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^\+?[0-9 ()-]{5,32}$/, 'digits, spaces, + ( ) - only')
+    .optional(),
   ndaSignedAt: isoDateTime,
   ndaRef: text(100),
 });

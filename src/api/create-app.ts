@@ -80,19 +80,24 @@ export function createApp(deps: AppDeps): express.Express {
     const routeKey = (path: string) => path.toLowerCase().replace(/(.)\/+$/, '$1');
     const unlimited = new Set(deps.routes.filter((r) => r.rateLimited === false).map((r) => routeKey(r.path)));
     let warned = false;
-    app.use(rateLimit({
-      windowMs: 60_000, limit: deps.rateLimitPerMinute, standardHeaders: 'draft-7', legacyHeaders: false,
-      skip: (req) => unlimited.has(routeKey(req.path)),
-      // The library would print its own warning to the console; ours goes to the log, once.
-      validate: { xForwardedForHeader: false },
-      handler: (req, res) => {
-        if (!warned && !deps.trustProxy && req.get('x-forwarded-for')) {
-          warned = true;
-          logger.warn('X-Forwarded-For received but TRUST_PROXY is off: the rate limit and the audit see the proxy, not the client');
-        }
-        res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests', details: [] }, requestId: res.locals.requestId as string });
-      },
-    }));
+    app.use(
+      rateLimit({
+        windowMs: 60_000,
+        limit: deps.rateLimitPerMinute,
+        standardHeaders: 'draft-7',
+        legacyHeaders: false,
+        skip: (req) => unlimited.has(routeKey(req.path)),
+        // The library would print its own warning to the console; ours goes to the log, once.
+        validate: { xForwardedForHeader: false },
+        handler: (req, res) => {
+          if (!warned && !deps.trustProxy && req.get('x-forwarded-for')) {
+            warned = true;
+            logger.warn('X-Forwarded-For received but TRUST_PROXY is off: the rate limit and the audit see the proxy, not the client');
+          }
+          res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests', details: [] }, requestId: res.locals.requestId as string });
+        },
+      }),
+    );
   }
   // Bodies are read only once the caller is known: an anonymous client gets its 401 before any byte of its body is parsed.
   const json = express.json({ limit: deps.bodyLimit ?? '2mb', strict: true, type: ['application/json', 'application/*+json'] });
@@ -114,8 +119,16 @@ export function createApp(deps: AppDeps): express.Express {
         throw new Unauthenticated('a valid bearer token is required');
       }
       if (!allowed(actor, spec.roles)) {
-        await deps.audit({ actor: actor.name, action: 'auth.forbidden', subject: `http:${spec.method.toUpperCase()} ${spec.path}`, outcome: 'refused', details: { roles: actor.roles, needs: spec.roles, requestId: res.locals.requestId } });
-        throw new Forbidden(`role ${actor.roles.join(',')} may not ${spec.summary.toLowerCase()}`, [{ rule: 'role', message: `needs one of: ${spec.roles.join(', ')}, admin` }]);
+        await deps.audit({
+          actor: actor.name,
+          action: 'auth.forbidden',
+          subject: `http:${spec.method.toUpperCase()} ${spec.path}`,
+          outcome: 'refused',
+          details: { roles: actor.roles, needs: spec.roles, requestId: res.locals.requestId },
+        });
+        throw new Forbidden(`role ${actor.roles.join(',')} may not ${spec.summary.toLowerCase()}`, [
+          { rule: 'role', message: `needs one of: ${spec.roles.join(', ')}, admin` },
+        ]);
       }
       res.locals.actor = actor;
       next();

@@ -32,7 +32,12 @@ function render(err: unknown, deps: ErrorHandlerDeps, requestId: string, path: s
   if (err instanceof AppError) return { status: err.status, code: err.code, message: err.message, details: err.details };
   if (err instanceof DirectoryUnavailable)
     // The connection logs what to fix once (ERROR); per request it is only a refusal.
-    return { status: err.status, code: err.code, message: `the directory is unavailable: ${err.reason}`, details: [{ rule: 'directory_unavailable', message: err.fix }] };
+    return {
+      status: err.status,
+      code: err.code,
+      message: `the directory is unavailable: ${err.reason}`,
+      details: [{ rule: 'directory_unavailable', message: err.fix }],
+    };
   const bodyError = err as { type?: string; status?: number; message?: string };
   if (bodyError.type === 'entity.parse.failed') return { status: 400, code: 'malformed_json', message: 'the body is not valid JSON', details: [] };
   if (bodyError.type === 'entity.too.large') return { status: 413, code: 'payload_too_large', message: 'the body is too large', details: [] };

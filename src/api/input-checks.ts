@@ -52,7 +52,11 @@ export function zodDetails(error: z.ZodError, root: string): ErrorDetail[] {
   return error.issues.flatMap((issue): ErrorDetail[] => {
     const field = [root, ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys')
-      return issue.keys.map((key) => ({ field: `${field}.${key}`, rule: 'unknown_member', message: root === 'query' ? `unknown query parameter "${key}"` : `unknown member "${key}"` }));
+      return issue.keys.map((key) => ({
+        field: `${field}.${key}`,
+        rule: 'unknown_member',
+        message: root === 'query' ? `unknown query parameter "${key}"` : `unknown member "${key}"`,
+      }));
     return [{ field, rule: issue.code, message: issue.message }];
   });
 }

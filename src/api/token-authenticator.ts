@@ -15,8 +15,7 @@ export class TokenAuthenticator {
     const m = /^bearer[ \t]+(\S{16,512})[ \t]*$/i.exec(header ?? '');
     if (!m) return null;
     const hash = createHash('sha256').update(m[1]!).digest('hex');
-    for (const [known, entry] of this.byHash)
-      if (timingSafeEqual(Buffer.from(known), Buffer.from(hash))) return { name: entry.name, roles: entry.roles };
+    for (const [known, entry] of this.byHash) if (timingSafeEqual(Buffer.from(known), Buffer.from(hash))) return { name: entry.name, roles: entry.roles };
     return null;
   }
 }

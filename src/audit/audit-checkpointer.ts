@@ -62,7 +62,13 @@ export class AuditCheckpointer {
       if (this.reportedBreak !== result.firstBadSeq) {
         this.reportedBreak = result.firstBadSeq;
         this.opts.logger.error('audit trail verification failed', { firstBadSeq: result.firstBadSeq, reason: result.reason });
-        await this.opts.audit?.({ actor: 'system', action: 'audit.verify_failed', subject: 'audit:trail', outcome: 'failure', details: { firstBadSeq: result.firstBadSeq, reason: result.reason } });
+        await this.opts.audit?.({
+          actor: 'system',
+          action: 'audit.verify_failed',
+          subject: 'audit:trail',
+          outcome: 'failure',
+          details: { firstBadSeq: result.firstBadSeq, reason: result.reason },
+        });
       }
       return result;
     }

@@ -144,17 +144,11 @@ function canonical(value: unknown, path: string, ancestors: object[]): string {
 /** SHA-256 over the canonical JSON of the event without its own hash (prevHash included). */
 export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
   const { seq, at, actor, action, subject, outcome, details, prevHash } = event;
-  return createHash('sha256')
-    .update(canonicalJson({ seq, at, actor, action, subject, outcome, details, prevHash }))
-    .digest('hex');
+  return createHash('sha256').update(canonicalJson({ seq, at, actor, action, subject, outcome, details, prevHash })).digest('hex');
 }
 
 /** Links inputs onto the chain after `head`. */
-export function chainEvents(
-  head: { seq: number; hash: string },
-  inputs: AuditInput[],
-  at: Date,
-): AuditEvent[] {
+export function chainEvents(head: { seq: number; hash: string }, inputs: AuditInput[], at: Date): AuditEvent[] {
   let { seq, hash } = head;
   return inputs.map((input) => {
     const base = {

@@ -156,7 +156,8 @@ export class AuditMirror {
     let wrote: number | undefined;
     for (;;) {
       const tail = await readLastLine(this.path);
-      if (!tail.complete) return this.halt(`${this.path} ends with an incomplete line (an interrupted write or an edit): repair it by hand; the trail in Redis is unaffected`);
+      if (!tail.complete)
+        return this.halt(`${this.path} ends with an incomplete line (an interrupted write or an edit): repair it by hand; the trail in Redis is unaffected`);
       let file: ChainHead = { seq: 0, hash: GENESIS_HASH };
       if (tail.line !== null) {
         const last = parseEvent(tail.line);
@@ -211,7 +212,10 @@ export class AuditMirror {
       if (run.length && e.seq !== run[run.length - 1]!.seq + 1) break;
       run.push(e);
     }
-    const batch = this.checked(file, run.map((e) => JSON.stringify(e)));
+    const batch = this.checked(
+      file,
+      run.map((e) => JSON.stringify(e)),
+    );
     return typeof batch === 'string' ? undefined : batch;
   }
 

@@ -78,7 +78,9 @@ export class AuditVerifier {
     const eventsKey = this.keys.auditEvents();
     const { head, length } = await readHead(this.redis, this.keys.auditHead(), eventsKey);
     if (from.fromSeq !== undefined && from.fromSeq - 1 > (head?.seq ?? 0))
-      throw new ValidationError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`, [{ field: 'fromSeq', message: 'beyond the head of the trail' }]);
+      throw new ValidationError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`, [
+        { field: 'fromSeq', message: 'beyond the head of the trail' },
+      ]);
     const anchor = await this.anchor(from);
     if ('ok' in anchor) return anchor;
     const pins = new Map((await this.checkpoints.after(anchor.seq)).map((c) => [c.seq, c.hash]));
@@ -113,7 +115,8 @@ export class AuditVerifier {
       const failure = checker.next(line);
       if (failure) return failure;
       if (index >= headSeq) headSeq = await this.headSeq();
-      if (index >= headSeq) return this.differ(index + 1, `the file has seq ${index + 1} but Redis ends at seq ${headSeq}: Redis lost events or the file was extended`, index);
+      if (index >= headSeq)
+        return this.differ(index + 1, `the file has seq ${index + 1} but Redis ends at seq ${headSeq}: Redis lost events or the file was extended`, index);
       if (index - chunkStart >= redisChunk.length) {
         chunkStart = index;
         redisChunk = await this.redis.lrange(eventsKey, index, Math.min(index + CHUNK - 1, headSeq - 1));
@@ -154,7 +157,12 @@ export class AuditVerifier {
     const raw = await this.redis.lindex(this.keys.auditEvents(), seq - 1);
     const event = raw === null ? 'missing' : parseEvent(raw);
     if (typeof event === 'string' || event.seq !== seq)
-      return { ok: false, firstBadSeq: seq, reason: `the starting event (seq ${seq}) is ${typeof event === 'string' ? event : `at the wrong position (found seq ${event.seq})`}`, count: 0 };
+      return {
+        ok: false,
+        firstBadSeq: seq,
+        reason: `the starting event (seq ${seq}) is ${typeof event === 'string' ? event : `at the wrong position (found seq ${event.seq})`}`,
+        count: 0,
+      };
     if (expectedHash !== undefined && event.hash !== expectedHash)
       return { ok: false, firstBadSeq: seq, reason: `event ${seq} does not match the checkpoint taken at it`, count: 0 };
     return { seq, hash: event.hash };

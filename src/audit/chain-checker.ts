@@ -100,19 +100,16 @@ export class ChainChecker {
     const seq = this.expected;
     const event = parseEvent(raw);
     if (typeof event === 'string') return this.fail(seq, `malformed event: ${event}`);
-    if (event.seq !== seq)
-      return this.fail(seq, `expected seq ${seq} but found seq ${event.seq}: an event was deleted, inserted or moved`);
+    if (event.seq !== seq) return this.fail(seq, `expected seq ${seq} but found seq ${event.seq}: an event was deleted, inserted or moved`);
     const recomputed = hashEvent(event);
     if (recomputed !== event.hash) {
       const refusal = this.reanchorRefusal(seq, event, recomputed);
       if (refusal !== undefined) return this.fail(seq, `${EDITED}${refusal}`);
       this.reanchored.push(seq);
     }
-    if (event.prevHash !== this.prevHash)
-      return this.fail(seq, `prevHash does not match the hash of seq ${seq - 1}: an event was edited and re-hashed`);
+    if (event.prevHash !== this.prevHash) return this.fail(seq, `prevHash does not match the hash of seq ${seq - 1}: an event was edited and re-hashed`);
     const pinned = this.checkpoints.get(seq);
-    if (pinned !== undefined && pinned !== event.hash)
-      return this.fail(seq, `hash differs from the checkpoint taken at seq ${seq}: the chain was rewritten`);
+    if (pinned !== undefined && pinned !== event.hash) return this.fail(seq, `hash differs from the checkpoint taken at seq ${seq}: the chain was rewritten`);
     this.expected++;
     this.prevHash = event.hash;
     this.last = { seq, hash: event.hash };
@@ -134,7 +131,8 @@ export class ChainChecker {
       if (head && this.last && head.hash !== this.last.hash) return this.fail(headSeq, 'the last event does not match the recorded head hash');
     }
     const beyond = [...this.checkpoints.keys()].filter((s) => s > lastSeq);
-    if (beyond.length) return this.fail(lastSeq + 1, `a checkpoint exists at seq ${Math.min(...beyond)} but the trail ends at seq ${lastSeq}: events were deleted`);
+    if (beyond.length)
+      return this.fail(lastSeq + 1, `a checkpoint exists at seq ${Math.min(...beyond)} but the trail ends at seq ${lastSeq}: events were deleted`);
     return { ok: true, count: this.checked, head: this.last, fromSeq: this.fromSeq, ...(this.reanchored.length ? { reanchored: [...this.reanchored] } : {}) };
   }
 

@@ -74,7 +74,7 @@ async function completeLength(path: string): Promise<number> {
   try {
     const { size } = await handle.stat();
     const buf = Buffer.alloc(8192);
-    for (let end = size; end > 0; ) {
+    for (let end = size; end > 0;) {
       const start = Math.max(0, end - buf.length);
       const { bytesRead } = await handle.read(buf, 0, end - start, start);
       const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);

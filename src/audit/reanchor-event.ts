@@ -40,13 +40,17 @@ export async function reanchorEvent(redis: Redis, keys: RedisKeys, tx: Transacto
   const before = await verifier.verifyRedis();
   if (before.ok) throw new ReanchorRefused('the chain verifies: there is nothing to re-anchor');
   if (before.firstBadSeq !== req.seq)
-    throw new ReanchorRefused(`verification fails at seq ${before.firstBadSeq}, not ${req.seq} (${before.reason}); re-anchor only the first bad event, one at a time`);
+    throw new ReanchorRefused(
+      `verification fails at seq ${before.firstBadSeq}, not ${req.seq} (${before.reason}); re-anchor only the first bad event, one at a time`,
+    );
   if (before.reason !== EDITED) throw new ReanchorRefused(`seq ${req.seq} is not only edited: ${before.reason}`);
   const raw = await redis.lindex(keys.auditEvents(), req.seq - 1);
   const event = raw === null ? 'missing' : parseEvent(raw);
   if (typeof event === 'string') throw new ReanchorRefused(`seq ${req.seq} is ${event}`);
   if (!explainedByDateDefect(event))
-    throw new ReanchorRefused(`the stored hash of seq ${req.seq} is not what the Date hashing defect produces from its content: this is not that defect; restore the event from the mirror or a backup instead`);
+    throw new ReanchorRefused(
+      `the stored hash of seq ${req.seq} is not what the Date hashing defect produces from its content: this is not that defect; restore the event from the mirror or a backup instead`,
+    );
   const record = signReanchor(key, { reanchoredSeq: req.seq, storedHash: event.hash, recomputedHash: hashEvent(event), reason: req.reason });
   const index = keys.auditReanchors();
   await tx.run([index], async (r) => {

@@ -2,9 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bindNameProblem } from '../provisioner/ldap/bind-name.js';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** One entry of TRUST_PROXY: an address, a CIDR range, or one of express's names for ranges. */
 function proxyEntryProblem(entry: string): string | undefined {
@@ -28,10 +26,16 @@ const trustProxy = z
     if (value === 'false' || value === '0' || value === '') return false;
     if (/^\d+$/.test(value)) return Number(value);
     if (value === 'true') {
-      ctx.addIssue({ code: 'custom', message: 'true would let any client forge its address: give the number of proxies in front, or their addresses/CIDR ranges' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'true would let any client forge its address: give the number of proxies in front, or their addresses/CIDR ranges',
+      });
       return z.NEVER;
     }
-    const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+    const entries = value
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
     for (const problem of entries.map(proxyEntryProblem)) if (problem) ctx.addIssue({ code: 'custom', message: problem });
     return entries;
   });
@@ -43,8 +47,14 @@ export const envSchema = z
   .object({
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('leasehold'),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+      .default('leasehold'),
     LDAP_URL: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'must be ldap://host[:port] or ldaps://host[:port]'),
     LDAP_DIALECT: z.enum(['openldap', 'ad']),
     /** A DN; with LDAP_DIALECT=ad also a UPN or DOMAIN\name (checked below, as it depends on the dialect). */
@@ -61,7 +71,10 @@ export const envSchema = z
     POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
     AUDIT_LOG_FILE: z.string().min(1).default('./data/audit.jsonl'),
     /** Also forward each audit event to syslog (RFC 5424, facility "log audit"): udp://host:514 or tcp://host:601. */
-    AUDIT_SYSLOG_URL: z.string().regex(/^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/, 'must be udp://host[:port] or tcp://host[:port]').optional(),
+    AUDIT_SYSLOG_URL: z
+      .string()
+      .regex(/^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/, 'must be udp://host[:port] or tcp://host[:port]')
+      .optional(),
     /** How often the head of the audit trail is verified and checkpointed; 0 = never. */
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
     /** Key (32 bytes, base64 or hex) that signs and checks re-anchors of events hashed by the Date defect (docs/audit.md). */

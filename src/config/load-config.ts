@@ -105,10 +105,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     }
   }
 
-  const ldapBindPassword =
-    env.LDAP_BIND_PASSWORD ??
-    readText(env.LDAP_BIND_PASSWORD_FILE!, 'LDAP_BIND_PASSWORD_FILE', problems)?.replace(/\r?\n$/, '') ??
-    '';
+  const ldapBindPassword = env.LDAP_BIND_PASSWORD ?? readText(env.LDAP_BIND_PASSWORD_FILE!, 'LDAP_BIND_PASSWORD_FILE', problems)?.replace(/\r?\n$/, '') ?? '';
 
   const keyText = env.CREDENTIALS_KEY ?? readText(env.CREDENTIALS_KEY_FILE!, 'CREDENTIALS_KEY_FILE', problems);
   const credentialsKey = keyText === undefined ? undefined : decodeKey(keyText);

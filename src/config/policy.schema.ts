@@ -29,9 +29,7 @@ export const policySchema = z
     reconcileIntervalSeconds: z.number().int().positive().default(60),
     retentionDays: z.number().int().min(0).default(30),
     reminderHours: z.number().int().min(0).default(24),
-    webhooks: z
-      .array(z.strictObject({ url: z.url(), secret: z.string().min(16), events: z.array(z.string()).optional() }))
-      .default([]),
+    webhooks: z.array(z.strictObject({ url: z.url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),
     sessions: z
       .strictObject({
         privilegedCommands: z.array(z.string().min(1)).default(DEFAULT_PRIVILEGED_COMMANDS),

@@ -18,11 +18,7 @@ export function overdueCutoff(now: Date): number {
  * request still not confirmed ended. Each id once, expiries first; at most
  * `limit` of each kind. The sweeper reports these and the API lists them.
  */
-export async function overdueRequestIds(
-  store: Pick<RecordQueries, 'dueForExpiry' | 'pendingRevocations'>,
-  now: Date,
-  limit: number,
-): Promise<string[]> {
+export async function overdueRequestIds(store: Pick<RecordQueries, 'dueForExpiry' | 'pendingRevocations'>, now: Date, limit: number): Promise<string[]> {
   const cutoff = overdueCutoff(now);
   const [expired, asked] = await Promise.all([store.dueForExpiry(cutoff, limit), store.pendingRevocations(cutoff, limit)]);
   return [...new Set([...expired, ...asked])];

@@ -47,16 +47,17 @@ export class RequestPolicy {
     const broken: ErrorDetail[] = [];
     if (this.policy.requireNda && (!person.ndaSignedAt || !person.ndaRef))
       broken.push({ rule: 'nda_on_file', message: 'the person has no signed confidentiality undertaking on file' });
-    if (person.status !== 'active')
-      broken.push({ rule: 'person_active', message: `the person is ${person.status}` });
+    if (person.status !== 'active') broken.push({ rule: 'person_active', message: `the person is ${person.status}` });
     if (person.departureScheduledAt && terms.validTo.getTime() > Date.parse(person.departureScheduledAt))
-      broken.push({ rule: 'before_departure', field: 'validTo', message: `validTo is after the person's announced departure (${person.departureScheduledAt})` });
-    if (vendor.status !== 'active')
-      broken.push({ rule: 'vendor_active', message: `the vendor is ${vendor.status}` });
+      broken.push({
+        rule: 'before_departure',
+        field: 'validTo',
+        message: `validTo is after the person's announced departure (${person.departureScheduledAt})`,
+      });
+    if (vendor.status !== 'active') broken.push({ rule: 'vendor_active', message: `the vendor is ${vendor.status}` });
     if (terms.validFrom.getTime() >= terms.validTo.getTime())
       broken.push({ rule: 'valid_from_before_valid_to', field: 'validTo', message: 'validTo must be after validFrom' });
-    if (terms.validTo.getTime() <= now.getTime())
-      broken.push({ rule: 'valid_to_in_future', field: 'validTo', message: 'validTo is already past' });
+    if (terms.validTo.getTime() <= now.getTime()) broken.push({ rule: 'valid_to_in_future', field: 'validTo', message: 'validTo is already past' });
     const days = (terms.validTo.getTime() - Math.max(terms.validFrom.getTime(), now.getTime())) / DAY_MS;
     if (days > this.policy.maxValidityDays)
       broken.push({
@@ -82,8 +83,7 @@ export class RequestPolicy {
         if (!grantable.some((entry) => groupMatches(entry, group)))
           broken.push({ rule: 'grantable_group', field: 'groups', group, message: `group ${group} is not in grantableGroups` });
     const { missing, privileged } = await this.directoryVerdict(groups);
-    for (const group of missing)
-      broken.push({ rule: 'group_exists', field: 'groups', group, message: `group ${group} does not exist in the directory` });
+    for (const group of missing) broken.push({ rule: 'group_exists', field: 'groups', group, message: `group ${group} does not exist in the directory` });
     for (const [group, via] of privileged)
       broken.push({
         rule: 'no_privileged_groups',

@@ -20,13 +20,7 @@ export function canMove(from: RequestStatus, to: RequestStatus): boolean {
 }
 
 /** Returns a copy of the request moved to `to`, with a history entry; 409 if the move is not allowed. */
-export function moveRequest(
-  request: AccessRequest,
-  to: RequestStatus,
-  actor: string,
-  at: Date,
-  note?: string,
-): AccessRequest {
+export function moveRequest(request: AccessRequest, to: RequestStatus, actor: string, at: Date, note?: string): AccessRequest {
   if (!canMove(request.status, to))
     throw new Conflict(`request is ${request.status}; it cannot become ${to}`, [
       { rule: 'state', message: `allowed from ${request.status}: ${TRANSITIONS[request.status].join(', ') || 'none'}` },

@@ -43,10 +43,7 @@ export class RequestService {
     if (!person) throw await this.refuse(actor, 'request', [{ rule: 'person_exists', field: 'personId', message: `person ${input.personId} not found` }]);
     const vendor = await store.getVendor(person.vendorId);
     if (!vendor) throw new NotFound(`vendor ${person.vendorId} not found`);
-    const broken = [
-      ...policy.checkTerms({ ...input }, person, vendor, now()),
-      ...(await policy.checkGroups(input.groups)),
-    ];
+    const broken = [...policy.checkTerms({ ...input }, person, vendor, now()), ...(await policy.checkGroups(input.groups))];
     if (broken.length) throw await this.refuse(actor, `person:${person.id}`, broken);
 
     const at = now().toISOString();
@@ -77,7 +74,14 @@ export class RequestService {
             action: 'request.filed',
             subject: `request:${request.id}`,
             outcome: 'success',
-            details: { personId: person.id, vendorId: vendor.id, groups: request.groups, targetSystems: request.targetSystems, validFrom: request.validFrom, validTo: request.validTo },
+            details: {
+              personId: person.id,
+              vendorId: vendor.id,
+              groups: request.groups,
+              targetSystems: request.targetSystems,
+              validFrom: request.validFrom,
+              validTo: request.validTo,
+            },
           },
         ],
         result: request,
@@ -90,7 +94,9 @@ export class RequestService {
     const current = await this.get(id);
     if (current.requester === actor) {
       await this.audit(actor, 'request.approve', `request:${id}`, 'refused', { rule: 'separation_of_duties' });
-      throw new Forbidden('an approver cannot approve a request they filed', [{ rule: 'separation_of_duties', message: 'approver must differ from requester' }]);
+      throw new Forbidden('an approver cannot approve a request they filed', [
+        { rule: 'separation_of_duties', message: 'approver must differ from requester' },
+      ]);
     }
     if (current.status !== 'pending') throw new Conflict(`request is ${current.status}; only a pending request can be approved`);
     const person = await store.getPerson(current.personId);
@@ -100,11 +106,17 @@ export class RequestService {
     const broken = [...policy.checkTerms(terms, person, vendor, now()), ...(await policy.checkGroups(current.groups))];
     if (broken.length) throw await this.refuse(actor, `request:${id}`, broken);
 
-    const approved = await this.transition(id, actor, (r) => {
-      if (r.status !== 'pending') throw new Conflict(`request is ${r.status}; only a pending request can be approved`);
-      const next = moveRequest(r, 'approved', actor, now(), comment);
-      return { ...next, approval: { by: actor, at: now().toISOString(), ...(comment ? { comment } : {}) } };
-    }, 'request.approved', comment ? { comment } : {});
+    const approved = await this.transition(
+      id,
+      actor,
+      (r) => {
+        if (r.status !== 'pending') throw new Conflict(`request is ${r.status}; only a pending request can be approved`);
+        const next = moveRequest(r, 'approved', actor, now(), comment);
+        return { ...next, approval: { by: actor, at: now().toISOString(), ...(comment ? { comment } : {}) } };
+      },
+      'request.approved',
+      comment ? { comment } : {},
+    );
     await this.deps.jobs.scheduleProvision(id, approved.attempt, new Date(approved.validFrom));
     await this.deps.jobs.scheduleRevoke(id, 'expiry', new Date(approved.validTo));
     const remindAt = Date.parse(approved.validTo) - (this.deps.reminderHours ?? 24) * 3_600_000;
@@ -113,18 +125,29 @@ export class RequestService {
   }
 
   reject(actor: string, id: string, reason: string): Promise<Stored<AccessRequest>> {
-    return this.transition(id, actor, (r) => ({
-      ...moveRequest(r, 'rejected', actor, this.deps.now(), reason),
-      rejection: { by: actor, at: this.deps.now().toISOString(), reason },
-    }), 'request.rejected', { reason });
+    return this.transition(
+      id,
+      actor,
+      (r) => ({
+        ...moveRequest(r, 'rejected', actor, this.deps.now(), reason),
+        rejection: { by: actor, at: this.deps.now().toISOString(), reason },
+      }),
+      'request.rejected',
+      { reason },
+    );
   }
 
   cancel(actor: string, id: string): Promise<Stored<AccessRequest>> {
-    return this.transition(id, actor, (r) => {
-      if (r.status !== 'pending' && r.status !== 'approved')
-        throw new Conflict(`request is ${r.status}; only a request not yet provisioned can be cancelled (revoke it instead)`);
-      return { ...moveRequest(r, 'cancelled', actor, this.deps.now()), cancellation: { by: actor, at: this.deps.now().toISOString() } };
-    }, 'request.cancelled');
+    return this.transition(
+      id,
+      actor,
+      (r) => {
+        if (r.status !== 'pending' && r.status !== 'approved')
+          throw new Conflict(`request is ${r.status}; only a request not yet provisioned can be cancelled (revoke it instead)`);
+        return { ...moveRequest(r, 'cancelled', actor, this.deps.now()), cancellation: { by: actor, at: this.deps.now().toISOString() } };
+      },
+      'request.cancelled',
+    );
   }
 
   /**
@@ -132,29 +155,40 @@ export class RequestService {
    * changes (to `revoked`) only once the directory has confirmed it.
    */
   async revoke(actor: string, id: string, trigger: RevocationTrigger, reason?: string): Promise<Stored<AccessRequest>> {
-    const updated = await this.transition(id, actor, (r) => {
-      if (!['approved', 'provisioning', 'active', 'failed'].includes(r.status))
-        throw new Conflict(`request is ${r.status}; there is no access to revoke${r.status === 'pending' ? ' (cancel it instead)' : ''}`);
-      if (r.revocation) return r;
-      const at = this.deps.now().toISOString();
-      return {
-        ...r,
-        updatedAt: at,
-        revocation: { trigger, by: actor, requestedAt: at, ...(reason ? { reason } : {}) },
-        history: [...r.history, { at, actor, action: 'revocation.requested', note: reason ? `${trigger}: ${reason}` : trigger }],
-      };
-    }, 'revocation.requested', { trigger, ...(reason ? { reason } : {}) });
+    const updated = await this.transition(
+      id,
+      actor,
+      (r) => {
+        if (!['approved', 'provisioning', 'active', 'failed'].includes(r.status))
+          throw new Conflict(`request is ${r.status}; there is no access to revoke${r.status === 'pending' ? ' (cancel it instead)' : ''}`);
+        if (r.revocation) return r;
+        const at = this.deps.now().toISOString();
+        return {
+          ...r,
+          updatedAt: at,
+          revocation: { trigger, by: actor, requestedAt: at, ...(reason ? { reason } : {}) },
+          history: [...r.history, { at, actor, action: 'revocation.requested', note: reason ? `${trigger}: ${reason}` : trigger }],
+        };
+      },
+      'revocation.requested',
+      { trigger, ...(reason ? { reason } : {}) },
+    );
     await this.deps.jobs.scheduleRevoke(id, trigger);
     return updated;
   }
 
   /** Admin: put a failed request back to approved and provision it again. */
   async retry(actor: string, id: string): Promise<Stored<AccessRequest>> {
-    const updated = await this.transition(id, actor, (r) => {
-      if (r.status !== 'failed') throw new Conflict(`request is ${r.status}; only a failed request can be retried`);
-      if (r.revocation) throw new Conflict('request has a revocation pending; it cannot be retried');
-      return { ...moveRequest(r, 'approved', actor, this.deps.now(), 'retry'), attempt: r.attempt + 1 };
-    }, 'request.retried');
+    const updated = await this.transition(
+      id,
+      actor,
+      (r) => {
+        if (r.status !== 'failed') throw new Conflict(`request is ${r.status}; only a failed request can be retried`);
+        if (r.revocation) throw new Conflict('request has a revocation pending; it cannot be retried');
+        return { ...moveRequest(r, 'approved', actor, this.deps.now(), 'retry'), attempt: r.attempt + 1 };
+      },
+      'request.retried',
+    );
     await this.deps.jobs.scheduleProvision(id, updated.attempt, new Date(updated.validFrom));
     return updated;
   }
@@ -170,8 +204,7 @@ export class RequestService {
       return await this.openCredential(actor, id);
     } catch (err) {
       // A second fetch of a destroyed password is security-relevant: record the refusal too.
-      if (err instanceof Gone || err instanceof Conflict)
-        await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { reason: err.message });
+      if (err instanceof Gone || err instanceof Conflict) await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { reason: err.message });
       throw err;
     }
   }
@@ -183,8 +216,7 @@ export class RequestService {
       if (!r) throw new NotFound(`request ${id} not found`);
       if (r.credential === 'retrieved') throw new Gone('the initial password was already fetched and has been destroyed');
       const sealed = await read.sealedCredential(id);
-      if (r.credential !== 'available' || !sealed)
-        throw new Conflict(`no initial password is waiting (request is ${r.status})`);
+      if (r.credential !== 'available' || !sealed) throw new Conflict(`no initial password is waiting (request is ${r.status})`);
       const at = now().toISOString();
       const next: Stored<AccessRequest> = {
         ...r,

@@ -31,18 +31,7 @@ export interface Person {
   departureScheduledAt?: string;
 }
 
-export const REQUEST_STATUSES = [
-  'pending',
-  'approved',
-  'provisioning',
-  'active',
-  'expired',
-  'revoked',
-  'closed',
-  'rejected',
-  'cancelled',
-  'failed',
-] as const;
+export const REQUEST_STATUSES = ['pending', 'approved', 'provisioning', 'active', 'expired', 'revoked', 'closed', 'rejected', 'cancelled', 'failed'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** Why access ended (or is to end). */

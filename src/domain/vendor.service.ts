@@ -63,7 +63,15 @@ export class VendorService {
     return store.run([], () =>
       Promise.resolve({
         writes: (w) => w.putVendor(vendor, true),
-        events: [{ actor, action: 'vendor.created', subject: `vendor:${vendor.id}`, outcome: 'success' as const, details: { contractRef: vendor.contractRef, contractEndsAt: vendor.contractEndsAt } }],
+        events: [
+          {
+            actor,
+            action: 'vendor.created',
+            subject: `vendor:${vendor.id}`,
+            outcome: 'success' as const,
+            details: { contractRef: vendor.contractRef, contractEndsAt: vendor.contractEndsAt },
+          },
+        ],
         result: vendor,
       }),
     );
@@ -96,7 +104,15 @@ export class VendorService {
       Promise.resolve({
         writes: (w) => w.putPerson(person, true),
         // Personal data stays in the record, out of the trail: ids and the NDA reference only.
-        events: [{ actor, action: 'person.registered', subject: `person:${person.id}`, outcome: 'success' as const, details: { vendorId, ndaRef: person.ndaRef, ndaSignedAt: person.ndaSignedAt } }],
+        events: [
+          {
+            actor,
+            action: 'person.registered',
+            subject: `person:${person.id}`,
+            outcome: 'success' as const,
+            details: { vendorId, ndaRef: person.ndaRef, ndaSignedAt: person.ndaSignedAt },
+          },
+        ],
         result: person,
       }),
     );
@@ -119,7 +135,15 @@ export class VendorService {
         : { ...p, status: 'departed', departedAt: at.toISOString(), departureReason: reason };
       return {
         writes: (w) => w.putPerson(next, false),
-        events: [{ actor, action: scheduled ? 'person.departure_scheduled' : 'person.departed', subject: `person:${personId}`, outcome: 'success' as const, details: { reason, effectiveAt: (scheduled ?? at).toISOString() } }],
+        events: [
+          {
+            actor,
+            action: scheduled ? 'person.departure_scheduled' : 'person.departed',
+            subject: `person:${personId}`,
+            outcome: 'success' as const,
+            details: { reason, effectiveAt: (scheduled ?? at).toISOString() },
+          },
+        ],
         result: next,
       };
     });
@@ -141,7 +165,18 @@ export class VendorService {
         const next: Stored<Person> = { ...p, status: 'departed', departedAt: now().toISOString() };
         return {
           writes: (w) => w.putPerson(next, false),
-          events: p.status === 'departed' ? [] : [{ actor: 'system', action: 'person.departed', subject: `person:${personId}`, outcome: 'success' as const, details: { reason: p.departureReason } }],
+          events:
+            p.status === 'departed'
+              ? []
+              : [
+                  {
+                    actor: 'system',
+                    action: 'person.departed',
+                    subject: `person:${personId}`,
+                    outcome: 'success' as const,
+                    details: { reason: p.departureReason },
+                  },
+                ],
           result: undefined,
         };
       });
@@ -150,7 +185,12 @@ export class VendorService {
   }
 
   /** The vendor's contract ended or was terminated: every account of every person goes. */
-  async terminate(actor: string, vendorId: string, reason: string, trigger: RevocationTrigger = 'vendor-terminated'): Promise<{ vendor: Stored<Vendor> } & EndOfAccess> {
+  async terminate(
+    actor: string,
+    vendorId: string,
+    reason: string,
+    trigger: RevocationTrigger = 'vendor-terminated',
+  ): Promise<{ vendor: Stored<Vendor> } & EndOfAccess> {
     const { store, now } = this.deps;
     const vendor = await store.run([ref.vendor(vendorId)], async (read) => {
       const v = await read.vendor(vendorId);

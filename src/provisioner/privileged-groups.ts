@@ -80,10 +80,7 @@ export class PrivilegedGroupPolicy {
   matches(group: GroupFacts): boolean {
     if (this.dns.has(normalizeDn(group.dn))) return true;
     const names = namingValues(group);
-    return (
-      names.some((name) => this.names.has(name.toLowerCase())) ||
-      this.patterns.some((re) => re.test(group.dn) || names.some((name) => re.test(name)))
-    );
+    return names.some((name) => this.names.has(name.toLowerCase())) || this.patterns.some((re) => re.test(group.dn) || names.some((name) => re.test(name)));
   }
 }
 

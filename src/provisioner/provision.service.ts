@@ -88,7 +88,13 @@ export class ProvisionService {
         },
         writes: (w) => w.putSealedCredential(requestId, sealed),
         events: [
-          { actor: ACTOR, action: 'account.created', subject: `request:${requestId}`, outcome: 'success', details: { username, dn: account.dn, groups: r.groups, expiresAt: r.validTo } },
+          {
+            actor: ACTOR,
+            action: 'account.created',
+            subject: `request:${requestId}`,
+            outcome: 'success',
+            details: { username, dn: account.dn, groups: r.groups, expiresAt: r.validTo },
+          },
           { actor: ACTOR, action: 'request.active', subject: `request:${requestId}`, outcome: 'success', details: { from: 'provisioning', to: 'active' } },
         ],
       };
@@ -130,7 +136,12 @@ export class ProvisionService {
     const existing = await directory.findAccount(request.id);
     if (existing) return existing.username;
     for (let n = 1; n < 1000; n++) {
-      const candidate = candidateUsername(policy.usernameTemplate, vendor ?? { id: request.vendorId, name: '' }, person ?? { id: request.personId, fullName: '' }, n);
+      const candidate = candidateUsername(
+        policy.usernameTemplate,
+        vendor ?? { id: request.vendorId, name: '' },
+        person ?? { id: request.personId, fullName: '' },
+        n,
+      );
       const owner = await store.reserveUsername(candidate, request.id);
       if (owner !== request.id) continue;
       if (!(await directory.usernameTaken(candidate))) return candidate;

@@ -31,9 +31,7 @@ const ACTOR = 'reconciler';
  * finishes what a dead one left (and audits it again).
  */
 export class ReconcileService {
-  constructor(
-    private readonly deps: { store: DomainStore; directory: DirectoryPort; logger: Logger; now: () => Date },
-  ) {}
+  constructor(private readonly deps: { store: DomainStore; directory: DirectoryPort; logger: Logger; now: () => Date }) {}
 
   async reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = { scanned: 0, orphansDisabled: [], corrected: [], driftRemoved: [] };
@@ -56,7 +54,11 @@ export class ReconcileService {
       const request = account.requestId ? await store.getRequest(account.requestId) : null;
       if (request) {
         await updateRequest(store, request.id, (r) => ({
-          next: { ...r, updatedAt: now().toISOString(), flags: [...(r.flags ?? []), { at: now().toISOString(), kind: 'privilege_drift', detail: `removed from ${m.group} (leads to ${m.privileged})` }] },
+          next: {
+            ...r,
+            updatedAt: now().toISOString(),
+            flags: [...(r.flags ?? []), { at: now().toISOString(), kind: 'privilege_drift', detail: `removed from ${m.group} (leads to ${m.privileged})` }],
+          },
           events: [found],
         }));
       } else await store.append(found);
@@ -78,7 +80,10 @@ export class ReconcileService {
     const subject = request ? `request:${request.id}` : `account:${account.dn}`;
     const facts = { dn: account.dn, username: account.username, storeStatus: request?.status ?? null };
     await store.append({
-      actor: ACTOR, action: orphan ? 'reconcile.orphan_found' : 'reconcile.mismatch_found', subject, outcome: 'warning',
+      actor: ACTOR,
+      action: orphan ? 'reconcile.orphan_found' : 'reconcile.mismatch_found',
+      subject,
+      outcome: 'warning',
       details: { ...facts, enabled: account.enabled, groups: account.groups },
     });
     // Scramble before locking: OpenLDAP's ppolicy clears the lock when an administrator sets a password.
@@ -86,9 +91,17 @@ export class ReconcileService {
     await directory.disableAccount(account.dn);
     await directory.removeFromGroups(account.dn, account.groups);
     (orphan ? report.orphansDisabled : report.corrected).push(account.dn);
-    logger.warn(orphan ? 'account without a request in the vendor container; disabled and stripped of its groups' : 'account ended in the store but enabled or in groups in the directory; disabled and stripped', { dn: account.dn, requestId: request?.id });
+    logger.warn(
+      orphan
+        ? 'account without a request in the vendor container; disabled and stripped of its groups'
+        : 'account ended in the store but enabled or in groups in the directory; disabled and stripped',
+      { dn: account.dn, requestId: request?.id },
+    );
     await store.append({
-      actor: ACTOR, action: orphan ? 'reconcile.orphan_disabled' : 'reconcile.corrected', subject, outcome: 'warning',
+      actor: ACTOR,
+      action: orphan ? 'reconcile.orphan_disabled' : 'reconcile.corrected',
+      subject,
+      outcome: 'warning',
       details: { ...facts, wasEnabled: account.enabled, disabled: true, passwordScrambled: true, removedGroups: account.groups },
     });
   }

@@ -7,9 +7,7 @@ const DAY_MS = 86_400_000;
 
 /** Deletes accounts that have been disabled longer than retentionDays; their records stay. */
 export class RetentionService {
-  constructor(
-    private readonly deps: { store: DomainStore; directory: DirectoryPort; retentionDays: number; logger: Logger; now: () => Date },
-  ) {}
+  constructor(private readonly deps: { store: DomainStore; directory: DirectoryPort; retentionDays: number; logger: Logger; now: () => Date }) {}
 
   async purge(): Promise<string[]> {
     const { store, directory, now, retentionDays } = this.deps;

@@ -63,24 +63,45 @@ export class RevokeService {
     const to = effective === 'expiry' ? 'expired' : 'revoked';
     const dueMs = effective === 'expiry' ? Date.parse(request.validTo) : Date.parse(request.revocation?.requestedAt ?? request.validTo);
     const lagMs = Math.max(0, now().getTime() - dueMs);
-    const done = await updateRequest(store, requestId, (r) => {
-      if (DONE.has(r.status) || r.status === 'provisioning') return null;
-      const at = now().toISOString();
-      const moved = moveRequest(r, to, ACTOR, now(), effective);
-      return {
-        next: {
-          ...moved,
-          revocation: r.revocation ?? { trigger: effective, by: ACTOR, requestedAt: at },
-          credential: r.credential === 'available' ? 'none' : r.credential,
-          ...(r.account ? { account: { ...r.account, ...(dn ? { dn } : {}), state: dn ? 'disabled' : r.account.state, disabledAt: at } } : {}),
-        },
-        writes: (w) => w.deleteCredential(requestId),
-        events: [
-          ...(dn ? [{ actor: ACTOR, action: 'account.disabled', subject: `request:${requestId}`, outcome: 'success' as const, details: { dn, trigger: effective, removedGroups, lagMs } }] : []),
-          { actor: ACTOR, action: `request.${to}`, subject: `request:${requestId}`, outcome: 'success' as const, details: { from: r.status, to, trigger: effective } },
-        ],
-      };
-    }, [ref.credential(requestId)]);
+    const done = await updateRequest(
+      store,
+      requestId,
+      (r) => {
+        if (DONE.has(r.status) || r.status === 'provisioning') return null;
+        const at = now().toISOString();
+        const moved = moveRequest(r, to, ACTOR, now(), effective);
+        return {
+          next: {
+            ...moved,
+            revocation: r.revocation ?? { trigger: effective, by: ACTOR, requestedAt: at },
+            credential: r.credential === 'available' ? 'none' : r.credential,
+            ...(r.account ? { account: { ...r.account, ...(dn ? { dn } : {}), state: dn ? 'disabled' : r.account.state, disabledAt: at } } : {}),
+          },
+          writes: (w) => w.deleteCredential(requestId),
+          events: [
+            ...(dn
+              ? [
+                  {
+                    actor: ACTOR,
+                    action: 'account.disabled',
+                    subject: `request:${requestId}`,
+                    outcome: 'success' as const,
+                    details: { dn, trigger: effective, removedGroups, lagMs },
+                  },
+                ]
+              : []),
+            {
+              actor: ACTOR,
+              action: `request.${to}`,
+              subject: `request:${requestId}`,
+              outcome: 'success' as const,
+              details: { from: r.status, to, trigger: effective },
+            },
+          ],
+        };
+      },
+      [ref.credential(requestId)],
+    );
     if (done) {
       this.deps.metrics.revocationLag.observe({ trigger: effective }, lagMs / 1000);
       this.deps.logger.info('access revoked', { requestId, trigger: effective, lagMs });

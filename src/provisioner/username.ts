@@ -22,6 +22,10 @@ export function candidateUsername(template: string, vendor: { id: string; name: 
   const firstWord = person.fullName.trim().split(/\s+/)[0] ?? '';
   const personSlug = slug(firstWord, 8) || slug(person.fullName, 8) || person.id.slice(-6);
   const suffix = `-${n}`;
-  const base = template.replaceAll('{vendor}', vendorSlug).replaceAll('{person}', personSlug).replace(/[^A-Za-z0-9._-]/g, '').toLowerCase();
+  const base = template
+    .replaceAll('{vendor}', vendorSlug)
+    .replaceAll('{person}', personSlug)
+    .replace(/[^A-Za-z0-9._-]/g, '')
+    .toLowerCase();
   return base.slice(0, MAX_USERNAME - suffix.length).replace(/[.-]+$/, '') + suffix;
 }

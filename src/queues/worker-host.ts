@@ -66,9 +66,9 @@ export class WorkerHost {
           return;
         }
         logger.error('job gave up', log);
-        this.deps.onGiveUp(job.name as JobName, job.data, err.message).catch((e: unknown) =>
-          logger.error('recording a failed job failed', { job: job.name, error: String(e) }),
-        );
+        this.deps
+          .onGiveUp(job.name as JobName, job.data, err.message)
+          .catch((e: unknown) => logger.error('recording a failed job failed', { job: job.name, error: String(e) }));
       });
       worker.on('error', (err) => logger.warn('worker connection error', { queue, error: err.message }));
       this.workers.push(worker);

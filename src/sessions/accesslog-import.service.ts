@@ -56,7 +56,14 @@ export function ldapAccesslogReader(connection: LdapConnection, base = 'cn=acces
         const method = attrValue(e, 'reqMethod');
         const conn = attrValue(e, 'reqSession');
         const csn = attrValue(e, 'entryCSN');
-        out.push({ reqStart, bindDn, result: Number(attrValue(e, 'reqResult') ?? 0), ...(csn ? { entryCsn: csn } : {}), ...(method ? { method } : {}), ...(conn ? { connection: conn } : {}) });
+        out.push({
+          reqStart,
+          bindDn,
+          result: Number(attrValue(e, 'reqResult') ?? 0),
+          ...(csn ? { entryCsn: csn } : {}),
+          ...(method ? { method } : {}),
+          ...(conn ? { connection: conn } : {}),
+        });
       }
     }
     return out;
@@ -162,4 +169,3 @@ export class AccesslogImportService {
     );
   }
 }
-

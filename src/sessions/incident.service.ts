@@ -21,9 +21,7 @@ export interface IncidentUpdate {
 export class IncidentService {
   private readonly skeys: SessionKeys;
 
-  constructor(
-    private readonly deps: { keys: RedisKeys; tx: Transactor; reviews: SessionReviewService; now: () => Date },
-  ) {
+  constructor(private readonly deps: { keys: RedisKeys; tx: Transactor; reviews: SessionReviewService; now: () => Date }) {
     this.skeys = new SessionKeys(deps.keys);
   }
 
@@ -37,7 +35,9 @@ export class IncidentService {
       const status = change.status ?? before.status;
       const handlingNote = change.handlingNote ?? before.handlingNote;
       if (status === 'resolved' && !handlingNote)
-        throw new PolicyViolation('an incident is resolved only with a handling note', [{ rule: 'handling_note_required', field: 'handlingNote', message: 'say how the anomaly was handled' }]);
+        throw new PolicyViolation('an incident is resolved only with a handling note', [
+          { rule: 'handling_note_required', field: 'handlingNote', message: 'say how the anomaly was handled' },
+        ]);
       const at = now().toISOString();
       const incident: Incident = {
         ...before,
@@ -50,7 +50,10 @@ export class IncidentService {
         writes: (m: ChainableCommander) => reviews.putIncident(m, incident, false, before.status),
         events: [
           {
-            actor, action: 'incident.updated', subject: `incident:${id}`, outcome: 'success',
+            actor,
+            action: 'incident.updated',
+            subject: `incident:${id}`,
+            outcome: 'success',
             details: { from: before.status, to: status, ...(change.handlingNote ? { handlingNote: change.handlingNote } : {}), sessionId: before.sessionId },
           },
         ],

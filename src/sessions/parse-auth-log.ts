@@ -44,7 +44,8 @@ function parseSshd(text: string, pid: string | undefined): AuthLogEvent | undefi
   m = /^Disconnected from user (\S+) (\S+) port \d+/.exec(text);
   if (m) return ev(m[1]!, 'logout', 'disconnected', { sourceIp: m[2]!, ...sid });
   m = /^(Disconnected from|Connection closed by) (?:authenticating|invalid) user (\S+) (\S+) port \d+/.exec(text);
-  if (m) return ev(m[2]!, 'connect', `${m[1] === 'Disconnected from' ? 'disconnected' : 'connection closed'} before authentication`, { sourceIp: m[3]!, ...sid });
+  if (m)
+    return ev(m[2]!, 'connect', `${m[1] === 'Disconnected from' ? 'disconnected' : 'connection closed'} before authentication`, { sourceIp: m[3]!, ...sid });
   return undefined;
 }
 
@@ -84,7 +85,10 @@ function parseSudo(text: string): AuthLogEvent | undefined {
   const body = m[2]!;
   const cmdAt = body.indexOf('COMMAND=');
   const command = cmdAt >= 0 ? body.slice(cmdAt + 'COMMAND='.length).trim() : undefined;
-  const head = (cmdAt >= 0 ? body.slice(0, cmdAt) : body).split(' ; ').map((s) => s.trim()).filter(Boolean);
+  const head = (cmdAt >= 0 ? body.slice(0, cmdAt) : body)
+    .split(' ; ')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const fields: Record<string, string> = {};
   const notes: string[] = [];
   for (const part of head) {

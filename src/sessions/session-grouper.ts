@@ -56,9 +56,7 @@ const MAX_LIST = 50;
 export class SessionGrouper {
   readonly router: SessionRouter;
 
-  constructor(
-    private readonly deps: { rules: FlagRules; idleMs: number; failedLoginBurst: number; mintId: (atMs: number) => string; now: () => Date },
-  ) {
+  constructor(private readonly deps: { rules: FlagRules; idleMs: number; failedLoginBurst: number; mintId: (atMs: number) => string; now: () => Date }) {
     this.router = new SessionRouter({ idleMs: deps.idleMs, mintId: deps.mintId });
   }
 
@@ -69,8 +67,15 @@ export class SessionGrouper {
 
   finish(routing: Routing, state: GroupingState): GroupingPlan {
     const plan: GroupingPlan = {
-      touched: new Map(), created: new Set(), events: new Map(), pruned: routing.pruned, newFlags: new Map(), failures: new Map(),
-      liveState: routing.live, liveDirty: new Set([...routing.needed, ...routing.created.keys()]), reindex: new Set(),
+      touched: new Map(),
+      created: new Set(),
+      events: new Map(),
+      pruned: routing.pruned,
+      newFlags: new Map(),
+      failures: new Map(),
+      liveState: routing.live,
+      liveDirty: new Set([...routing.needed, ...routing.created.keys()]),
+      reindex: new Set(),
     };
     const nowIso = this.deps.now().toISOString();
     const remap = new Map<string, string>();
@@ -116,7 +121,13 @@ export class SessionGrouper {
       for (const [eventId, count] of burstsAt(state.priorFailures.get(account) ?? [], fresh, this.deps.failedLoginBurst)) {
         const record = plan.touched.get(sessionOfEvent.get(eventId)!)!;
         const at = new Date(fresh.find((f) => f.id === eventId)!.atMs).toISOString();
-        this.addFlag(plan, record, { code: 'failed_login_burst', at, eventId, key: '', detail: `${count} failed logins of ${record.account} within ${FAILED_LOGIN_WINDOW_MS / 60_000} minutes` });
+        this.addFlag(plan, record, {
+          code: 'failed_login_burst',
+          at,
+          eventId,
+          key: '',
+          detail: `${count} failed logins of ${record.account} within ${FAILED_LOGIN_WINDOW_MS / 60_000} minutes`,
+        });
       }
     }
     for (const p of routing.pairs) {
@@ -125,7 +136,9 @@ export class SessionGrouper {
       const record = plan.touched.get(self) ?? state.records.get(self);
       if (!record) continue;
       this.addFlag(plan, record, {
-        code: 'concurrent_sessions', at: new Date(p.atMs).toISOString(), key: other,
+        code: 'concurrent_sessions',
+        at: new Date(p.atMs).toISOString(),
+        key: other,
         detail: `${record.account} also in session ${other} from ${p.otherIp} while this one is from ${p.selfIp} (possible sharing)`,
       });
     }

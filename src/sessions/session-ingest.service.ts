@@ -182,8 +182,19 @@ export class SessionIngestService {
     const events: AuditInput[] = [];
     if (audit === 'always' || (audit === 'when-stored' && stored > 0))
       events.push({
-        actor: meta.actor, action: 'sessions.ingested', subject, outcome: 'success',
-        details: { origin: meta.origin, received, stored, duplicates, sessionsOpened: plan.created.size, sessionsTouched: plan.touched.size, unknownAccountSessions: unknown },
+        actor: meta.actor,
+        action: 'sessions.ingested',
+        subject,
+        outcome: 'success',
+        details: {
+          origin: meta.origin,
+          received,
+          stored,
+          duplicates,
+          sessionsOpened: plan.created.size,
+          sessionsTouched: plan.touched.size,
+          unknownAccountSessions: unknown,
+        },
       });
     if (plan.newFlags.size) {
       const flagged = [...plan.newFlags].map(([id, codes]) => {
@@ -191,8 +202,14 @@ export class SessionIngestService {
         return { session: id, account: s.account, ...(s.requestId ? { requestId: s.requestId } : {}), flags: [...codes] };
       });
       events.push({
-        actor: meta.actor, action: 'sessions.flagged', subject, outcome: 'warning',
-        details: { sessions: flagged.slice(0, MAX_AUDITED_SESSIONS), ...(flagged.length > MAX_AUDITED_SESSIONS ? { more: flagged.length - MAX_AUDITED_SESSIONS } : {}) },
+        actor: meta.actor,
+        action: 'sessions.flagged',
+        subject,
+        outcome: 'warning',
+        details: {
+          sessions: flagged.slice(0, MAX_AUDITED_SESSIONS),
+          ...(flagged.length > MAX_AUDITED_SESSIONS ? { more: flagged.length - MAX_AUDITED_SESSIONS } : {}),
+        },
       });
     }
     return events;

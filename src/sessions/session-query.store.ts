@@ -139,7 +139,10 @@ export class SessionQueryStore {
     const index = status ? this.skeys.incidentsByStatus(status) : this.skeys.incidentsAll();
     const ids = await this.redis.zrevrangebyscore(index, cursor === undefined ? '+inf' : `(${cursor}`, '-inf', 'LIMIT', 0, limit + 1);
     const incidents = ids.length ? parseAll<Incident>(await this.redis.mget(ids.map((id) => this.skeys.incident(id)))) : [];
-    return page(incidents.map((i) => ({ s: i, score: i.n })), limit);
+    return page(
+      incidents.map((i) => ({ s: i, score: i.n })),
+      limit,
+    );
   }
 }
 

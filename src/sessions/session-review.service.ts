@@ -33,9 +33,7 @@ const ENDED = ['expired', 'revoked'] as const;
 export class SessionReviewService {
   private readonly skeys: SessionKeys;
 
-  constructor(
-    private readonly deps: { store: RedisRecordStore; tx: Transactor; now: () => Date },
-  ) {
+  constructor(private readonly deps: { store: RedisRecordStore; tx: Transactor; now: () => Date }) {
     this.skeys = new SessionKeys(deps.store.keys);
   }
 
@@ -71,18 +69,42 @@ export class SessionReviewService {
 
       const events: AuditInput[] = [
         {
-          actor, action: 'session.reviewed', subject: `session:${session.id}`, outcome: 'success',
-          details: { verdict, ...(note ? { note } : {}), account: session.account, ...(session.requestId ? { requestId: session.requestId } : {}), flags: [...new Set(session.flags.map((f) => f.code))], ...(incident ? { incidentId: incident.id } : {}) },
+          actor,
+          action: 'session.reviewed',
+          subject: `session:${session.id}`,
+          outcome: 'success',
+          details: {
+            verdict,
+            ...(note ? { note } : {}),
+            account: session.account,
+            ...(session.requestId ? { requestId: session.requestId } : {}),
+            flags: [...new Set(session.flags.map((f) => f.code))],
+            ...(incident ? { incidentId: incident.id } : {}),
+          },
         },
       ];
       if (incident)
-        events.push({ actor, action: 'incident.opened', subject: `incident:${incident.id}`, outcome: 'warning', details: { sessionId: session.id, account: session.account, flags: incident.flags, note: incident.escalationNote, ...(incident.requestId ? { requestId: incident.requestId } : {}) } });
+        events.push({
+          actor,
+          action: 'incident.opened',
+          subject: `incident:${incident.id}`,
+          outcome: 'warning',
+          details: {
+            sessionId: session.id,
+            account: session.account,
+            flags: incident.flags,
+            note: incident.escalationNote,
+            ...(incident.requestId ? { requestId: incident.requestId } : {}),
+          },
+        });
       if (closed) events.push(this.closedEvent(actor, closed, 'last session reviewed'));
 
       return {
         writes: (m: ChainableCommander) => {
           m.set(skeys.record(session.id), JSON.stringify(session));
-          m.zrem(skeys.unreviewed(), session.id).zadd(skeys.reviewed(), sessionScore(session.n, isFlagged(session)), session.id).zrem(skeys.due(), session.id);
+          m.zrem(skeys.unreviewed(), session.id)
+            .zadd(skeys.reviewed(), sessionScore(session.n, isFlagged(session)), session.id)
+            .zrem(skeys.due(), session.id);
           if (session.requestId) m.zrem(skeys.openOfRequest(session.requestId), session.id);
           if (live?.id === session.id) m.hset(skeys.live(accountKey), field, JSON.stringify({ ...live, reviewed: true }));
           if (incident) this.putIncident(m, incident, true);
@@ -105,10 +127,14 @@ export class SessionReviewService {
       const request = await store.getRequest(requestId);
       if (!request) throw new NotFound(`request ${requestId} not found`);
       if (!(ENDED as readonly string[]).includes(request.status))
-        throw new Conflict(`request is ${request.status}; only an expired or revoked request can be signed off`, [{ rule: 'state', message: 'its validity must have ended' }]);
+        throw new Conflict(`request is ${request.status}; only an expired or revoked request can be signed off`, [
+          { rule: 'state', message: 'its validity must have ended' },
+        ]);
       const open = await redis.zcard(this.skeys.openOfRequest(requestId));
       if (open > 0)
-        throw new Conflict(`${open} session(s) of request ${requestId} still await review`, [{ rule: 'sessions_reviewed', message: `${open} unreviewed; GET /v1/sessions?requestId=${requestId}&reviewed=false` }]);
+        throw new Conflict(`${open} session(s) of request ${requestId} still await review`, [
+          { rule: 'sessions_reviewed', message: `${open} unreviewed; GET /v1/sessions?requestId=${requestId}&reviewed=false` },
+        ]);
       const closed = { ...moveRequest(request, 'closed', actor, now(), note ?? 'signed off'), n: request.n };
       const sessions = await redis.zcard(this.skeys.byRequest(requestId));
       return {
@@ -120,7 +146,13 @@ export class SessionReviewService {
   }
 
   private closedEvent(actor: string, r: AccessRequest, reason: string, extra: Record<string, unknown> = {}): AuditInput {
-    return { actor, action: 'request.closed', subject: `request:${r.id}`, outcome: 'success', details: { from: r.history.at(-1)?.from, to: 'closed', reason, ...extra } };
+    return {
+      actor,
+      action: 'request.closed',
+      subject: `request:${r.id}`,
+      outcome: 'success',
+      details: { from: r.history.at(-1)?.from, to: 'closed', reason, ...extra },
+    };
   }
 
   private newIncident(n: number, s: SessionRecord, actor: string, note: string, at: string): Incident {

@@ -50,7 +50,12 @@ export class SourceAuditSummary {
   /** Adds what one stored batch brought from `source`. */
   count(source: string, c: { received: number; stored: number }): void {
     const prior = this.counts.get(source) ?? { received: 0, stored: 0, duplicates: 0, batches: 0 };
-    this.counts.set(source, { received: prior.received + c.received, stored: prior.stored + c.stored, duplicates: prior.duplicates + c.received - c.stored, batches: prior.batches + 1 });
+    this.counts.set(source, {
+      received: prior.received + c.received,
+      stored: prior.stored + c.stored,
+      duplicates: prior.duplicates + c.received - c.stored,
+      batches: prior.batches + 1,
+    });
   }
 
   /** Writes one event per source counted since the last flush; nothing when nothing was counted. Never rejects. */
@@ -71,20 +76,38 @@ export class SourceAuditSummary {
     const to = this.now();
     this.counts = new Map();
     this.since = to;
-    const events: AuditInput[] = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([source, c]) => ({
-      actor: this.options.origin, action: 'sessions.ingested', subject: `session-source:${this.options.origin}`, outcome: 'success' as const,
-      details: { origin: this.options.origin, sourceAddress: source, from: from.toISOString(), to: to.toISOString(), ...c },
-    }));
+    const events: AuditInput[] = [...counts]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([source, c]) => ({
+        actor: this.options.origin,
+        action: 'sessions.ingested',
+        subject: `session-source:${this.options.origin}`,
+        outcome: 'success' as const,
+        details: { origin: this.options.origin, sourceAddress: source, from: from.toISOString(), to: to.toISOString(), ...c },
+      }));
     try {
       await this.options.write(events);
     } catch (err) {
       // Keep the counts: the next period reports them together with its own.
       for (const [source, c] of counts) {
         const later = this.counts.get(source);
-        this.counts.set(source, later ? { received: c.received + later.received, stored: c.stored + later.stored, duplicates: c.duplicates + later.duplicates, batches: c.batches + later.batches } : c);
+        this.counts.set(
+          source,
+          later
+            ? {
+                received: c.received + later.received,
+                stored: c.stored + later.stored,
+                duplicates: c.duplicates + later.duplicates,
+                batches: c.batches + later.batches,
+              }
+            : c,
+        );
       }
       this.since = from;
-      this.options.logger.warn(`auditing the ${this.options.origin} summary failed; will retry next period`, { sources: counts.size, error: (err as Error).message });
+      this.options.logger.warn(`auditing the ${this.options.origin} summary failed; will retry next period`, {
+        sources: counts.size,
+        error: (err as Error).message,
+      });
     }
   }
 

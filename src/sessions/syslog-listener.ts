@@ -60,7 +60,13 @@ export class SyslogListener {
   constructor(private readonly options: SyslogListenerOptions) {
     this.maxBytes = options.maxMessageBytes ?? 8192;
     this.now = options.now ?? (() => new Date());
-    this.summary = new SourceAuditSummary({ write: options.audit, intervalMs: options.auditIntervalMs ?? 60_000, origin: 'syslog', logger: options.logger, now: this.now });
+    this.summary = new SourceAuditSummary({
+      write: options.audit,
+      intervalMs: options.auditIntervalMs ?? 60_000,
+      origin: 'syslog',
+      logger: options.logger,
+      now: this.now,
+    });
     this.batcher = new EventBatcher<Received>({
       flush: (batch) => this.store(batch),
       logger: options.logger,
@@ -164,7 +170,15 @@ export class SyslogListener {
       // The same bounds as the HTTP schema: a syslog line is no more trusted than a batch.
       const host = (msg.host ?? peer.replace(/^::ffff:/, '')).slice(0, 200);
       const event = normalizeEvent(
-        { source: host, target: host, at: msg.at.toISOString(), raw: msg.message.slice(0, 1024), ...parsed, account: parsed.account.slice(0, 256), ...(parsed.detail ? { detail: parsed.detail.slice(0, 4096) } : {}) },
+        {
+          source: host,
+          target: host,
+          at: msg.at.toISOString(),
+          raw: msg.message.slice(0, 1024),
+          ...parsed,
+          account: parsed.account.slice(0, 256),
+          ...(parsed.detail ? { detail: parsed.detail.slice(0, 4096) } : {}),
+        },
         'syslog',
       );
       this.options.metrics?.syslog.inc({ transport, outcome: 'event' });
@@ -179,7 +193,13 @@ export class SyslogListener {
     this.garbage.count++;
     const now = Date.now();
     if (now - this.garbage.lastWarnAt < WARN_EVERY_MS) return;
-    this.options.logger.warn('syslog garbage received', { transport, peer, reason, sample: sample.toString('utf8').slice(0, 200), garbageSinceLastWarning: this.garbage.count });
+    this.options.logger.warn('syslog garbage received', {
+      transport,
+      peer,
+      reason,
+      sample: sample.toString('utf8').slice(0, 200),
+      garbageSinceLastWarning: this.garbage.count,
+    });
     this.garbage = { count: 0, lastWarnAt: now };
   }
 }

@@ -1,15 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { AuditInput } from '../audit/audit-event.js';
-import type {
-  Decision,
-  DomainStore,
-  Page,
-  RecordReader,
-  RecordRef,
-  RecordWriter,
-  RequestFilter,
-  Stored,
-} from '../domain/ports/domain-store.port.js';
+import type { Decision, DomainStore, Page, RecordReader, RecordRef, RecordWriter, RequestFilter, Stored } from '../domain/ports/domain-store.port.js';
 import type { AccessRequest, Person, RequestStatus, Vendor } from '../domain/types.js';
 import type { RedisRecordStore } from './redis-record.store.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -32,11 +23,14 @@ export class RedisDomainStore implements DomainStore {
   }
 
   run<T>(lock: RecordRef[], decide: (read: RecordReader) => Promise<Decision<T>>): Promise<T> {
-    return this.tx.run(lock.map((r) => this.keyOf(r)), async (redis) => {
-      const decision = await decide(this.reader(redis));
-      const { writes } = decision;
-      return { writes: writes && ((multi) => writes(this.writer(multi))), events: decision.events, result: decision.result };
-    });
+    return this.tx.run(
+      lock.map((r) => this.keyOf(r)),
+      async (redis) => {
+        const decision = await decide(this.reader(redis));
+        const { writes } = decision;
+        return { writes: writes && ((multi) => writes(this.writer(multi))), events: decision.events, result: decision.result };
+      },
+    );
   }
 
   append(...events: AuditInput[]): Promise<void> {

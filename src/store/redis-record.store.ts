@@ -137,8 +137,7 @@ export class RedisRecordStore {
 
   putPerson(multi: ChainableCommander, person: Stored<Person>, isNew: boolean): void {
     multi.set(this.keys.person(person.id), JSON.stringify(person));
-    if (person.status === 'active' && person.departureScheduledAt)
-      multi.zadd(this.keys.departures(), Date.parse(person.departureScheduledAt), person.id);
+    if (person.status === 'active' && person.departureScheduledAt) multi.zadd(this.keys.departures(), Date.parse(person.departureScheduledAt), person.id);
     else multi.zrem(this.keys.departures(), person.id);
     if (isNew) multi.zadd(this.keys.peopleOfVendor(person.vendorId), person.n, person.id);
   }
@@ -161,8 +160,7 @@ export class RedisRecordStore {
     else multi.zrem(keys.pendingRevocations(), request.id);
     if (!LIVE_STATUSES.includes(request.status)) multi.srem(keys.overdueReported(), request.id);
     const account = request.account;
-    if (account?.state === 'disabled' && account.disabledAt)
-      multi.zadd(keys.retention(), Date.parse(account.disabledAt), request.id);
+    if (account?.state === 'disabled' && account.disabledAt) multi.zadd(keys.retention(), Date.parse(account.disabledAt), request.id);
     else multi.zrem(keys.retention(), request.id);
   }
 

@@ -152,7 +152,11 @@ export class Transactor implements AuditLog {
         if (live.length === 0) await this.redis.unwatch().catch(() => undefined);
         continue;
       }
-      const events = chainEvents(head, planned.flatMap((x) => x.plan.events), this.now());
+      const events = chainEvents(
+        head,
+        planned.flatMap((x) => x.plan.events),
+        this.now(),
+      );
       if (events.length > 0) {
         multi.rpush(this.keys.auditEvents(), ...events.map((e) => JSON.stringify(e)));
         const last = events[events.length - 1]!;

@@ -49,7 +49,9 @@ const PASSWORD = 'Vendor-Pa55word!x';
 
 /** The same DN spelled differently: upper-case types, spaces after separators, values escaped our way. */
 function respell(dn: string): string {
-  return parseDn(dn).map((rdn) => rdn.map((p) => `${p.type.toUpperCase()}=${escapeDnValue(p.value)}`).join('+')).join(', ');
+  return parseDn(dn)
+    .map((rdn) => rdn.map((p) => `${p.type.toUpperCase()}=${escapeDnValue(p.value)}`).join('+'))
+    .join(', ');
 }
 
 /**
@@ -92,8 +94,7 @@ export function directoryContract(name: string, makeContext: () => Promise<Direc
       for await (const a of dir.listVendorAccounts()) if (sameDn(a.dn, dn)) found.push(a);
       return found;
     };
-    const lists = async (groupDn: string, dn: string): Promise<boolean> =>
-      (await ctx.membersOf(groupDn)).some((m) => sameDn(m, dn));
+    const lists = async (groupDn: string, dn: string): Promise<boolean> => (await ctx.membersOf(groupDn)).some((m) => sameDn(m, dn));
 
     describe('creating accounts', () => {
       it('answers ping with an authenticated operation', async () => {

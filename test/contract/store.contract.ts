@@ -65,7 +65,13 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         expect(await store.getRequest('req_absent')).toBeNull();
         const seen = await store.run([ref.vendor(vendor.id), ref.person(person.id), ref.request(request.id)], async (read) => ({
           events: [],
-          result: { v: await read.vendor(vendor.id), p: await read.person(person.id), r: await read.request(request.id), rs: await read.requests([request.id, 'req_absent']), c: await read.sealedCredential(request.id) },
+          result: {
+            v: await read.vendor(vendor.id),
+            p: await read.person(person.id),
+            r: await read.request(request.id),
+            rs: await read.requests([request.id, 'req_absent']),
+            c: await read.sealedCredential(request.id),
+          },
         }));
         expect(seen).toEqual({ v: vendor, p: person, r: request, rs: [request], c: null });
         expect((await ctx.auditTrail()).map((e) => [e.action, e.subject])).toEqual([
@@ -79,7 +85,11 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         const request = await seedRequest(store, t0);
         const trail = await ctx.auditTrail();
         await expect(store.run([ref.request(request.id)], () => Promise.reject(new Conflict('refused')))).rejects.toBeInstanceOf(Conflict);
-        await expect(updateRequest(store, request.id, () => { throw new Conflict('refused'); })).rejects.toBeInstanceOf(Conflict);
+        await expect(
+          updateRequest(store, request.id, () => {
+            throw new Conflict('refused');
+          }),
+        ).rejects.toBeInstanceOf(Conflict);
         const vendor = await newVendor(store, t0);
         const halfWay = store.run([], () =>
           Promise.resolve({
@@ -105,7 +115,10 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
       it('changes a request under the same position with its event, and changes nothing on a null decision', async () => {
         const request = await seedRequest(store, t0);
         ctx.clock.advance(1000);
-        const approved = await updateRequest(store, request.id, (r) => ({ next: { ...r, status: 'approved', updatedAt: ctx.clock.now().toISOString() }, events: [event('request.approved', `request:${r.id}`)] }));
+        const approved = await updateRequest(store, request.id, (r) => ({
+          next: { ...r, status: 'approved', updatedAt: ctx.clock.now().toISOString() },
+          events: [event('request.approved', `request:${r.id}`)],
+        }));
         expect(approved).toEqual({ ...request, status: 'approved', updatedAt: at(1000).toISOString() });
         expect(await store.getRequest(request.id)).toEqual(approved);
         expect(await store.idsInStatus('pending')).toEqual([]);
@@ -136,12 +149,27 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
 
       it('keeps a sealed credential until it is deleted with the change that takes it', async () => {
         const request = await seedRequest(store, t0, { status: 'active' });
-        await updateRequest(store, request.id, (r) => ({ next: { ...r, credential: 'available' }, events: [], writes: (w) => w.putSealedCredential(r.id, 'v1.sealed') }));
+        await updateRequest(store, request.id, (r) => ({
+          next: { ...r, credential: 'available' },
+          events: [],
+          writes: (w) => w.putSealedCredential(r.id, 'v1.sealed'),
+        }));
         const take = () =>
-          updateRequest(store, request.id, async (r, read) => {
-            const sealed = await read.sealedCredential(r.id);
-            return sealed ? { next: { ...r, credential: 'retrieved', flags: [{ at: t0.toISOString(), kind: 'took', detail: sealed }] }, events: [], writes: (w) => w.deleteCredential(r.id) } : null;
-          }, [ref.credential(request.id)]);
+          updateRequest(
+            store,
+            request.id,
+            async (r, read) => {
+              const sealed = await read.sealedCredential(r.id);
+              return sealed
+                ? {
+                    next: { ...r, credential: 'retrieved', flags: [{ at: t0.toISOString(), kind: 'took', detail: sealed }] },
+                    events: [],
+                    writes: (w) => w.deleteCredential(r.id),
+                  }
+                : null;
+            },
+            [ref.credential(request.id)],
+          );
         expect((await take())?.flags?.[0]?.detail).toBe('v1.sealed');
         expect(await take()).toBeNull();
         expect(await store.run([], async (read) => ({ events: [], result: await read.sealedCredential(request.id) }))).toBeNull();
@@ -155,7 +183,11 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         const seen: number[] = [];
         await updateRequest(store, request.id, async (r) => {
           seen.push(r.history.length);
-          if (seen.length === 1) await updateRequest(other, r.id, (o) => ({ next: withNote(o, 'theirs', t0), events: [event('request.noted', `request:${o.id}`, { note: 'theirs' })] }));
+          if (seen.length === 1)
+            await updateRequest(other, r.id, (o) => ({
+              next: withNote(o, 'theirs', t0),
+              events: [event('request.noted', `request:${o.id}`, { note: 'theirs' })],
+            }));
           return { next: withNote(r, 'mine', t0), events: [event('request.noted', `request:${r.id}`, { note: 'mine' })] };
         });
         expect(seen).toEqual([1, 2]);
@@ -181,7 +213,10 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         const other = ctx.otherProcess();
         await Promise.all(
           Array.from({ length: 12 }, (_, i) =>
-            updateRequest(i % 2 ? store : other, request.id, (r) => ({ next: withNote(r, `n${i}`, t0), events: [event('request.noted', `request:${r.id}`, { note: `n${i}` })] })),
+            updateRequest(i % 2 ? store : other, request.id, (r) => ({
+              next: withNote(r, `n${i}`, t0),
+              events: [event('request.noted', `request:${r.id}`, { note: `n${i}` })],
+            })),
           ),
         );
         const notes = (await store.getRequest(request.id))!.history.flatMap((h) => h.note ?? []);
@@ -207,14 +242,24 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         const a2 = await seedPerson(store, t0);
         const b = await seedPerson(store, t0);
         const p2 = { id: a2.person.id, vendorId: a.vendor.id };
-        const plan = [[a.person, 'pending'], [p2, 'approved'], [b.person, 'pending'], [a.person, 'approved'], [a.person, 'pending'], [p2, 'pending']] as const;
+        const plan = [
+          [a.person, 'pending'],
+          [p2, 'approved'],
+          [b.person, 'pending'],
+          [a.person, 'approved'],
+          [a.person, 'pending'],
+          [p2, 'pending'],
+        ] as const;
         const r: string[] = [];
         for (const [person, status] of plan) r.push((await seedRequest(store, t0, { status }, person)).id);
         const [r1, r2, r3, r4, r5, r6] = r;
         const ids = async (filter: Parameters<DomainStore['listRequests']>[0], limit = 10) =>
           (await allPages((c) => store.listRequests(filter, c, limit))).map((p) => p.map((x) => x.id));
         expect(await ids({})).toEqual([[r6, r5, r4, r3, r2, r1]]);
-        expect(await ids({ status: 'pending' }, 2)).toEqual([[r6, r5], [r3, r1]]);
+        expect(await ids({ status: 'pending' }, 2)).toEqual([
+          [r6, r5],
+          [r3, r1],
+        ]);
         expect(await ids({ vendorId: a.vendor.id }, 2)).toEqual([[r6, r5], [r4, r2], [r1]]);
         expect(await ids({ personId: a.person.id, status: 'pending' }, 1)).toEqual([[r5], [r1]]);
         expect(await ids({ vendorId: a.vendor.id, status: 'approved' })).toEqual([[r4, r2]]);
@@ -270,7 +315,11 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         expect(await store.contractsEnded(t0.getTime(), 10)).toEqual([ended.id]);
         await store.run([ref.vendor(ended.id)], async (read) => {
           const v = (await read.vendor(ended.id))!;
-          return { writes: (w) => w.putVendor({ ...v, status: 'terminated' }, false), events: [event('vendor.terminated', `vendor:${v.id}`)], result: undefined };
+          return {
+            writes: (w) => w.putVendor({ ...v, status: 'terminated' }, false),
+            events: [event('vendor.terminated', `vendor:${v.id}`)],
+            result: undefined,
+          };
         });
         expect(await store.contractsEnded(t0.getTime(), 10)).toEqual([]);
         expect((await store.listVendors(undefined, 10)).items).toHaveLength(3);

@@ -22,9 +22,15 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
   let ad: AdDirectory;
   let vendorOu: string;
   const spec = (label: string, extra: Partial<AccountSpec> = {}): AccountSpec => ({
-    requestId: `req_${label}_${rand()}`, username: `v-${label.slice(0, 8)}-${rand()}`, givenName: 'Vera', surname: 'Vendor',
-    displayName: 'Vera Vendor', email: 'vera@vendor.example', description: `Leasehold request ${label}`,
-    validTo: new Date(Date.now() + 7 * 86_400_000), ...extra,
+    requestId: `req_${label}_${rand()}`,
+    username: `v-${label.slice(0, 8)}-${rand()}`,
+    givenName: 'Vera',
+    surname: 'Vendor',
+    displayName: 'Vera Vendor',
+    email: 'vera@vendor.example',
+    description: `Leasehold request ${label}`,
+    validTo: new Date(Date.now() + 7 * 86_400_000),
+    ...extra,
   });
   const raw = async (dn: string, attributes: string[]): Promise<Entry> => (await tree.admin.search(dn, { scope: 'base', attributes }))[0]!;
   /** Whether the DC itself lets `dn` bind with `password` (a bind of our own, not through the adapter). */
@@ -50,11 +56,27 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
     it('creates the account disabled (514) with sAMAccountName, UPN, names, request and accountExpires = validTo', async () => {
       const s = spec('create');
       const { dn } = await ad.createAccount(s);
-      const entry = await raw(dn, ['userAccountControl', 'sAMAccountName', 'userPrincipalName', 'displayName', 'givenName', 'sn', 'mail', 'description', 'employeeNumber', 'accountExpires']);
+      const entry = await raw(dn, [
+        'userAccountControl',
+        'sAMAccountName',
+        'userPrincipalName',
+        'displayName',
+        'givenName',
+        'sn',
+        'mail',
+        'description',
+        'employeeNumber',
+        'accountExpires',
+      ]);
       expect(attrValue(entry, 'userAccountControl')).toBe('514');
       expect(attrValue(entry, 'sAMAccountName')).toBe(s.username);
       expect(attrValue(entry, 'userPrincipalName')).toBe(`${s.username}@${samba!.realm.toLowerCase()}`);
-      expect([attrValue(entry, 'displayName'), attrValue(entry, 'givenName'), attrValue(entry, 'sn'), attrValue(entry, 'mail')]).toEqual(['Vera Vendor', 'Vera', 'Vendor', 'vera@vendor.example']);
+      expect([attrValue(entry, 'displayName'), attrValue(entry, 'givenName'), attrValue(entry, 'sn'), attrValue(entry, 'mail')]).toEqual([
+        'Vera Vendor',
+        'Vera',
+        'Vendor',
+        'vera@vendor.example',
+      ]);
       expect(attrValue(entry, 'description')).toBe(s.description);
       expect(attrValue(entry, 'employeeNumber')).toBe(s.requestId);
       expect(attrValue(entry, 'accountExpires')).toBe(toFileTime(s.validTo));
@@ -71,7 +93,25 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
     });
 
     it('refuses usernames AD cannot hold before touching the directory', async () => {
-      for (const username of ['v-twentyone-chars-xx1', 'v-a/b', 'v-a[b]', 'v-a:b', 'v-a|b', 'v-a=b', 'v-a,b', 'v-a+b', 'v-a*b', 'v-a?b', 'v-a<b>', 'v-a"b', 'v-a\\b', 'v-a;b', 'v-end.', '...', 'v-tab\tx']) {
+      for (const username of [
+        'v-twentyone-chars-xx1',
+        'v-a/b',
+        'v-a[b]',
+        'v-a:b',
+        'v-a|b',
+        'v-a=b',
+        'v-a,b',
+        'v-a+b',
+        'v-a*b',
+        'v-a?b',
+        'v-a<b>',
+        'v-a"b',
+        'v-a\\b',
+        'v-a;b',
+        'v-end.',
+        '...',
+        'v-tab\tx',
+      ]) {
         const err = await ad.createAccount(spec('bad', { username })).catch((e: unknown) => e);
         expect(err, username).toBeInstanceOf(DirectoryError);
         expect((err as DirectoryError).retryable).toBe(false);
@@ -96,10 +136,21 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
 
     it('stores names and descriptions full of DN and filter specials exactly', async () => {
       const odd = ` #lead, plus+ "quote" back\\slash <lt> semi; eq= star* (paren) trail `;
-      const s = spec('odd', { displayName: odd, givenName: '#Zoë, "Z" <z>', surname: `O'Brien; (*) ${rand()}`, description: odd, requestId: `req*)(employeeNumber=*)-${rand()}` });
+      const s = spec('odd', {
+        displayName: odd,
+        givenName: '#Zoë, "Z" <z>',
+        surname: `O'Brien; (*) ${rand()}`,
+        description: odd,
+        requestId: `req*)(employeeNumber=*)-${rand()}`,
+      });
       const { dn } = await ad.createAccount(s);
       const entry = await raw(dn, ['displayName', 'givenName', 'sn', 'description']);
-      expect([attrValue(entry, 'displayName'), attrValue(entry, 'givenName'), attrValue(entry, 'sn'), attrValue(entry, 'description')]).toEqual([odd, s.givenName, s.surname, odd]);
+      expect([attrValue(entry, 'displayName'), attrValue(entry, 'givenName'), attrValue(entry, 'sn'), attrValue(entry, 'description')]).toEqual([
+        odd,
+        s.givenName,
+        s.surname,
+        odd,
+      ]);
       expect(sameDn((await ad.findAccount(s.requestId))!.dn, dn)).toBe(true);
       expect(await ad.findAccount('req*')).toBeNull();
     });
@@ -108,7 +159,11 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
       const long = 'Ā'.repeat(70);
       const { dn } = await ad.createAccount(spec('long', { givenName: long, surname: long, displayName: long.repeat(4) }));
       const entry = await raw(dn, ['givenName', 'sn', 'displayName']);
-      expect([attrValue(entry, 'givenName'), attrValue(entry, 'sn'), attrValue(entry, 'displayName')]).toEqual(['Ā'.repeat(64), 'Ā'.repeat(64), 'Ā'.repeat(256)]);
+      expect([attrValue(entry, 'givenName'), attrValue(entry, 'sn'), attrValue(entry, 'displayName')]).toEqual([
+        'Ā'.repeat(64),
+        'Ā'.repeat(64),
+        'Ā'.repeat(256),
+      ]);
     });
   });
 
@@ -139,7 +194,10 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
       const s = spec('reenable');
       const dn = await live(s);
       // Someone set "password never expires" by hand: enabling must not drop that bit.
-      await tree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: [String(0x200 | 0x10000)] }) }));
+      await tree.admin.modify(
+        dn,
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: [String(0x200 | 0x10000)] }) }),
+      );
       await ad.disableAccount(dn);
       const later = new Date(Date.now() + 3_600_000);
       await ad.enableAccount(dn, later);
@@ -152,7 +210,14 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
 
   describe('transport and service account', () => {
     it('works over StartTLS on ldap:// with the rig CA verified', async () => {
-      const connection = new LdapConnection({ url: 'ldap://127.0.0.1:389', startTls: true, ca: samba!.caPem, bindDn: samba!.bindDn, bindPassword: samba!.bindPassword, timeoutMs: 10_000 });
+      const connection = new LdapConnection({
+        url: 'ldap://127.0.0.1:389',
+        startTls: true,
+        ca: samba!.caPem,
+        bindDn: samba!.bindDn,
+        bindPassword: samba!.bindPassword,
+        timeoutMs: 10_000,
+      });
       const viaStartTls = new AdDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
       try {
         const s = spec('starttls');
@@ -166,7 +231,14 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
     });
 
     it('refuses to send a password over a plaintext connection', async () => {
-      const connection = new LdapConnection({ url: 'ldap://127.0.0.1:389', startTls: false, allowInsecure: true, bindDn: samba!.bindDn, bindPassword: samba!.bindPassword, timeoutMs: 10_000 });
+      const connection = new LdapConnection({
+        url: 'ldap://127.0.0.1:389',
+        startTls: false,
+        allowInsecure: true,
+        bindDn: samba!.bindDn,
+        bindPassword: samba!.bindPassword,
+        timeoutMs: 10_000,
+      });
       const plain = new AdDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
       try {
         const err = await plain.setPassword(`CN=nobody,${vendorOu}`, PASSWORD).catch((e: unknown) => e);
@@ -179,7 +251,14 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
     });
 
     it('fails permanently, saying why, when the service account password is wrong', async () => {
-      const connection = new LdapConnection({ url: samba!.ldapsUrl, startTls: false, ca: samba!.caPem, bindDn: samba!.bindDn, bindPassword: 'not-the-password', timeoutMs: 10_000 });
+      const connection = new LdapConnection({
+        url: samba!.ldapsUrl,
+        startTls: false,
+        ca: samba!.caPem,
+        bindDn: samba!.bindDn,
+        bindPassword: 'not-the-password',
+        timeoutMs: 10_000,
+      });
       const wrong = new AdDirectory({ connection, baseDn: samba!.baseDn, vendorOu, privilegedGroups: [] });
       try {
         const err = (await wrong.ping().catch((e: unknown) => e)) as DirectoryError;

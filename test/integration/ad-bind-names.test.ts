@@ -33,16 +33,29 @@ describe.skipIf(!samba)('AD bind names on a real Samba AD DC', () => {
     const tokens = join(dir, 'tokens.json');
     writeFileSync(tokens, JSON.stringify({ tokens: [{ name: 'ops', roles: ['requester'], sha256: 'a'.repeat(64) }] }));
     const config = loadConfig({
-      LDAP_URL: samba!.ldapsUrl, LDAP_DIALECT: 'ad', LDAP_BIND_DN: bindName, LDAP_BIND_PASSWORD: password, LDAP_CA_FILE: samba!.caFile,
-      LDAP_BASE_DN: samba!.baseDn, LDAP_VENDOR_OU: vendorOu, API_TOKENS_FILE: tokens, POLICY_FILE: 'config/policy.yaml',
+      LDAP_URL: samba!.ldapsUrl,
+      LDAP_DIALECT: 'ad',
+      LDAP_BIND_DN: bindName,
+      LDAP_BIND_PASSWORD: password,
+      LDAP_CA_FILE: samba!.caFile,
+      LDAP_BASE_DN: samba!.baseDn,
+      LDAP_VENDOR_OU: vendorOu,
+      API_TOKENS_FILE: tokens,
+      POLICY_FILE: 'config/policy.yaml',
       CREDENTIALS_KEY: Buffer.alloc(32, 3).toString('base64'),
     });
     expect(config.env.LDAP_BIND_DN).toBe(bindName);
     return createDirectory(config, silentLogger());
   };
   const spec = (label: string): AccountSpec => ({
-    requestId: `req_${label}_${rand()}`, username: `v-bn-${label}-${rand()}`, givenName: 'Bo', surname: 'Name', displayName: 'Bo Name',
-    email: 'bo@vendor.example', description: `bind names ${label}`, validTo: new Date(Date.now() + 86_400_000),
+    requestId: `req_${label}_${rand()}`,
+    username: `v-bn-${label}-${rand()}`,
+    givenName: 'Bo',
+    surname: 'Name',
+    displayName: 'Bo Name',
+    email: 'bo@vendor.example',
+    description: `bind names ${label}`,
+    validTo: new Date(Date.now() + 86_400_000),
   });
   /** Creates, passwords, enables and lists a vendor account: the adapter works with this bind. */
   const exercise = async (directory: DirectoryPort, vendorOu: string, label: string): Promise<string[]> => {
@@ -63,8 +76,16 @@ describe.skipIf(!samba)('AD bind names on a real Samba AD DC', () => {
     const sam = `svc-lh-${rand()}`;
     const password = `Svc-${randomBytes(6).toString('hex')}-Aa1!`;
     const dn = childDn('CN', sam, tree.dn);
-    await tree.admin.add(dn, { objectClass: ['top', 'person', 'organizationalPerson', 'user'], sAMAccountName: sam, userPrincipalName: `${sam}@${dnsDomain}`, userAccountControl: '514' });
-    await tree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }) }));
+    await tree.admin.add(dn, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+      sAMAccountName: sam,
+      userPrincipalName: `${sam}@${dnsDomain}`,
+      userAccountControl: '514',
+    });
+    await tree.admin.modify(
+      dn,
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }) }),
+    );
     await tree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['512'] }) }));
     await tree.addMember(`CN=Domain Admins,CN=Users,${samba!.baseDn}`, dn);
     svc = { dn, sam, upn: `${sam}@${dnsDomain}`, password };

@@ -34,18 +34,32 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
 
   const vendor = async (label: string): Promise<string> => {
     const account = await ad.createAccount({
-      requestId: `req-${label}-${rand()}`, username: `v-${label.slice(0, 8)}-${rand()}`, givenName: 'Vera', surname: 'Vendor',
-      displayName: 'Vera Vendor', email: 'vera@vendor.example', description: `privilege test ${label}`, validTo: new Date(Date.now() + 86_400_000),
+      requestId: `req-${label}-${rand()}`,
+      username: `v-${label.slice(0, 8)}-${rand()}`,
+      givenName: 'Vera',
+      surname: 'Vendor',
+      displayName: 'Vera Vendor',
+      email: 'vera@vendor.example',
+      description: `privilege test ${label}`,
+      validTo: new Date(Date.now() + 86_400_000),
     });
     return account.dn;
   };
 
   describe('requests for built-in privileged groups, found by SID', () => {
     const builtins: [string, number | string][] = [
-      ['Domain Admins', 512], ['Domain Controllers', 516], ['Schema Admins', 518], ['Enterprise Admins', 519],
-      ['Group Policy Creator Owners', 520], ['Read-only Domain Controllers', 521],
-      ['Administrators', 'S-1-5-32-544'], ['Account Operators', 'S-1-5-32-548'], ['Server Operators', 'S-1-5-32-549'],
-      ['Print Operators', 'S-1-5-32-550'], ['Backup Operators', 'S-1-5-32-551'], ['Replicator', 'S-1-5-32-552'],
+      ['Domain Admins', 512],
+      ['Domain Controllers', 516],
+      ['Schema Admins', 518],
+      ['Enterprise Admins', 519],
+      ['Group Policy Creator Owners', 520],
+      ['Read-only Domain Controllers', 521],
+      ['Administrators', 'S-1-5-32-544'],
+      ['Account Operators', 'S-1-5-32-548'],
+      ['Server Operators', 'S-1-5-32-549'],
+      ['Print Operators', 'S-1-5-32-550'],
+      ['Backup Operators', 'S-1-5-32-551'],
+      ['Replicator', 'S-1-5-32-552'],
     ];
     it.each(builtins)('finds %s privileged in itself', async (_name, rid) => {
       const group = await bySid(rid);
@@ -125,7 +139,12 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
 
     it('matches a policy name, a policy pattern and DnsAdmins against the RDN and the sAMAccountName alike', async () => {
       const tag = rand();
-      const policy = new AdDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu, privilegedGroups: [`legacy-dba-${tag}`, `/^sqlsys-${tag}$/`] });
+      const policy = new AdDirectory({
+        connection: sambaAdmin(samba!),
+        baseDn: samba!.baseDn,
+        vendorOu,
+        privilegedGroups: [`legacy-dba-${tag}`, `/^sqlsys-${tag}$/`],
+      });
       try {
         const bySam = await named(`tools-a-${tag}`, `legacy-dba-${tag}`);
         const byRdn = await named(`legacy-dba-${tag}`, `g-a-${tag}`);
@@ -153,7 +172,10 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
       await tree.addMember(domainAdmins, dn);
       const found = await ad.privilegedMembershipsOf(dn);
       expect(found.map((m) => [m.group, m.privileged])).toEqual([[domainAdmins, domainAdmins]]);
-      await ad.removeFromGroups(dn, found.map((m) => m.group));
+      await ad.removeFromGroups(
+        dn,
+        found.map((m) => m.group),
+      );
       expect((await tree.membersOf(domainAdmins)).some((m) => sameDn(m, dn))).toBe(false);
       expect(await ad.privilegedMembershipsOf(dn)).toEqual([]);
     });
@@ -178,7 +200,10 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
       const found = await ad.privilegedMembershipsOf(dn);
       expect(found.some((m) => sameDn(m.group, domainAdmins))).toBe(true);
 
-      await ad.removeFromGroups(dn, found.map((m) => m.group));
+      await ad.removeFromGroups(
+        dn,
+        found.map((m) => m.group),
+      );
       // tokenGroups is what a logon gets: every group SID, primary group included.
       const [entry] = await tree.admin.search(dn, { scope: 'base', attributes: ['tokenGroups', 'primaryGroupID'], explicitBufferAttributes: ['tokenGroups'] });
       const tokens = ([entry!.tokenGroups].flat() as Buffer[]).map(decodeSid);

@@ -51,17 +51,28 @@ describe('the HTTP API contract', () => {
     const { personId } = await vendorWithPerson(api, svc, 'Short Contract', new Date(Date.now() + 10 * DAY));
     const before = await probe.entriesUnder(target, subtree.dn);
     const refused = await api('POST', '/v1/requests', svc.tokens.requester, {
-      personId, workDescription: 'x', targetSystems: ['erp'],
-      groups: [childDn('cn', 'wheel', inject('slapd').groupsOu), childDn('cn', 'no-such-group', inject('slapd').groupsOu), childDn('cn', 'dba-team', inject('slapd').groupsOu)],
-      validFrom: new Date().toISOString(), validTo: new Date(Date.now() + 40 * DAY).toISOString(),
+      personId,
+      workDescription: 'x',
+      targetSystems: ['erp'],
+      groups: [
+        childDn('cn', 'wheel', inject('slapd').groupsOu),
+        childDn('cn', 'no-such-group', inject('slapd').groupsOu),
+        childDn('cn', 'dba-team', inject('slapd').groupsOu),
+      ],
+      validFrom: new Date().toISOString(),
+      validTo: new Date(Date.now() + 40 * DAY).toISOString(),
     });
     expect(refused.status).toBe(422);
     const rules = (refused.body.error.details as { rule: string }[]).map((d) => d.rule);
     expect(rules).toEqual(expect.arrayContaining(['max_validity_days', 'within_contract', 'group_exists', 'no_privileged_groups']));
     expect(rules.filter((r) => r === 'no_privileged_groups')).toHaveLength(2);
     const inverted = await api('POST', '/v1/requests', svc.tokens.requester, {
-      personId, workDescription: 'x', targetSystems: ['erp'], groups: [group],
-      validFrom: new Date(Date.now() + 2 * DAY).toISOString(), validTo: new Date(Date.now() + DAY).toISOString(),
+      personId,
+      workDescription: 'x',
+      targetSystems: ['erp'],
+      groups: [group],
+      validFrom: new Date(Date.now() + 2 * DAY).toISOString(),
+      validTo: new Date(Date.now() + DAY).toISOString(),
     });
     expect(inverted.status).toBe(422);
     expect((inverted.body.error.details as { rule: string }[]).map((d) => d.rule)).toContain('valid_from_before_valid_to');
@@ -91,11 +102,16 @@ describe('the HTTP API contract', () => {
 
   it('pages through lists with cursors, newest first, without repeats', async () => {
     const names = ['P1', 'P2', 'P3', 'P4', 'P5'];
-    for (const name of names) await api('POST', '/v1/vendors', svc.tokens.requester, { name, contractRef: name, contractEndsAt: new Date(Date.now() + DAY).toISOString() });
+    for (const name of names)
+      await api('POST', '/v1/vendors', svc.tokens.requester, { name, contractRef: name, contractEndsAt: new Date(Date.now() + DAY).toISOString() });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { items: { name: string }[]; nextCursor: string | null } } = await api('GET', `/v1/vendors?limit=2${cursor ? `&cursor=${cursor}` : ''}`, svc.tokens.auditor);
+      const page: { body: { items: { name: string }[]; nextCursor: string | null } } = await api(
+        'GET',
+        `/v1/vendors?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        svc.tokens.auditor,
+      );
       seen.push(...page.body.items.map((v) => v.name));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -112,7 +128,14 @@ describe('the HTTP API contract', () => {
     expect(ready.body.checks).toEqual({ redis: 'ok', directory: 'ok' });
     const doc = await api('GET', '/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
-    for (const path of ['/v1/vendors', '/v1/vendors/{id}/people', '/v1/people/{id}/departure', '/v1/requests', '/v1/requests/{id}/approve', '/v1/requests/{id}/credentials'])
+    for (const path of [
+      '/v1/vendors',
+      '/v1/vendors/{id}/people',
+      '/v1/people/{id}/departure',
+      '/v1/requests',
+      '/v1/requests/{id}/approve',
+      '/v1/requests/{id}/credentials',
+    ])
       expect(Object.keys(doc.body.paths)).toContain(path);
     const schema = doc.body.paths['/v1/requests'].post.requestBody.content['application/json'].schema;
     expect(schema.required).toEqual(expect.arrayContaining(['personId', 'groups', 'validFrom', 'validTo']));

@@ -35,7 +35,11 @@ describe('authentication comes before the body', () => {
   it('answers an anonymous request before its body has arrived, so nothing of it is buffered', async () => {
     // 2 MB announced, 16 KB sent: a server that read the body first would wait for the rest.
     const status = rawRequest(svc.url, {
-      method: 'POST', path: '/v1/vendors', headers: { 'content-type': 'application/json', 'content-length': TWO_MB }, body: Buffer.alloc(16 * 1024, 0x20), end: false,
+      method: 'POST',
+      path: '/v1/vendors',
+      headers: { 'content-type': 'application/json', 'content-length': TWO_MB },
+      body: Buffer.alloc(16 * 1024, 0x20),
+      end: false,
     });
     const noAnswer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer while the body was incomplete')), 5000).unref());
     expect(await Promise.race([status, noAnswer])).toBe(401);

@@ -27,7 +27,12 @@ describe('input sanity, for every route', () => {
     expect(nul.status).toBe(400);
     expect(nul.body.error.details).toEqual([{ field: 'body.name', rule: 'text', message: 'must not contain NUL characters' }]);
     const inArray = await api('POST', '/v1/requests', svc.tokens.requester, {
-      personId: 'per_x', workDescription: 'x', targetSystems: ['erp', 'e\u0000rp'], groups: ['cn=a,dc=x'], validFrom: '2030-01-01T00:00:00Z', validTo: '2030-01-02T00:00:00Z',
+      personId: 'per_x',
+      workDescription: 'x',
+      targetSystems: ['erp', 'e\u0000rp'],
+      groups: ['cn=a,dc=x'],
+      validFrom: '2030-01-01T00:00:00Z',
+      validTo: '2030-01-02T00:00:00Z',
     });
     expect(inArray.status).toBe(400);
     expect(fields(inArray)).toEqual(['body.targetSystems.1']);
@@ -44,7 +49,12 @@ describe('input sanity, for every route', () => {
 
   it('refuses unpaired UTF-16 surrogates, and accepts paired ones', async () => {
     for (const lone of ['\\ud800', '\\udc00', 'x\\ud83dy']) {
-      const reply = await api('POST', '/v1/vendors', svc.tokens.requester, `{"name":"Acme ${lone}","contractRef":"C-1","contractEndsAt":"2030-01-01T00:00:00Z"}`);
+      const reply = await api(
+        'POST',
+        '/v1/vendors',
+        svc.tokens.requester,
+        `{"name":"Acme ${lone}","contractRef":"C-1","contractEndsAt":"2030-01-01T00:00:00Z"}`,
+      );
       expect(reply.status).toBe(400);
       expect(reply.body.error.details).toEqual([{ field: 'body.name', rule: 'text', message: 'must not contain unpaired UTF-16 surrogates' }]);
     }

@@ -48,10 +48,14 @@ describe('auditing failed authentication', () => {
     const svc = await startApiOnly(inject('redisUrl'), {}, { now: clockAt(57) });
     try {
       await flood([svc], 20, 5);
-      const events = await eventually(async () => {
-        const found = await auditEventsOf(svc, 'auth.failed');
-        return failureCount(found) === 20 && found;
-      }, 20_000, 250);
+      const events = await eventually(
+        async () => {
+          const found = await auditEventsOf(svc, 'auth.failed');
+          return failureCount(found) === 20 && found;
+        },
+        20_000,
+        250,
+      );
       expect(events).toHaveLength(2);
       expect(events.map((e) => e.details.count)).toEqual([1, 19]);
     } finally {

@@ -21,8 +21,12 @@ async function apiOn(target: DirectoryTarget): Promise<{ svc: TestService; api: 
 
 function fileRequest(api: ReturnType<typeof apiClient>, svc: TestService, personId: string) {
   return api('POST', '/v1/requests', svc.tokens.requester, {
-    personId, workDescription: 'maintenance', targetSystems: ['erp'], groups: [childDn('cn', 'erp-support', slapd.groupsOu)],
-    validFrom: new Date().toISOString(), validTo: new Date(Date.now() + DAY).toISOString(),
+    personId,
+    workDescription: 'maintenance',
+    targetSystems: ['erp'],
+    groups: [childDn('cn', 'erp-support', slapd.groupsOu)],
+    validFrom: new Date().toISOString(),
+    validTo: new Date(Date.now() + DAY).toISOString(),
   });
 }
 
@@ -55,7 +59,9 @@ describe('a directory whose TLS certificate does not verify', () => {
       const filed = await fileRequest(api, svc, personId);
       expect(filed.status).toBe(503);
       expect(filed.body.error.code).toBe('directory_unavailable');
-      expect(filed.body.error.message).toMatch(/certificate is not signed by a CA this service trusts \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/);
+      expect(filed.body.error.message).toMatch(
+        /certificate is not signed by a CA this service trusts \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/,
+      );
       expect(filed.body.error.details[0].message).toMatch(/set LDAP_CA_FILE to the CA that signed the directory's certificate/);
       // Nothing was filed.
       expect((await api('GET', `/v1/requests?personId=${personId}`, svc.tokens.auditor)).body.items).toHaveLength(0);

@@ -45,14 +45,27 @@ describe('DN and filter metacharacters in names and group DNs', () => {
     const ids: { id: string; vendor: string; person: string }[] = [];
     for (const [i, text] of CORPUS.entries()) {
       const vendorName = `${text} ${i}`.trim() || `v${i}`;
-      const v = await api('POST', '/v1/vendors', svc.tokens.requester, { name: vendorName, contractRef: `C-${i}`, contractEndsAt: new Date(Date.now() + 86_400_000 * 60).toISOString() });
+      const v = await api('POST', '/v1/vendors', svc.tokens.requester, {
+        name: vendorName,
+        contractRef: `C-${i}`,
+        contractEndsAt: new Date(Date.now() + 86_400_000 * 60).toISOString(),
+      });
       expect(v.status, JSON.stringify(v.body)).toBe(201);
       const personName = `${text} Person`;
-      const p = await api('POST', `/v1/vendors/${v.body.id}/people`, svc.tokens.requester, { fullName: personName, email: `p${i}@corpus.test`, ndaSignedAt: new Date(Date.now() - 1000).toISOString(), ndaRef: `N-${i}` });
+      const p = await api('POST', `/v1/vendors/${v.body.id}/people`, svc.tokens.requester, {
+        fullName: personName,
+        email: `p${i}@corpus.test`,
+        ndaSignedAt: new Date(Date.now() - 1000).toISOString(),
+        ndaRef: `N-${i}`,
+      });
       expect(p.status, JSON.stringify(p.body)).toBe(201);
       const r = await api('POST', '/v1/requests', svc.tokens.requester, {
-        personId: p.body.id, workDescription: text, targetSystems: [text], groups: [childDn('cn', 'erp-support', groupsOu())],
-        validFrom: new Date().toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString(),
+        personId: p.body.id,
+        workDescription: text,
+        targetSystems: [text],
+        groups: [childDn('cn', 'erp-support', groupsOu())],
+        validFrom: new Date().toISOString(),
+        validTo: new Date(Date.now() + 3_600_000).toISOString(),
       });
       expect(r.status, JSON.stringify(r.body)).toBe(201);
       expect((await api('POST', `/v1/requests/${r.body.id}/approve`, svc.tokens.approver, {})).status).toBe(200);
@@ -71,21 +84,38 @@ describe('DN and filter metacharacters in names and group DNs', () => {
   });
 
   it('treats group DNs with metacharacters as names that do not exist, never as syntax', async () => {
-    const v = await api('POST', '/v1/vendors', svc.tokens.requester, { name: 'Groups Co', contractRef: 'G', contractEndsAt: new Date(Date.now() + 86_400_000 * 60).toISOString() });
-    const p = await api('POST', `/v1/vendors/${v.body.id}/people`, svc.tokens.requester, { fullName: 'G P', email: 'g@p.test', ndaSignedAt: new Date(Date.now() - 1000).toISOString(), ndaRef: 'N' });
+    const v = await api('POST', '/v1/vendors', svc.tokens.requester, {
+      name: 'Groups Co',
+      contractRef: 'G',
+      contractEndsAt: new Date(Date.now() + 86_400_000 * 60).toISOString(),
+    });
+    const p = await api('POST', `/v1/vendors/${v.body.id}/people`, svc.tokens.requester, {
+      fullName: 'G P',
+      email: 'g@p.test',
+      ndaSignedAt: new Date(Date.now() - 1000).toISOString(),
+      ndaRef: 'N',
+    });
     for (const text of CORPUS) {
       const group = `cn=${text}*,${groupsOu()}`;
       const r = await api('POST', '/v1/requests', svc.tokens.requester, {
-        personId: p.body.id, workDescription: 'x', targetSystems: ['x'], groups: [group],
-        validFrom: new Date().toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString(),
+        personId: p.body.id,
+        workDescription: 'x',
+        targetSystems: ['x'],
+        groups: [group],
+        validFrom: new Date().toISOString(),
+        validTo: new Date(Date.now() + 3_600_000).toISOString(),
       });
       expect([400, 422], `${JSON.stringify(text)} → ${r.status} ${JSON.stringify(r.body)}`).toContain(r.status);
       if (r.status === 422) expect(r.body.error.details.map((d: { rule: string }) => d.rule)).toContain('group_exists');
     }
     // A wildcard in a group DN does not match the existing erp-support group.
     const wildcard = await api('POST', '/v1/requests', svc.tokens.requester, {
-      personId: p.body.id, workDescription: 'x', targetSystems: ['x'], groups: [`cn=erp-*,${groupsOu()}`],
-      validFrom: new Date().toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString(),
+      personId: p.body.id,
+      workDescription: 'x',
+      targetSystems: ['x'],
+      groups: [`cn=erp-*,${groupsOu()}`],
+      validFrom: new Date().toISOString(),
+      validTo: new Date(Date.now() + 3_600_000).toISOString(),
     });
     expect(wildcard.status).toBe(422);
   });

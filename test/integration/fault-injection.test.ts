@@ -25,7 +25,11 @@ describe('fault injection (real processes, real servers)', () => {
   it('leaves exactly one account per request when the worker is killed -9 in the middle of a batch', async () => {
     const vendorOu = await subtree.addOu('kill9');
     const port = await freePort();
-    const setup = serviceEnv({ redisUrl: inject('redisUrl'), directory: slapdTarget(inject('slapd'), vendorOu), env: { PORT: String(port), JOB_LOCK_MS: '3000', WORKER_CONCURRENCY: '4' } });
+    const setup = serviceEnv({
+      redisUrl: inject('redisUrl'),
+      directory: slapdTarget(inject('slapd'), vendorOu),
+      env: { PORT: String(port), JOB_LOCK_MS: '3000', WORKER_CONCURRENCY: '4' },
+    });
     const url = `http://127.0.0.1:${port}`;
     const apiProc = spawnService(setup.env, 'api');
     try {
@@ -119,7 +123,9 @@ describe('fault injection (real processes, real servers)', () => {
       expect(metrics).toMatch(/leasehold_overdue_revocations [1-9]/);
       const overdue = await api('GET', '/v1/revocations/overdue', svc.tokens.auditor);
       expect(overdue.body.items.map((r: { id: string }) => r.id)).toContain(id);
-      expect(await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1)).toEqual(expect.arrayContaining([expect.stringContaining('"action":"revocation.overdue"')]));
+      expect(await svc.redis.lrange(`${svc.prefix}:audit:events`, 0, -1)).toEqual(
+        expect.arrayContaining([expect.stringContaining('"action":"revocation.overdue"')]),
+      );
 
       await slapd.restart();
       const back = Date.now();

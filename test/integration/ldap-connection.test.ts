@@ -14,7 +14,10 @@ const slapd = inject('slapd');
 const manager = { bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, timeoutMs: 5000 };
 
 async function failure(p: Promise<unknown>): Promise<DirectoryError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(DirectoryError);
   return err as DirectoryError;
 }
@@ -111,10 +114,12 @@ describe('LDAP connection failures and recovery', () => {
 
   it('never lets a client reconnect anonymously after its socket closed, and replaces it on the next operation', async () => {
     await withConnection({ url: slapd.ldapUrl, startTls: true, poolSize: 1 }, async (c) => {
-      const err = await failure(c.run('search after unbind', async (client) => {
-        await client.unbind();
-        return client.search(slapd.baseDn, { scope: 'base' });
-      }));
+      const err = await failure(
+        c.run('search after unbind', async (client) => {
+          await client.unbind();
+          return client.search(slapd.baseDn, { scope: 'base' });
+        }),
+      );
       expect(err.retryable).toBe(true);
       await c.ping();
     });
@@ -140,13 +145,19 @@ describe('LDAP connection failures and recovery', () => {
     });
 
     it('reconnects, re-runs StartTLS and rebinds, so writes work again', async () => {
-      for (const transport of [{ url: rig.ldapsUrl, startTls: false }, { url: rig.ldapUrl, startTls: true }]) {
+      for (const transport of [
+        { url: rig.ldapsUrl, startTls: false },
+        { url: rig.ldapUrl, startTls: true },
+      ]) {
         const c = new LdapConnection({ ...transport, ca: rig.caPem, bindDn: rig.bindDn, bindPassword: rig.bindPassword, timeoutMs: 5000, poolSize: 2 });
         try {
           await c.ping();
           await rig.restart();
           // A write needs the manager's bind: an anonymous session would get insufficientAccess.
-          await c.add(`ou=after-restart-${transport.startTls ? 'starttls' : 'ldaps'},${rig.vendorsOu}`, { objectClass: ['organizationalUnit'], ou: [`after-restart-${transport.startTls ? 'starttls' : 'ldaps'}`] });
+          await c.add(`ou=after-restart-${transport.startTls ? 'starttls' : 'ldaps'},${rig.vendorsOu}`, {
+            objectClass: ['organizationalUnit'],
+            ou: [`after-restart-${transport.startTls ? 'starttls' : 'ldaps'}`],
+          });
         } finally {
           await c.close();
         }

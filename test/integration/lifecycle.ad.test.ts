@@ -14,7 +14,15 @@ describe.skipIf(!samba)('Samba AD DC', () =>
       subtree = await createAdSubtree('e2e');
       return {
         redisUrl: inject('redisUrl'),
-        target: { url: samba!.ldapsUrl, dialect: 'ad', bindDn: samba!.bindDn, bindPassword: samba!.bindPassword, baseDn: samba!.baseDn, vendorOu: subtree.dn, caPem: samba!.caPem },
+        target: {
+          url: samba!.ldapsUrl,
+          dialect: 'ad',
+          bindDn: samba!.bindDn,
+          bindPassword: samba!.bindPassword,
+          baseDn: samba!.baseDn,
+          vendorOu: subtree.dn,
+          caPem: samba!.caPem,
+        },
         groupDn: childDn('CN', 'erp-support', samba!.groupsOu),
       };
     },

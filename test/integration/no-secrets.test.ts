@@ -11,7 +11,12 @@ import { apiClient, startTestService, slapdTarget } from '../support/service-har
 describe('secrets', () => {
   it('never appear in Redis, in any log line or in the audit mirror after full lifecycles', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     // Everything the service logs, at the most verbose level, in the production format.
     const logger = winston.createLogger({ level: 'silly', format: winston.format.json(), transports: [new winston.transports.Stream({ stream: sink })] });
     const subtree = await createLdapSubtree('secrets');
@@ -27,7 +32,8 @@ describe('secrets', () => {
       const revoked = await fileRequest(api, svc, personId, group);
       const unfetched = await fileRequest(api, svc, personId, group);
       for (const id of [expiring, revoked, unfetched]) await untilStatus(api, svc, id, 'active');
-      for (const id of [expiring, revoked]) passwords[`issued ${id}`] = (await api('POST', `/v1/requests/${id}/credentials`, svc.tokens.requester, {})).body.password;
+      for (const id of [expiring, revoked])
+        passwords[`issued ${id}`] = (await api('POST', `/v1/requests/${id}/credentials`, svc.tokens.requester, {})).body.password;
       await api('POST', `/v1/requests/${revoked}/credentials`, svc.tokens.requester, {}); // 410, audited
       await api('POST', `/v1/requests/${revoked}/revoke`, svc.tokens.approver, { reason: 'done' });
       await untilStatus(api, svc, revoked, 'revoked');

@@ -29,14 +29,14 @@ async function openLdapContext(transport: 'ldaps' | 'starttls'): Promise<Directo
   });
   const directory = new OpenLdapDirectory({ connection, vendorOu, baseDn: tree.dn, privilegedGroups: ['/^legacy-root-/'] });
   // Binds as the account reach the directory over the same transport as the adapter, but not through it.
-  const target: DirectoryTarget = transport === 'ldaps' ? slapdTarget(slapd, vendorOu) : { ...slapdTarget(slapd, vendorOu), url: slapd.ldapUrl, startTls: true };
+  const target: DirectoryTarget =
+    transport === 'ldaps' ? slapdTarget(slapd, vendorOu) : { ...slapdTarget(slapd, vendorOu), url: slapd.ldapUrl, startTls: true };
   return {
     directory,
     capabilities: { specialCharactersInUsername: true, nulInValues: true },
     username: (label) => `v-${label}-${rand()}`,
     createGroup: (name) => tree.addGroup(name, [''], groupsOu),
-    nestGroup: (child, parent) =>
-      tree.admin.modify(parent, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [child] }) })),
+    nestGroup: (child, parent) => tree.admin.modify(parent, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [child] }) })),
     privilegedGroup: () => tree.addGroup(`dba-${rand()}`, [''], groupsOu),
     policyPrivilegedGroup: () => tree.addGroup(`legacy-root-${rand()}`, [''], groupsOu),
     canBind: (dn, password) => probe.canBind(target, dn, password),

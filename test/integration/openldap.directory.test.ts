@@ -27,8 +27,22 @@ describe('OpenLDAP directory specifics', () => {
     tree = await createLdapSubtree('ol');
     vendorOu = await tree.addOu('accounts');
     groupsOu = await tree.addOu('groups');
-    const connection = new LdapConnection({ url: slapd.ldapsUrl, startTls: false, ca: slapd.caPem, bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, timeoutMs: 10_000, poolSize: 8 });
-    dir = new OpenLdapDirectory({ connection, vendorOu, baseDn: slapd.baseDn, privilegedGroups: ['legacy-superusers', childDn('cn', 'exact-dn-group', groupsOu)], vendorGid: slapd.vendorGid });
+    const connection = new LdapConnection({
+      url: slapd.ldapsUrl,
+      startTls: false,
+      ca: slapd.caPem,
+      bindDn: slapd.bindDn,
+      bindPassword: slapd.bindPassword,
+      timeoutMs: 10_000,
+      poolSize: 8,
+    });
+    dir = new OpenLdapDirectory({
+      connection,
+      vendorOu,
+      baseDn: slapd.baseDn,
+      privilegedGroups: ['legacy-superusers', childDn('cn', 'exact-dn-group', groupsOu)],
+      vendorGid: slapd.vendorGid,
+    });
   });
   afterAll(async () => {
     await dir?.close();
@@ -36,13 +50,31 @@ describe('OpenLDAP directory specifics', () => {
   });
 
   const spec = (label: string, extra: Partial<AccountSpec> = {}): AccountSpec => ({
-    requestId: `req-${label}-${rand()}`, username: `v-${label}-${rand()}`, givenName: 'Vera', surname: 'Vendor',
-    displayName: 'Vera Vendor', email: 'vera@vendor.example', description: 'ERP upgrade', validTo: new Date(Date.now() + 3 * DAY_MS), ...extra,
+    requestId: `req-${label}-${rand()}`,
+    username: `v-${label}-${rand()}`,
+    givenName: 'Vera',
+    surname: 'Vendor',
+    displayName: 'Vera Vendor',
+    email: 'vera@vendor.example',
+    description: 'ERP upgrade',
+    validTo: new Date(Date.now() + 3 * DAY_MS),
+    ...extra,
   });
   const read = async (dn: string): Promise<Record<string, string | undefined>> => {
     const [e] = await tree.admin.search(dn, { scope: 'base', attributes: ['*', 'pwdAccountLockedTime', 'pwdEndTime'] });
     const out: Record<string, string | undefined> = {};
-    for (const name of ['objectClass', 'uid', 'uidNumber', 'gidNumber', 'homeDirectory', 'loginShell', 'employeeNumber', 'shadowExpire', 'pwdAccountLockedTime', 'pwdEndTime'])
+    for (const name of [
+      'objectClass',
+      'uid',
+      'uidNumber',
+      'gidNumber',
+      'homeDirectory',
+      'loginShell',
+      'employeeNumber',
+      'shadowExpire',
+      'pwdAccountLockedTime',
+      'pwdEndTime',
+    ])
       out[name] = e && attrValues(e, name).join(',');
     return out;
   };
@@ -57,8 +89,13 @@ describe('OpenLDAP directory specifics', () => {
     const account = await dir.createAccount(s);
     const created = await read(account.dn);
     expect(created).toMatchObject({
-      objectClass: 'inetOrgPerson,posixAccount,shadowAccount', uid: s.username, gidNumber: String(slapd.vendorGid),
-      homeDirectory: `/home/${s.username}`, loginShell: '/bin/bash', employeeNumber: s.requestId, pwdAccountLockedTime: '000001010000Z',
+      objectClass: 'inetOrgPerson,posixAccount,shadowAccount',
+      uid: s.username,
+      gidNumber: String(slapd.vendorGid),
+      homeDirectory: `/home/${s.username}`,
+      loginShell: '/bin/bash',
+      employeeNumber: s.requestId,
+      pwdAccountLockedTime: '000001010000Z',
     });
     expect(Number(created.uidNumber)).toBeGreaterThanOrEqual(200_000);
     expect(fromGeneralizedTime(created.pwdEndTime!)!.getTime()).toBeLessThanOrEqual(Date.now());
@@ -80,8 +117,12 @@ describe('OpenLDAP directory specifics', () => {
     const s = spec('uidclash');
     const uid = `squatter-${rand()}`;
     await tree.admin.add(childDn('uid', uid, tree.dn), {
-      objectClass: ['account', 'posixAccount'], uid: [uid],
-      cn: ['squatter'], uidNumber: [String(uidNumberCandidate(s.username, 0))], gidNumber: ['100'], homeDirectory: ['/nonexistent'],
+      objectClass: ['account', 'posixAccount'],
+      uid: [uid],
+      cn: ['squatter'],
+      uidNumber: [String(uidNumberCandidate(s.username, 0))],
+      gidNumber: ['100'],
+      homeDirectory: ['/nonexistent'],
     });
     const account = await dir.createAccount(s);
     expect(Number((await read(account.dn)).uidNumber)).toBe(uidNumberCandidate(s.username, 1));
@@ -135,7 +176,9 @@ describe('OpenLDAP directory specifics', () => {
     const group = await tree.addGroup(`bulk-${rand()}`, [''], groupsOu);
     const dns = Array.from({ length: 520 }, (_, i) => childDn('uid', `bulk-${i}`, bulkOu));
     for (let i = 0; i < dns.length; i += 32)
-      await Promise.all(dns.slice(i, i + 32).map((dn, j) => tree.admin.add(dn, { objectClass: ['inetOrgPerson'], uid: [`bulk-${i + j}`], cn: ['b'], sn: ['b'] })));
+      await Promise.all(
+        dns.slice(i, i + 32).map((dn, j) => tree.admin.add(dn, { objectClass: ['inetOrgPerson'], uid: [`bulk-${i + j}`], cn: ['b'], sn: ['b'] })),
+      );
     await tree.admin.modify(group, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: dns.slice(0, 3) }) }));
     const seen = new Map<string, string[]>();
     for await (const a of dir.listVendorAccounts()) if (a.dn.toLowerCase().endsWith(bulkOu.toLowerCase())) seen.set(a.username, a.groups);

@@ -28,8 +28,12 @@ describe('privileged groups with several names (OpenLDAP)', () => {
   };
   const file = (groupDn: string) =>
     api('POST', '/v1/requests', svc.tokens.requester, {
-      personId, workDescription: 'maintenance', targetSystems: ['erp-app01'], groups: [groupDn],
-      validFrom: new Date(Date.now() - 60_000).toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString(),
+      personId,
+      workDescription: 'maintenance',
+      targetSystems: ['erp-app01'],
+      groups: [groupDn],
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 3_600_000).toISOString(),
     });
   const refusal = (body: { error?: { details?: { rule: string; group?: string; privilegedGroup?: string }[] } }) =>
     (body.error?.details ?? []).find((d) => d.rule === 'no_privileged_groups');

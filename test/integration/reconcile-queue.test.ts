@@ -41,10 +41,31 @@ describe('reconciliation runs on its own queue', () => {
   beforeAll(async () => {
     const slapd = inject('slapd');
     subtree = await createLdapSubtree('recon-queue');
-    const connection = new LdapConnection({ url: slapd.ldapsUrl, startTls: false, ca: slapd.caPem, bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, timeoutMs: 10_000, poolSize: 2 });
+    const connection = new LdapConnection({
+      url: slapd.ldapsUrl,
+      startTls: false,
+      ca: slapd.caPem,
+      bindDn: slapd.bindDn,
+      bindPassword: slapd.bindPassword,
+      timeoutMs: 10_000,
+      poolSize: 2,
+    });
     stall = stallingDirectory(new OpenLdapDirectory({ connection, vendorOu: subtree.dn, baseDn: slapd.baseDn, privilegedGroups: [] }));
-    const target = { url: slapd.ldapsUrl, dialect: 'openldap' as const, bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem };
-    svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target, fakeDirectory: stall.directory, policy: { sweepIntervalSeconds: 1, reconcileIntervalSeconds: 1 } });
+    const target = {
+      url: slapd.ldapsUrl,
+      dialect: 'openldap' as const,
+      bindDn: slapd.bindDn,
+      bindPassword: slapd.bindPassword,
+      baseDn: slapd.baseDn,
+      vendorOu: subtree.dn,
+      caPem: slapd.caPem,
+    };
+    svc = await startTestService({
+      redisUrl: inject('redisUrl'),
+      directory: target,
+      fakeDirectory: stall.directory,
+      policy: { sweepIntervalSeconds: 1, reconcileIntervalSeconds: 1 },
+    });
   });
   afterAll(async () => {
     stall?.release(); // the worker waits for the running pass when it closes

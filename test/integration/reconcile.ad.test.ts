@@ -18,7 +18,15 @@ describe.skipIf(!samba)('reconciliation against Active Directory (Samba AD DC)',
 
   beforeAll(async () => {
     subtree = await createAdSubtree('recon');
-    target = { url: samba!.ldapsUrl, dialect: 'ad', bindDn: samba!.bindDn, bindPassword: samba!.bindPassword, baseDn: samba!.baseDn, vendorOu: subtree.dn, caPem: samba!.caPem };
+    target = {
+      url: samba!.ldapsUrl,
+      dialect: 'ad',
+      bindDn: samba!.bindDn,
+      bindPassword: samba!.bindPassword,
+      baseDn: samba!.baseDn,
+      vendorOu: subtree.dn,
+      caPem: samba!.caPem,
+    };
     svc = await startTestService({ redisUrl: inject('redisUrl'), directory: target, policy: { reconcileIntervalSeconds: 1, privilegedGroups: ['dba-team'] } });
     api = apiClient(svc.url);
   });
@@ -41,8 +49,12 @@ describe.skipIf(!samba)('reconciliation against Active Directory (Samba AD DC)',
     const backupOperators = await groupDnBySid(subtree.admin, samba!.baseDn, 'S-1-5-32-551');
     for (const group of [domainAdmins, backupOperators, groupDn('dba-team'), groupDn('helpdesk-tier2')]) {
       const filed = await api('POST', '/v1/requests', svc.tokens.requester, {
-        personId, workDescription: 'maintenance', targetSystems: ['erp-app01'], groups: [group],
-        validFrom: new Date(Date.now() - 60_000).toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString(),
+        personId,
+        workDescription: 'maintenance',
+        targetSystems: ['erp-app01'],
+        groups: [group],
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validTo: new Date(Date.now() + 3_600_000).toISOString(),
       });
       expect(filed.status, group).toBe(422);
       expect(JSON.stringify(filed.body)).toContain(group === groupDn('helpdesk-tier2') ? 'Domain Admins' : group.split(',')[0]!.slice(3));
@@ -72,11 +84,17 @@ describe.skipIf(!samba)('reconciliation against Active Directory (Samba AD DC)',
     // Enabling is the last write: the reconciler (every second) may pass between any two of them,
     // and only the pass that sees the account enabled writes the event waited for below.
     await subtree.admin.add(dn, { objectClass: ['top', 'person', 'organizationalPerson', 'user'], sAMAccountName: sam, userAccountControl: '514' });
-    await subtree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from('"Sesame-0pen-Sesame"', 'utf16le')] }) }));
+    await subtree.admin.modify(
+      dn,
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from('"Sesame-0pen-Sesame"', 'utf16le')] }) }),
+    );
     await subtree.addMember(groupDn('lab-helpdesk'), dn);
     await subtree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['512'] }) }));
     // Wait for the record of the act, not a side effect: once it is in the trail, the act is done.
-    await eventually(async () => (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_disabled' && e.details?.dn === dn && e.details.wasEnabled === true), 15_000);
+    await eventually(
+      async () => (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_disabled' && e.details?.dn === dn && e.details.wasEnabled === true),
+      15_000,
+    );
     expect(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')).toBe(false);
     expect((await probe.groupMembers(target, groupDn('lab-helpdesk'))).includes(dn.toLowerCase())).toBe(false);
   });

@@ -54,14 +54,23 @@ describe('reconciliation against OpenLDAP', () => {
     // Enabling (lifting the lock) is the last write: the reconciler (every second) may pass between
     // any two of them, and only the pass that sees the account enabled writes the event waited for below.
     await subtree.admin.add(dn, {
-      objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'], uid: ['backdoor'], cn: ['Back Door'], sn: ['Door'],
-      uidNumber: ['299999'], gidNumber: ['200000'], homeDirectory: ['/home/backdoor'], userPassword: ['Sesame-0pen-Sesame'],
+      objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'],
+      uid: ['backdoor'],
+      cn: ['Back Door'],
+      sn: ['Door'],
+      uidNumber: ['299999'],
+      gidNumber: ['200000'],
+      homeDirectory: ['/home/backdoor'],
+      userPassword: ['Sesame-0pen-Sesame'],
       pwdAccountLockedTime: ['000001010000Z'],
     });
     await subtree.admin.modify(groupDn('lab-helpdesk'), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
     await subtree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [] }) }));
     // Wait for the record of the act, not a side effect: once it is in the trail, the act is done.
-    await eventually(async () => (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_disabled' && e.details?.dn === dn && e.details.wasEnabled === true), 15_000);
+    await eventually(
+      async () => (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_disabled' && e.details?.dn === dn && e.details.wasEnabled === true),
+      15_000,
+    );
     expect(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')).toBe(false);
     expect(await probe.groupMembers(target, groupDn('lab-helpdesk'))).not.toContain(dn.toLowerCase());
   });
@@ -71,8 +80,14 @@ describe('reconciliation against OpenLDAP', () => {
     const dn = childDn('uid', uid, subtree.dn);
     // Disabled from its first write, as a pass that died between disabling and stripping leaves it.
     await subtree.admin.add(dn, {
-      objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'], uid: [uid], cn: ['Half Done'], sn: ['Done'],
-      uidNumber: ['299998'], gidNumber: ['200000'], homeDirectory: [`/home/${uid}`], userPassword: ['Sesame-0pen-Sesame'],
+      objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'],
+      uid: [uid],
+      cn: ['Half Done'],
+      sn: ['Done'],
+      uidNumber: ['299998'],
+      gidNumber: ['200000'],
+      homeDirectory: [`/home/${uid}`],
+      userPassword: ['Sesame-0pen-Sesame'],
       pwdAccountLockedTime: ['000001010000Z'],
     });
     expect(await probe.canBind(target, dn, 'Sesame-0pen-Sesame')).toBe(false);

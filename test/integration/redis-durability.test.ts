@@ -20,7 +20,9 @@ describe('Redis durability (clause 1.7)', () => {
   afterAll(() => subtree?.cleanup());
 
   it('refuses to start in production on a Redis that persists nothing', async () => {
-    await expect(startTestService({ redisUrl: inject('redisUrl'), directory: target, env: { NODE_ENV: 'production' } })).rejects.toThrow(/refusing to start.*persists nothing/);
+    await expect(startTestService({ redisUrl: inject('redisUrl'), directory: target, env: { NODE_ENV: 'production' } })).rejects.toThrow(
+      /refusing to start.*persists nothing/,
+    );
   });
 
   it('starts in production on a Redis with AOF and noeviction', async () => {

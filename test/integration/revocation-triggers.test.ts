@@ -53,7 +53,12 @@ describe('revocation triggers', () => {
     expect(dep.body.cancelled).toEqual([pending]);
     for (const x of [a, b]) expect((await expectGone(x.id, x.dn, x.password)).revocation.trigger).toBe('departure');
     const again = await api('POST', '/v1/requests', svc.tokens.requester, {
-      personId, workDescription: 'x', targetSystems: ['erp'], groups: [group], validFrom: new Date().toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString(),
+      personId,
+      workDescription: 'x',
+      targetSystems: ['erp'],
+      groups: [group],
+      validFrom: new Date().toISOString(),
+      validTo: new Date(Date.now() + 3_600_000).toISOString(),
     });
     expect(again.status).toBe(422);
     expect(again.body.error.details.map((d: { rule: string }) => d.rule)).toContain('person_active');
@@ -64,7 +69,10 @@ describe('revocation triggers', () => {
     const { personId } = await vendorWithPerson(api, svc, 'Notice Co');
     const a = await activeWithPassword(personId);
     const effectiveAt = new Date(Date.now() + 3000);
-    const dep = await api('POST', `/v1/people/${personId}/departure`, svc.tokens.requester, { reason: 'contract role ends', effectiveAt: effectiveAt.toISOString() });
+    const dep = await api('POST', `/v1/people/${personId}/departure`, svc.tokens.requester, {
+      reason: 'contract role ends',
+      effectiveAt: effectiveAt.toISOString(),
+    });
     expect(dep.status).toBe(202);
     expect(dep.body.person.status).toBe('active');
     expect(await probe.canBind(target, a.dn, a.password)).toBe(true);
@@ -75,13 +83,27 @@ describe('revocation triggers', () => {
 
   it('revokes every account of every person when the vendor is terminated', async () => {
     const { vendorId, personId } = await vendorWithPerson(api, svc, 'Terminated Co');
-    const other = await api('POST', `/v1/vendors/${vendorId}/people`, svc.tokens.requester, { fullName: 'Lin Mei', email: 'lin@t.test', ndaSignedAt: new Date(Date.now() - 1000).toISOString(), ndaRef: 'NDA-2' });
+    const other = await api('POST', `/v1/vendors/${vendorId}/people`, svc.tokens.requester, {
+      fullName: 'Lin Mei',
+      email: 'lin@t.test',
+      ndaSignedAt: new Date(Date.now() - 1000).toISOString(),
+      ndaRef: 'NDA-2',
+    });
     const a = await activeWithPassword(personId);
     const b = await activeWithPassword(other.body.id);
     const res = await api('POST', `/v1/vendors/${vendorId}/terminate`, svc.tokens.approver, { reason: 'contract cancelled' });
     expect(res.status).toBe(202);
     for (const x of [a, b]) expect((await expectGone(x.id, x.dn, x.password)).revocation.trigger).toBe('vendor-terminated');
-    expect((await api('POST', `/v1/vendors/${vendorId}/people`, svc.tokens.requester, { fullName: 'New', email: 'n@t.test', ndaSignedAt: new Date().toISOString(), ndaRef: 'N' })).status).toBe(409);
+    expect(
+      (
+        await api('POST', `/v1/vendors/${vendorId}/people`, svc.tokens.requester, {
+          fullName: 'New',
+          email: 'n@t.test',
+          ndaSignedAt: new Date().toISOString(),
+          ndaRef: 'N',
+        })
+      ).status,
+    ).toBe(409);
   });
 
   it("ends the vendor's access by itself when the contract end date passes", async () => {

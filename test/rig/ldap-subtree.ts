@@ -24,7 +24,15 @@ export interface LdapSubtree {
 
 /** A manager connection to the run's slapd over LDAPS with the rig CA. */
 export function adminConnection(slapd: SlapdInfo = inject('slapd'), poolSize = 4): LdapConnection {
-  return new LdapConnection({ url: slapd.ldapsUrl, startTls: false, ca: slapd.caPem, bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, timeoutMs: 10_000, poolSize });
+  return new LdapConnection({
+    url: slapd.ldapsUrl,
+    startTls: false,
+    ca: slapd.caPem,
+    bindDn: slapd.bindDn,
+    bindPassword: slapd.bindPassword,
+    timeoutMs: 10_000,
+    poolSize,
+  });
 }
 
 /** Creates a fresh, uniquely named subtree for one test file. */

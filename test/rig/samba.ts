@@ -14,13 +14,23 @@ export function sambaWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 /** Starts the run's DC, or joins one another run has up (provisioning the machine's template first if need be), and logs how long it took. */
 export async function startTestSamba(): Promise<SambaRig> {
   const rig = await startSamba();
-  console.info(`samba rig: ${rig.joined ? 'joined the running DC' : 'started a DC'} in ${rig.timings.startMs} ms; provisioning ${rig.timings.provisionMs ? `${rig.timings.provisionMs} ms` : 'cached'}`);
+  console.info(
+    `samba rig: ${rig.joined ? 'joined the running DC' : 'started a DC'} in ${rig.timings.startMs} ms; provisioning ${rig.timings.provisionMs ? `${rig.timings.provisionMs} ms` : 'cached'}`,
+  );
   return rig;
 }
 
 /** An Administrator connection over verified LDAPS, for setup and for asserting outcomes. */
 export function sambaAdmin(samba: SambaInfo, poolSize = 4): LdapConnection {
-  return new LdapConnection({ url: samba.ldapsUrl, startTls: false, ca: samba.caPem, bindDn: samba.bindDn, bindPassword: samba.bindPassword, timeoutMs: 15_000, poolSize });
+  return new LdapConnection({
+    url: samba.ldapsUrl,
+    startTls: false,
+    ca: samba.caPem,
+    bindDn: samba.bindDn,
+    bindPassword: samba.bindPassword,
+    timeoutMs: 15_000,
+    poolSize,
+  });
 }
 
 /** A test's own OU under OU=Vendors on the run's DC, with helpers that act on the directory directly. */
@@ -70,7 +80,9 @@ export async function createAdSubtree(label: string, samba: SambaInfo = inject('
     async cleanup() {
       try {
         for (const [group, member] of outside)
-          await admin.modify(group, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [member] }) })).catch(() => undefined);
+          await admin
+            .modify(group, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [member] }) }))
+            .catch(() => undefined);
         // Tree delete control (1.2.840.113556.1.4.805) is not exposed by LdapConnection: delete deepest first.
         const entries = await admin.search(dn, { scope: 'sub', filter: '(objectClass=*)', attributes: ['1.1'] });
         const depth = (d: string): number => d.split(/(?<!\\),/).length;

@@ -6,8 +6,12 @@ import { startTestService, type DirectoryTarget, type TestService } from './serv
 
 /** A directory target nobody listens on; the service uses a FakeDirectory instead (tests of the HTTP layer only). */
 const NOWHERE: DirectoryTarget = {
-  url: 'ldaps://127.0.0.1:1', dialect: 'openldap', bindDn: 'cn=admin,dc=fake,dc=test', bindPassword: 'unused',
-  baseDn: 'dc=fake,dc=test', vendorOu: 'ou=vendors,dc=fake,dc=test',
+  url: 'ldaps://127.0.0.1:1',
+  dialect: 'openldap',
+  bindDn: 'cn=admin,dc=fake,dc=test',
+  bindPassword: 'unused',
+  baseDn: 'dc=fake,dc=test',
+  vendorOu: 'ou=vendors,dc=fake,dc=test',
 };
 
 /** An API-only service on a fake directory, with `env` on top of the harness defaults. */
@@ -39,7 +43,10 @@ export async function auditEventsOf(svc: TestService, action?: string): Promise<
 export const failureCount = (events: AuditEvent[]): number => events.reduce((sum, e) => sum + Number(e.details.count), 0);
 
 /** A raw HTTP request; resolves with the status as soon as the response head arrives (the body may still be unsent). */
-export function rawRequest(url: string, options: { method: string; path: string; headers: Record<string, string | number>; body?: Buffer; end?: boolean }): Promise<number> {
+export function rawRequest(
+  url: string,
+  options: { method: string; path: string; headers: Record<string, string | number>; body?: Buffer; end?: boolean },
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url + options.path, { method: options.method, headers: options.headers }, (res) => {
       res.resume();

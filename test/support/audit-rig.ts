@@ -33,7 +33,13 @@ export async function auditRig(redisUrl: string): Promise<AuditRig> {
   const redis = connect();
   const newTransactor = () => new Transactor(connect(), keys, () => new Date());
   return {
-    redis, keys, prefix, dir, file: join(dir, 'audit.jsonl'), tx: newTransactor(), newTransactor,
+    redis,
+    keys,
+    prefix,
+    dir,
+    file: join(dir, 'audit.jsonl'),
+    tx: newTransactor(),
+    newTransactor,
     async close() {
       const stale = await redis.keys(`${prefix}:*`);
       if (stale.length) await redis.del(...stale);
@@ -76,9 +82,21 @@ function mapDates(value: unknown, to: (d: Date) => unknown): unknown {
 export async function appendDateDefectEvent(rig: Pick<AuditRig, 'redis' | 'keys'>, input: AuditInput): Promise<AuditEvent> {
   const rawHead = await rig.redis.get(rig.keys.auditHead());
   const head = rawHead ? (JSON.parse(rawHead) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
-  const base = { seq: head.seq + 1, at: new Date().toISOString(), actor: input.actor, action: input.action, subject: input.subject, outcome: input.outcome, prevHash: head.hash };
+  const base = {
+    seq: head.seq + 1,
+    at: new Date().toISOString(),
+    actor: input.actor,
+    action: input.action,
+    subject: input.subject,
+    outcome: input.outcome,
+    prevHash: head.hash,
+  };
   const hash = hashEvent({ ...base, details: mapDates(input.details ?? {}, () => ({})) as Record<string, unknown> });
   const event: AuditEvent = { ...base, details: mapDates(input.details ?? {}, (d) => d.toISOString()) as Record<string, unknown>, hash };
-  await rig.redis.multi().rpush(rig.keys.auditEvents(), JSON.stringify(event)).set(rig.keys.auditHead(), JSON.stringify({ seq: event.seq, hash })).exec();
+  await rig.redis
+    .multi()
+    .rpush(rig.keys.auditEvents(), JSON.stringify(event))
+    .set(rig.keys.auditHead(), JSON.stringify({ seq: event.seq, hash }))
+    .exec();
   return event;
 }

@@ -3,7 +3,12 @@ import type { DirectoryTarget } from './service-harness.js';
 
 function client(target: DirectoryTarget): Client {
   const secure = target.url.startsWith('ldaps://');
-  return new Client({ url: target.url, timeout: 10_000, connectTimeout: 10_000, ...(secure ? { tlsOptions: { ca: target.caPem, minVersion: 'TLSv1.2' } } : {}) });
+  return new Client({
+    url: target.url,
+    timeout: 10_000,
+    connectTimeout: 10_000,
+    ...(secure ? { tlsOptions: { ca: target.caPem, minVersion: 'TLSv1.2' } } : {}),
+  });
 }
 
 async function open(target: DirectoryTarget): Promise<Client> {

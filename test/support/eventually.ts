@@ -35,7 +35,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
         ...(lastValue ? [`the last attempt returned ${describeValue(lastValue.value)}`] : []),
         ...(lastError ? [`the last error (attempt ${lastError.attempt}) was ${describeValue(lastError.error)}`] : []),
       ];
-      throw new Error(`condition not met within ${timeoutMs} ms (${attempts} attempts): ${seen.join('; ')}`, lastError ? { cause: lastError.error } : undefined);
+      throw new Error(
+        `condition not met within ${timeoutMs} ms (${attempts} attempts): ${seen.join('; ')}`,
+        lastError ? { cause: lastError.error } : undefined,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

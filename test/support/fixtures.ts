@@ -9,18 +9,31 @@ export async function vendorWithPerson(api: Api, svc: TestService, name = 'Acme 
   const vendor = await api('POST', '/v1/vendors', svc.tokens.requester, { name, contractRef: `CT-${name}`, contractEndsAt: contractEndsAt.toISOString() });
   expect(vendor.status, JSON.stringify(vendor.body)).toBe(201);
   const person = await api('POST', `/v1/vendors/${vendor.body.id}/people`, svc.tokens.requester, {
-    fullName: 'Chen Wei', email: 'chen@acme.test', ndaSignedAt: new Date(Date.now() - DAY).toISOString(), ndaRef: 'NDA-1',
+    fullName: 'Chen Wei',
+    email: 'chen@acme.test',
+    ndaSignedAt: new Date(Date.now() - DAY).toISOString(),
+    ndaRef: 'NDA-1',
   });
   expect(person.status, JSON.stringify(person.body)).toBe(201);
   return { vendorId: vendor.body.id as string, personId: person.body.id as string };
 }
 
 /** Files a request (valid from a minute ago for `minutes`) and, unless told not to, approves it. */
-export async function fileRequest(api: Api, svc: TestService, personId: string, groupDn: string, options: { validForMs?: number; validFrom?: Date; approve?: boolean } = {}) {
+export async function fileRequest(
+  api: Api,
+  svc: TestService,
+  personId: string,
+  groupDn: string,
+  options: { validForMs?: number; validFrom?: Date; approve?: boolean } = {},
+) {
   const validFrom = options.validFrom ?? new Date(Date.now() - 60_000);
   const filed = await api('POST', '/v1/requests', svc.tokens.requester, {
-    personId, workDescription: 'maintenance', targetSystems: ['erp-app01'], groups: [groupDn],
-    validFrom: validFrom.toISOString(), validTo: new Date(Math.max(Date.now(), validFrom.getTime()) + (options.validForMs ?? 3_600_000)).toISOString(),
+    personId,
+    workDescription: 'maintenance',
+    targetSystems: ['erp-app01'],
+    groups: [groupDn],
+    validFrom: validFrom.toISOString(),
+    validTo: new Date(Math.max(Date.now(), validFrom.getTime()) + (options.validForMs ?? 3_600_000)).toISOString(),
   });
   expect(filed.status, JSON.stringify(filed.body)).toBe(201);
   if (options.approve !== false) expect((await api('POST', `/v1/requests/${filed.body.id}/approve`, svc.tokens.approver, {})).status).toBe(200);

@@ -32,15 +32,28 @@ export function lifecycleSuite(name: string, setup: () => Promise<LifecycleConte
 
     it('gives an approved vendor person a working account and takes it away at validTo', async () => {
       const t = svc.tokens;
-      const vendor = await api('POST', '/v1/vendors', t.requester, { name: 'Acme Systems', contractRef: 'CT-2026-01', contractEndsAt: new Date(Date.now() + 90 * 86_400_000).toISOString() });
+      const vendor = await api('POST', '/v1/vendors', t.requester, {
+        name: 'Acme Systems',
+        contractRef: 'CT-2026-01',
+        contractEndsAt: new Date(Date.now() + 90 * 86_400_000).toISOString(),
+      });
       expect(vendor.status).toBe(201);
-      const person = await api('POST', `/v1/vendors/${vendor.body.id}/people`, t.requester, { fullName: 'Chen Wei', email: 'chen@acme.test', ndaSignedAt: new Date(Date.now() - 86_400_000).toISOString(), ndaRef: 'NDA-77' });
+      const person = await api('POST', `/v1/vendors/${vendor.body.id}/people`, t.requester, {
+        fullName: 'Chen Wei',
+        email: 'chen@acme.test',
+        ndaSignedAt: new Date(Date.now() - 86_400_000).toISOString(),
+        ndaRef: 'NDA-77',
+      });
       expect(person.status).toBe(201);
 
       const validTo = new Date(Date.now() + 12_000);
       const filed = await api('POST', '/v1/requests', t.requester, {
-        personId: person.body.id, workDescription: 'ERP patching', targetSystems: ['erp-app01'], groups: [ctx.groupDn],
-        validFrom: new Date(Date.now() - 60_000).toISOString(), validTo: validTo.toISOString(),
+        personId: person.body.id,
+        workDescription: 'ERP patching',
+        targetSystems: ['erp-app01'],
+        groups: [ctx.groupDn],
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validTo: validTo.toISOString(),
       });
       expect(filed.status).toBe(201);
       expect(filed.body.status).toBe('pending');
@@ -78,7 +91,9 @@ export function lifecycleSuite(name: string, setup: () => Promise<LifecycleConte
       expect(await probe.canBind(ctx.target, dn, password)).toBe(false);
       expect(await probe.groupMembers(ctx.target, ctx.groupDn)).not.toContain(dn.toLowerCase());
       const actions = (expired.history as { action: string }[]).map((h) => h.action);
-      expect(actions).toEqual(expect.arrayContaining(['filed', 'status.approved', 'status.provisioning', 'status.active', 'credential.retrieved', 'status.expired']));
+      expect(actions).toEqual(
+        expect.arrayContaining(['filed', 'status.approved', 'status.provisioning', 'status.active', 'credential.retrieved', 'status.expired']),
+      );
     });
   });
 }

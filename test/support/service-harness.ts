@@ -61,8 +61,14 @@ export interface ServiceSetup {
 /** Writes the files a service needs and returns its environment (for in-process or child-process services). */
 export function serviceEnv(options: ServiceSetup): { env: Record<string, string>; tokens: Record<TokenName, string>; dir: string; prefix: string } {
   const dir = mkdtempSync(join(tmpdir(), 'leasehold-svc-'));
-  const tokens = Object.fromEntries(Object.keys(TOKEN_ROLES).map((name) => [name, `tok-${name}-${randomBytes(12).toString('hex')}`])) as Record<TokenName, string>;
-  writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tokens: Object.entries(TOKEN_ROLES).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as TokenName]) })) }));
+  const tokens = Object.fromEntries(Object.keys(TOKEN_ROLES).map((name) => [name, `tok-${name}-${randomBytes(12).toString('hex')}`])) as Record<
+    TokenName,
+    string
+  >;
+  writeFileSync(
+    join(dir, 'tokens.json'),
+    JSON.stringify({ tokens: Object.entries(TOKEN_ROLES).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as TokenName]) })) }),
+  );
   writeFileSync(join(dir, 'policy.yaml'), stringify({ sweepIntervalSeconds: 1, reconcileIntervalSeconds: 2, ...options.policy }));
   const d = options.directory;
   if (d.caPem) writeFileSync(join(dir, 'ca.pem'), d.caPem);
@@ -92,12 +98,16 @@ export function serviceEnv(options: ServiceSetup): { env: Record<string, string>
   return { env, tokens, dir, prefix };
 }
 
-export async function startTestService(options: ServiceSetup & { mode?: Mode; logger?: Logger; fakeDirectory?: DirectoryPort; now?: () => Date }): Promise<TestService> {
+export async function startTestService(
+  options: ServiceSetup & { mode?: Mode; logger?: Logger; fakeDirectory?: DirectoryPort; now?: () => Date },
+): Promise<TestService> {
   const { env, tokens, dir, prefix } = serviceEnv(options);
   const config = loadConfig(env);
   const service = await startService(config, {
-    mode: options.mode ?? 'all', logger: options.logger ?? silentLogger(),
-    ...(options.fakeDirectory ? { directory: options.fakeDirectory } : {}), ...(options.now ? { now: options.now } : {}),
+    mode: options.mode ?? 'all',
+    logger: options.logger ?? silentLogger(),
+    ...(options.fakeDirectory ? { directory: options.fakeDirectory } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   return { ...service, url: service.url ?? '', config, tokens, dir, prefix };
 }
@@ -130,7 +140,15 @@ export { eventually } from './eventually.js';
 
 /** The run's slapd (over verified LDAPS) as a target whose vendor container is `vendorOu`. */
 export function slapdTarget(slapd: SlapdInfo, vendorOu: string): DirectoryTarget {
-  return { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu, caPem: slapd.caPem };
+  return {
+    url: slapd.ldapsUrl,
+    dialect: 'openldap',
+    bindDn: slapd.bindDn,
+    bindPassword: slapd.bindPassword,
+    baseDn: slapd.baseDn,
+    vendorOu,
+    caPem: slapd.caPem,
+  };
 }
 
 /** The run's Samba AD DC (over verified LDAPS) as a target whose vendor container is `vendorOu`. */

@@ -93,7 +93,11 @@ export class ServiceWorld {
   /** A vendor (contract a year long) with one person whose NDA is on file. */
   async vendorWithPerson(person: { fullName?: string; ndaRef?: string } = {}): Promise<{ vendor: Stored<Vendor>; person: Stored<Person> }> {
     const now = this.clock.now();
-    const vendor = await this.vendors.createVendor(OPS, { name: 'Acme Maintenance', contractRef: 'C-2030-01', contractEndsAt: new Date(now.getTime() + 365 * DAY) });
+    const vendor = await this.vendors.createVendor(OPS, {
+      name: 'Acme Maintenance',
+      contractRef: 'C-2030-01',
+      contractEndsAt: new Date(now.getTime() + 365 * DAY),
+    });
     const added = await this.vendors.addPerson(OPS, vendor.id, {
       fullName: person.fullName ?? 'Ann Example',
       email: 'ann@acme.example',
@@ -151,7 +155,10 @@ export class ServiceWorld {
 
   /** The events appended since `mark`, as [action, subject, outcome]. */
   eventsSince(mark: number): [string, string, string][] {
-    return this.store.events().slice(mark).map((e) => [e.action, e.subject, e.outcome]);
+    return this.store
+      .events()
+      .slice(mark)
+      .map((e) => [e.action, e.subject, e.outcome]);
   }
 
   /** The audit trail holds together link by link (SHA-256 chain). */

@@ -10,8 +10,12 @@ import type { DirectoryTarget } from './service-harness.js';
 
 /** Config for a service that talks to a FakeDirectory (the URL is never dialled). */
 export const NO_DIRECTORY: DirectoryTarget = {
-  url: 'ldaps://127.0.0.1:1', dialect: 'openldap', bindDn: 'cn=admin,dc=fake,dc=test', bindPassword: 'unused',
-  baseDn: 'dc=fake,dc=test', vendorOu: 'ou=vendors,dc=fake,dc=test',
+  url: 'ldaps://127.0.0.1:1',
+  dialect: 'openldap',
+  bindDn: 'cn=admin,dc=fake,dc=test',
+  bindPassword: 'unused',
+  baseDn: 'dc=fake,dc=test',
+  vendorOu: 'ou=vendors,dc=fake,dc=test',
 };
 export const fakeDirectory = () => new FakeDirectory();
 
@@ -38,15 +42,58 @@ export async function seedRequest(
     const store = new RedisRecordStore(redis, keys);
     const tx = new Transactor(redis, keys, () => new Date());
     const at = new Date().toISOString();
-    const vendor: Stored<Vendor> = { id: newId('ven'), n: await store.nextPosition(), name: 'Acme', contractRef: 'CT-1', contractEndsAt: options.validTo.toISOString(), status: 'active', createdAt: at, createdBy: 'test' };
-    const person: Stored<Person> = { id: newId('per'), n: await store.nextPosition(), vendorId: vendor.id, fullName: 'Chen Wei', email: 'chen@acme.test', ndaSignedAt: at, ndaRef: 'NDA-1', status: 'active', createdAt: at, createdBy: 'test' };
+    const vendor: Stored<Vendor> = {
+      id: newId('ven'),
+      n: await store.nextPosition(),
+      name: 'Acme',
+      contractRef: 'CT-1',
+      contractEndsAt: options.validTo.toISOString(),
+      status: 'active',
+      createdAt: at,
+      createdBy: 'test',
+    };
+    const person: Stored<Person> = {
+      id: newId('per'),
+      n: await store.nextPosition(),
+      vendorId: vendor.id,
+      fullName: 'Chen Wei',
+      email: 'chen@acme.test',
+      ndaSignedAt: at,
+      ndaRef: 'NDA-1',
+      status: 'active',
+      createdAt: at,
+      createdBy: 'test',
+    };
     const status = options.status ?? 'active';
     const request: Stored<AccessRequest> = {
-      id: newId('req'), n: await store.nextPosition(), personId: person.id, vendorId: vendor.id, requester: 'requester', workDescription: 'ERP maintenance',
-      targetSystems: options.targetSystems, groups: ['cn=erp-support,ou=groups,dc=fake,dc=test'], validFrom: options.validFrom.toISOString(), validTo: options.validTo.toISOString(),
-      status, createdAt: at, updatedAt: at, credential: 'retrieved', attempt: 1, history: [{ at, actor: 'test', action: 'seeded', to: status }],
-      account: { username: options.username, dn: `uid=${options.username},ou=vendors,dc=fake,dc=test`, state: options.disabledAt ? 'disabled' : 'active', enabledAt: options.validFrom.toISOString(), ...(options.disabledAt ? { disabledAt: options.disabledAt.toISOString() } : {}) },
-      ...(status === 'revoked' || status === 'expired' ? { revocation: { trigger: status === 'revoked' ? 'manual' : 'expiry', by: 'test', requestedAt: (options.disabledAt ?? options.validTo).toISOString() } } : {}),
+      id: newId('req'),
+      n: await store.nextPosition(),
+      personId: person.id,
+      vendorId: vendor.id,
+      requester: 'requester',
+      workDescription: 'ERP maintenance',
+      targetSystems: options.targetSystems,
+      groups: ['cn=erp-support,ou=groups,dc=fake,dc=test'],
+      validFrom: options.validFrom.toISOString(),
+      validTo: options.validTo.toISOString(),
+      status,
+      createdAt: at,
+      updatedAt: at,
+      credential: 'retrieved',
+      attempt: 1,
+      history: [{ at, actor: 'test', action: 'seeded', to: status }],
+      account: {
+        username: options.username,
+        dn: `uid=${options.username},ou=vendors,dc=fake,dc=test`,
+        state: options.disabledAt ? 'disabled' : 'active',
+        enabledAt: options.validFrom.toISOString(),
+        ...(options.disabledAt ? { disabledAt: options.disabledAt.toISOString() } : {}),
+      },
+      ...(status === 'revoked' || status === 'expired'
+        ? {
+            revocation: { trigger: status === 'revoked' ? 'manual' : 'expiry', by: 'test', requestedAt: (options.disabledAt ?? options.validTo).toISOString() },
+          }
+        : {}),
     };
     await tx.run([], () =>
       Promise.resolve({
@@ -67,7 +114,13 @@ export async function seedRequest(
 }
 
 /** Ends a seeded request as the revoker would: status revoked, account disabled now (or at `at`). */
-export async function endRequest(redisUrl: string, prefix: string, requestId: string, status: 'revoked' | 'expired' = 'revoked', at = new Date()): Promise<void> {
+export async function endRequest(
+  redisUrl: string,
+  prefix: string,
+  requestId: string,
+  status: 'revoked' | 'expired' = 'revoked',
+  at = new Date(),
+): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
     const keys = new RedisKeys(prefix);
@@ -77,12 +130,18 @@ export async function endRequest(redisUrl: string, prefix: string, requestId: st
       const before = (await store.getRequest(requestId))!;
       const when = at.toISOString();
       const next: Stored<AccessRequest> = {
-        ...before, status, updatedAt: when,
+        ...before,
+        status,
+        updatedAt: when,
         revocation: { trigger: status === 'revoked' ? 'manual' : 'expiry', by: 'test', requestedAt: when },
         account: { ...before.account!, state: 'disabled', disabledAt: when },
         history: [...before.history, { at: when, actor: 'test', action: `status.${status}`, from: before.status, to: status }],
       };
-      return { writes: (m) => store.putRequest(m, next, before), events: [{ actor: 'test', action: `request.${status}`, subject: `request:${requestId}`, outcome: 'success' as const }], result: undefined };
+      return {
+        writes: (m) => store.putRequest(m, next, before),
+        events: [{ actor: 'test', action: `request.${status}`, subject: `request:${requestId}`, outcome: 'success' as const }],
+        result: undefined,
+      };
     });
   } finally {
     await redis.quit();

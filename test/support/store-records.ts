@@ -43,7 +43,12 @@ async function newPerson(store: DomainStore, at: Date, vendorId: string, over: P
   };
 }
 
-async function newRequest(store: DomainStore, at: Date, person: { id: string; vendorId: string }, over: Partial<AccessRequest> = {}): Promise<Stored<AccessRequest>> {
+async function newRequest(
+  store: DomainStore,
+  at: Date,
+  person: { id: string; vendorId: string },
+  over: Partial<AccessRequest> = {},
+): Promise<Stored<AccessRequest>> {
   const status: RequestStatus = over.status ?? 'pending';
   return {
     id: newId('req'),
@@ -95,7 +100,12 @@ export async function seedPerson(store: DomainStore, at: Date, vendorOver: Parti
 }
 
 /** A saved request (of `person`, or of a new vendor's person). */
-export async function seedRequest(store: DomainStore, at: Date, over: Partial<AccessRequest> = {}, person?: { id: string; vendorId: string }): Promise<Stored<AccessRequest>> {
+export async function seedRequest(
+  store: DomainStore,
+  at: Date,
+  over: Partial<AccessRequest> = {},
+  person?: { id: string; vendorId: string },
+): Promise<Stored<AccessRequest>> {
   const owner = person ?? (await seedPerson(store, at)).person;
   const request = await newRequest(store, at, owner, over);
   await saveNew(store, { request });
@@ -104,7 +114,10 @@ export async function seedRequest(store: DomainStore, at: Date, over: Partial<Ac
 
 /** Changes a saved request (status or any member) through updateRequest, with one event. */
 export async function changeRequest(store: DomainStore, id: string, change: Partial<AccessRequest>): Promise<Stored<AccessRequest>> {
-  const next = await updateRequest(store, id, (r) => ({ next: { ...r, ...change }, events: [event('request.changed', `request:${id}`, { from: r.status, to: change.status ?? r.status })] }));
+  const next = await updateRequest(store, id, (r) => ({
+    next: { ...r, ...change },
+    events: [event('request.changed', `request:${id}`, { from: r.status, to: change.status ?? r.status })],
+  }));
   return next!;
 }
 

@@ -5,8 +5,23 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** Sends one line with util-linux `logger` to a remote syslog listener on 127.0.0.1. */
-export async function sendWithLogger(port: number, options: { transport: 'tcp' | 'udp'; format: 'rfc5424' | 'rfc3164'; octetCount?: boolean; tag: string; pid?: number }, message: string): Promise<void> {
-  const args = ['--server', '127.0.0.1', '--port', String(port), options.transport === 'tcp' ? '--tcp' : '--udp', `--${options.format}`, '-t', options.tag, '-p', 'authpriv.info'];
+export async function sendWithLogger(
+  port: number,
+  options: { transport: 'tcp' | 'udp'; format: 'rfc5424' | 'rfc3164'; octetCount?: boolean; tag: string; pid?: number },
+  message: string,
+): Promise<void> {
+  const args = [
+    '--server',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    options.transport === 'tcp' ? '--tcp' : '--udp',
+    `--${options.format}`,
+    '-t',
+    options.tag,
+    '-p',
+    'authpriv.info',
+  ];
   if (options.octetCount) args.push('--octet-count');
   if (options.pid !== undefined) args.push(`--id=${options.pid}`);
   await run('logger', [...args, '--', message]);

@@ -39,7 +39,7 @@ describe('AD values', () => {
   });
 
   describe('the built-in privileged set', () => {
-    it('holds the builtin operators and this domain\'s admin RIDs, including Key Admins that Samba 4.17 lacks', () => {
+    it("holds the builtin operators and this domain's admin RIDs, including Key Admins that Samba 4.17 lacks", () => {
       for (const rid of [544, 548, 549, 550, 551, 552]) expect(isBuiltinPrivilegedSid(`S-1-5-32-${rid}`, DOMAIN)).toBe(true);
       for (const rid of [512, 516, 518, 519, 520, 521, 526, 527]) expect(isBuiltinPrivilegedSid(`${DOMAIN}-${rid}`, DOMAIN)).toBe(true);
     });
@@ -83,9 +83,17 @@ describe('AD values', () => {
       const policy = toAdDirectoryError(new UnwillingToPerformError('0000052D: Constraint violation - password too short'), 'set password');
       expect(policy.retryable).toBe(false);
       expect(policy.message).toMatch(/password policy/);
-      const locked = toAdDirectoryError(new InvalidCredentialsError('80090308: LdapErr: DSID-0C09042A, comment: AcceptSecurityContext error, data 775, v3839'), 'bind');
+      const locked = toAdDirectoryError(
+        new InvalidCredentialsError('80090308: LdapErr: DSID-0C09042A, comment: AcceptSecurityContext error, data 775, v3839'),
+        'bind',
+      );
       expect(locked.retryable).toBe(true);
-      expect(toAdDirectoryError(new Error('000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this operation a successful bind must be completed'), 'search').retryable).toBe(true);
+      expect(
+        toAdDirectoryError(
+          new Error('000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this operation a successful bind must be completed'),
+          'search',
+        ).retryable,
+      ).toBe(true);
     });
   });
 });

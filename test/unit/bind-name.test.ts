@@ -31,13 +31,32 @@ describe('LDAP_BIND_DN', () => {
 
   it('accepts only a DN with LDAP_DIALECT=openldap, and says why the other forms are refused', () => {
     expect(bindProblems('openldap', 'cn=admin,dc=school,dc=test')).toEqual([]);
-    expect(bindProblems('openldap', upn)).toEqual([expect.stringMatching(/^\[LDAP_BIND_DN\] must be a distinguished name .*user principal name works only with LDAP_DIALECT=ad/)]);
-    expect(bindProblems('openldap', downLevel)).toEqual([expect.stringMatching(/^\[LDAP_BIND_DN\] must be a distinguished name .*DOMAIN\\name logon name works only with LDAP_DIALECT=ad/)]);
+    expect(bindProblems('openldap', upn)).toEqual([
+      expect.stringMatching(/^\[LDAP_BIND_DN\] must be a distinguished name .*user principal name works only with LDAP_DIALECT=ad/),
+    ]);
+    expect(bindProblems('openldap', downLevel)).toEqual([
+      expect.stringMatching(/^\[LDAP_BIND_DN\] must be a distinguished name .*DOMAIN\\name logon name works only with LDAP_DIALECT=ad/),
+    ]);
   });
 
   it('refuses what is none of the three forms, in either dialect, naming the field', () => {
-    for (const name of ['svc-leasehold', 'svc leasehold@school.local', '@school.local', 'svc@', 'SCHOOL\\', 'SCHOOL\\a\\b', 'SCHOOL\\svc:1', 'cn=,=x', 'x'.repeat(16) + '\\svc', 'SCHOOL\\' + 'n'.repeat(21)]) {
-      expect(bindProblems('ad', name), name).toEqual([expect.stringMatching(/^\[LDAP_BIND_DN\] must be a distinguished name \(CN=…,DC=…\), a user principal name \(name@domain\) or a down-level logon name \(DOMAIN\\name\)$/)]);
+    for (const name of [
+      'svc-leasehold',
+      'svc leasehold@school.local',
+      '@school.local',
+      'svc@',
+      'SCHOOL\\',
+      'SCHOOL\\a\\b',
+      'SCHOOL\\svc:1',
+      'cn=,=x',
+      'x'.repeat(16) + '\\svc',
+      'SCHOOL\\' + 'n'.repeat(21),
+    ]) {
+      expect(bindProblems('ad', name), name).toEqual([
+        expect.stringMatching(
+          /^\[LDAP_BIND_DN\] must be a distinguished name \(CN=…,DC=…\), a user principal name \(name@domain\) or a down-level logon name \(DOMAIN\\name\)$/,
+        ),
+      ]);
       expect(bindProblems('openldap', name), name).toEqual([expect.stringMatching(/^\[LDAP_BIND_DN\] must be a distinguished name/)]);
     }
   });

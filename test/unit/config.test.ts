@@ -63,8 +63,12 @@ describe('configuration', () => {
 
   it('has HTTP timeouts and a connection cap by default, and refuses a headers timeout longer than the request timeout', () => {
     const { env } = loadConfig(base);
-    expect([env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS, env.HTTP_MAX_CONNECTIONS]).toEqual([20_000, 60_000, 5_000, 1000]);
-    expect(() => loadConfig({ ...base, HTTP_HEADERS_TIMEOUT_MS: '90000', HTTP_REQUEST_TIMEOUT_MS: '60000' })).toThrow(/\[HTTP_HEADERS_TIMEOUT_MS\] must not exceed/);
+    expect([env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS, env.HTTP_MAX_CONNECTIONS]).toEqual([
+      20_000, 60_000, 5_000, 1000,
+    ]);
+    expect(() => loadConfig({ ...base, HTTP_HEADERS_TIMEOUT_MS: '90000', HTTP_REQUEST_TIMEOUT_MS: '60000' })).toThrow(
+      /\[HTTP_HEADERS_TIMEOUT_MS\] must not exceed/,
+    );
   });
 
   it('rejects unknown policy keys and bad values, naming them', () => {

@@ -33,7 +33,8 @@ describe('the API error middleware', () => {
   it('answers an AppError with its status, code, message and details', () => {
     const details = [{ rule: 'separation_of_duties', message: 'approver must differ from requester' }];
     expect(answer(new PolicyViolation('refused by policy', details))).toMatchObject({
-      status: 422, body: { error: { code: 'policy_violation', message: 'refused by policy', details }, requestId: 'req-1' },
+      status: 422,
+      body: { error: { code: 'policy_violation', message: 'refused by policy', details }, requestId: 'req-1' },
     });
     expect(answer(new NotFound('request r not found'))).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     expect(answer(new Conflict('request is active'))).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });

@@ -9,10 +9,17 @@ describe('eventually (test helper)', () => {
 
   it('names the last error it swallowed, with its attempt, and keeps it as the cause', async () => {
     let n = 0;
-    const failure = await eventually<boolean>(() => {
-      n++;
-      return n === 2 ? Promise.reject(new Error(`directory said no on try ${n}`)) : Promise.resolve(false);
-    }, 50, 5).then(() => new Error('resolved'), (err: unknown) => err as Error);
+    const failure = await eventually<boolean>(
+      () => {
+        n++;
+        return n === 2 ? Promise.reject(new Error(`directory said no on try ${n}`)) : Promise.resolve(false);
+      },
+      50,
+      5,
+    ).then(
+      () => new Error('resolved'),
+      (err: unknown) => err as Error,
+    );
     expect(failure.message).toMatch(/condition not met within 50 ms \(\d+ attempts\)/);
     expect(failure.message).toContain('the last error (attempt 2) was Error: directory said no on try 2');
     expect(failure.message).toContain('the last attempt returned false');
@@ -20,7 +27,10 @@ describe('eventually (test helper)', () => {
   });
 
   it('says what the last attempt returned when nothing threw', async () => {
-    const failure = await eventually(() => Promise.resolve(null), 20, 5).then(() => new Error('resolved'), (err: unknown) => err as Error);
+    const failure = await eventually(() => Promise.resolve(null), 20, 5).then(
+      () => new Error('resolved'),
+      (err: unknown) => err as Error,
+    );
     expect(failure.message).toContain('the last attempt returned null');
     expect(failure.cause).toBeUndefined();
   });

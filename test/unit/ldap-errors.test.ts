@@ -1,4 +1,13 @@
-import { AlreadyExistsError, BerReader, BusyError, ConstraintViolationError, InsufficientAccessError, InvalidCredentialsError, UnavailableError, UnwillingToPerformError } from 'ldapts';
+import {
+  AlreadyExistsError,
+  BerReader,
+  BusyError,
+  ConstraintViolationError,
+  InsufficientAccessError,
+  InvalidCredentialsError,
+  UnavailableError,
+  UnwillingToPerformError,
+} from 'ldapts';
 import { describe, expect, it } from 'vitest';
 import { DirectoryError, DirectoryUnavailable } from '../../src/errors.js';
 import { ConnectionLost, ldapResultCode, markIfLost, toDirectoryError } from '../../src/provisioner/ldap/ldap-errors.js';
@@ -13,7 +22,13 @@ describe('classifying directory failures', () => {
   });
 
   it('does not retry answers that would come back the same', () => {
-    for (const err of [new InvalidCredentialsError(), new InsufficientAccessError(), new ConstraintViolationError(), new UnwillingToPerformError(), new AlreadyExistsError()]) {
+    for (const err of [
+      new InvalidCredentialsError(),
+      new InsufficientAccessError(),
+      new ConstraintViolationError(),
+      new UnwillingToPerformError(),
+      new AlreadyExistsError(),
+    ]) {
       const mapped = toDirectoryError(err, 'op');
       expect(mapped.retryable).toBe(false);
       expect(mapped.ldapCode).toBe(err.code);
@@ -21,7 +36,8 @@ describe('classifying directory failures', () => {
   });
 
   it('retries refused and reset connections by their code', () => {
-    for (const err of [errno('ECONNREFUSED'), errno('ECONNRESET'), errno('ETIMEDOUT'), errno('EAI_AGAIN')]) expect(toDirectoryError(err, 'op').retryable).toBe(true);
+    for (const err of [errno('ECONNREFUSED'), errno('ECONNRESET'), errno('ETIMEDOUT'), errno('EAI_AGAIN')])
+      expect(toDirectoryError(err, 'op').retryable).toBe(true);
   });
 
   it('retries a plain ldapts failure when its socket is gone (timeout, socket error, close), whatever its text', () => {
@@ -56,7 +72,11 @@ describe('classifying directory failures', () => {
 
   it('reports a certificate that fails verification, or a failed handshake, as unavailability naming what to fix', () => {
     const cases: [string, RegExp, RegExp][] = [
-      ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', /not signed by a CA this service trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/, /set LDAP_CA_FILE to the CA that signed/],
+      [
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        /not signed by a CA this service trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
+        /set LDAP_CA_FILE to the CA that signed/,
+      ],
       ['SELF_SIGNED_CERT_IN_CHAIN', /not signed by a CA/, /LDAP_CA_FILE/],
       ['DEPTH_ZERO_SELF_SIGNED_CERT', /not signed by a CA/, /LDAP_CA_FILE/],
       ['CERT_HAS_EXPIRED', /has expired/, /renew the directory's certificate/],

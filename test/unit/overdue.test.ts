@@ -18,7 +18,11 @@ describe('overdue revocation', () => {
     const store = new MemoryDomainStore({ now: clock.now });
     const expired = await seedRequest(store, t0, { status: 'active', validTo: t0.toISOString() });
     const asked = await seedRequest(store, t0, { status: 'active', revocation: { trigger: 'manual', by: 'sup-bob', requestedAt: at(1000).toISOString() } });
-    const both = await seedRequest(store, t0, { status: 'provisioning', validTo: t0.toISOString(), revocation: { trigger: 'departure', by: 'ops-alice', requestedAt: t0.toISOString() } });
+    const both = await seedRequest(store, t0, {
+      status: 'provisioning',
+      validTo: t0.toISOString(),
+      revocation: { trigger: 'departure', by: 'ops-alice', requestedAt: t0.toISOString() },
+    });
     await seedRequest(store, t0, { status: 'active' }); // validTo a day on, nothing asked
     await seedRequest(store, t0, { status: 'expired', validTo: t0.toISOString() }); // confirmed: not live
 

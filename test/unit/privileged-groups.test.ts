@@ -6,12 +6,28 @@ const g = (name: string, gidNumber?: number): GroupFacts => ({ dn: `cn=${name},o
 
 describe('built-in privileged groups (OpenLDAP)', () => {
   it('recognises root, wheel, sudo, admin and DBA names in any case', () => {
-    for (const name of ['root', 'Wheel', 'sudo', 'sudoers', 'admin', 'Admins', 'Administrators', 'dba', 'DBA-team', 'oracle-dba', 'dbadmin', 'Domain Admins', 'schema-admins', 'sysadmins'])
+    for (const name of [
+      'root',
+      'Wheel',
+      'sudo',
+      'sudoers',
+      'admin',
+      'Admins',
+      'Administrators',
+      'dba',
+      'DBA-team',
+      'oracle-dba',
+      'dbadmin',
+      'Domain Admins',
+      'schema-admins',
+      'sysadmins',
+    ])
       expect(isBuiltinPrivileged(g(name)), name).toBe(true);
   });
 
   it('leaves ordinary names alone, and catches gid 0 whatever the name', () => {
-    for (const name of ['erp-support', 'sudo-lecture-notes', 'admissions', 'dbadvisors', 'lab-helpdesk']) expect(isBuiltinPrivileged(g(name)), name).toBe(false);
+    for (const name of ['erp-support', 'sudo-lecture-notes', 'admissions', 'dbadvisors', 'lab-helpdesk'])
+      expect(isBuiltinPrivileged(g(name)), name).toBe(false);
     expect(isBuiltinPrivileged(g('operators', 0))).toBe(true);
   });
 });

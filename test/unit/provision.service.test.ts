@@ -22,7 +22,13 @@ describe('ProvisionService', () => {
     const accounts = await vendorAccounts();
     expect(accounts).toHaveLength(1);
     const [account] = accounts;
-    expect(account).toMatchObject({ requestId, enabled: true, dn: request.account?.dn, username: request.account?.username, expiresAt: new Date(request.validTo) });
+    expect(account).toMatchObject({
+      requestId,
+      enabled: true,
+      dn: request.account?.dn,
+      username: request.account?.username,
+      expiresAt: new Date(request.validTo),
+    });
     expect([...account!.groups].sort()).toEqual([...request.groups].sort());
     expect(request).toMatchObject({ status: 'active', credential: 'available', account: { state: 'active' } });
     const count = (action: string) => world.events().filter((e) => e.action === action && e.subject === `request:${requestId}`).length;

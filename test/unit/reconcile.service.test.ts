@@ -27,7 +27,7 @@ describe('ReconcileService', () => {
     expect(world.events().at(-1)!.details).toMatchObject({ dn, wasEnabled: false, removedGroups: [GROUPS.erp, GROUPS.printers] });
   });
 
-  it('leaves alone a disabled account in no group, and a live request\'s account', async () => {
+  it("leaves alone a disabled account in no group, and a live request's account", async () => {
     world.directory.addAccountByHand({ username: 'retained', enabled: false });
     const { person } = await world.vendorWithPerson();
     const active = await world.active(person.id);
@@ -42,7 +42,9 @@ describe('ReconcileService', () => {
     const dn = world.directory.addAccountByHand({ username: 'backdoor', password: 'Sesame-0pen', groups: [GROUPS.printers] });
     const mark = world.mark();
     // The worker dies once the account is disabled, before its groups are stripped.
-    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'before' })).reconcile()).rejects.toBeInstanceOf(SimulatedCrash);
+    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'before' })).reconcile()).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
     expect(await world.directory.getAccount(dn)).toMatchObject({ enabled: false, groups: [GROUPS.printers] });
     // What it found is in the trail although it never got to say it was done.
     expect(world.eventsSince(mark)).toEqual([['reconcile.orphan_found', `account:${dn}`, 'warning']]);
@@ -55,7 +57,9 @@ describe('ReconcileService', () => {
   it('leaves no unaudited change when it dies between acting and recording', async () => {
     const dn = world.directory.addAccountByHand({ username: 'backdoor2', password: 'Sesame-0pen', groups: [GROUPS.printers] });
     const mark = world.mark();
-    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'after' })).reconcile()).rejects.toBeInstanceOf(SimulatedCrash);
+    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'after' })).reconcile()).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
     expect(await world.directory.getAccount(dn)).toMatchObject({ enabled: false, groups: [] });
     const [found] = world.events().slice(mark);
     expect(found).toMatchObject({ action: 'reconcile.orphan_found', details: { dn, enabled: true, groups: [GROUPS.printers] } });
@@ -83,7 +87,9 @@ describe('ReconcileService', () => {
     const dn = active.account!.dn!;
     await world.directory.addToGroups(dn, [GROUPS.wheel]);
     const mark = world.mark();
-    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'after' })).reconcile()).rejects.toBeInstanceOf(SimulatedCrash);
+    await expect(reconcilerOn(crashingDirectory(world.directory, { method: 'removeFromGroups', when: 'after' })).reconcile()).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
     expect(world.eventsSince(mark)).toEqual([['reconcile.drift_found', `request:${active.id}`, 'warning']]);
     expect((await world.request(active.id)).flags?.map((f) => f.kind)).toEqual(['privilege_drift']);
     expect((await world.directory.getAccount(dn))?.groups).not.toContain(GROUPS.wheel);

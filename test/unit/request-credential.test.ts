@@ -24,7 +24,10 @@ describe('the initial password', () => {
     const password = await world.requests.takeCredential(OPS, active.id);
     expect(await world.directory.canBind(active.account!.dn!, password)).toBe(true);
     expect(await world.sealedCredential(active.id)).toBeNull();
-    expect(await world.request(active.id)).toMatchObject({ credential: 'retrieved', history: expect.arrayContaining([expect.objectContaining({ action: 'credential.retrieved', actor: OPS })]) });
+    expect(await world.request(active.id)).toMatchObject({
+      credential: 'retrieved',
+      history: expect.arrayContaining([expect.objectContaining({ action: 'credential.retrieved', actor: OPS })]),
+    });
 
     const again = await rejection(world.requests.takeCredential(OPS, active.id));
     expect(again).toBeInstanceOf(Gone);
@@ -58,7 +61,13 @@ describe('the initial password', () => {
   it('goes to one of two fetches racing from two processes, never to both', async () => {
     const { person } = await world.vendorWithPerson();
     const active = await world.active(person.id);
-    const otherProcess = new RequestService({ store: world.store.peer(), policy: world.requestPolicy, jobs: world.jobs, vault: world.vault, now: world.clock.now });
+    const otherProcess = new RequestService({
+      store: world.store.peer(),
+      policy: world.requestPolicy,
+      jobs: world.jobs,
+      vault: world.vault,
+      now: world.clock.now,
+    });
     const results = await Promise.allSettled([world.requests.takeCredential(OPS, active.id), otherProcess.takeCredential(OPS, active.id)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const refused = results.find((r) => r.status === 'rejected');

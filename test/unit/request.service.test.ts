@@ -17,7 +17,15 @@ describe('RequestService', () => {
       const { person, vendor } = await world.vendorWithPerson();
       const mark = world.mark();
       const filed = await world.requests.file(OPS, world.terms(person.id));
-      expect(filed).toMatchObject({ status: 'pending', requester: OPS, personId: person.id, vendorId: vendor.id, groups: [GROUPS.erp, GROUPS.reports], credential: 'none', attempt: 1 });
+      expect(filed).toMatchObject({
+        status: 'pending',
+        requester: OPS,
+        personId: person.id,
+        vendorId: vendor.id,
+        groups: [GROUPS.erp, GROUPS.reports],
+        credential: 'none',
+        attempt: 1,
+      });
       expect(await world.store.getRequest(filed.id)).toEqual(filed);
       expect(await world.store.idsInStatus('pending')).toEqual([filed.id]);
       expect(world.eventsSince(mark)).toEqual([['request.filed', `request:${filed.id}`, 'success']]);
@@ -34,12 +42,19 @@ describe('RequestService', () => {
       const mark = world.mark();
 
       // No single request can break every rule (a validTo already past is not also too far ahead), so two filings share them.
-      const tooLong = await rejection(world.requests.file(OPS, world.terms(person.id, {
-        groups: [GROUPS.printers, `cn=nope,ou=groups,dc=fake,dc=test`, GROUPS.wheel],
-        validFrom: new Date(now),
-        validTo: new Date(now + 400 * DAY),
-      })));
-      const backwards = await rejection(world.requests.file(OPS, world.terms(person.id, { validFrom: new Date(now - HOUR), validTo: new Date(now - 2 * HOUR) })));
+      const tooLong = await rejection(
+        world.requests.file(
+          OPS,
+          world.terms(person.id, {
+            groups: [GROUPS.printers, `cn=nope,ou=groups,dc=fake,dc=test`, GROUPS.wheel],
+            validFrom: new Date(now),
+            validTo: new Date(now + 400 * DAY),
+          }),
+        ),
+      );
+      const backwards = await rejection(
+        world.requests.file(OPS, world.terms(person.id, { validFrom: new Date(now - HOUR), validTo: new Date(now - 2 * HOUR) })),
+      );
       const nobody = await rejection(world.requests.file(OPS, world.terms('per_absent')));
 
       for (const err of [tooLong, backwards, nobody]) {
@@ -48,16 +63,32 @@ describe('RequestService', () => {
       }
       const rules = (err: Error) => (err as PolicyViolation).details.map((d) => d.rule);
       expect(rules(tooLong).sort()).toEqual(
-        ['nda_on_file', 'person_active', 'before_departure', 'vendor_active', 'max_validity_days', 'within_contract', 'grantable_group', 'grantable_group', 'grantable_group', 'group_exists', 'no_privileged_groups'].sort(),
+        [
+          'nda_on_file',
+          'person_active',
+          'before_departure',
+          'vendor_active',
+          'max_validity_days',
+          'within_contract',
+          'grantable_group',
+          'grantable_group',
+          'grantable_group',
+          'group_exists',
+          'no_privileged_groups',
+        ].sort(),
       );
-      expect(rules(backwards).sort()).toEqual(['nda_on_file', 'person_active', 'before_departure', 'vendor_active', 'valid_from_before_valid_to', 'valid_to_in_future'].sort());
+      expect(rules(backwards).sort()).toEqual(
+        ['nda_on_file', 'person_active', 'before_departure', 'vendor_active', 'valid_from_before_valid_to', 'valid_to_in_future'].sort(),
+      );
       expect(rules(nobody)).toEqual(['person_exists']);
-      expect((tooLong as PolicyViolation).details).toEqual(expect.arrayContaining([
-        expect.objectContaining({ rule: 'group_exists', field: 'groups', group: 'cn=nope,ou=groups,dc=fake,dc=test' }),
-        expect.objectContaining({ rule: 'no_privileged_groups', field: 'groups', group: GROUPS.wheel }),
-        expect.objectContaining({ rule: 'grantable_group', field: 'groups', group: GROUPS.printers }),
-        expect.objectContaining({ rule: 'within_contract', field: 'validTo' }),
-      ]));
+      expect((tooLong as PolicyViolation).details).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ rule: 'group_exists', field: 'groups', group: 'cn=nope,ou=groups,dc=fake,dc=test' }),
+          expect.objectContaining({ rule: 'no_privileged_groups', field: 'groups', group: GROUPS.wheel }),
+          expect.objectContaining({ rule: 'grantable_group', field: 'groups', group: GROUPS.printers }),
+          expect.objectContaining({ rule: 'within_contract', field: 'validTo' }),
+        ]),
+      );
       expect((nobody as PolicyViolation).details).toEqual([expect.objectContaining({ field: 'personId' })]);
 
       expect((await world.store.listRequests({}, undefined, 10)).items).toEqual([]);
@@ -108,7 +139,9 @@ describe('RequestService', () => {
       world.directory.nestGroup(GROUPS.reports, GROUPS.wheel);
       const err = await rejection(world.requests.approve(SUPERVISOR, filed.id));
       expect(err).toBeInstanceOf(PolicyViolation);
-      expect((err as PolicyViolation).details).toEqual([expect.objectContaining({ rule: 'no_privileged_groups', group: GROUPS.reports, privilegedGroup: GROUPS.wheel })]);
+      expect((err as PolicyViolation).details).toEqual([
+        expect.objectContaining({ rule: 'no_privileged_groups', group: GROUPS.reports, privilegedGroup: GROUPS.wheel }),
+      ]);
       expect((await world.request(filed.id)).status).toBe('pending');
       expect(world.jobs.scheduled).toEqual([]);
     });
@@ -144,7 +177,12 @@ describe('RequestService', () => {
     it.each(cases)('$op from $from: allowed=$allowed', async ({ op, from, allowed }) => {
       const { person } = await world.vendorWithPerson();
       const now = world.clock.now();
-      const seeded = await seedRequest(world.store, now, { status: from, requester: OPS, groups: [GROUPS.erp], validTo: new Date(now.getTime() + DAY).toISOString() }, person);
+      const seeded = await seedRequest(
+        world.store,
+        now,
+        { status: from, requester: OPS, groups: [GROUPS.erp], validTo: new Date(now.getTime() + DAY).toISOString() },
+        person,
+      );
       const mark = world.mark();
       if (!allowed) {
         const err = await rejection(run(op, seeded.id));
@@ -192,7 +230,10 @@ describe('RequestService', () => {
       expect(await world.store.pendingRevocations(world.clock.now().getTime(), 10)).toEqual([active.id]);
       expect(world.eventsSince(mark)).toEqual([['revocation.requested', `request:${active.id}`, 'success']]);
       // Each ask queues the job (the queue deduplicates per request and trigger); the revoke service uses the first trigger.
-      expect(world.jobs.revocations().map((j) => [j.requestId, j.trigger, j.at])).toEqual([[active.id, 'manual', undefined], [active.id, 'departure', undefined]]);
+      expect(world.jobs.revocations().map((j) => [j.requestId, j.trigger, j.at])).toEqual([
+        [active.id, 'manual', undefined],
+        [active.id, 'departure', undefined],
+      ]);
 
       await world.revoker.revoke(active.id, 'departure');
       expect(await world.request(active.id)).toMatchObject({ status: 'revoked', revocation: { trigger: 'manual' } });

@@ -56,7 +56,12 @@ describe('SweepService', () => {
     const now = world.clock.now().getTime();
     const contractEndsAt = new Date(now + 3 * DAY);
     const vendor = await world.vendors.createVendor(OPS, { name: 'Shortterm Ltd', contractRef: 'C-SHORT', contractEndsAt });
-    const person = await world.vendors.addPerson(OPS, vendor.id, { fullName: 'Bo Brief', email: 'bo@short.example', ndaSignedAt: new Date(now - DAY), ndaRef: 'NDA-9' });
+    const person = await world.vendors.addPerson(OPS, vendor.id, {
+      fullName: 'Bo Brief',
+      email: 'bo@short.example',
+      ndaSignedAt: new Date(now - DAY),
+      ndaRef: 'NDA-9',
+    });
     const active = await world.active(person.id, { validTo: contractEndsAt });
     const approved = await world.approved(person.id, { validFrom: new Date(now + DAY), validTo: new Date(now + 2 * DAY) });
     const pending = await world.requests.file(OPS, world.terms(person.id, { validTo: contractEndsAt }));
@@ -71,7 +76,12 @@ describe('SweepService', () => {
     freshJobs();
     await sweeper.sweep();
     expect(await world.vendors.getVendor(vendor.id)).toMatchObject({ status: 'terminated', terminationReason: 'contract end date passed' });
-    expect(world.events().filter((e) => e.action === 'vendor.terminated').map((e) => e.details)).toEqual([{ reason: 'contract end date passed', trigger: 'contract-ended' }]);
+    expect(
+      world
+        .events()
+        .filter((e) => e.action === 'vendor.terminated')
+        .map((e) => e.details),
+    ).toEqual([{ reason: 'contract end date passed', trigger: 'contract-ended' }]);
     for (const id of [active.id, approved.id]) {
       expect((await world.request(id)).revocation).toMatchObject({ trigger: 'contract-ended', by: 'system' });
       expect(world.jobs.revocations()).toContainEqual({ job: 'revoke', requestId: id, trigger: 'contract-ended' });
@@ -84,7 +94,7 @@ describe('SweepService', () => {
     expect(world.events().filter((e) => e.action === 'vendor.terminated')).toHaveLength(1);
   });
 
-  it('completes an announced departure once it is due, revoking the leaver\'s access', async () => {
+  it("completes an announced departure once it is due, revoking the leaver's access", async () => {
     const { person } = await world.vendorWithPerson();
     const active = await world.active(person.id);
     const effectiveAt = new Date(world.clock.now().getTime() + 2 * DAY);
@@ -143,7 +153,9 @@ describe('SweepService', () => {
     const now = world.clock.now().getTime();
     const approved = await world.approved(person.id, { validFrom: new Date(now + DAY) });
     const stuck = await world.approved(person.id);
-    await expect(world.provisionerOn(crashingDirectory(world.directory, { method: 'createAccount', when: 'after' })).provision(stuck.id, stuck.attempt)).rejects.toBeInstanceOf(SimulatedCrash);
+    await expect(
+      world.provisionerOn(crashingDirectory(world.directory, { method: 'createAccount', when: 'after' })).provision(stuck.id, stuck.attempt),
+    ).rejects.toBeInstanceOf(SimulatedCrash);
     expect((await world.request(stuck.id)).status).toBe('provisioning');
     const active = await world.active(person.id);
     const revoking = await world.active(person.id);

@@ -15,7 +15,9 @@ describe('usernames from the policy template', () => {
   });
 
   it('folds accents and falls back to the id for names without Latin letters', () => {
-    expect(candidateUsername('v-{vendor}-{person}', { id: 'ven_abcdef', name: 'Société' }, { id: 'per_123456', fullName: '陳大文' }, 2)).toBe('v-societe-123456-2');
+    expect(candidateUsername('v-{vendor}-{person}', { id: 'ven_abcdef', name: 'Société' }, { id: 'per_123456', fullName: '陳大文' }, 2)).toBe(
+      'v-societe-123456-2',
+    );
   });
 
   it('keeps DN and filter metacharacters out of usernames', () => {

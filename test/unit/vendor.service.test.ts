@@ -18,7 +18,13 @@ describe('VendorService', () => {
       expect(await world.store.contractsEnded(endsAt.getTime(), 10)).toEqual([vendor.id]);
 
       const ndaSignedAt = new Date(world.clock.now().getTime() - DAY);
-      const person = await world.vendors.addPerson(OPS, vendor.id, { fullName: 'Bo Jansen', email: 'bo@acme.example', phone: '+31 6 1234', ndaSignedAt, ndaRef: 'NDA-12' });
+      const person = await world.vendors.addPerson(OPS, vendor.id, {
+        fullName: 'Bo Jansen',
+        email: 'bo@acme.example',
+        phone: '+31 6 1234',
+        ndaSignedAt,
+        ndaRef: 'NDA-12',
+      });
       expect(person).toMatchObject({ vendorId: vendor.id, status: 'active', phone: '+31 6 1234', ndaRef: 'NDA-12' });
       expect(await world.store.peopleOfVendor(vendor.id)).toEqual([person]);
       expect(await world.vendors.getPerson(person.id)).toEqual(person);
@@ -34,19 +40,28 @@ describe('VendorService', () => {
     it('refuses an NDA signed in the future (422, audited, nobody registered) and people for a terminated vendor (409)', async () => {
       const { vendor } = await world.vendorWithPerson();
       const mark = world.mark();
-      const err = await rejection(world.vendors.addPerson(OPS, vendor.id, { fullName: 'Cy', email: 'cy@acme.example', ndaSignedAt: new Date(world.clock.now().getTime() + DAY), ndaRef: 'NDA-13' }));
+      const err = await rejection(
+        world.vendors.addPerson(OPS, vendor.id, {
+          fullName: 'Cy',
+          email: 'cy@acme.example',
+          ndaSignedAt: new Date(world.clock.now().getTime() + DAY),
+          ndaRef: 'NDA-13',
+        }),
+      );
       expect(err).toBeInstanceOf(PolicyViolation);
       expect((err as PolicyViolation).details).toEqual([expect.objectContaining({ rule: 'nda_signed', field: 'ndaSignedAt' })]);
       expect(await world.store.peopleOfVendor(vendor.id)).toHaveLength(1);
       expect(world.eventsSince(mark)).toEqual([['policy.refused', `vendor:${vendor.id}`, 'refused']]);
 
       await world.vendors.terminate(OPS, vendor.id, 'ended');
-      expect(await rejection(world.vendors.addPerson(OPS, vendor.id, { fullName: 'Cy', email: 'cy@acme.example', ndaSignedAt: new Date(0), ndaRef: 'NDA-13' }))).toBeInstanceOf(Conflict);
+      expect(
+        await rejection(world.vendors.addPerson(OPS, vendor.id, { fullName: 'Cy', email: 'cy@acme.example', ndaSignedAt: new Date(0), ndaRef: 'NDA-13' })),
+      ).toBeInstanceOf(Conflict);
     });
   });
 
   describe('departure', () => {
-    it('ends a leaver\'s access now: pending requests cancelled, live ones revoked, nothing new approved', async () => {
+    it("ends a leaver's access now: pending requests cancelled, live ones revoked, nothing new approved", async () => {
       const { person } = await world.vendorWithPerson();
       const active = await world.active(person.id);
       const approved = await world.approved(person.id);
@@ -59,13 +74,14 @@ describe('VendorService', () => {
       expect(new Set(result.revoked)).toEqual(new Set([active.id, approved.id]));
       expect(result.cancelled).toEqual([pending.id]);
       expect((await world.request(pending.id)).status).toBe('cancelled');
-      for (const id of result.revoked) expect(await world.request(id)).toMatchObject({ revocation: { trigger: 'departure', by: OPS, reason: 'left the company' } });
+      for (const id of result.revoked)
+        expect(await world.request(id)).toMatchObject({ revocation: { trigger: 'departure', by: OPS, reason: 'left the company' } });
       expect(world.jobs.revocations().map((j) => [j.requestId, j.trigger])).toEqual(result.revoked.map((id) => [id, 'departure']));
       expect(world.eventsSince(mark)[0]).toEqual(['person.departed', `person:${person.id}`, 'success']);
 
       // The revoke jobs, run as the queue would run them, take the access away in the directory.
       for (const job of world.jobs.revocations()) await world.revoker.revoke(job.requestId, job.trigger);
-      expect((await world.directory.getAccount(active.account!.dn!))).toMatchObject({ enabled: false, groups: [] });
+      expect(await world.directory.getAccount(active.account!.dn!)).toMatchObject({ enabled: false, groups: [] });
       expect((await world.request(active.id)).status).toBe('revoked');
 
       const late = await rejection(world.requests.file(OPS, world.terms(person.id)));
@@ -100,7 +116,12 @@ describe('VendorService', () => {
   describe('termination', () => {
     it('terminates a vendor once and schedules the revocation of every account of every person', async () => {
       const { vendor, person } = await world.vendorWithPerson();
-      const second = await world.vendors.addPerson(OPS, vendor.id, { fullName: 'Di Smit', email: 'di@acme.example', ndaSignedAt: new Date(0), ndaRef: 'NDA-14' });
+      const second = await world.vendors.addPerson(OPS, vendor.id, {
+        fullName: 'Di Smit',
+        email: 'di@acme.example',
+        ndaSignedAt: new Date(0),
+        ndaRef: 'NDA-14',
+      });
       const first = await world.active(person.id);
       const other = await world.active(second.id);
       const failed = await world.approved(second.id);
@@ -115,7 +136,9 @@ describe('VendorService', () => {
       expect(result.vendor).toMatchObject({ status: 'terminated', terminationReason: 'contract cancelled' });
       expect(new Set(result.revoked)).toEqual(new Set([first.id, other.id, failed.id]));
       expect(result.cancelled).toEqual([pending.id]);
-      expect(new Set(world.jobs.revocations().map((j) => `${j.requestId}:${j.trigger}`))).toEqual(new Set(result.revoked.map((id) => `${id}:vendor-terminated`)));
+      expect(new Set(world.jobs.revocations().map((j) => `${j.requestId}:${j.trigger}`))).toEqual(
+        new Set(result.revoked.map((id) => `${id}:vendor-terminated`)),
+      );
       expect(await world.store.contractsEnded(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
 
       const again = await world.vendors.terminate(OPS, vendor.id, 'twice');

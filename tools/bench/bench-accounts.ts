@@ -22,7 +22,14 @@ export interface BenchAccount {
  * `count` accounts named `<tag>-<i>` in `vendorOu`, spread round-robin over
  * `groups`, expiring at `validTo(i)`.
  */
-export function makeAccounts(o: { tag: string; count: number; server: DirectoryInfo; vendorOu: string; groups: string[]; validTo: (i: number) => Date }): BenchAccount[] {
+export function makeAccounts(o: {
+  tag: string;
+  count: number;
+  server: DirectoryInfo;
+  vendorOu: string;
+  groups: string[];
+  validTo: (i: number) => Date;
+}): BenchAccount[] {
   const rdnType = o.server.dialect === 'ad' ? 'CN' : 'uid';
   return Array.from({ length: o.count }, (_, i) => {
     const username = `${o.tag}-${i}`;
@@ -56,8 +63,17 @@ export async function seedDirectory(server: DirectoryInfo, raw: RawDirectory, la
 export async function seedStore(redis: Redis, store: RedisRecordStore, accounts: BenchAccount[]): Promise<void> {
   const at = new Date(Date.now() - 60_000).toISOString();
   const contractEndsAt = new Date(Date.now() + 365 * 86_400_000).toISOString();
-  let n = await redis.incrby(store.keys.sequence('records'), 1 + 2 * accounts.length) - 2 * accounts.length;
-  const vendor: Stored<Vendor> = { id: newId('ven'), n, name: 'Bench Co', contractRef: 'BENCH-1', contractEndsAt, status: 'active', createdAt: at, createdBy: 'bench' };
+  let n = (await redis.incrby(store.keys.sequence('records'), 1 + 2 * accounts.length)) - 2 * accounts.length;
+  const vendor: Stored<Vendor> = {
+    id: newId('ven'),
+    n,
+    name: 'Bench Co',
+    contractRef: 'BENCH-1',
+    contractEndsAt,
+    status: 'active',
+    createdAt: at,
+    createdBy: 'bench',
+  };
   const first = redis.pipeline();
   store.putVendor(first, vendor, true);
   await first.exec();
@@ -65,14 +81,35 @@ export async function seedStore(redis: Redis, store: RedisRecordStore, accounts:
     const p = redis.pipeline();
     for (const a of part) {
       const person: Stored<Person> = {
-        id: newId('per'), n: ++n, vendorId: vendor.id, fullName: `${a.username} Bench`, email: `${a.username}@bench.test`,
-        ndaSignedAt: at, ndaRef: 'NDA-BENCH', status: 'active', createdAt: at, createdBy: 'bench',
+        id: newId('per'),
+        n: ++n,
+        vendorId: vendor.id,
+        fullName: `${a.username} Bench`,
+        email: `${a.username}@bench.test`,
+        ndaSignedAt: at,
+        ndaRef: 'NDA-BENCH',
+        status: 'active',
+        createdAt: at,
+        createdBy: 'bench',
       };
       store.putPerson(p, person, true);
       const request: Stored<AccessRequest> = {
-        id: a.requestId, n: ++n, personId: person.id, vendorId: vendor.id, requester: 'requester', workDescription: 'benchmark fixture',
-        targetSystems: ['bench'], groups: [a.group], validFrom: at, validTo: a.validTo.toISOString(), status: 'active',
-        createdAt: at, updatedAt: at, approval: { by: 'approver', at }, credential: 'none', attempt: 1,
+        id: a.requestId,
+        n: ++n,
+        personId: person.id,
+        vendorId: vendor.id,
+        requester: 'requester',
+        workDescription: 'benchmark fixture',
+        targetSystems: ['bench'],
+        groups: [a.group],
+        validFrom: at,
+        validTo: a.validTo.toISOString(),
+        status: 'active',
+        createdAt: at,
+        updatedAt: at,
+        approval: { by: 'approver', at },
+        credential: 'none',
+        attempt: 1,
         account: { username: a.username, dn: a.dn, state: 'active', createdAt: at, enabledAt: at },
         history: [
           { at, actor: 'requester', action: 'filed', to: 'pending' },

@@ -35,7 +35,10 @@ export interface Target {
 
 export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   const t = (figure: string, value: number | undefined, target: string, ok: (v: number) => boolean): Target => ({
-    figure, value, target, met: value === undefined || Number.isNaN(value) ? null : ok(value),
+    figure,
+    value,
+    target,
+    met: value === undefined || Number.isNaN(value) ? null : ok(value),
   });
   return [
     t('provisioning ratio (service / raw)', r.provisioning?.ratio, '≥ 0.9', (v) => v >= 0.9),
@@ -46,7 +49,8 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   ];
 }
 
-const fmt = (v: number | undefined, digits = 1): string => (v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits }));
+const fmt = (v: number | undefined, digits = 1): string =>
+  v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 /** The rows of the printed table: figure, value, target (if any), met. */
 function tableRows(r: BenchResults): string[][] {
@@ -57,25 +61,61 @@ function tableRows(r: BenchResults): string[][] {
       rows.push([`${label} provisioning, raw ldapts (accounts/s)`, fmt(p.rawPerSec), '', '']);
       rows.push([`${label} provisioning, service (accounts/s)`, fmt(p.servicePerSec), '', '']);
       rows.push([`${label} provisioning ratio (${p.accounts} accounts, concurrency ${p.concurrency})`, fmt(p.ratio, 3), '≥ 0.9', mark(p.ratio >= 0.9)]);
-      rows.push([`${label} provisioning CPU per account, raw / service (ms, client or service + directory + Redis)`, `${fmt(p.cpuMsPerAccount.raw)} / ${fmt(p.cpuMsPerAccount.service)}`, '', '']);
+      rows.push([
+        `${label} provisioning CPU per account, raw / service (ms, client or service + directory + Redis)`,
+        `${fmt(p.cpuMsPerAccount.raw)} / ${fmt(p.cpuMsPerAccount.service)}`,
+        '',
+        '',
+      ]);
     }
     const s = d.revocation.single;
-    if (s) rows.push([`${label} single revocation lag p50 / p99 / max (ms, ${s.expiries} expiries)`, `${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} / ${fmt(s.maxMs)}`, 'p99 ≤ 1000', mark(s.p99Ms <= 1000)]);
+    if (s)
+      rows.push([
+        `${label} single revocation lag p50 / p99 / max (ms, ${s.expiries} expiries)`,
+        `${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} / ${fmt(s.maxMs)}`,
+        'p99 ≤ 1000',
+        mark(s.p99Ms <= 1000),
+      ]);
     const m = d.revocation.mass;
     if (m) {
-      rows.push([`${label} mass expiry of ${m.accounts}: raw (faster of ${Object.keys(m.rawSecondsByLanes).join(' / ')} connections) / service (s)`, `${fmt(m.rawSeconds, 2)} / ${fmt(m.serviceSeconds, 2)}`, '', '']);
+      rows.push([
+        `${label} mass expiry of ${m.accounts}: raw (faster of ${Object.keys(m.rawSecondsByLanes).join(' / ')} connections) / service (s)`,
+        `${fmt(m.rawSeconds, 2)} / ${fmt(m.serviceSeconds, 2)}`,
+        '',
+        '',
+      ]);
       rows.push([`${label} mass expiry ratio (service / raw)`, fmt(m.ratio, 3), '≤ 1.15', mark(m.ratio <= 1.15)]);
-      rows.push([`${label} mass expiry CPU per account, raw / service (ms, client or service + directory + Redis)`, `${fmt(m.cpuMsPerAccount.raw)} / ${fmt(m.cpuMsPerAccount.service)}`, '', '']);
+      rows.push([
+        `${label} mass expiry CPU per account, raw / service (ms, client or service + directory + Redis)`,
+        `${fmt(m.cpuMsPerAccount.raw)} / ${fmt(m.cpuMsPerAccount.service)}`,
+        '',
+        '',
+      ]);
     }
   };
   dialect('OpenLDAP', r);
   if (r.ingest) {
-    rows.push([`session ingest (events/s, batches of ${r.ingest.throughput.batch})`, fmt(r.ingest.eventsPerSec, 0), '≥ 20,000', mark(r.ingest.eventsPerSec >= 20_000)]);
-    rows.push([`session ingest p50 / p99 at 1,000 events/s (ms, batches of ${r.ingest.latency.batch})`, `${fmt(r.ingest.latency.p50Ms)} / ${fmt(r.ingest.p99Ms)}`, 'p99 ≤ 50', mark(r.ingest.p99Ms <= 50)]);
+    rows.push([
+      `session ingest (events/s, batches of ${r.ingest.throughput.batch})`,
+      fmt(r.ingest.eventsPerSec, 0),
+      '≥ 20,000',
+      mark(r.ingest.eventsPerSec >= 20_000),
+    ]);
+    rows.push([
+      `session ingest p50 / p99 at 1,000 events/s (ms, batches of ${r.ingest.latency.batch})`,
+      `${fmt(r.ingest.latency.p50Ms)} / ${fmt(r.ingest.p99Ms)}`,
+      'p99 ≤ 50',
+      mark(r.ingest.p99Ms <= 50),
+    ]);
   }
   if (r.memory) {
     rows.push(['worker RSS idle (MB)', fmt(r.memory.workerRssMbIdle), '', '']);
-    rows.push([`worker RSS with ${r.memory.accounts.toLocaleString('en-US')} active accounts, peak / low (MB)`, `${fmt(r.memory.workerRssMbAt10k)} / ${fmt(r.memory.workerRssMbAt10kLow)}`, 'flat', '']);
+    rows.push([
+      `worker RSS with ${r.memory.accounts.toLocaleString('en-US')} active accounts, peak / low (MB)`,
+      `${fmt(r.memory.workerRssMbAt10k)} / ${fmt(r.memory.workerRssMbAt10kLow)}`,
+      'flat',
+      '',
+    ]);
   }
   if (r.ad) dialect('Samba AD', r.ad);
   return rows;
@@ -91,7 +131,9 @@ export function printTable(r: BenchResults): void {
   const line = (row: string[]) => row.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
   console.log(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const row of rows.slice(1)) console.log(line(row));
-  console.log(`\n${r.quick ? 'quick run' : 'full run'} in ${r.durationSeconds} s on ${r.machine.cpus} CPUs; load average ${r.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} at start`);
+  console.log(
+    `\n${r.quick ? 'quick run' : 'full run'} in ${r.durationSeconds} s on ${r.machine.cpus} CPUs; load average ${r.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} at start`,
+  );
 }
 
 /**

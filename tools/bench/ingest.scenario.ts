@@ -22,7 +22,10 @@ export interface IngestResult {
  * offered as 100 requests/s of 10 events (log shippers flush small batches
  * often), for `latencySeconds`.
  */
-export async function ingestScenario(ctx: BenchContext, o: { server: DirectoryInfo; events: number; latencySeconds: number; tag: string }): Promise<IngestResult> {
+export async function ingestScenario(
+  ctx: BenchContext,
+  o: { server: DirectoryInfo; events: number; latencySeconds: number; tag: string },
+): Promise<IngestResult> {
   const tree = await makeScenarioTree(o.server, `${o.tag}-ingest`, 1);
   const setup = serviceSetup(ctx, { name: `${o.tag}-ingest`, server: o.server, vendorOu: tree.vendorOu });
   const service = await spawnService(setup, 'api', { mainJs: ctx.mainJs, name: `${o.tag}-ingest`, profileDir: ctx.profileDir });
@@ -37,7 +40,8 @@ export async function ingestScenario(ctx: BenchContext, o: { server: DirectoryIn
     meter.begin();
     const latency = await measureIngest({ url: service.url, token, events: 1000 * o.latencySeconds, batch: 10, ratePerSec: 1000 });
     const latencyCores = meter.end().cores;
-    if (throughput.errors || latency.errors) throw new Error(`ingest requests failed (${throughput.errors + latency.errors}):\n${service.output().slice(-3000)}`);
+    if (throughput.errors || latency.errors)
+      throw new Error(`ingest requests failed (${throughput.errors + latency.errors}):\n${service.output().slice(-3000)}`);
     return { eventsPerSec: throughput.eventsPerSec, p99Ms: latency.p99Ms, throughput, latency, cores: { throughput: throughputCores, latency: latencyCores } };
   } finally {
     await service.stop();

@@ -80,7 +80,11 @@ function bodies(o: MeasureIngestOptions): string[] {
 async function post(url: string, token: string, body: string): Promise<{ ms: number; ok: boolean }> {
   const started = performance.now();
   try {
-    const res = await fetch(`${url}/v1/session-events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const res = await fetch(`${url}/v1/session-events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
     await res.arrayBuffer();
     return { ms: performance.now() - started, ok: res.status === 202 };
   } catch {

@@ -35,13 +35,23 @@ const DAY_MS = 86_400_000;
  * periodically (sweep, reconcile over every vendor account) as well as its
  * start-up catch-up.
  */
-export async function memoryScenario(ctx: BenchContext, o: { server: DirectoryInfo; count: number; windowSeconds: number; tag: string }): Promise<MemoryResult> {
+export async function memoryScenario(
+  ctx: BenchContext,
+  o: { server: DirectoryInfo; count: number; windowSeconds: number; tag: string },
+): Promise<MemoryResult> {
   const { server } = o;
   const tree = await makeScenarioTree(server, `${o.tag}-mem`, 4);
   const setup = serviceSetup(ctx, { name: `${o.tag}-memory`, server, vendorOu: tree.vendorOu, policy: { reconcileIntervalSeconds: 10 } });
   const idle = await sampleWorker(ctx, setup, `${o.tag}-memory-idle`, o.windowSeconds);
 
-  const accounts = makeAccounts({ tag: `${o.tag}m`, count: o.count, server, vendorOu: tree.vendorOu, groups: tree.groups, validTo: () => new Date(Date.now() + 7 * DAY_MS) });
+  const accounts = makeAccounts({
+    tag: `${o.tag}m`,
+    count: o.count,
+    server,
+    vendorOu: tree.vendorOu,
+    groups: tree.groups,
+    validTo: () => new Date(Date.now() + 7 * DAY_MS),
+  });
   const lanes = await RawLanes.open(server, workerConcurrency(setup));
   try {
     await seedDirectory(server, rawDirectoryFor(server), lanes, accounts);
@@ -56,13 +66,23 @@ export async function memoryScenario(ctx: BenchContext, o: { server: DirectoryIn
   }
   const loaded = await sampleWorker(ctx, setup, `${o.tag}-memory-loaded`, o.windowSeconds);
   return {
-    accounts: o.count, workerRssMbIdle: round(idle.peak), workerRssMbAt10k: round(loaded.peak), workerRssMbAt10kEnd: round(loaded.last), workerRssMbAt10kLow: round(loaded.low),
-    windowSeconds: o.windowSeconds, startSeconds: round(loaded.startSeconds, 2),
+    accounts: o.count,
+    workerRssMbIdle: round(idle.peak),
+    workerRssMbAt10k: round(loaded.peak),
+    workerRssMbAt10kEnd: round(loaded.last),
+    workerRssMbAt10kLow: round(loaded.low),
+    windowSeconds: o.windowSeconds,
+    startSeconds: round(loaded.startSeconds, 2),
   };
 }
 
 /** Starts a worker, samples its RSS every 250 ms for the window, and stops it. */
-async function sampleWorker(ctx: BenchContext, setup: ServiceSetup, name: string, windowSeconds: number): Promise<{ peak: number; last: number; low: number; startSeconds: number }> {
+async function sampleWorker(
+  ctx: BenchContext,
+  setup: ServiceSetup,
+  name: string,
+  windowSeconds: number,
+): Promise<{ peak: number; last: number; low: number; startSeconds: number }> {
   const started = performance.now();
   const worker = await spawnService(setup, 'worker', { mainJs: ctx.mainJs, name, profileDir: ctx.profileDir });
   const startSeconds = (performance.now() - started) / 1000;

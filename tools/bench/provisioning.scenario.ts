@@ -46,7 +46,14 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
 
   // Raw first, on connections opened before the clock starts.
   const raw = rawDirectoryFor(server);
-  const rawAccounts = makeAccounts({ tag: `${o.tag}r`, count: n, server, vendorOu: rawTree.vendorOu, groups: rawTree.groups, validTo: () => new Date(Date.now() + 7 * DAY_MS) });
+  const rawAccounts = makeAccounts({
+    tag: `${o.tag}r`,
+    count: n,
+    server,
+    vendorOu: rawTree.vendorOu,
+    groups: rawTree.groups,
+    validTo: () => new Date(Date.now() + 7 * DAY_MS),
+  });
   const lanes = await RawLanes.open(server, concurrency);
   const rawMeter = new CpuMeter(ctx.pids);
   let rawSeconds: number;
@@ -64,19 +71,34 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
     const api = apiClient(service.url);
     const { requester, approver } = setup.tokens;
     const now = Date.now();
-    const vendor = await api<{ id: string }>('POST', '/v1/vendors', requester, { name: 'Bench Co', contractRef: 'BENCH-1', contractEndsAt: new Date(now + 365 * DAY_MS).toISOString() });
+    const vendor = await api<{ id: string }>('POST', '/v1/vendors', requester, {
+      name: 'Bench Co',
+      contractRef: 'BENCH-1',
+      contractEndsAt: new Date(now + 365 * DAY_MS).toISOString(),
+    });
     const ids: string[] = new Array<string>(n);
     // Filing is set-up: one person per request, as in real use (the username comes from the person's first name).
-    await inLanes(Array.from({ length: n }, (_, i) => i), 16, async (i) => {
-      const person = await api<{ id: string }>('POST', `/v1/vendors/${vendor.id}/people`, requester, {
-        fullName: `P${i.toString(36)} Bench`, email: `p${i}@bench.test`, ndaSignedAt: new Date(now - DAY_MS).toISOString(), ndaRef: `NDA-${i}`,
-      });
-      const request = await api<{ id: string }>('POST', '/v1/requests', requester, {
-        personId: person.id, workDescription: 'benchmark', targetSystems: ['bench'], groups: [svcTree.groups[i % GROUPS]!],
-        validFrom: new Date(now).toISOString(), validTo: new Date(now + 7 * DAY_MS).toISOString(),
-      });
-      ids[i] = request.id;
-    });
+    await inLanes(
+      Array.from({ length: n }, (_, i) => i),
+      16,
+      async (i) => {
+        const person = await api<{ id: string }>('POST', `/v1/vendors/${vendor.id}/people`, requester, {
+          fullName: `P${i.toString(36)} Bench`,
+          email: `p${i}@bench.test`,
+          ndaSignedAt: new Date(now - DAY_MS).toISOString(),
+          ndaRef: `NDA-${i}`,
+        });
+        const request = await api<{ id: string }>('POST', '/v1/requests', requester, {
+          personId: person.id,
+          workDescription: 'benchmark',
+          targetSystems: ['bench'],
+          groups: [svcTree.groups[i % GROUPS]!],
+          validFrom: new Date(now).toISOString(),
+          validTo: new Date(now + 7 * DAY_MS).toISOString(),
+        });
+        ids[i] = request.id;
+      },
+    );
 
     await view.redis.config('RESETSTAT');
     const meter = new CpuMeter({ ...ctx.pids, service: service.pid });
@@ -86,11 +108,16 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
     const approvals = inLanes(ids, 32, async (id) => {
       await api('POST', `/v1/requests/${id}/approve`, approver, {});
     }).then(() => (approveSeconds = (performance.now() - started) / 1000));
-    await waitFor('every request active', async () => {
-      const [active, failed] = await statusCounts(view.redis, setup.keys, ['active', 'failed']);
-      if (failed! > 0) throw new Error(`${failed} provisioning requests failed:\n${service.output().slice(-3000)}`);
-      return active! >= n;
-    }, 30 * 60_000, 25);
+    await waitFor(
+      'every request active',
+      async () => {
+        const [active, failed] = await statusCounts(view.redis, setup.keys, ['active', 'failed']);
+        if (failed! > 0) throw new Error(`${failed} provisioning requests failed:\n${service.output().slice(-3000)}`);
+        return active! >= n;
+      },
+      30 * 60_000,
+      25,
+    );
     const serviceSeconds = (performance.now() - started) / 1000;
     const serviceCpu = meter.end();
     await approvals;
@@ -98,8 +125,15 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
     const rawPerSec = n / rawSeconds;
     const servicePerSec = n / serviceSeconds;
     return {
-      accounts: n, concurrency, rawSeconds: round(rawSeconds, 2), serviceSeconds: round(serviceSeconds, 2), approveSeconds: round(approveSeconds, 2),
-      rawPerSec: round(rawPerSec), servicePerSec: round(servicePerSec), ratio: round(servicePerSec / rawPerSec, 3), rawOps: raw.provisionOps,
+      accounts: n,
+      concurrency,
+      rawSeconds: round(rawSeconds, 2),
+      serviceSeconds: round(serviceSeconds, 2),
+      approveSeconds: round(approveSeconds, 2),
+      rawPerSec: round(rawPerSec),
+      servicePerSec: round(servicePerSec),
+      ratio: round(servicePerSec / rawPerSec, 3),
+      rawOps: raw.provisionOps,
       redisCallsPerAccount: round(totalCalls(calls) / n),
       cores: { raw: rawCpu.cores, service: serviceCpu.cores },
       cpuMsPerAccount: { raw: cpuMsPer(rawCpu, 'service', n), service: cpuMsPer(serviceCpu, 'bench', n) },

@@ -5,7 +5,11 @@ import type { AccountSpec } from '../../src/domain/ports/directory.port.js';
 import { toGeneralizedTime } from '../../src/provisioner/ldap/ldap-entry.js';
 import { encodePasswordModifyRequest, PASSWORD_MODIFY_OID } from '../../src/provisioner/ldap/password-modify.js';
 import {
-  accountAttributes as openLdapAccountAttributes, LOCKED_FOR_GOOD, shadowExpireFor, shadowExpireNow, uidNumberCandidate,
+  accountAttributes as openLdapAccountAttributes,
+  LOCKED_FOR_GOOD,
+  shadowExpireFor,
+  shadowExpireNow,
+  uidNumberCandidate,
 } from '../../src/provisioner/openldap/openldap-account-entry.js';
 import { generatePassword } from '../../src/provisioner/generate-password.js';
 import type { BenchAccount } from './bench-accounts.js';
@@ -46,9 +50,14 @@ function member(operation: 'add' | 'delete', dn: string): Change {
 /** The spec the service would derive for a bench account (same field lengths). */
 function specOf(a: BenchAccount): AccountSpec {
   return {
-    requestId: a.requestId, username: a.username, givenName: a.username, surname: 'Bench',
-    displayName: `${a.username} Bench (Bench Co)`, email: `${a.username}@bench.test`,
-    description: `Leasehold vendor account for request ${a.requestId}`, validTo: a.validTo,
+    requestId: a.requestId,
+    username: a.username,
+    givenName: a.username,
+    surname: 'Bench',
+    displayName: `${a.username} Bench (Bench Co)`,
+    email: `${a.username}@bench.test`,
+    description: `Leasehold vendor account for request ${a.requestId}`,
+    validTo: a.validTo,
   };
 }
 
@@ -62,18 +71,31 @@ function rawOpenLdap(vendorGid = 200_000): RawDirectory {
       await client.add(a.dn, openLdapAccountAttributes(specOf(a), uidNumberCandidate(a.username, 0), vendorGid, new Date()));
       await client.exop(PASSWORD_MODIFY_OID, encodePasswordModifyRequest(a.dn, generatePassword()));
       await client.modify(a.group, member('add', a.dn));
-      await client.modify(a.dn, [replace('pwdAccountLockedTime'), replace('pwdEndTime', toGeneralizedTime(a.validTo)), replace('shadowExpire', String(shadowExpireFor(a.validTo)))]);
+      await client.modify(a.dn, [
+        replace('pwdAccountLockedTime'),
+        replace('pwdEndTime', toGeneralizedTime(a.validTo)),
+        replace('shadowExpire', String(shadowExpireFor(a.validTo))),
+      ]);
     },
     async revoke(client, a) {
       const now = new Date();
       await client.exop(PASSWORD_MODIFY_OID, encodePasswordModifyRequest(a.dn, generatePassword()));
-      await client.modify(a.dn, [replace('pwdAccountLockedTime', LOCKED_FOR_GOOD), replace('pwdEndTime', toGeneralizedTime(now)), replace('shadowExpire', String(shadowExpireNow(now)))]);
+      await client.modify(a.dn, [
+        replace('pwdAccountLockedTime', LOCKED_FOR_GOOD),
+        replace('pwdEndTime', toGeneralizedTime(now)),
+        replace('shadowExpire', String(shadowExpireNow(now))),
+      ]);
       await client.modify(a.group, member('delete', a.dn));
     },
     seedAttributes(a) {
       const attrs: Record<string, string[]> = openLdapAccountAttributes(specOf(a), uidNumberCandidate(a.username, 0), vendorGid, new Date());
       delete attrs.pwdAccountLockedTime;
-      return attributes({ ...attrs, pwdEndTime: [toGeneralizedTime(a.validTo)], shadowExpire: [String(shadowExpireFor(a.validTo))], userPassword: [generatePassword()] });
+      return attributes({
+        ...attrs,
+        pwdEndTime: [toGeneralizedTime(a.validTo)],
+        shadowExpire: [String(shadowExpireFor(a.validTo))],
+        userPassword: [generatePassword()],
+      });
     },
   };
 }
@@ -96,7 +118,10 @@ function rawActiveDirectory(baseDn: string): RawDirectory {
     },
     async revoke(client, a) {
       await client.modify(a.dn, replace('unicodePwd', unicodePwd(generatePassword())));
-      await client.modify(a.dn, [replace('userAccountControl', String(UAC.NORMAL_ACCOUNT | UAC.ACCOUNTDISABLE)), replace('accountExpires', toFileTime(new Date()))]);
+      await client.modify(a.dn, [
+        replace('userAccountControl', String(UAC.NORMAL_ACCOUNT | UAC.ACCOUNTDISABLE)),
+        replace('accountExpires', toFileTime(new Date())),
+      ]);
       await client.modify(a.group, member('delete', a.dn));
     },
     seedAttributes(a) {

@@ -48,10 +48,15 @@ export async function massRevocationScenario(ctx: BenchContext, o: { server: Dir
   const setup = serviceSetup(ctx, { name: `${o.tag}-mass`, server, vendorOu: svcTree.vendorOu });
   const concurrency = workerConcurrency(setup);
   const later = new Date(Date.now() + 7 * DAY_MS);
-  const passes = await Promise.all([concurrency, concurrency * 4].map(async (lanes) => {
-    const tree = await makeScenarioTree(server, `${o.tag}-mass-raw${lanes}`, GROUPS);
-    return { lanes, accounts: makeAccounts({ tag: `${o.tag}mr${lanes}`, count: n, server, vendorOu: tree.vendorOu, groups: tree.groups, validTo: () => later }) };
-  }));
+  const passes = await Promise.all(
+    [concurrency, concurrency * 4].map(async (lanes) => {
+      const tree = await makeScenarioTree(server, `${o.tag}-mass-raw${lanes}`, GROUPS);
+      return {
+        lanes,
+        accounts: makeAccounts({ tag: `${o.tag}mr${lanes}`, count: n, server, vendorOu: tree.vendorOu, groups: tree.groups, validTo: () => later }),
+      };
+    }),
+  );
   const svcAccounts = makeAccounts({ tag: `${o.tag}ms`, count: n, server, vendorOu: svcTree.vendorOu, groups: svcTree.groups, validTo: () => later });
 
   const seeding = await RawLanes.open(server, concurrency);
@@ -86,7 +91,8 @@ export async function massRevocationScenario(ctx: BenchContext, o: { server: Dir
     const starting = performance.now();
     service = await spawnService(setup, 'all', { mainJs: ctx.mainJs, name: `${o.tag}-mass`, profileDir: ctx.profileDir });
     const serviceStartSeconds = (performance.now() - starting) / 1000;
-    if (Date.now() > validTo.getTime() - 500) throw new Error(`the service took ${serviceStartSeconds.toFixed(1)} s to start, past the common validTo; raise leadMs`);
+    if (Date.now() > validTo.getTime() - 500)
+      throw new Error(`the service took ${serviceStartSeconds.toFixed(1)} s to start, past the common validTo; raise leadMs`);
     const meter = new CpuMeter({ ...ctx.pids, service: service.pid });
     await sleepUntil(validTo.getTime());
     meter.begin();
@@ -95,8 +101,15 @@ export async function massRevocationScenario(ctx: BenchContext, o: { server: Dir
     const serviceCpu = meter.end();
     const recorded = await recordedLags(view.redis, setup.keys.auditEvents());
     return {
-      accounts: n, concurrency, rawSeconds: round(rawSeconds, 2), rawSecondsByLanes: Object.fromEntries(rawPasses.map((p) => [String(p.lanes), round(p.seconds, 2)])), serviceSeconds: round(serviceSeconds, 2), ratio: round(serviceSeconds / rawSeconds, 3),
-      rawOps: raw.revokeOps, serviceRecorded: summarize(recorded), serviceStartSeconds: round(serviceStartSeconds, 2),
+      accounts: n,
+      concurrency,
+      rawSeconds: round(rawSeconds, 2),
+      rawSecondsByLanes: Object.fromEntries(rawPasses.map((p) => [String(p.lanes), round(p.seconds, 2)])),
+      serviceSeconds: round(serviceSeconds, 2),
+      ratio: round(serviceSeconds / rawSeconds, 3),
+      rawOps: raw.revokeOps,
+      serviceRecorded: summarize(recorded),
+      serviceStartSeconds: round(serviceStartSeconds, 2),
       cores: { raw: rawCpu.cores, service: serviceCpu.cores },
       cpuMsPerAccount: { raw: cpuMsPer(rawCpu, 'service', n), service: cpuMsPer(serviceCpu, 'bench', n) },
     };

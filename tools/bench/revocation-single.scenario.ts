@@ -26,12 +26,22 @@ const LEAD_MS = 8000;
  * directory confirms the account disabled), polled every 5 ms; the service's
  * own lagMs from the audit trail is reported beside it.
  */
-export async function singleRevocationScenario(ctx: BenchContext, o: { server: DirectoryInfo; count: number; spacingMs: number; tag: string }): Promise<SingleRevocationResult> {
+export async function singleRevocationScenario(
+  ctx: BenchContext,
+  o: { server: DirectoryInfo; count: number; spacingMs: number; tag: string },
+): Promise<SingleRevocationResult> {
   const { server } = o;
   const tree = await makeScenarioTree(server, `${o.tag}-single`, 2);
   const setup = serviceSetup(ctx, { name: `${o.tag}-single`, server, vendorOu: tree.vendorOu });
   const first = Date.now() + LEAD_MS;
-  const accounts = makeAccounts({ tag: `${o.tag}s`, count: o.count, server, vendorOu: tree.vendorOu, groups: tree.groups, validTo: (i) => new Date(first + i * o.spacingMs) });
+  const accounts = makeAccounts({
+    tag: `${o.tag}s`,
+    count: o.count,
+    server,
+    vendorOu: tree.vendorOu,
+    groups: tree.groups,
+    validTo: (i) => new Date(first + i * o.spacingMs),
+  });
   const lanes = await RawLanes.open(server, workerConcurrency(setup));
   try {
     await seedDirectory(server, rawDirectoryFor(server), lanes, accounts);

@@ -38,7 +38,14 @@ const USAGE = `usage: npm run bench -- [--quick] [--ad] [--only ${SCENARIOS.join
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, ad: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', default: false } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      ad: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      profile: { type: 'string' },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
   });
   if (values.help) return console.log(USAGE);
   const only = values.only ? (values.only.split(',') as Scenario[]) : [...SCENARIOS];
@@ -52,12 +59,18 @@ async function main(): Promise<void> {
   log(`starting Redis and slapd${values.ad ? ' and Samba AD' : ''}`);
   const rig = await startBenchRig({ ad: values.ad });
   const ctx: BenchContext = {
-    dir: rig.dir, redisUrl: rig.redis.url, mainJs: fileURLToPath(new URL('../../dist/main.js', import.meta.url)),
+    dir: rig.dir,
+    redisUrl: rig.redis.url,
+    mainJs: fileURLToPath(new URL('../../dist/main.js', import.meta.url)),
     pids: { bench: process.pid, slapd: rig.slapd.process.child.pid, redis: rig.redis.process.child.pid, ...(rig.samba ? { samba: rig.samba.pid } : {}) },
     ...(values.profile ? { profileDir: resolve(values.profile) } : {}),
     serviceEnv: values.concurrency ? { WORKER_CONCURRENCY: values.concurrency } : {},
   };
-  const results: Omit<BenchResults, 'targets' | 'finishedAt' | 'durationSeconds' | 'machine'> = { startedAt: startedAt.toISOString(), quick: values.quick, revocation: {} };
+  const results: Omit<BenchResults, 'targets' | 'finishedAt' | 'durationSeconds' | 'machine'> = {
+    startedAt: startedAt.toISOString(),
+    quick: values.quick,
+    revocation: {},
+  };
   try {
     const dialect = async (server: DirectoryInfo, tag: string, sizes: typeof SIZES.ad, into: DialectResults) => {
       const name = server.dialect === 'ad' ? 'Samba AD' : 'OpenLDAP';

@@ -26,7 +26,14 @@ function freePort(): Promise<number> {
   });
 }
 
-const ROLES = { admin: ['admin'], requester: ['requester'], approver: ['approver'], auditor: ['auditor'], automation: ['automation'], logsource: ['log-source'] } as const;
+const ROLES = {
+  admin: ['admin'],
+  requester: ['requester'],
+  approver: ['approver'],
+  auditor: ['auditor'],
+  automation: ['automation'],
+  logsource: ['log-source'],
+} as const;
 
 /**
  * `npm run dev`: a local Redis and a local directory (OpenLDAP with a demo tree,
@@ -61,16 +68,38 @@ async function main(): Promise<void> {
     privilegedGroup = childDn('cn', 'wheel', slapd.groupsOu);
   }
 
-  const tokens = Object.fromEntries(Object.keys(ROLES).map((name) => [name, `dev-${name}-${randomBytes(16).toString('hex')}`])) as Record<keyof typeof ROLES, string>;
-  writeFileSync(join(root, 'tokens.json'), JSON.stringify({ tokens: Object.entries(ROLES).map(([name, roles]) => ({ name: `dev-${name}`, roles, sha256: sha256Hex(tokens[name as keyof typeof ROLES]) })) }));
+  const tokens = Object.fromEntries(Object.keys(ROLES).map((name) => [name, `dev-${name}-${randomBytes(16).toString('hex')}`])) as Record<
+    keyof typeof ROLES,
+    string
+  >;
+  writeFileSync(
+    join(root, 'tokens.json'),
+    JSON.stringify({
+      tokens: Object.entries(ROLES).map(([name, roles]) => ({ name: `dev-${name}`, roles, sha256: sha256Hex(tokens[name as keyof typeof ROLES]) })),
+    }),
+  );
   writeFileSync(join(root, 'ca.pem'), directory.caPem);
-  writeFileSync(join(root, 'policy.yaml'), stringify({ maxValidityDays: 30, sweepIntervalSeconds: 2, reconcileIntervalSeconds: 15, privilegedGroups: ['dba-team'] }));
+  writeFileSync(
+    join(root, 'policy.yaml'),
+    stringify({ maxValidityDays: 30, sweepIntervalSeconds: 2, reconcileIntervalSeconds: 15, privilegedGroups: ['dba-team'] }),
+  );
   const config = loadConfig({
-    HOST: '127.0.0.1', PORT: values.port, REDIS_URL: redis.url, REDIS_PREFIX: 'leasehold-dev',
-    LDAP_URL: directory.ldapsUrl, LDAP_DIALECT: directory.dialect, LDAP_BIND_DN: directory.bindDn, LDAP_BIND_PASSWORD: directory.bindPassword,
-    LDAP_BASE_DN: directory.baseDn, LDAP_VENDOR_OU: directory.vendorsOu, LDAP_CA_FILE: join(root, 'ca.pem'),
-    API_TOKENS_FILE: join(root, 'tokens.json'), POLICY_FILE: join(root, 'policy.yaml'), AUDIT_LOG_FILE: join(root, 'audit.jsonl'),
-    CREDENTIALS_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: values.port,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: 'leasehold-dev',
+    LDAP_URL: directory.ldapsUrl,
+    LDAP_DIALECT: directory.dialect,
+    LDAP_BIND_DN: directory.bindDn,
+    LDAP_BIND_PASSWORD: directory.bindPassword,
+    LDAP_BASE_DN: directory.baseDn,
+    LDAP_VENDOR_OU: directory.vendorsOu,
+    LDAP_CA_FILE: join(root, 'ca.pem'),
+    API_TOKENS_FILE: join(root, 'tokens.json'),
+    POLICY_FILE: join(root, 'policy.yaml'),
+    AUDIT_LOG_FILE: join(root, 'audit.jsonl'),
+    CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'info',
   });
   const logger = createLogger('info', false);
   const service = await startService(config, { mode: 'all', logger });

@@ -90,7 +90,14 @@ export function sambaConf(dir: string, tls?: { keyFile: string; certFile: string
 function sambaSeedLdif(): string {
   const { vendorsOu, groupsOu, ordinaryGroups, dbaGroup, nestedPrivilegedGroup, intermediateGroup } = SAMBA_LAYOUT;
   const group = (name: string, description: string, members: string[] = []): string =>
-    [`dn: CN=${name},${groupsOu}`, 'objectClass: group', `sAMAccountName: ${name}`, `description: ${description}`, ...members.map((m) => `member: ${m}`), ''].join('\n');
+    [
+      `dn: CN=${name},${groupsOu}`,
+      'objectClass: group',
+      `sAMAccountName: ${name}`,
+      `description: ${description}`,
+      ...members.map((m) => `member: ${m}`),
+      '',
+    ].join('\n');
   const nestedDn = `CN=${nestedPrivilegedGroup},${groupsOu}`;
   return [
     `dn: ${vendorsOu}\nobjectClass: organizationalUnit\ndescription: Vendor accounts managed by Leasehold\n`,
@@ -126,7 +133,10 @@ print(db.get_domain_sid())
 /** The template directory for this Samba version and recipe, under /var/tmp (kept across reboots' tmp cleanups and runs). */
 async function sambaTemplateDir(root = '/var/tmp'): Promise<string> {
   const { stdout } = await run('samba', ['--version']);
-  const hash = createHash('sha256').update(`${stdout.trim()}|${RECIPE_VERSION}|${sambaSeedLdif()}|${sambaConf('/')}`).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(`${stdout.trim()}|${RECIPE_VERSION}|${sambaSeedLdif()}|${sambaConf('/')}`)
+    .digest('hex')
+    .slice(0, 12);
   return join(root, `leasehold-samba-template-${hash}`);
 }
 
@@ -144,11 +154,24 @@ export async function ensureSambaTemplate(root = '/var/tmp'): Promise<SambaTempl
   const started = Date.now();
   const scratch = await mkdtemp(`${dir}.partial-`);
   try {
-    await run('samba-tool', [
-      'domain', 'provision', `--targetdir=${scratch}`, `--realm=${SAMBA_REALM}`, `--domain=${SAMBA_DOMAIN}`,
-      `--host-name=${SAMBA_HOST}`, '--server-role=dc', '--dns-backend=NONE', '--use-rfc2307',
-      `--adminpass=${SAMBA_ADMIN_PASSWORD}`, '--option=interfaces=lo', '--option=bind interfaces only=yes',
-    ], { maxBuffer: 16 * 1024 * 1024 });
+    await run(
+      'samba-tool',
+      [
+        'domain',
+        'provision',
+        `--targetdir=${scratch}`,
+        `--realm=${SAMBA_REALM}`,
+        `--domain=${SAMBA_DOMAIN}`,
+        `--host-name=${SAMBA_HOST}`,
+        '--server-role=dc',
+        '--dns-backend=NONE',
+        '--use-rfc2307',
+        `--adminpass=${SAMBA_ADMIN_PASSWORD}`,
+        '--option=interfaces=lo',
+        '--option=bind interfaces only=yes',
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
     const conf = join(scratch, 'etc', 'smb.conf');
     await writeFile(conf, sambaConf(scratch));
     // /usr/bin/python3: Samba's bindings live in Debian's Python, which a pyenv shim on PATH may hide.
@@ -170,7 +193,10 @@ export async function ensureSambaTemplate(root = '/var/tmp'): Promise<SambaTempl
     return { ...template, justProvisioned: true };
   } catch (err) {
     await rm(scratch, { recursive: true, force: true });
-    throw new Error(`provisioning the Samba AD template failed (are samba-ad-dc and samba-ad-provision installed? run scripts/ensure-packages.sh): ${String(err)}`, { cause: err });
+    throw new Error(
+      `provisioning the Samba AD template failed (are samba-ad-dc and samba-ad-provision installed? run scripts/ensure-packages.sh): ${String(err)}`,
+      { cause: err },
+    );
   }
 }
 

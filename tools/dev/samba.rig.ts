@@ -8,7 +8,16 @@ import { promisify } from 'node:util';
 import { Client } from 'ldapts';
 import { portOpen } from './child-process.js';
 import { RUN_PREFIX, addOwner, alive, killRig, liveOwners, removeOwner, runningRigs, withRigLock } from './samba-registry.js';
-import { SAMBA_ADMIN_PASSWORD, SAMBA_BASE_DN, SAMBA_FQDN, SAMBA_LAYOUT, SAMBA_REALM, ensureSambaTemplate, sambaConf, type SambaTemplate } from './samba-template.js';
+import {
+  SAMBA_ADMIN_PASSWORD,
+  SAMBA_BASE_DN,
+  SAMBA_FQDN,
+  SAMBA_LAYOUT,
+  SAMBA_REALM,
+  ensureSambaTemplate,
+  sambaConf,
+  type SambaTemplate,
+} from './samba-template.js';
 import { makeTlsMaterial } from './tls-material.js';
 
 const run = promisify(execFile);
@@ -99,7 +108,10 @@ export async function startSamba(options: { readyTimeoutMs?: number; waitForOthe
 async function joinOrStart(template: SambaTemplate, readyTimeoutMs: number): Promise<{ info: RigInfo; dir: string; joined: boolean; token: string } | 'busy'> {
   for (const rig of await runningRigs()) {
     const owners = await liveOwners(rig.dir);
-    const info = await readFile(join(rig.dir, 'rig.json'), 'utf8').then((t) => JSON.parse(t) as RigInfo, () => undefined);
+    const info = await readFile(join(rig.dir, 'rig.json'), 'utf8').then(
+      (t) => JSON.parse(t) as RigInfo,
+      () => undefined,
+    );
     if (owners.length === 0) {
       await killRig(rig);
       continue;

@@ -52,8 +52,15 @@ export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
     dn: childDn('uid', uid, peopleOu),
     attributes: {
       objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'],
-      uid: [uid], cn: [`${given} ${sn}`], givenName: [given], sn: [sn], mail: [`${uid}@school.test`],
-      uidNumber: [String(uidNumber)], gidNumber: ['10000'], homeDirectory: [`/home/${uid}`], loginShell: ['/bin/bash'],
+      uid: [uid],
+      cn: [`${given} ${sn}`],
+      givenName: [given],
+      sn: [sn],
+      mail: [`${uid}@school.test`],
+      uidNumber: [String(uidNumber)],
+      gidNumber: ['10000'],
+      homeDirectory: [`/home/${uid}`],
+      loginShell: ['/bin/bash'],
     },
   });
   const alice = person('alice', 'Alice', 'Admin', 10001);
@@ -72,9 +79,15 @@ export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
     {
       dn: layout.defaultPolicyDn,
       attributes: {
-        objectClass: ['organizationalRole', 'pwdPolicy'], cn: ['default'],
-        pwdAttribute: ['userPassword'], pwdLockout: ['TRUE'], pwdMaxFailure: ['0'],
-        pwdMustChange: ['FALSE'], pwdAllowUserChange: ['TRUE'], pwdCheckQuality: ['0'], pwdMaxAge: ['0'],
+        objectClass: ['organizationalRole', 'pwdPolicy'],
+        cn: ['default'],
+        pwdAttribute: ['userPassword'],
+        pwdLockout: ['TRUE'],
+        pwdMaxFailure: ['0'],
+        pwdMustChange: ['FALSE'],
+        pwdAllowUserChange: ['TRUE'],
+        pwdCheckQuality: ['0'],
+        pwdMaxAge: ['0'],
       },
     },
     alice,

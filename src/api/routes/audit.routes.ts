@@ -27,7 +27,11 @@ const auditExportQuerySchema = z.strictObject({ ...filterFields, format: z.enum(
 const auditVerifyQuerySchema = z.strictObject({
   fromSeq: z.coerce.number().int().min(1).optional(),
   from: z.enum(['checkpoint']).optional(),
-  mirror: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('also verify the mirror file and compare it with Redis'),
+  mirror: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('also verify the mirror file and compare it with Redis'),
 });
 
 export interface AuditRouteDeps {
@@ -69,8 +73,13 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
   const { query, verifier } = deps;
   return [
     route({
-      method: 'get', path: '/v1/audit', roles: ['auditor'], tag: 'audit', summary: 'Audit events, newest first, filtered and paginated',
-      query: auditListQuerySchema, responses: { 200: '{items, nextCursor}' },
+      method: 'get',
+      path: '/v1/audit',
+      roles: ['auditor'],
+      tag: 'audit',
+      summary: 'Audit events, newest first, filtered and paginated',
+      query: auditListQuerySchema,
+      responses: { 200: '{items, nextCursor}' },
       handle: async ({ query: q }) => {
         const cursor = q.cursor === undefined ? undefined : decodeAuditCursor(q.cursor);
         if (q.cursor !== undefined && cursor === undefined)
@@ -79,9 +88,14 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
       },
     }),
     route({
-      method: 'get', path: '/v1/audit/verify', roles: ['auditor'], tag: 'audit',
-      summary: 'Verify the hash chain in Redis (whole, from ?fromSeq=, or from the newest checkpoint with ?from=checkpoint); ?mirror=true also checks the mirror file',
-      query: auditVerifyQuerySchema, responses: { 200: '{ok, count, head} or {ok:false, firstBadSeq, reason}' },
+      method: 'get',
+      path: '/v1/audit/verify',
+      roles: ['auditor'],
+      tag: 'audit',
+      summary:
+        'Verify the hash chain in Redis (whole, from ?fromSeq=, or from the newest checkpoint with ?from=checkpoint); ?mirror=true also checks the mirror file',
+      query: auditVerifyQuerySchema,
+      responses: { 200: '{ok, count, head} or {ok:false, firstBadSeq, reason}' },
       handle: async ({ actor, query: q }) => {
         if (q.fromSeq !== undefined && q.from)
           throw new ValidationError('give fromSeq or from=checkpoint, not both', [{ field: 'query.from', message: 'conflicts with fromSeq' }]);
@@ -100,20 +114,29 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
           ok &&= file.ok;
           body.ok = ok;
         }
-        if (!ok)
-          await deps.audit({ actor: actor.name, action: 'audit.verify_failed', subject: 'audit:trail', outcome: 'failure', details: body });
+        if (!ok) await deps.audit({ actor: actor.name, action: 'audit.verify_failed', subject: 'audit:trail', outcome: 'failure', details: body });
         return { status: 200, body };
       },
     }),
     route({
-      method: 'get', path: '/v1/audit/export', roles: ['auditor'], tag: 'audit',
+      method: 'get',
+      path: '/v1/audit/export',
+      roles: ['auditor'],
+      tag: 'audit',
       summary: 'The trail as a download: JSONL (stored lines, verifiable) or CSV (UTF-8 with BOM, formula-safe)',
-      query: auditExportQuerySchema, responses: { 200: 'application/x-ndjson or text/csv attachment' },
+      query: auditExportQuerySchema,
+      responses: { 200: 'application/x-ndjson or text/csv attachment' },
       handle: async ({ actor, query: q, res }) => {
         const filter = filterOf(q);
         const format: ExportFormat = q.format;
         // The export itself is audited: who took a copy of the trail, and of what.
-        await deps.audit({ actor: actor.name, action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format, filter: recordedFilter(filter) } });
+        await deps.audit({
+          actor: actor.name,
+          action: 'audit.exported',
+          subject: 'audit:trail',
+          outcome: 'success',
+          details: { format, filter: recordedFilter(filter) },
+        });
         const stamp = deps.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
         res.status(200);
         res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');

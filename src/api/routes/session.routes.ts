@@ -73,26 +73,39 @@ export function sessionRoutes(deps: {
   };
   return [
     route({
-      method: 'post', path: '/v1/session-events', roles: ['log-source'], tag: 'sessions',
+      method: 'post',
+      path: '/v1/session-events',
+      roles: ['log-source'],
+      tag: 'sessions',
       summary: 'Send a batch of at most 1,000 session events; 202 once durably stored; retrying a batch is safe',
-      body: sessionBatchSchema, responses: { 202: '{accepted, duplicates}', 413: 'more than 1,000 events' },
+      body: sessionBatchSchema,
+      responses: { 202: '{accepted, duplicates}', 413: 'more than 1,000 events' },
       handle: async ({ actor, body }) => {
         const r = await ingest.ingest(validateBatch(body.events), { origin: 'http', actor: actor.name });
         return { status: 202, body: { accepted: r.accepted, duplicates: r.duplicates } };
       },
     }),
     route({
-      method: 'get', path: '/v1/sessions/overdue', roles: ['auditor'], tag: 'sessions',
+      method: 'get',
+      path: '/v1/sessions/overdue',
+      roles: ['auditor'],
+      tag: 'sessions',
       summary: 'Sessions whose review is overdue (unreviewed longer than sessions.reviewDueDays after they ended), oldest first',
-      query: z.strictObject({ cursor, limit }), responses: { 200: '{items, nextCursor}' },
+      query: z.strictObject({ cursor, limit }),
+      responses: { 200: '{items, nextCursor}' },
       handle: async ({ query: q }) => {
         const page = await query.overdue(deps.now().getTime(), cursorOf(q.cursor) ?? 0, q.limit);
         return { status: 200, body: { items: page.items.map((s) => ({ ...sessionView(s), reviewDueAt: s.reviewDueAt })), nextCursor: page.nextCursor } };
       },
     }),
     route({
-      method: 'get', path: '/v1/sessions', roles: ['auditor'], tag: 'sessions', summary: 'Sessions, flagged first, newest first',
-      query: sessionListQuery, responses: { 200: '{items, nextCursor}' },
+      method: 'get',
+      path: '/v1/sessions',
+      roles: ['auditor'],
+      tag: 'sessions',
+      summary: 'Sessions, flagged first, newest first',
+      query: sessionListQuery,
+      responses: { 200: '{items, nextCursor}' },
       handle: async ({ query: q }) => {
         const { cursor: c, limit: l, ...filter } = q;
         const page = await query.listSessions(filter, cursorOf(c), l);
@@ -100,8 +113,13 @@ export function sessionRoutes(deps: {
       },
     }),
     route({
-      method: 'get', path: '/v1/sessions/:id', roles: ['auditor'], tag: 'sessions', summary: 'One session with its events (in time order) and flags',
-      query: sessionGetQuery, responses: { 200: 'the session with events[]' },
+      method: 'get',
+      path: '/v1/sessions/:id',
+      roles: ['auditor'],
+      tag: 'sessions',
+      summary: 'One session with its events (in time order) and flags',
+      query: sessionGetQuery,
+      responses: { 200: 'the session with events[]' },
       handle: async ({ params, query: q }) => {
         const s = await session(params.id!);
         const events = await query.getEvents(s, q.offset, q.limit);
@@ -110,30 +128,50 @@ export function sessionRoutes(deps: {
       },
     }),
     route({
-      method: 'post', path: '/v1/sessions/:id/review', roles: ['auditor'], tag: 'sessions',
+      method: 'post',
+      path: '/v1/sessions/:id/review',
+      roles: ['auditor'],
+      tag: 'sessions',
       summary: 'Review a session: ok, or escalate with a note (opens an incident); the last review of an ended request closes it',
-      body: reviewBody, responses: { 200: '{session, incident?, requestClosed?}' },
+      body: reviewBody,
+      responses: { 200: '{session, incident?, requestClosed?}' },
       handle: async ({ actor, params, body }) => {
         const r = await reviews.review(actor.name, params.id!, body.verdict, body.note);
-        return { status: 200, body: { session: sessionView(r.session), incident: r.incident ? incidentView(r.incident) : null, requestClosed: r.requestClosed ?? null } };
+        return {
+          status: 200,
+          body: { session: sessionView(r.session), incident: r.incident ? incidentView(r.incident) : null, requestClosed: r.requestClosed ?? null },
+        };
       },
     }),
     route({
-      method: 'post', path: '/v1/requests/:id/sign-off', roles: ['auditor'], tag: 'sessions',
+      method: 'post',
+      path: '/v1/requests/:id/sign-off',
+      roles: ['auditor'],
+      tag: 'sessions',
       summary: 'Close an expired or revoked request none of whose sessions awaits review (also one with no sessions)',
-      body: signOffBody, responses: { 200: 'the request, closed' },
+      body: signOffBody,
+      responses: { 200: 'the request, closed' },
       handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await reviews.signOff(actor.name, params.id!, body.note)) }),
     }),
     route({
-      method: 'get', path: '/v1/incidents', roles: ['auditor'], tag: 'incidents', summary: 'Incidents from escalated sessions, newest first',
-      query: incidentListQuery, responses: { 200: '{items, nextCursor}' },
+      method: 'get',
+      path: '/v1/incidents',
+      roles: ['auditor'],
+      tag: 'incidents',
+      summary: 'Incidents from escalated sessions, newest first',
+      query: incidentListQuery,
+      responses: { 200: '{items, nextCursor}' },
       handle: async ({ query: q }) => {
         const page = await query.listIncidents(q.status, cursorOf(q.cursor), q.limit);
         return { status: 200, body: { items: page.items.map(incidentView), nextCursor: page.nextCursor } };
       },
     }),
     route({
-      method: 'get', path: '/v1/incidents/:id', roles: ['auditor'], tag: 'incidents', summary: 'One incident with its handling history',
+      method: 'get',
+      path: '/v1/incidents/:id',
+      roles: ['auditor'],
+      tag: 'incidents',
+      summary: 'One incident with its handling history',
       responses: { 200: 'the incident' },
       handle: async ({ params }) => {
         const i = await query.getIncident(params.id!);
@@ -142,9 +180,13 @@ export function sessionRoutes(deps: {
       },
     }),
     route({
-      method: 'patch', path: '/v1/incidents/:id', roles: ['auditor'], tag: 'incidents',
+      method: 'patch',
+      path: '/v1/incidents/:id',
+      roles: ['auditor'],
+      tag: 'incidents',
       summary: 'Record the handling of an incident: handling note and/or status (open, handling, resolved — resolving needs a note)',
-      body: incidentPatch, responses: { 200: 'the incident' },
+      body: incidentPatch,
+      responses: { 200: 'the incident' },
       handle: async ({ actor, params, body }) => ({ status: 200, body: incidentView(await incidents.update(actor.name, params.id!, body)) }),
     }),
   ];

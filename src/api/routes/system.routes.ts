@@ -22,11 +22,22 @@ async function check(name: string, probe: () => Promise<unknown>, timeoutMs: num
 export function systemRoutes(deps: { redis: Redis; directory: DirectoryPort; registry: Registry; openapi: () => unknown }): RouteSpec[] {
   return [
     route({
-      method: 'get', path: '/healthz', roles: 'public', rateLimited: false, tag: 'system', summary: 'Liveness', responses: { 200: '{status:"ok"}' },
+      method: 'get',
+      path: '/healthz',
+      roles: 'public',
+      rateLimited: false,
+      tag: 'system',
+      summary: 'Liveness',
+      responses: { 200: '{status:"ok"}' },
       handle: () => Promise.resolve({ status: 200, body: { status: 'ok' } }),
     }),
     route({
-      method: 'get', path: '/readyz', roles: 'public', rateLimited: false, tag: 'system', summary: 'Readiness: Redis and the directory reachable',
+      method: 'get',
+      path: '/readyz',
+      roles: 'public',
+      rateLimited: false,
+      tag: 'system',
+      summary: 'Readiness: Redis and the directory reachable',
       responses: { 200: 'ready', 503: 'not ready, with the failing dependency' },
       handle: async () => {
         const checks = Object.fromEntries(
@@ -37,14 +48,25 @@ export function systemRoutes(deps: { redis: Redis; directory: DirectoryPort; reg
       },
     }),
     route({
-      method: 'get', path: '/metrics', roles: 'public', rateLimited: false, tag: 'system', summary: 'Prometheus metrics', responses: { 200: 'text exposition' },
+      method: 'get',
+      path: '/metrics',
+      roles: 'public',
+      rateLimited: false,
+      tag: 'system',
+      summary: 'Prometheus metrics',
+      responses: { 200: 'text exposition' },
       handle: async ({ res }) => {
         res.setHeader('Content-Type', deps.registry.contentType);
         res.send(await deps.registry.metrics());
       },
     }),
     route({
-      method: 'get', path: '/openapi.json', roles: 'public', tag: 'system', summary: 'This API as OpenAPI 3.1', responses: { 200: 'the document' },
+      method: 'get',
+      path: '/openapi.json',
+      roles: 'public',
+      tag: 'system',
+      summary: 'This API as OpenAPI 3.1',
+      responses: { 200: 'the document' },
       handle: () => Promise.resolve({ status: 200, body: deps.openapi() }),
     }),
   ];

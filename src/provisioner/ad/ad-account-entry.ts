@@ -55,7 +55,10 @@ export function assertSamAccountName(username: string): void {
 export function realmOf(baseDn: string): string {
   let labels: string[];
   try {
-    labels = parseDn(baseDn).flat().filter((p) => p.type.toLowerCase() === 'dc').map((p) => p.value);
+    labels = parseDn(baseDn)
+      .flat()
+      .filter((p) => p.type.toLowerCase() === 'dc')
+      .map((p) => p.value);
   } catch {
     labels = [];
   }

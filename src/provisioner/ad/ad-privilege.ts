@@ -136,7 +136,12 @@ export class AdPrivilege {
   /** The DN of the group with this SID, if it exists. */
   async groupBySid(sid: string): Promise<AdGroup | undefined> {
     const entries = await adOp(`find group ${sid}`, () =>
-      this.conn.search(this.baseDn, { scope: 'sub', filter: and(eq('objectClass', 'group'), eq('objectSid', encodeSid(sid))), attributes: GROUP_ATTRIBUTES, explicitBufferAttributes: ['objectSid'] }),
+      this.conn.search(this.baseDn, {
+        scope: 'sub',
+        filter: and(eq('objectClass', 'group'), eq('objectSid', encodeSid(sid))),
+        attributes: GROUP_ATTRIBUTES,
+        explicitBufferAttributes: ['objectSid'],
+      }),
     );
     return entries[0] ? toGroup(entries[0]) : undefined;
   }
@@ -153,14 +158,23 @@ export class AdPrivilege {
   private async ancestors(dn: string): Promise<Map<string, AdGroup>> {
     const filter = and(eq('objectClass', 'group'), new ExtensibleFilter({ matchType: 'member', rule: IN_CHAIN, value: dn }));
     const graph = new Map<string, AdGroup>();
-    for await (const page of this.conn.searchPaged(this.baseDn, { scope: 'sub', filter, attributes: GROUP_ATTRIBUTES, explicitBufferAttributes: ['objectSid'] }, 500, `groups containing ${dn}`))
+    for await (const page of this.conn.searchPaged(
+      this.baseDn,
+      { scope: 'sub', filter, attributes: GROUP_ATTRIBUTES, explicitBufferAttributes: ['objectSid'] },
+      500,
+      `groups containing ${dn}`,
+    ))
       for (const entry of page) graph.set(key(entry.dn), toGroup(entry));
     return graph;
   }
 
   private async readGroup(dn: string): Promise<AdGroup | undefined> {
     try {
-      const [entry] = await this.conn.search(dn, { scope: 'base', filter: eq('objectClass', 'group'), attributes: GROUP_ATTRIBUTES, explicitBufferAttributes: ['objectSid'] }, `read group ${dn}`);
+      const [entry] = await this.conn.search(
+        dn,
+        { scope: 'base', filter: eq('objectClass', 'group'), attributes: GROUP_ATTRIBUTES, explicitBufferAttributes: ['objectSid'] },
+        `read group ${dn}`,
+      );
       return entry ? toGroup(entry) : undefined;
     } catch (err) {
       if (isMissing(err)) return undefined;

@@ -35,7 +35,11 @@ export async function resolveServiceAccountDn(conn: LdapConnection, bindName: st
 }
 
 async function findUser(conn: LdapConnection, baseDn: string, attribute: string, value: string): Promise<string | undefined> {
-  const hits = await conn.search(baseDn, { scope: 'sub', filter: and(eq('objectClass', 'user'), eq(attribute, value)), attributes: ['1.1'], sizeLimit: 2 }, 'find the service account');
+  const hits = await conn.search(
+    baseDn,
+    { scope: 'sub', filter: and(eq('objectClass', 'user'), eq(attribute, value)), attributes: ['1.1'], sizeLimit: 2 },
+    'find the service account',
+  );
   return hits.length === 1 ? hits[0]!.dn : undefined;
 }
 
@@ -44,7 +48,11 @@ async function netbiosNameOf(conn: LdapConnection, baseDn: string): Promise<stri
   const [root] = await conn.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['configurationNamingContext'] }, 'read the root DSE');
   const config = root && attrValue(root, 'configurationNamingContext');
   if (!config) return undefined;
-  const refs = await conn.search(`CN=Partitions,${config}`, { scope: 'one', filter: eq('objectClass', 'crossRef'), attributes: ['nCName', 'nETBIOSName'] }, 'read the domain crossRef');
+  const refs = await conn.search(
+    `CN=Partitions,${config}`,
+    { scope: 'one', filter: eq('objectClass', 'crossRef'), attributes: ['nCName', 'nETBIOSName'] },
+    'read the domain crossRef',
+  );
   const mine = refs.find((r) => {
     const nc = attrValue(r, 'nCName');
     return nc !== undefined && sameDn(nc, baseDn);

@@ -7,7 +7,16 @@ import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
 import { and, eq, or } from '../ldap/ldap-filters.js';
-import { ACCOUNT_ATTRIBUTES, REQUEST_ID_ATTRIBUTE, UAC, accountAttributes, assertSamAccountName, realmOf, toDirectoryAccount, uacOf } from './ad-account-entry.js';
+import {
+  ACCOUNT_ATTRIBUTES,
+  REQUEST_ID_ATTRIBUTE,
+  UAC,
+  accountAttributes,
+  assertSamAccountName,
+  realmOf,
+  toDirectoryAccount,
+  uacOf,
+} from './ad-account-entry.js';
 import { adOp, toAdDirectoryError } from './ad-errors.js';
 import { addMember, removeMember } from './ad-members.js';
 import { decodeSid } from './ad-sid.js';
@@ -77,7 +86,9 @@ export class AdDirectory implements DirectoryPort {
 
   async findAccount(requestId: string): Promise<DirectoryAccount | null> {
     const filter = and(PERSON, eq(REQUEST_ID_ATTRIBUTE, requestId));
-    const entries = await adOp(`find account of ${requestId}`, () => this.conn.search(this.options.vendorOu, { scope: 'sub', filter, attributes: ACCOUNT_ATTRIBUTES }));
+    const entries = await adOp(`find account of ${requestId}`, () =>
+      this.conn.search(this.options.vendorOu, { scope: 'sub', filter, attributes: ACCOUNT_ATTRIBUTES }),
+    );
     if (entries.length > 1) this.options.logger?.warn('several accounts record one request', { requestId, dns: entries.map((e) => e.dn) });
     return entries[0] ? toDirectoryAccount(entries[0], this.now()) : null;
   }

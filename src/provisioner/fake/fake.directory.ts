@@ -72,8 +72,12 @@ export class FakeDirectory implements DirectoryPort {
     const key = normalizeDn(dn);
     if (!this.groups.has(key))
       this.groups.set(key, {
-        dn, name: options.names?.[0] ?? nameFromDn(dn), names: [nameFromDn(dn), ...(options.names ?? [])],
-        ...(options.gidNumber !== undefined ? { gidNumber: options.gidNumber } : {}), privileged: options.privileged ?? false, members: new Set(),
+        dn,
+        name: options.names?.[0] ?? nameFromDn(dn),
+        names: [nameFromDn(dn), ...(options.names ?? [])],
+        ...(options.gidNumber !== undefined ? { gidNumber: options.gidNumber } : {}),
+        privileged: options.privileged ?? false,
+        members: new Set(),
       });
     return dn;
   }
@@ -88,7 +92,9 @@ export class FakeDirectory implements DirectoryPort {
   addAccountByHand(account: HandMadeAccount): string {
     const dn = account.dn ?? childDn('uid', account.username, this.vendorOu);
     this.accounts.set(normalizeDn(dn), {
-      dn, username: account.username, locked: !(account.enabled ?? true),
+      dn,
+      username: account.username,
+      locked: !(account.enabled ?? true),
       ...(account.requestId !== undefined ? { requestId: account.requestId } : {}),
       ...(account.password !== undefined ? { password: account.password } : {}),
       ...(account.expiresAt ? { expiresAt: account.expiresAt } : {}),
@@ -153,8 +159,7 @@ export class FakeDirectory implements DirectoryPort {
     const dn = childDn('uid', spec.username, this.vendorOu);
     const existing = this.accounts.get(normalizeDn(dn));
     if (existing) {
-      if (existing.requestId !== spec.requestId)
-        throw new DirectoryError(`username ${spec.username} is taken by an entry of another request`, false, 68);
+      if (existing.requestId !== spec.requestId) throw new DirectoryError(`username ${spec.username} is taken by an entry of another request`, false, 68);
       return this.view(existing);
     }
     const account: FakeAccount = { dn, username: spec.username, requestId: spec.requestId, locked: true, expiresAt: spec.validTo, spec: { ...spec } };

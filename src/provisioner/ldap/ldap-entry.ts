@@ -22,7 +22,10 @@ export function attrValue(entry: Entry, name: string): string | undefined {
 
 /** Formats a date as LDAP GeneralizedTime in UTC, to the second (`20250131235959Z`). */
 export function toGeneralizedTime(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Parses GeneralizedTime (`YYYYMMDDHHMM[SS[.f]]Z` or with ±hhmm offset); undefined when malformed. */

@@ -100,9 +100,15 @@ const HANDSHAKE_FIX =
  */
 function tlsTrouble(err: unknown, code: string, message: string): { reason: string; fix: string } | undefined {
   if (UNTRUSTED.has(code))
-    return { reason: `its TLS certificate is not signed by a CA this service trusts (${code})`, fix: "set LDAP_CA_FILE to the CA that signed the directory's certificate (PEM), or have the directory send its full chain" };
+    return {
+      reason: `its TLS certificate is not signed by a CA this service trusts (${code})`,
+      fix: "set LDAP_CA_FILE to the CA that signed the directory's certificate (PEM), or have the directory send its full chain",
+    };
   if (code === 'CERT_HAS_EXPIRED')
-    return { reason: 'its TLS certificate has expired (CERT_HAS_EXPIRED)', fix: "renew the directory's certificate (and check that this host's clock is right)" };
+    return {
+      reason: 'its TLS certificate has expired (CERT_HAS_EXPIRED)',
+      fix: "renew the directory's certificate (and check that this host's clock is right)",
+    };
   if (code === 'CERT_NOT_YET_VALID')
     return { reason: 'its TLS certificate is not valid yet (CERT_NOT_YET_VALID)', fix: "check this host's clock and the certificate's start date" };
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -112,7 +118,7 @@ function tlsTrouble(err: unknown, code: string, message: string): { reason: stri
       fix: "set LDAP_URL to a host name the directory's certificate names, or reissue the certificate for the name in LDAP_URL",
     };
   }
-  if (code === 'CERT_REVOKED') return { reason: 'its TLS certificate has been revoked (CERT_REVOKED)', fix: "install a new certificate on the directory" };
+  if (code === 'CERT_REVOKED') return { reason: 'its TLS certificate has been revoked (CERT_REVOKED)', fix: 'install a new certificate on the directory' };
   if (/^(CERT_|ERR_TLS_CERT)/.test(code))
     return { reason: `its TLS certificate does not verify (${code})`, fix: "check the directory's certificate and LDAP_CA_FILE" };
   // A reset during the handshake ("socket disconnected before secure TLS connection was established") is left

@@ -119,10 +119,14 @@ export class OpenLdapGroupWriter {
         // Refused as a whole (one value present or absent, the last member, …): value by value below.
       }
     }
-    await Promise.all(batch.map((b) => this.single(op, groupDn, m, b.value).then(b.resolve, (err: unknown) => {
-      this.classes.delete(normalizeDn(groupDn));
-      b.reject(err);
-    })));
+    await Promise.all(
+      batch.map((b) =>
+        this.single(op, groupDn, m, b.value).then(b.resolve, (err: unknown) => {
+          this.classes.delete(normalizeDn(groupDn));
+          b.reject(err);
+        }),
+      ),
+    );
   }
 
   private async single(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, value: string): Promise<void> {

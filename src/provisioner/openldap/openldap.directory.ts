@@ -9,7 +9,13 @@ import { ldapResultCode } from '../ldap/ldap-errors.js';
 import { and, eq, or } from '../ldap/ldap-filters.js';
 import { isBuiltinPrivileged, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../privileged-groups.js';
 import {
-  ACCOUNT_ATTRIBUTES, accountAttributes, LOCKED_FOR_GOOD, shadowExpireFor, shadowExpireNow, toDirectoryAccount, uidNumberCandidate,
+  ACCOUNT_ATTRIBUTES,
+  accountAttributes,
+  LOCKED_FOR_GOOD,
+  shadowExpireFor,
+  shadowExpireNow,
+  toDirectoryAccount,
+  uidNumberCandidate,
 } from './openldap-account-entry.js';
 import { GROUP_ATTRIBUTES, groupFilter, listedIn, OpenLdapGroupWriter, toGroupFacts } from './openldap-group-writer.js';
 
@@ -70,9 +76,15 @@ export class OpenLdapDirectory implements DirectoryPort {
   }
 
   async findAccount(requestId: string): Promise<DirectoryAccount | null> {
-    const hits = await this.connection.search(this.options.vendorOu, {
-      scope: 'sub', filter: and(accountFilter, eq('employeeNumber', requestId)), attributes: ACCOUNT_ATTRIBUTES,
-    }, `find account of request ${requestId}`);
+    const hits = await this.connection.search(
+      this.options.vendorOu,
+      {
+        scope: 'sub',
+        filter: and(accountFilter, eq('employeeNumber', requestId)),
+        attributes: ACCOUNT_ATTRIBUTES,
+      },
+      `find account of request ${requestId}`,
+    );
     if (hits.length > 1) this.logger?.warn('several entries carry one request id', { requestId, count: hits.length });
     return hits[0] ? this.withGroups(hits[0]) : null;
   }
@@ -114,21 +126,29 @@ export class OpenLdapDirectory implements DirectoryPort {
   }
 
   async enableAccount(dn: string, validTo: Date): Promise<void> {
-    await this.connection.modify(dn, [
-      replace('pwdAccountLockedTime'), // no values: removes the lock if present, no error if not
-      replace('pwdEndTime', toGeneralizedTime(validTo)),
-      replace('shadowExpire', String(shadowExpireFor(validTo))),
-    ], `enable ${dn}`);
+    await this.connection.modify(
+      dn,
+      [
+        replace('pwdAccountLockedTime'), // no values: removes the lock if present, no error if not
+        replace('pwdEndTime', toGeneralizedTime(validTo)),
+        replace('shadowExpire', String(shadowExpireFor(validTo))),
+      ],
+      `enable ${dn}`,
+    );
   }
 
   async disableAccount(dn: string): Promise<void> {
     const now = this.now();
     try {
-      await this.connection.modify(dn, [
-        replace('pwdAccountLockedTime', LOCKED_FOR_GOOD),
-        replace('pwdEndTime', toGeneralizedTime(now)),
-        replace('shadowExpire', String(shadowExpireNow(now))),
-      ], `disable ${dn}`);
+      await this.connection.modify(
+        dn,
+        [
+          replace('pwdAccountLockedTime', LOCKED_FOR_GOOD),
+          replace('pwdEndTime', toGeneralizedTime(now)),
+          replace('shadowExpire', String(shadowExpireNow(now))),
+        ],
+        `disable ${dn}`,
+      );
     } catch (err) {
       // An entry that is gone cannot be bound to: revocation is done.
       if (ldapResultCode(err) !== 32) throw err;
@@ -141,7 +161,10 @@ export class OpenLdapDirectory implements DirectoryPort {
     const entry = await this.readAccount(dn);
     if (!entry) return;
     const direct = await this.directGroups(entry.dn, attrValue(entry, 'uid'));
-    await this.removeFromGroups(entry.dn, direct.map((g) => g.dn));
+    await this.removeFromGroups(
+      entry.dn,
+      direct.map((g) => g.dn),
+    );
     try {
       await this.connection.del(entry.dn, `delete ${dn}`);
     } catch (err) {
@@ -150,15 +173,24 @@ export class OpenLdapDirectory implements DirectoryPort {
   }
 
   async *listVendorAccounts(): AsyncIterable<DirectoryAccount> {
-    const pages = this.connection.searchPaged(this.options.vendorOu, { scope: 'sub', filter: accountFilter, attributes: ACCOUNT_ATTRIBUTES }, 500, 'list vendor accounts');
+    const pages = this.connection.searchPaged(
+      this.options.vendorOu,
+      { scope: 'sub', filter: accountFilter, attributes: ACCOUNT_ATTRIBUTES },
+      500,
+      'list vendor accounts',
+    );
     for await (const page of pages) {
       if (!page.length) continue;
       // One group search per page instead of one per account.
-      const groups = await this.connection.search(this.options.baseDn, {
-        scope: 'sub',
-        filter: and(groupFilter, or(...page.map((e) => listedIn(e.dn, attrValue(e, 'uid'))))),
-        attributes: ['member', 'uniqueMember', 'memberUid'],
-      }, 'groups of vendor accounts');
+      const groups = await this.connection.search(
+        this.options.baseDn,
+        {
+          scope: 'sub',
+          filter: and(groupFilter, or(...page.map((e) => listedIn(e.dn, attrValue(e, 'uid'))))),
+          attributes: ['member', 'uniqueMember', 'memberUid'],
+        },
+        'groups of vendor accounts',
+      );
       // Each group's members are normalised once per page, not once per account (quadratic in group size).
       const members = groups.map(memberIndex);
       const now = this.now();
@@ -174,11 +206,13 @@ export class OpenLdapDirectory implements DirectoryPort {
   async privilegedGroupsOf(groupDns: string[]): Promise<Map<string, string>> {
     const resolve = this.resolver();
     const result = new Map<string, string>();
-    await Promise.all(groupDns.map(async (dn) => {
-      const group = await this.readGroup(dn);
-      const privileged = group && (await resolve(group));
-      if (privileged) result.set(dn, privileged.dn);
-    }));
+    await Promise.all(
+      groupDns.map(async (dn) => {
+        const group = await this.readGroup(dn);
+        const privileged = group && (await resolve(group));
+        if (privileged) result.set(dn, privileged.dn);
+      }),
+    );
     return result;
   }
 
@@ -202,9 +236,16 @@ export class OpenLdapDirectory implements DirectoryPort {
   private async freeUidNumber(username: string, dn: string): Promise<number> {
     for (let attempt = 0; attempt < UID_ATTEMPTS; attempt++) {
       const candidate = uidNumberCandidate(username, attempt);
-      const users = await this.connection.search(this.options.baseDn, {
-        scope: 'sub', filter: eq('uidNumber', String(candidate)), attributes: ['1.1'], sizeLimit: 2,
-      }, `check uidNumber ${candidate}`);
+      const users = await this.connection.search(
+        this.options.baseDn,
+        {
+          scope: 'sub',
+          filter: eq('uidNumber', String(candidate)),
+          attributes: ['1.1'],
+          sizeLimit: 2,
+        },
+        `check uidNumber ${candidate}`,
+      );
       if (users.every((u) => normalizeDn(u.dn) === normalizeDn(dn))) return candidate;
     }
     throw new DirectoryError(`no free uidNumber for ${username} after ${UID_ATTEMPTS} attempts`, false);
@@ -232,14 +273,24 @@ export class OpenLdapDirectory implements DirectoryPort {
 
   private async withGroups(entry: Entry): Promise<DirectoryAccount> {
     const groups = await this.directGroups(entry.dn, attrValue(entry, 'uid'));
-    return toDirectoryAccount(entry, groups.map((g) => g.dn), this.now());
+    return toDirectoryAccount(
+      entry,
+      groups.map((g) => g.dn),
+      this.now(),
+    );
   }
 
   /** Groups listing the entry directly (member / uniqueMember DN, posixGroup memberUid). */
   private async directGroups(dn: string, uid?: string): Promise<GroupFacts[]> {
-    const hits = await this.connection.search(this.options.baseDn, {
-      scope: 'sub', filter: and(groupFilter, listedIn(dn, uid)), attributes: GROUP_ATTRIBUTES,
-    }, `groups of ${dn}`);
+    const hits = await this.connection.search(
+      this.options.baseDn,
+      {
+        scope: 'sub',
+        filter: and(groupFilter, listedIn(dn, uid)),
+        attributes: GROUP_ATTRIBUTES,
+      },
+      `groups of ${dn}`,
+    );
     return hits.map(toGroupFacts);
   }
 

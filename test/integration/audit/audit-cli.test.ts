@@ -67,7 +67,12 @@ describe('leasehold audit (CLI)', () => {
     expect(rows).toHaveLength(17); // header, 15 events, and the export's own audit event
     expect(rows[16]).toEqual(expect.arrayContaining(['audit.exported', expect.stringMatching(/^cli:/)]));
     const jsonl = await cli(['audit', 'export', '--actor', 'ops-alice'], env);
-    expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 6, 9, 12, 15]);
+    expect(
+      jsonl.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([3, 6, 9, 12, 15]);
     expect(await cli(['audit', 'export', '--format', 'csv', '--out', out], env)).toMatchObject({ code: 64 }); // never overwrites
   });
 
@@ -80,7 +85,10 @@ describe('leasehold audit (CLI)', () => {
     const empty = await cli(['audit', 'verify'], wrong);
     expect(empty).toMatchObject({ code: 1, stderr: expect.stringMatching(/EMPTY/) });
     expect(empty.stderr).toContain(`Redis ${inject('redisUrl')} prefix ${rig.prefix}-nothing-here`);
-    expect(await cli(['audit', 'verify', '--allow-empty'], wrong)).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact, 0 events from seq 1, empty/) });
+    expect(await cli(['audit', 'verify', '--allow-empty'], wrong)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/intact, 0 events from seq 1, empty/),
+    });
     expect(await cli(['audit', 'verify', '--from-checkpoint'], wrong)).toMatchObject({ code: 1, stderr: expect.stringMatching(/EMPTY/) });
     // Nothing new since a checkpoint is not an empty trail.
     await new AuditCheckpointer({ redis: rig.redis, keys: rig.keys, logger: silentLogger(), now: () => new Date(), intervalMs: 0 }).checkpoint();
@@ -100,14 +108,26 @@ describe('leasehold audit (CLI)', () => {
   });
 
   it('re-anchors an event hashed by the Date defect with a signed event, and verifies strictly after it', async () => {
-    await appendDateDefectEvent(rig, { actor: 'auditor', action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format: 'csv', filter: { since: new Date('2026-01-01T00:00:00Z') } } });
+    await appendDateDefectEvent(rig, {
+      actor: 'auditor',
+      action: 'audit.exported',
+      subject: 'audit:trail',
+      outcome: 'success',
+      details: { format: 'csv', filter: { since: new Date('2026-01-01T00:00:00Z') } },
+    });
     await commit(rig.tx, 2, 17);
     const keyed = { ...env, AUDIT_REANCHOR_KEY: randomBytes(32).toString('base64') };
-    expect(await cli(['audit', 'verify'], keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 16: content does not match its hash/) });
+    expect(await cli(['audit', 'verify'], keyed)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/BROKEN at seq 16: content does not match its hash/),
+    });
     const args = ['audit', 'reanchor', '--seq', '16', '--reason', 'export before the fix of issue 10'];
     expect(await cli(args, env)).toMatchObject({ code: 78, stderr: expect.stringMatching(/AUDIT_REANCHOR_KEY/) });
     expect(await cli(['audit', 'reanchor', '--seq', '16'], keyed)).toMatchObject({ code: 64, stderr: expect.stringMatching(/--reason/) });
-    expect(await cli(['audit', 'reanchor', '--seq', '17', '--reason', 'x'], keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/refused: verification fails at seq 16, not 17/) });
+    expect(await cli(['audit', 'reanchor', '--seq', '17', '--reason', 'x'], keyed)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/refused: verification fails at seq 16, not 17/),
+    });
 
     const done = await cli(args, keyed);
     expect(done).toMatchObject({ code: 0, stdout: expect.stringMatching(/re-anchored seq 16: stored hash [0-9a-f]{64}, recomputed hash [0-9a-f]{64}/) });
@@ -115,7 +135,11 @@ describe('leasehold audit (CLI)', () => {
     expect(await cli(['audit', 'verify'], keyed)).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact with re-anchors at seq 16/) });
     expect(await cli(['audit', 'verify'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/BROKEN at seq 16: .*no AUDIT_REANCHOR_KEY/) });
     const last = JSON.parse((await rig.redis.lindex(rig.keys.auditEvents(), -1))!) as { action: string; actor: string; details: Record<string, unknown> };
-    expect(last).toMatchObject({ action: 'audit.reanchored', actor: expect.stringMatching(/^cli:/), details: { reanchoredSeq: 16, reason: 'export before the fix of issue 10' } });
+    expect(last).toMatchObject({
+      action: 'audit.reanchored',
+      actor: expect.stringMatching(/^cli:/),
+      details: { reanchoredSeq: 16, reason: 'export before the fix of issue 10' },
+    });
 
     // A later edit is reported where it is.
     const e18 = JSON.parse((await rig.redis.lindex(rig.keys.auditEvents(), 17))!) as Record<string, unknown>;

@@ -35,7 +35,8 @@ describe('a filtered export of the audit trail', () => {
     // Later audited requests keep reaching the mirror, which holds exactly the Redis trail.
     const before = (await mirrorLines()).length;
     const contractEndsAt = new Date(Date.now() + 90 * 86_400_000).toISOString();
-    for (let i = 0; i < 3; i++) expect((await f.api('POST', '/v1/vendors', f.svc.tokens.requester, { name: `After ${i}`, contractRef: `CT-${i}`, contractEndsAt })).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect((await f.api('POST', '/v1/vendors', f.svc.tokens.requester, { name: `After ${i}`, contractRef: `CT-${i}`, contractEndsAt })).status).toBe(201);
     await eventually(async () => (await mirrorLines()).length >= before + 3 && (await mirrorLines()).length === (await redisHead()));
     expect(await f.svc.redis.lrange(`${f.svc.prefix}:audit:events`, 0, -1)).toEqual(await mirrorLines());
     expect((await f.api('GET', '/v1/audit/verify?mirror=true', auditor)).body).toMatchObject({ ok: true, mirror: { ok: true } });
@@ -49,7 +50,11 @@ describe('a trail broken by the Date defect, repaired with a signed re-anchor', 
   let api: ReturnType<typeof apiClient>;
   beforeAll(async () => {
     subtree = await createLdapSubtree('audit-reanchor');
-    svc = await startTestService({ redisUrl: inject('redisUrl'), directory: slapdTarget(inject('slapd'), subtree.dn), env: { AUDIT_REANCHOR_KEY: key.toString('hex') } });
+    svc = await startTestService({
+      redisUrl: inject('redisUrl'),
+      directory: slapdTarget(inject('slapd'), subtree.dn),
+      env: { AUDIT_REANCHOR_KEY: key.toString('hex') },
+    });
     api = apiClient(svc.url);
   });
   afterAll(async () => {
@@ -61,15 +66,26 @@ describe('a trail broken by the Date defect, repaired with a signed re-anchor', 
     const auditor = svc.tokens.auditor;
     const keys = new RedisKeys(svc.prefix);
     // What a filtered export wrote before the fix, from another process as far as this service can tell.
-    const bad = await appendDateDefectEvent({ redis: svc.redis, keys }, {
-      actor: 'auditor', action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { format: 'jsonl', filter: { since: new Date('2026-01-01T00:00:00Z') } },
-    });
+    const bad = await appendDateDefectEvent(
+      { redis: svc.redis, keys },
+      {
+        actor: 'auditor',
+        action: 'audit.exported',
+        subject: 'audit:trail',
+        outcome: 'success',
+        details: { format: 'jsonl', filter: { since: new Date('2026-01-01T00:00:00Z') } },
+      },
+    );
     expect((await api('GET', '/v1/audit/verify', auditor)).body).toMatchObject({ ok: false, firstBadSeq: bad.seq, reason: expect.stringMatching(/edited/) });
     await eventually(() => Promise.resolve(svc.auditMirror.status().halted));
 
     const redis = svc.redis.duplicate();
     try {
-      await reanchorEvent(redis, keys, new Transactor(redis, keys, () => new Date()), key, { seq: bad.seq, reason: 'Date defect, issue 10', actor: 'cli:operator@host' });
+      await reanchorEvent(redis, keys, new Transactor(redis, keys, () => new Date()), key, {
+        seq: bad.seq,
+        reason: 'Date defect, issue 10',
+        actor: 'cli:operator@host',
+      });
     } finally {
       redis.disconnect();
     }

@@ -92,7 +92,13 @@ describe('the JSON-lines mirror', () => {
       await commit(rig.tx, 10);
       await m.close();
     });
-    const rewrite = async (change: (lines: string[]) => string[]) => writeFile(rig.file, change(await fileLines()).map((l) => `${l}\n`).join(''));
+    const rewrite = async (change: (lines: string[]) => string[]) =>
+      writeFile(
+        rig.file,
+        change(await fileLines())
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
     const verifier = () => new AuditVerifier(rig.redis, rig.keys);
 
     it('locates an edited line', async () => {
@@ -165,7 +171,7 @@ describe('the JSON-lines mirror', () => {
     await m.sync();
     const frames = () => {
       const out: string[] = [];
-      for (let rest = received; rest; ) {
+      for (let rest = received; rest;) {
         const space = rest.indexOf(' ');
         const len = Number(rest.slice(0, space));
         out.push(rest.slice(space + 1, space + 1 + len));

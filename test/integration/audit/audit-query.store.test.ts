@@ -73,7 +73,17 @@ describe('querying and exporting the trail', () => {
     expect(header).toEqual([...CSV_COLUMNS]);
     expect(rows).toHaveLength(27);
     const stored = JSON.parse((await rig.redis.lindex(rig.keys.auditEvents(), 0))!) as AuditEvent;
-    expect(rows[0]).toEqual([String(stored.seq), stored.at, stored.actor, stored.action, stored.subject, stored.outcome, JSON.stringify(stored.details), stored.prevHash, stored.hash]);
+    expect(rows[0]).toEqual([
+      String(stored.seq),
+      stored.at,
+      stored.actor,
+      stored.action,
+      stored.subject,
+      stored.outcome,
+      JSON.stringify(stored.details),
+      stored.prevHash,
+      stored.hash,
+    ]);
   });
 });
 
@@ -92,14 +102,23 @@ describe('the audit API', () => {
       await rig.tx.run([], () => Promise.resolve({ events: [e], result: undefined }));
     };
     const app = createApp({
-      routes: auditRoutes({ query: new AuditQueryStore(rig.redis, rig.keys), verifier: new AuditVerifier(rig.redis, rig.keys), audit, mirrorFile: rig.file, now: () => new Date('2026-11-25T08:00:00Z') }),
+      routes: auditRoutes({
+        query: new AuditQueryStore(rig.redis, rig.keys),
+        verifier: new AuditVerifier(rig.redis, rig.keys),
+        audit,
+        mirrorFile: rig.file,
+        now: () => new Date('2026-11-25T08:00:00Z'),
+      }),
       auth: new TokenAuthenticator([
         { name: 'aud', roles: ['auditor'], sha256: sha256Hex(tokens.auditor) },
         { name: 'req', roles: ['requester'], sha256: sha256Hex(tokens.requester) },
       ]),
-      logger: silentLogger(), audit,
+      logger: silentLogger(),
+      audit,
     });
-    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterEach(async () => {

@@ -26,7 +26,10 @@ describe('re-anchoring an event hashed by the Date defect', () => {
     await commit(rig.tx, 5);
     // seq 6: what a filtered export recorded before the fix.
     bad = await appendDateDefectEvent(rig, {
-      actor: 'auditor', action: 'audit.exported', subject: 'audit:trail', outcome: 'success',
+      actor: 'auditor',
+      action: 'audit.exported',
+      subject: 'audit:trail',
+      outcome: 'success',
       details: { format: 'jsonl', filter: { since: new Date('2026-01-01T00:00:00Z'), until: new Date('2026-06-30T00:00:00Z'), actor: 'ops-alice' } },
     });
     await commit(rig.tx, 5, 7);
@@ -61,7 +64,14 @@ describe('re-anchoring an event hashed by the Date defect', () => {
     expect(await fileLines()).toEqual(await rig.redis.lrange(rig.keys.auditEvents(), 0, -1));
     expect(await verifier().verifyFile(rig.file)).toMatchObject({ ok: true, count: 12, behindBy: 0, reanchored: [6] });
     expect(await verifyJsonlFile(rig.file, key)).toMatchObject({ ok: true, count: 12, reanchored: [6] });
-    const checkpointer = new AuditCheckpointer({ redis: rig.redis, keys: rig.keys, logger: silentLogger(), now: () => new Date(), intervalMs: 0, reanchorKey: key });
+    const checkpointer = new AuditCheckpointer({
+      redis: rig.redis,
+      keys: rig.keys,
+      logger: silentLogger(),
+      now: () => new Date(),
+      intervalMs: 0,
+      reanchorKey: key,
+    });
     expect(await checkpointer.checkpoint()).toMatchObject({ seq: 12 });
     await commit(rig.tx, 3, 13);
     expect(await verifier().verifyRedis({ fromCheckpoint: true })).toMatchObject({ ok: true, count: 3 });
@@ -69,8 +79,16 @@ describe('re-anchoring an event hashed by the Date defect', () => {
 
   it('is accepted only with the key it was signed with', async () => {
     await reanchor();
-    expect(await verifier(null).verifyRedis()).toMatchObject({ ok: false, firstBadSeq: 6, reason: expect.stringMatching(/re-anchor was refused: no AUDIT_REANCHOR_KEY/) });
-    expect(await verifier(randomBytes(32)).verifyRedis()).toMatchObject({ ok: false, firstBadSeq: 6, reason: expect.stringMatching(/signed with another key/) });
+    expect(await verifier(null).verifyRedis()).toMatchObject({
+      ok: false,
+      firstBadSeq: 6,
+      reason: expect.stringMatching(/re-anchor was refused: no AUDIT_REANCHOR_KEY/),
+    });
+    expect(await verifier(randomBytes(32)).verifyRedis()).toMatchObject({
+      ok: false,
+      firstBadSeq: 6,
+      reason: expect.stringMatching(/signed with another key/),
+    });
     await mirror.sync();
     expect(await verifyJsonlFile(rig.file)).toMatchObject({ ok: false, firstBadSeq: 6 });
   });

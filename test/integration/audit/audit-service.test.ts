@@ -22,7 +22,15 @@ describe('the audit trail of a running service', () => {
     group = childDn('cn', 'erp-support', slapd.groupsOu);
     svc = await startTestService({
       redisUrl: inject('redisUrl'),
-      directory: { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem },
+      directory: {
+        url: slapd.ldapsUrl,
+        dialect: 'openldap',
+        bindDn: slapd.bindDn,
+        bindPassword: slapd.bindPassword,
+        baseDn: slapd.baseDn,
+        vendorOu: subtree.dn,
+        caPem: slapd.caPem,
+      },
       policy: { privilegedGroups: ['dba-team'] },
     });
     api = apiClient(svc.url);
@@ -33,7 +41,12 @@ describe('the audit trail of a running service', () => {
     expect((await api('GET', '/v1/audit', t.requester)).status).toBe(403);
     const { personId } = await vendorWithPerson(api, svc);
     const refused = await api('POST', '/v1/requests', t.requester, {
-      personId, workDescription: 'x', targetSystems: ['db'], groups: [group], validFrom: new Date().toISOString(), validTo: new Date(Date.now() + 400 * 86_400_000).toISOString(),
+      personId,
+      workDescription: 'x',
+      targetSystems: ['db'],
+      groups: [group],
+      validFrom: new Date().toISOString(),
+      validTo: new Date(Date.now() + 400 * 86_400_000).toISOString(),
     });
     expect(refused.status).toBe(422);
     const id = await fileRequest(api, svc, personId, group);
@@ -52,10 +65,23 @@ describe('the audit trail of a running service', () => {
   it('records every security-relevant step, starting with the configuration', async () => {
     const events = (await api<{ items: AuditEvent[] }>('GET', '/v1/audit?limit=500', svc.tokens.auditor)).body.items;
     const actions = events.map((e) => e.action);
-    expect(actions).toEqual(expect.arrayContaining([
-      'service.started', 'auth.failed', 'auth.forbidden', 'policy.refused', 'vendor.created', 'person.registered', 'request.filed',
-      'request.approved', 'account.created', 'credential.retrieved', 'revocation.requested', 'account.disabled', 'request.revoked',
-    ]));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'service.started',
+        'auth.failed',
+        'auth.forbidden',
+        'policy.refused',
+        'vendor.created',
+        'person.registered',
+        'request.filed',
+        'request.approved',
+        'account.created',
+        'credential.retrieved',
+        'revocation.requested',
+        'account.disabled',
+        'request.revoked',
+      ]),
+    );
     const started = events.find((e) => e.action === 'service.started')!;
     expect(started.details).toMatchObject({ mode: 'all', audit: { file: join(svc.dir, 'audit.jsonl') } });
   });

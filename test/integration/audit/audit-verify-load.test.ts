@@ -23,7 +23,9 @@ describe('verifying the mirror while events are written', () => {
     try {
       const tx = new Transactor(redis, new RedisKeys(f.svc.prefix), () => new Date());
       for (let i = 0; i < 40; i++)
-        await tx.run([], () => Promise.resolve({ events: Array.from({ length: 50 }, (_, j) => sampleEvent(i * 50 + j, { details: { note: 'x'.repeat(800) } })), result: undefined }));
+        await tx.run([], () =>
+          Promise.resolve({ events: Array.from({ length: 50 }, (_, j) => sampleEvent(i * 50 + j, { details: { note: 'x'.repeat(800) } })), result: undefined }),
+        );
     } finally {
       redis.disconnect();
     }
@@ -34,7 +36,11 @@ describe('verifying the mirror while events are written', () => {
     const contractEndsAt = new Date(Date.now() + 90 * 86_400_000).toISOString();
     const writers = Array.from({ length: 4 }, async (_, w) => {
       while (appending) {
-        const created = await f.api('POST', '/v1/vendors', f.svc.tokens.requester, { name: `Load ${w}-${appended}`, contractRef: `CT-${w}-${appended}`, contractEndsAt });
+        const created = await f.api('POST', '/v1/vendors', f.svc.tokens.requester, {
+          name: `Load ${w}-${appended}`,
+          contractRef: `CT-${w}-${appended}`,
+          contractEndsAt,
+        });
         expect(created.status).toBe(201);
         appended++;
       }

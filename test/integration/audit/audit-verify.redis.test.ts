@@ -71,7 +71,11 @@ describe('verifying the audit trail in Redis', () => {
   it('refuses a checkpoint over a broken chain and records the break once', async () => {
     const recorded: string[] = [];
     const checkpointer = new AuditCheckpointer({
-      redis: rig.redis, keys: rig.keys, logger: silentLogger(), now: () => new Date(), intervalMs: 0,
+      redis: rig.redis,
+      keys: rig.keys,
+      logger: silentLogger(),
+      now: () => new Date(),
+      intervalMs: 0,
       audit: (e) => Promise.resolve(void recorded.push(e.action)),
     });
     await rig.redis.lset(key(), 2, (await at(3)).replace('req_3', 'req_33'));
@@ -99,7 +103,13 @@ describe('appending values that are not JSON', () => {
   it('stores a Date as its ISO string, refuses a Map in its own transaction only, and keeps the chain verifiable', async () => {
     const writes: string[] = [];
     const run = (details: Record<string, unknown>, key: string) =>
-      rig.tx.run([`${rig.prefix}:${key}`], () => Promise.resolve({ writes: (m) => void m.set(`${rig.prefix}:${key}`, '1'), events: [{ actor: 'a', action: 'x.y', subject: key, outcome: 'success' as const, details }], result: writes.push(key) }));
+      rig.tx.run([`${rig.prefix}:${key}`], () =>
+        Promise.resolve({
+          writes: (m) => void m.set(`${rig.prefix}:${key}`, '1'),
+          events: [{ actor: 'a', action: 'x.y', subject: key, outcome: 'success' as const, details }],
+          result: writes.push(key),
+        }),
+      );
     const outcomes = await Promise.allSettled([
       run({ since: new Date('2026-01-01T00:00:00Z') }, 'dated'),
       run({ ids: new Map([['a', 1]]) }, 'mapped'),
@@ -110,7 +120,10 @@ describe('appending values that are not JSON', () => {
     expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).toMatch(/details\.ids: a Map is not a plain object/);
     expect(await rig.redis.exists(`${rig.prefix}:mapped`)).toBe(0); // nothing half-written
     const events = (await rig.redis.lrange(rig.keys.auditEvents(), 0, -1)).map((l) => JSON.parse(l) as AuditEvent);
-    expect(events.map((e) => [e.subject, e.details])).toEqual([['dated', { since: '2026-01-01T00:00:00.000Z' }], ['plain', { n: 1 }]]);
+    expect(events.map((e) => [e.subject, e.details])).toEqual([
+      ['dated', { since: '2026-01-01T00:00:00.000Z' }],
+      ['plain', { n: 1 }],
+    ]);
     expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis()).toMatchObject({ ok: true, count: 2 });
   });
 });

@@ -23,18 +23,24 @@ describe('the secret finder (for the no-secret-anywhere test)', () => {
     const log = join(rig.dir, 'service.log');
     await writeFile(log, `line one\nline two ${secret}\n`);
 
-    const found = await findSecrets({ secrets: { bindPassword: secret, unused: 'never-stored-anywhere-123' }, redis: { client: rig.redis, match: `${rig.prefix}:*` }, files: [log, join(rig.dir, 'absent.log')] });
+    const found = await findSecrets({
+      secrets: { bindPassword: secret, unused: 'never-stored-anywhere-123' },
+      redis: { client: rig.redis, match: `${rig.prefix}:*` },
+      files: [log, join(rig.dir, 'absent.log')],
+    });
     const places = found.map((f) => `${f.label} ${f.encoding} ${f.where}`);
-    expect(places).toEqual(expect.arrayContaining([
-      `bindPassword plain redis:${k('string')}`,
-      `bindPassword json-escaped redis:${k('list')}[1]`,
-      `bindPassword base64 redis:${k('hash')}#field`,
-      `bindPassword hex redis:${k('set')}{member}`,
-      `bindPassword plain redis:${k('zset')}{member}`,
-      expect.stringMatching(new RegExp(`^bindPassword plain redis:${k('stream')}@\\d+-\\d+$`)),
-      `bindPassword plain redis-key:${k(`named-${secret}`)}`,
-      `bindPassword plain file:${log}:2`,
-    ]));
+    expect(places).toEqual(
+      expect.arrayContaining([
+        `bindPassword plain redis:${k('string')}`,
+        `bindPassword json-escaped redis:${k('list')}[1]`,
+        `bindPassword base64 redis:${k('hash')}#field`,
+        `bindPassword hex redis:${k('set')}{member}`,
+        `bindPassword plain redis:${k('zset')}{member}`,
+        expect.stringMatching(new RegExp(`^bindPassword plain redis:${k('stream')}@\\d+-\\d+$`)),
+        `bindPassword plain redis-key:${k(`named-${secret}`)}`,
+        `bindPassword plain file:${log}:2`,
+      ]),
+    );
     expect(found.some((f) => f.label === 'unused' || f.where.includes(':clean'))).toBe(false);
     expect(JSON.stringify(found)).not.toContain('never-stored');
   });

@@ -26,9 +26,12 @@ describe('the OpenLDAP accesslog import', () => {
   let keys: RedisKeys;
   /** The audit trail's `sessions.ingested` events of the accesslog import. */
   const importAudits = async (): Promise<{ details: { stored: number } }[]> =>
-    (await redis.lrange(keys.auditEvents(), 0, -1)).map((line) => JSON.parse(line) as { action: string; actor: string; details: { stored: number } }).filter((e) => e.action === 'sessions.ingested' && e.actor === 'accesslog-import');
+    (await redis.lrange(keys.auditEvents(), 0, -1))
+      .map((line) => JSON.parse(line) as { action: string; actor: string; details: { stored: number } })
+      .filter((e) => e.action === 'sessions.ingested' && e.actor === 'accesslog-import');
   /** Every event stored for the vendor account, over all its sessions. */
-  const storedCount = async (): Promise<number> => (await query.listSessions({ account: username }, undefined, 100)).items.reduce((n, s) => n + s.eventCount, 0);
+  const storedCount = async (): Promise<number> =>
+    (await query.listSessions({ account: username }, undefined, 100)).items.reduce((n, s) => n + s.eventCount, 0);
   const password = `Pw-${randomBytes(8).toString('hex')}`;
   const username = `v-bind-${randomBytes(3).toString('hex')}`;
 
@@ -52,9 +55,22 @@ describe('the OpenLDAP accesslog import', () => {
     redis = new Redis(inject('redisUrl'));
     keys = new RedisKeys(`t${randomBytes(5).toString('hex')}`);
     const tx = new Transactor(redis.duplicate(), keys, () => new Date());
-    const ingest = new SessionIngestService({ keys, tx, policy: { privilegedCommands: DEFAULT_PRIVILEGED_COMMANDS, idleTimeoutMinutes: 30, failedLoginBurst: 5, reviewDueDays: 7 }, now: () => new Date() });
+    const ingest = new SessionIngestService({
+      keys,
+      tx,
+      policy: { privilegedCommands: DEFAULT_PRIVILEGED_COMMANDS, idleTimeoutMinutes: 30, failedLoginBurst: 5, reviewDueDays: 7 },
+      now: () => new Date(),
+    });
     reader = adminConnection();
-    importer = new AccesslogImportService({ read: ldapAccesslogReader(reader), redis, keys, ingest, vendorOu: subtree.dn, source: 'ldap:127.0.0.1', logger: silentLogger() });
+    importer = new AccesslogImportService({
+      read: ldapAccesslogReader(reader),
+      redis,
+      keys,
+      ingest,
+      vendorOu: subtree.dn,
+      source: 'ldap:127.0.0.1',
+      logger: silentLogger(),
+    });
     query = new SessionQueryStore(redis, keys);
   });
   afterAll(async () => {
@@ -127,8 +143,18 @@ describe('the OpenLDAP accesslog import', () => {
   it('is scheduled as the repeating accesslog-import job, every sessions.accesslogImportSeconds, when the directory is OpenLDAP', async () => {
     const slapd = inject('slapd');
     const svc = await startTestService({
-      redisUrl: inject('redisUrl'), mode: 'worker', policy: { sessions: { accesslogImportSeconds: 7 } } as Partial<Policy>,
-      directory: { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem },
+      redisUrl: inject('redisUrl'),
+      mode: 'worker',
+      policy: { sessions: { accesslogImportSeconds: 7 } } as Partial<Policy>,
+      directory: {
+        url: slapd.ldapsUrl,
+        dialect: 'openldap',
+        bindDn: slapd.bindDn,
+        bindPassword: slapd.bindPassword,
+        baseDn: slapd.baseDn,
+        vendorOu: subtree.dn,
+        caPem: slapd.caPem,
+      },
     });
     try {
       expect(await svc.redis.zrange(`${svc.prefix}:q:maintenance:repeat`, 0, -1)).toContain('accesslog-import');
@@ -142,8 +168,19 @@ describe('the OpenLDAP accesslog import', () => {
     const slapd = inject('slapd');
     // The adapter is a fake: the import must still read the configured slapd (no test seam switches it off).
     const svc = await startTestService({
-      redisUrl: inject('redisUrl'), mode: 'worker', fakeDirectory: fakeDirectory(), policy: { sessions: { accesslogImportSeconds: 1 } } as Partial<Policy>,
-      directory: { url: slapd.ldapsUrl, dialect: 'openldap', bindDn: slapd.bindDn, bindPassword: slapd.bindPassword, baseDn: slapd.baseDn, vendorOu: subtree.dn, caPem: slapd.caPem },
+      redisUrl: inject('redisUrl'),
+      mode: 'worker',
+      fakeDirectory: fakeDirectory(),
+      policy: { sessions: { accesslogImportSeconds: 1 } } as Partial<Policy>,
+      directory: {
+        url: slapd.ldapsUrl,
+        dialect: 'openldap',
+        bindDn: slapd.bindDn,
+        bindPassword: slapd.bindPassword,
+        baseDn: slapd.baseDn,
+        vendorOu: subtree.dn,
+        caPem: slapd.caPem,
+      },
     });
     try {
       // An account of its own: the tests above lock and re-bind the shared one.
@@ -163,7 +200,12 @@ describe('the OpenLDAP accesslog import', () => {
   });
 
   it('is not scheduled when the directory is Active Directory (no accesslog), while the other repeating jobs are', async () => {
-    const svc = await startTestService({ redisUrl: inject('redisUrl'), mode: 'worker', fakeDirectory: fakeDirectory(), directory: { ...NO_DIRECTORY, dialect: 'ad' } });
+    const svc = await startTestService({
+      redisUrl: inject('redisUrl'),
+      mode: 'worker',
+      fakeDirectory: fakeDirectory(),
+      directory: { ...NO_DIRECTORY, dialect: 'ad' },
+    });
     try {
       const scheduled = [
         ...(await svc.redis.zrange(`${svc.prefix}:q:maintenance:repeat`, 0, -1)),

@@ -12,7 +12,16 @@ describe('HTTP ingest of session events', () => {
   const at = (m: number) => new Date(t0 + m * MIN).toISOString();
   const batch = () => [
     { source: 'bastion-1', account: 'v-acme-lin-1', type: 'login', at: at(0), target: 'erp-db01', sourceIp: '10.20.0.7', sourceSessionId: 'a81f' },
-    { source: 'bastion-1', account: 'v-acme-lin-1', type: 'command', at: at(1), target: 'erp-db01', sourceIp: '10.20.0.7', sourceSessionId: 'a81f', detail: 'tail -f /var/log/erp.log' },
+    {
+      source: 'bastion-1',
+      account: 'v-acme-lin-1',
+      type: 'command',
+      at: at(1),
+      target: 'erp-db01',
+      sourceIp: '10.20.0.7',
+      sourceSessionId: 'a81f',
+      detail: 'tail -f /var/log/erp.log',
+    },
     { source: 'bastion-1', account: 'v-acme-lin-1', type: 'logout', at: at(2), target: 'erp-db01', sourceSessionId: 'a81f' },
     { source: 'bastion-1', account: 'mallory', type: 'login', at: at(3), target: 'erp-db01', sourceIp: '198.51.100.4', sourceSessionId: 'zz01' },
   ];
@@ -21,7 +30,12 @@ describe('HTTP ingest of session events', () => {
     const redisUrl = inject('redisUrl');
     svc = await startTestService({ redisUrl, directory: NO_DIRECTORY, fakeDirectory: fakeDirectory(), mode: 'api' });
     api = apiClient(svc.url);
-    seeded = await seedRequest(redisUrl, svc.prefix, { username: 'v-acme-lin-1', targetSystems: ['erp-db01'], validFrom: new Date(t0 - 60 * MIN), validTo: new Date(t0 + 600 * MIN) });
+    seeded = await seedRequest(redisUrl, svc.prefix, {
+      username: 'v-acme-lin-1',
+      targetSystems: ['erp-db01'],
+      validFrom: new Date(t0 - 60 * MIN),
+      validTo: new Date(t0 + 600 * MIN),
+    });
   });
   afterAll(async () => {
     await svc?.close();
@@ -37,7 +51,15 @@ describe('HTTP ingest of session events', () => {
     const list = await api('GET', `/v1/sessions?requestId=${seeded.requestId}`, svc.tokens.auditor);
     expect(list.status).toBe(200);
     expect(list.body.items).toHaveLength(1);
-    expect(list.body.items[0]).toMatchObject({ account: 'v-acme-lin-1', requestId: seeded.requestId, personId: seeded.personId, vendorId: seeded.vendorId, eventCount: 3, flagged: false, reviewed: false });
+    expect(list.body.items[0]).toMatchObject({
+      account: 'v-acme-lin-1',
+      requestId: seeded.requestId,
+      personId: seeded.personId,
+      vendorId: seeded.vendorId,
+      eventCount: 3,
+      flagged: false,
+      reviewed: false,
+    });
     const one = await api('GET', `/v1/sessions/${list.body.items[0].id}`, svc.tokens.auditor);
     expect(one.body.events.map((e: { type: string }) => e.type)).toEqual(['login', 'command', 'logout']);
   });

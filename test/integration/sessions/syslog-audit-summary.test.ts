@@ -28,7 +28,11 @@ describe('the syslog listener audit', () => {
     const redisUrl = inject('redisUrl');
     const account = `v-sum-${randomBytes(3).toString('hex')}`;
     const svc = await startTestService({
-      redisUrl, directory: NO_DIRECTORY, fakeDirectory: fakeDirectory(), mode: 'api', env: { SYSLOG_PORT: '0' },
+      redisUrl,
+      directory: NO_DIRECTORY,
+      fakeDirectory: fakeDirectory(),
+      mode: 'api',
+      env: { SYSLOG_PORT: '0' },
       policy: { sessions: { syslogAuditSeconds: 3600 } } as Partial<Policy>,
     });
     const api = apiClient(svc.url);
@@ -38,14 +42,22 @@ describe('the syslog listener audit', () => {
     try {
       const port = svc.syslogPort!;
       // Three lines from 127.0.0.1 and two from 127.0.0.2, each stored before the next is sent: five flushes.
-      const plan: [string, number][] = [['127.0.0.1', 1], ['127.0.0.2', 2], ['127.0.0.1', 3], ['127.0.0.2', 4], ['127.0.0.1', 5]];
+      const plan: [string, number][] = [
+        ['127.0.0.1', 1],
+        ['127.0.0.2', 2],
+        ['127.0.0.1', 3],
+        ['127.0.0.2', 4],
+        ['127.0.0.1', 5],
+      ];
       for (const [i, [from, seq]] of plan.entries()) {
         await sendFrom(port, from, account, seq);
         await eventually(async () => (await stored()) === i + 1);
       }
       // The same line again: received, not stored (seen once the metric counts it as a duplicate).
       await sendFrom(port, '127.0.0.1', account, 5);
-      await eventually(async () => /leasehold_session_events_total\{origin="syslog",outcome="duplicate"\} 1\b/.test((await api('GET', '/metrics')).body as string));
+      await eventually(async () =>
+        /leasehold_session_events_total\{origin="syslog",outcome="duplicate"\} 1\b/.test((await api('GET', '/metrics')).body as string),
+      );
       expect(await stored()).toBe(plan.length);
       const audit = await api('GET', '/v1/audit?action=sessions.ingested', svc.tokens.auditor);
       expect(audit.body.items).toEqual([]); // nothing per flush

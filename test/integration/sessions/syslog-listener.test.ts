@@ -18,19 +18,43 @@ describe('the syslog listener', () => {
     svc = await startTestService({ redisUrl, directory: NO_DIRECTORY, fakeDirectory: fakeDirectory(), mode: 'api', env: { SYSLOG_PORT: '0' } });
     api = apiClient(svc.url);
     port = svc.syslogPort!;
-    await seedRequest(redisUrl, svc.prefix, { username: 'v-acme-ng-1', targetSystems: [host], validFrom: new Date(Date.now() - HOUR), validTo: new Date(Date.now() + HOUR) });
+    await seedRequest(redisUrl, svc.prefix, {
+      username: 'v-acme-ng-1',
+      targetSystems: [host],
+      validFrom: new Date(Date.now() - HOUR),
+      validTo: new Date(Date.now() + HOUR),
+    });
   });
   afterAll(async () => {
     await svc?.close();
   });
 
-  const sessionsOf = async (account: string) => (await api('GET', `/v1/sessions?account=${account}`, svc.tokens.auditor)).body.items as { id: string; eventCount: number; source: string; sourceSessionId?: string; flags: { code: string }[] }[];
+  const sessionsOf = async (account: string) =>
+    (await api('GET', `/v1/sessions?account=${account}`, svc.tokens.auditor)).body.items as {
+      id: string;
+      eventCount: number;
+      source: string;
+      sourceSessionId?: string;
+      flags: { code: string }[];
+    }[];
 
   it('turns sshd and sudo lines sent by logger (TCP and UDP, RFC 5424 and 3164, both TCP framings) into one session', async () => {
     expect(port).toBeGreaterThan(0);
-    await sendWithLogger(port, { transport: 'tcp', format: 'rfc5424', tag: 'sshd', pid: 4242 }, 'Accepted password for v-acme-ng-1 from 10.20.0.8 port 50022 ssh2');
-    await sendWithLogger(port, { transport: 'udp', format: 'rfc3164', tag: 'sudo' }, 'v-acme-ng-1 : TTY=pts/0 ; PWD=/home/v-acme-ng-1 ; USER=root ; COMMAND=/bin/bash');
-    await sendWithLogger(port, { transport: 'tcp', format: 'rfc5424', octetCount: true, tag: 'sshd', pid: 4242 }, 'pam_unix(sshd:session): session closed for user v-acme-ng-1');
+    await sendWithLogger(
+      port,
+      { transport: 'tcp', format: 'rfc5424', tag: 'sshd', pid: 4242 },
+      'Accepted password for v-acme-ng-1 from 10.20.0.8 port 50022 ssh2',
+    );
+    await sendWithLogger(
+      port,
+      { transport: 'udp', format: 'rfc3164', tag: 'sudo' },
+      'v-acme-ng-1 : TTY=pts/0 ; PWD=/home/v-acme-ng-1 ; USER=root ; COMMAND=/bin/bash',
+    );
+    await sendWithLogger(
+      port,
+      { transport: 'tcp', format: 'rfc5424', octetCount: true, tag: 'sshd', pid: 4242 },
+      'pam_unix(sshd:session): session closed for user v-acme-ng-1',
+    );
     const [session] = await eventually(async () => {
       const s = await sessionsOf('v-acme-ng-1');
       return s.length === 1 && s[0]!.eventCount === 3 ? s : undefined;
@@ -50,7 +74,11 @@ describe('the syslog listener', () => {
     const udp = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => udp.send(Buffer.from([0xff, 0xfe, 0x00]), port, '127.0.0.1', () => resolve()));
     udp.close();
-    await sendWithLogger(port, { transport: 'tcp', format: 'rfc3164', tag: 'sshd', pid: 5151 }, 'Failed password for v-acme-ng-1 from 203.0.113.9 port 40022 ssh2');
+    await sendWithLogger(
+      port,
+      { transport: 'tcp', format: 'rfc3164', tag: 'sshd', pid: 5151 },
+      'Failed password for v-acme-ng-1 from 203.0.113.9 port 40022 ssh2',
+    );
     await eventually(async () => (await sessionsOf('v-acme-ng-1')).some((s) => s.sourceSessionId === '5151'));
     const metrics = (await api('GET', '/metrics')).body as string;
     const garbage = [...metrics.matchAll(/leasehold_syslog_messages_total\{transport="(tcp|udp)",outcome="garbage"\} (\d+)/g)];

@@ -17,8 +17,7 @@ describe('CSV export cells', () => {
   });
 
   it('defuses cells a spreadsheet would run as a formula', () => {
-    for (const evil of ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1'])
-      expect(csvCell(evil).replace(/^"/, '')).toMatch(/^'/);
+    for (const evil of ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1']) expect(csvCell(evil).replace(/^"/, '')).toMatch(/^'/);
     expect(csvCell('=1,2')).toBe(`"'=1,2"`);
     expect(csvCell('a=b')).toBe('a=b');
   });
@@ -26,16 +25,33 @@ describe('CSV export cells', () => {
 
 describe('a CSV export', () => {
   it('starts with a UTF-8 BOM and the header, and reads back to the same values', () => {
-    const [e] = chainEvents({ seq: 0, hash: GENESIS_HASH }, [
-      { actor: '=cmd|"/c calc"!A1', action: 'request.filed', subject: 'request:req_1', outcome: 'success', details: { note: 'line1\nline2, "quoted"', name: '陳大文' } },
-    ], new Date('2026-11-25T00:00:00Z'));
+    const [e] = chainEvents(
+      { seq: 0, hash: GENESIS_HASH },
+      [
+        {
+          actor: '=cmd|"/c calc"!A1',
+          action: 'request.filed',
+          subject: 'request:req_1',
+          outcome: 'success',
+          details: { note: 'line1\nline2, "quoted"', name: '陳大文' },
+        },
+      ],
+      new Date('2026-11-25T00:00:00Z'),
+    );
     const text = csvHeader() + eventCsvRow(e!);
     expect(text.startsWith(UTF8_BOM)).toBe(true);
     const rows = parseCsv(text.slice(1));
     expect(rows[0]).toEqual([...CSV_COLUMNS]);
     expect(rows[1]).toEqual([
-      '1', e!.at, `'=cmd|"/c calc"!A1`, 'request.filed', 'request:req_1', 'success',
-      '{"name":"陳大文","note":"line1\\nline2, \\"quoted\\""}', e!.prevHash, e!.hash,
+      '1',
+      e!.at,
+      `'=cmd|"/c calc"!A1`,
+      'request.filed',
+      'request:req_1',
+      'success',
+      '{"name":"陳大文","note":"line1\\nline2, \\"quoted\\""}',
+      e!.prevHash,
+      e!.hash,
     ]);
   });
 });

@@ -49,8 +49,19 @@ describe('values entering an audit event', () => {
     ['nested arrays and objects', { z: [[1, { y: [] }], {}], a: { c: { b: [null] } } }, '{"a":{"c":{"b":[null]}},"z":[[1,{"y":[]}],{}]}'],
     ['an object without a prototype', Object.assign(Object.create(null) as object, { k: 'v' }), '{"k":"v"}'],
     ['a Date (normalised to its ISO string)', new Date('2026-12-01T10:00:00Z'), '"2026-12-01T10:00:00.000Z"'],
-    ['Dates inside a filter', { since: new Date('2026-01-01T00:00:00Z'), until: new Date('2026-02-01T00:00:00Z') }, '{"since":"2026-01-01T00:00:00.000Z","until":"2026-02-01T00:00:00.000Z"}'],
-    ['a shared (not cyclic) reference', (() => { const s = { n: 1 }; return { a: s, b: s }; })(), '{"a":{"n":1},"b":{"n":1}}'],
+    [
+      'Dates inside a filter',
+      { since: new Date('2026-01-01T00:00:00Z'), until: new Date('2026-02-01T00:00:00Z') },
+      '{"since":"2026-01-01T00:00:00.000Z","until":"2026-02-01T00:00:00.000Z"}',
+    ],
+    [
+      'a shared (not cyclic) reference',
+      (() => {
+        const s = { n: 1 };
+        return { a: s, b: s };
+      })(),
+      '{"a":{"n":1},"b":{"n":1}}',
+    ],
   ];
   it.each(accepted)('records %s and hashes exactly what is stored', (_name, value, expected) => {
     const { stored, hashed } = storedAndHashed(value);
@@ -71,7 +82,15 @@ describe('values entering an audit event', () => {
     ['a Set', { s: new Set([1]) }, /value\.s: a Set is not a plain object/],
     ['a class instance', { p: new Point() }, /value\.p: a Point is not a plain object/],
     ['an invalid Date', { d: new Date('nope') }, /invalid Date/],
-    ['a cycle', (() => { const o: Record<string, unknown> = { a: 1 }; o.self = { back: o }; return o; })(), /value\.self\.back: the structure is cyclic/],
+    [
+      'a cycle',
+      (() => {
+        const o: Record<string, unknown> = { a: 1 };
+        o.self = { back: o };
+        return o;
+      })(),
+      /value\.self\.back: the structure is cyclic/,
+    ],
   ];
   it.each(refused)('refuses %s at append time, naming where it is', (_name, value, message) => {
     expect(() => toAuditJson(value)).toThrow(AuditValueError);
@@ -79,27 +98,48 @@ describe('values entering an audit event', () => {
   });
 
   const notJson: [string, unknown][] = [
-    ['a Date', { d: new Date() }], ['undefined', { u: undefined }], ['undefined in an array', [undefined]], ['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY],
-    ['a BigInt', 1n], ['a function', () => 1], ['a symbol', Symbol('s')], ['a Map', new Map()], ['a Set', new Set()], ['a class instance', new Point()],
-    ['a cycle', (() => { const a: unknown[] = []; a.push(a); return a; })()],
+    ['a Date', { d: new Date() }],
+    ['undefined', { u: undefined }],
+    ['undefined in an array', [undefined]],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['a BigInt', 1n],
+    ['a function', () => 1],
+    ['a symbol', Symbol('s')],
+    ['a Map', new Map()],
+    ['a Set', new Set()],
+    ['a class instance', new Point()],
+    [
+      'a cycle',
+      (() => {
+        const a: unknown[] = [];
+        a.push(a);
+        return a;
+      })(),
+    ],
   ];
   it.each(notJson)('never hashes %s silently as something JSON.stringify would store differently', (_name, value) => {
     expect(() => canonicalJson(value)).toThrow(AuditValueError);
   });
 
   it('normalises an input and refuses one whose fields are not strings or whose details is not an object', () => {
-    expect(normaliseInput({ actor: 'a', action: 'x.y', subject: 's', outcome: 'success', details: { since: new Date('2026-01-01T00:00:00Z'), gone: undefined } }))
-      .toEqual({ actor: 'a', action: 'x.y', subject: 's', outcome: 'success', details: { since: '2026-01-01T00:00:00.000Z' } });
+    expect(
+      normaliseInput({ actor: 'a', action: 'x.y', subject: 's', outcome: 'success', details: { since: new Date('2026-01-01T00:00:00Z'), gone: undefined } }),
+    ).toEqual({ actor: 'a', action: 'x.y', subject: 's', outcome: 'success', details: { since: '2026-01-01T00:00:00.000Z' } });
     expect(normaliseInput({ actor: 'a', action: 'x.y', subject: 's', outcome: 'success' }).details).toEqual({});
     expect(() => normaliseInput({ actor: 1 as unknown as string, action: 'x', subject: 's', outcome: 'success' })).toThrow(/actor/);
     expect(() => normaliseInput({ actor: 'a', action: 'x', subject: 's', outcome: 'maybe' as 'success' })).toThrow(/outcome/);
-    expect(() => normaliseInput({ actor: 'a', action: 'x', subject: 's', outcome: 'success', details: new Map() as unknown as Record<string, unknown> })).toThrow(/details/);
+    expect(() =>
+      normaliseInput({ actor: 'a', action: 'x', subject: 's', outcome: 'success', details: new Map() as unknown as Record<string, unknown> }),
+    ).toThrow(/details/);
   });
 
   it('chains an event with a Date in its details so that the stored line verifies', () => {
-    const [event] = chainEvents({ seq: 0, hash: GENESIS_HASH }, [
-      { actor: 'a', action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { filter: { since: new Date('2026-01-01T00:00:00Z') } } },
-    ], new Date('2026-11-25T00:00:00Z'));
+    const [event] = chainEvents(
+      { seq: 0, hash: GENESIS_HASH },
+      [{ actor: 'a', action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details: { filter: { since: new Date('2026-01-01T00:00:00Z') } } }],
+      new Date('2026-11-25T00:00:00Z'),
+    );
     const stored = JSON.parse(JSON.stringify(event)) as typeof event & object;
     expect(stored.details).toEqual({ filter: { since: '2026-01-01T00:00:00.000Z' } });
     expect(hashEvent(stored)).toBe(event!.hash);
@@ -107,10 +147,14 @@ describe('values entering an audit event', () => {
 });
 
 describe('the hash chain', () => {
-  const [first, second] = chainEvents({ seq: 0, hash: GENESIS_HASH }, [
-    { actor: 'a', action: 'x.y', subject: 's:1', outcome: 'success', details: { k: 1 } },
-    { actor: 'b', action: 'x.z', subject: 's:2', outcome: 'refused' },
-  ], new Date('2026-11-25T00:00:00Z'));
+  const [first, second] = chainEvents(
+    { seq: 0, hash: GENESIS_HASH },
+    [
+      { actor: 'a', action: 'x.y', subject: 's:1', outcome: 'success', details: { k: 1 } },
+      { actor: 'b', action: 'x.z', subject: 's:2', outcome: 'refused' },
+    ],
+    new Date('2026-11-25T00:00:00Z'),
+  );
 
   it('numbers events from 1 and links each to the one before', () => {
     expect(first!.seq).toBe(1);
@@ -129,7 +173,16 @@ describe('the hash chain', () => {
 
   it('changes the hash when any field changes', () => {
     const { hash, ...rest } = first!;
-    for (const change of [{ seq: 2 }, { at: '2026-11-25T00:00:01.000Z' }, { actor: 'z' }, { action: 'x' }, { subject: 's:9' }, { outcome: 'failure' as const }, { details: { k: 2 } }, { prevHash: '1'.repeat(64) }])
+    for (const change of [
+      { seq: 2 },
+      { at: '2026-11-25T00:00:01.000Z' },
+      { actor: 'z' },
+      { action: 'x' },
+      { subject: 's:9' },
+      { outcome: 'failure' as const },
+      { details: { k: 2 } },
+      { prevHash: '1'.repeat(64) },
+    ])
       expect(hashEvent({ ...rest, ...change })).not.toBe(hash);
   });
 });

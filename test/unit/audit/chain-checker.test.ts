@@ -6,7 +6,11 @@ import { sampleEvent } from '../../support/audit-rig.js';
 const AT = new Date('2026-11-25T01:00:00Z');
 
 function chain(n: number): AuditEvent[] {
-  return chainEvents({ seq: 0, hash: GENESIS_HASH }, Array.from({ length: n }, (_, i) => sampleEvent(i + 1)), AT);
+  return chainEvents(
+    { seq: 0, hash: GENESIS_HASH },
+    Array.from({ length: n }, (_, i) => sampleEvent(i + 1)),
+    AT,
+  );
 }
 
 function lines(events: AuditEvent[]): string[] {
@@ -90,11 +94,22 @@ describe('the chain checker', () => {
   });
 
   it('detects a chain rewritten from some seq on, when a checkpoint pins it', () => {
-    const rewritten = [...events.slice(0, 2), ...chainEvents(headOf(events.slice(0, 2)), [3, 4, 5, 6, 7, 8, 9, 10].map((i) => sampleEvent(i, { actor: 'mallory' })), AT)];
+    const rewritten = [
+      ...events.slice(0, 2),
+      ...chainEvents(
+        headOf(events.slice(0, 2)),
+        [3, 4, 5, 6, 7, 8, 9, 10].map((i) => sampleEvent(i, { actor: 'mallory' })),
+        AT,
+      ),
+    ];
     // Self-consistent, so without checkpoints nothing shows …
     expect(check(lines(rewritten), headOf(rewritten))).toMatchObject({ ok: true });
     // … but the checkpoint taken at seq 4 before the rewrite does.
-    expect(check(lines(rewritten), headOf(rewritten), new Map([[4, events[3]!.hash]]))).toMatchObject({ ok: false, firstBadSeq: 4, reason: expect.stringMatching(/checkpoint/) });
+    expect(check(lines(rewritten), headOf(rewritten), new Map([[4, events[3]!.hash]]))).toMatchObject({
+      ok: false,
+      firstBadSeq: 4,
+      reason: expect.stringMatching(/checkpoint/),
+    });
   });
 
   it('verifies from an anchor without the events before it', () => {

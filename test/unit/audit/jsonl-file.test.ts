@@ -7,7 +7,11 @@ import { verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
 import { readCompleteLines, readLastLine } from '../../../src/audit/jsonl-file.js';
 import { sampleEvent } from '../../support/audit-rig.js';
 
-const lines = chainEvents({ seq: 0, hash: GENESIS_HASH }, Array.from({ length: 6 }, (_, i) => sampleEvent(i + 1)), new Date()).map((e) => JSON.stringify(e));
+const lines = chainEvents(
+  { seq: 0, hash: GENESIS_HASH },
+  Array.from({ length: 6 }, (_, i) => sampleEvent(i + 1)),
+  new Date(),
+).map((e) => JSON.stringify(e));
 
 describe('a JSON-lines audit file', () => {
   let dir: string;

@@ -8,7 +8,11 @@ import { checkReanchor, explainedByDateDefect, loadReanchorKey, parseReanchorKey
 
 /** An event as the defect stored it: `dated` paths hashed as {} but stored as their ISO strings. */
 function defective(details: Record<string, unknown>, hashedAs: Record<string, unknown>): AuditEvent {
-  const [event] = chainEvents({ seq: 0, hash: GENESIS_HASH }, [{ actor: 'a', action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details }], new Date('2026-12-01T00:00:00Z'));
+  const [event] = chainEvents(
+    { seq: 0, hash: GENESIS_HASH },
+    [{ actor: 'a', action: 'audit.exported', subject: 'audit:trail', outcome: 'success', details }],
+    new Date('2026-12-01T00:00:00Z'),
+  );
   const { hash: _ignored, ...content } = event!;
   return { ...content, hash: hashEvent({ ...content, details: hashedAs }) };
 }
@@ -25,7 +29,11 @@ describe('the Date defect test', () => {
   });
 
   it('rejects anything else: an intact event, an edit, no dates to explain it', () => {
-    const [intact] = chainEvents({ seq: 0, hash: GENESIS_HASH }, [{ actor: 'a', action: 'x', subject: 's', outcome: 'success', details: { since } }], new Date());
+    const [intact] = chainEvents(
+      { seq: 0, hash: GENESIS_HASH },
+      [{ actor: 'a', action: 'x', subject: 's', outcome: 'success', details: { since } }],
+      new Date(),
+    );
     expect(explainedByDateDefect(intact!)).toBe(false);
     const edited = defective({ filter: { since } }, { filter: { since: {} } });
     expect(explainedByDateDefect({ ...edited, actor: 'mallory' })).toBe(false);
@@ -70,7 +78,10 @@ describe('signed re-anchors', () => {
       expect(problems).toEqual([]);
       expect(loadReanchorKey({ AUDIT_REANCHOR_KEY: 'short' }, problems)).toBeUndefined();
       expect(loadReanchorKey({ AUDIT_REANCHOR_KEY_FILE: join(dir, 'missing') }, problems)).toBeUndefined();
-      expect(problems).toEqual(['[AUDIT_REANCHOR_KEY] must be 32 bytes, base64 or 64 hex digits', expect.stringMatching(/^\[AUDIT_REANCHOR_KEY_FILE\] cannot read .*ENOENT/)]);
+      expect(problems).toEqual([
+        '[AUDIT_REANCHOR_KEY] must be 32 bytes, base64 or 64 hex digits',
+        expect.stringMatching(/^\[AUDIT_REANCHOR_KEY_FILE\] cannot read .*ENOENT/),
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

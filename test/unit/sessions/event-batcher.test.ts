@@ -3,7 +3,8 @@ import { EventBatcher } from '../../../src/sessions/event-batcher.js';
 import { normalizeEvent } from '../../../src/sessions/session-event.schema.js';
 import { silentLogger } from '../../support/log-capture.js';
 
-const ev = (i: number) => normalizeEvent({ source: 'h', account: 'a', type: 'command', at: new Date(1_700_000_000_000 + i).toISOString(), detail: String(i) }, 'syslog');
+const ev = (i: number) =>
+  normalizeEvent({ source: 'h', account: 'a', type: 'command', at: new Date(1_700_000_000_000 + i).toISOString(), detail: String(i) }, 'syslog');
 
 describe('the syslog event batcher', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -28,7 +29,8 @@ describe('the syslog event batcher', () => {
     const stored: number[] = [];
     const b = new EventBatcher({
       flush: (e) => (down ? Promise.reject(new Error('ECONNREFUSED')) : Promise.resolve(void stored.push(...e.map((x) => Number(x.detail))))),
-      logger: silentLogger(), flushMs: 100,
+      logger: silentLogger(),
+      flushMs: 100,
     });
     b.add(ev(1));
     b.add(ev(2));
@@ -42,7 +44,13 @@ describe('the syslog event batcher', () => {
 
   it('drops the oldest beyond its bound and says how many', async () => {
     let dropped = 0;
-    const b = new EventBatcher({ flush: () => Promise.reject(new Error('down')), logger: silentLogger(), maxBuffered: 5, maxBatch: 100, onDropped: (n) => (dropped += n) });
+    const b = new EventBatcher({
+      flush: () => Promise.reject(new Error('down')),
+      logger: silentLogger(),
+      maxBuffered: 5,
+      maxBatch: 100,
+      onDropped: (n) => (dropped += n),
+    });
     for (let i = 0; i < 8; i++) b.add(ev(i));
     expect(b.pending).toBe(5);
     expect(dropped).toBe(3);

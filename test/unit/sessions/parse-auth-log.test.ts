@@ -6,7 +6,10 @@ import { parseSyslog } from '../../../src/sessions/syslog-message.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/auth-log');
 const lines = readFileSync(join(dir, 'debian-auth.log'), 'utf8').trimEnd().split('\n');
-const expected = readFileSync(join(dir, 'debian-auth.expected.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+const expected = readFileSync(join(dir, 'debian-auth.expected.jsonl'), 'utf8')
+  .trimEnd()
+  .split('\n')
+  .map((l) => JSON.parse(l) as unknown);
 const now = new Date(2026, 10, 25, 12, 0, 0);
 
 describe('the auth-log parser', () => {
@@ -22,7 +25,10 @@ describe('the auth-log parser', () => {
   });
 
   it('reads an RFC 5424 line (app name and procid fields) the same way', () => {
-    const msg = parseSyslog('<86>1 2026-11-25T09:14:01.123456+08:00 erp-db01 sshd 4242 - - Accepted password for v-acme-chen-1 from 10.20.0.7 port 51234 ssh2', now)!;
+    const msg = parseSyslog(
+      '<86>1 2026-11-25T09:14:01.123456+08:00 erp-db01 sshd 4242 - - Accepted password for v-acme-chen-1 from 10.20.0.7 port 51234 ssh2',
+      now,
+    )!;
     expect(parseAuthLog(msg)).toEqual({ account: 'v-acme-chen-1', type: 'login', detail: 'Accepted password', sourceIp: '10.20.0.7', sourceSessionId: '4242' });
   });
 

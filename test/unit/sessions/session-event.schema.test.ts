@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { PayloadTooLarge, ValidationError } from '../../../src/errors.js';
 import { eventId, fastEvent, MAX_BATCH, sessionEventSchema, validateBatch } from '../../../src/sessions/session-event.schema.js';
 
-const good = { source: 'bastion-1', account: 'v-acme-chen-1', type: 'command', at: '2026-11-25T09:14:03+08:00', target: 'erp-db01', sourceIp: '10.20.0.7', sourceSessionId: 'a81f', detail: 'sudo -i' };
+const good = {
+  source: 'bastion-1',
+  account: 'v-acme-chen-1',
+  type: 'command',
+  at: '2026-11-25T09:14:03+08:00',
+  target: 'erp-db01',
+  sourceIp: '10.20.0.7',
+  sourceSessionId: 'a81f',
+  detail: 'sudo -i',
+};
 
 describe('session event batches', () => {
   it('normalises valid events and gives a retried event the same id, whatever offset its time is written in', () => {
@@ -34,11 +43,31 @@ describe('session event batches', () => {
 
   it('has a fast path that never accepts what the schema refuses, and returns what the schema would', () => {
     const variants: unknown[] = [
-      good, { ...good, extra: 1 }, { ...good, source: '  padded  ' }, { ...good, source: '   ' }, { ...good, source: 'x'.repeat(201) }, { ...good, source: 'x'.repeat(200) },
-      { ...good, account: 7 }, { ...good, type: 'LOGIN' }, { ...good, at: '2026-02-29T00:00:00Z' }, { ...good, at: '2028-02-29T00:00:00Z' },
-      { ...good, at: '2026-11-25T09:14:03' }, { ...good, at: '2026-11-25T09:14:03.1234567-05:30' }, { ...good, target: null }, { ...good, target: '' },
-      { ...good, sourceIp: '256.1.1.1' }, { ...good, sourceIp: '2001:db8::7' }, { ...good, sourceIp: 'fe80::1%eth0' }, { ...good, sourceIp: '01.2.3.4' },
-      { ...good, detail: '' }, { ...good, detail: 'x'.repeat(4097) }, { ...good, detail: 5 }, { ...good, sourceSessionId: ' s ' }, null, [], 'event',
+      good,
+      { ...good, extra: 1 },
+      { ...good, source: '  padded  ' },
+      { ...good, source: '   ' },
+      { ...good, source: 'x'.repeat(201) },
+      { ...good, source: 'x'.repeat(200) },
+      { ...good, account: 7 },
+      { ...good, type: 'LOGIN' },
+      { ...good, at: '2026-02-29T00:00:00Z' },
+      { ...good, at: '2028-02-29T00:00:00Z' },
+      { ...good, at: '2026-11-25T09:14:03' },
+      { ...good, at: '2026-11-25T09:14:03.1234567-05:30' },
+      { ...good, target: null },
+      { ...good, target: '' },
+      { ...good, sourceIp: '256.1.1.1' },
+      { ...good, sourceIp: '2001:db8::7' },
+      { ...good, sourceIp: 'fe80::1%eth0' },
+      { ...good, sourceIp: '01.2.3.4' },
+      { ...good, detail: '' },
+      { ...good, detail: 'x'.repeat(4097) },
+      { ...good, detail: 5 },
+      { ...good, sourceSessionId: ' s ' },
+      null,
+      [],
+      'event',
       { source: 'a', account: 'b', type: 'login', at: '2026-11-25T09:14:03Z' },
     ];
     for (const v of variants) {

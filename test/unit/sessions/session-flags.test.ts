@@ -15,10 +15,19 @@ describe('flag rules', () => {
 
   it('treats sudo/su to root and DBA commands as privileged with the default policy', () => {
     const rules = new FlagRules(DEFAULT_PRIVILEGED_COMMANDS);
-    for (const cmd of ['sudo -i', 'sudo su -', 'sudo -u root /bin/bash', 'su -', 'su root', 'sqlplus / as sysdba', 'GRANT ALL ON erp TO bob', 'drop table invoices', 'ALTER USER sys IDENTIFIED BY x'])
+    for (const cmd of [
+      'sudo -i',
+      'sudo su -',
+      'sudo -u root /bin/bash',
+      'su -',
+      'su root',
+      'sqlplus / as sysdba',
+      'GRANT ALL ON erp TO bob',
+      'drop table invoices',
+      'ALTER USER sys IDENTIFIED BY x',
+    ])
       expect(rules.isPrivileged(cmd), cmd).toBe(true);
-    for (const cmd of ['ls -l', 'cat /var/log/erp.log', 'systemctl status erp', 'select * from invoices'])
-      expect(rules.isPrivileged(cmd), cmd).toBe(false);
+    for (const cmd of ['ls -l', 'cat /var/log/erp.log', 'systemctl status erp', 'select * from invoices']) expect(rules.isPrivileged(cmd), cmd).toBe(false);
   });
 
   it('counts failed logins in a sliding five-minute window', () => {

@@ -10,7 +10,9 @@ describe('the per-source audit summary of a stream source', () => {
   const setup = (fail = { on: false }) => {
     const written: AuditInput[][] = [];
     const summary = new SourceAuditSummary({
-      intervalMs: 60_000, origin: 'syslog', logger: silentLogger(),
+      intervalMs: 60_000,
+      origin: 'syslog',
+      logger: silentLogger(),
       write: (events) => (fail.on ? Promise.reject(new Error('READONLY')) : Promise.resolve(void written.push(events))),
     });
     summary.start();
@@ -33,8 +35,32 @@ describe('the per-source audit summary of a stream source', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(written).toHaveLength(1);
     expect(written[0]!.map((e) => [e.action, e.details])).toEqual([
-      ['sessions.ingested', { origin: 'syslog', sourceAddress: '10.0.0.1', from: '2026-12-01T10:00:00.000Z', to: '2026-12-01T10:01:00.000Z', received: 5, stored: 4, duplicates: 1, batches: 1 }],
-      ['sessions.ingested', { origin: 'syslog', sourceAddress: '10.0.0.2', from: '2026-12-01T10:00:00.000Z', to: '2026-12-01T10:01:00.000Z', received: 5, stored: 5, duplicates: 0, batches: 2 }],
+      [
+        'sessions.ingested',
+        {
+          origin: 'syslog',
+          sourceAddress: '10.0.0.1',
+          from: '2026-12-01T10:00:00.000Z',
+          to: '2026-12-01T10:01:00.000Z',
+          received: 5,
+          stored: 4,
+          duplicates: 1,
+          batches: 1,
+        },
+      ],
+      [
+        'sessions.ingested',
+        {
+          origin: 'syslog',
+          sourceAddress: '10.0.0.2',
+          from: '2026-12-01T10:00:00.000Z',
+          to: '2026-12-01T10:01:00.000Z',
+          received: 5,
+          stored: 5,
+          duplicates: 0,
+          batches: 2,
+        },
+      ],
     ]);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(written).toHaveLength(1);
@@ -49,7 +75,9 @@ describe('the per-source audit summary of a stream source', () => {
     fail.on = false;
     summary.count('10.0.0.1', { received: 1, stored: 1 });
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(written.map((w) => w.map((e) => e.details))).toEqual([[expect.objectContaining({ sourceAddress: '10.0.0.1', from: '2026-12-01T10:00:00.000Z', received: 3, stored: 3, batches: 2 })]]);
+    expect(written.map((w) => w.map((e) => e.details))).toEqual([
+      [expect.objectContaining({ sourceAddress: '10.0.0.1', from: '2026-12-01T10:00:00.000Z', received: 3, stored: 3, batches: 2 })],
+    ]);
     await summary.close();
   });
 });

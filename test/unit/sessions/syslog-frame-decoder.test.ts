@@ -4,7 +4,11 @@ import { SyslogFrameDecoder } from '../../../src/sessions/syslog-frame-decoder.j
 function decoder(max = 100) {
   const frames: string[] = [];
   const garbage: string[] = [];
-  const d = new SyslogFrameDecoder(max, (f) => frames.push(f.toString()), (reason) => garbage.push(reason));
+  const d = new SyslogFrameDecoder(
+    max,
+    (f) => frames.push(f.toString()),
+    (reason) => garbage.push(reason),
+  );
   return { d, frames, garbage };
 }
 

@@ -5,8 +5,19 @@ const now = new Date(2026, 10, 25, 12, 0, 0);
 
 describe('the syslog message parser', () => {
   it('reads an RFC 5424 message with structured data, escapes and a BOM', () => {
-    const m = parseSyslog('<86>1 2026-11-25T09:20:00.5+08:00 erp-db01.school.local sshd 4242 ID47 [meta x="a \\] b" y="\\"q\\""][origin ip="10.1.1.1"] \uFEFFsession closed', now)!;
-    expect(m).toMatchObject({ format: 'rfc5424', facility: 10, severity: 6, host: 'erp-db01.school.local', app: 'sshd', procId: '4242', message: 'session closed' });
+    const m = parseSyslog(
+      '<86>1 2026-11-25T09:20:00.5+08:00 erp-db01.school.local sshd 4242 ID47 [meta x="a \\] b" y="\\"q\\""][origin ip="10.1.1.1"] \uFEFFsession closed',
+      now,
+    )!;
+    expect(m).toMatchObject({
+      format: 'rfc5424',
+      facility: 10,
+      severity: 6,
+      host: 'erp-db01.school.local',
+      app: 'sshd',
+      procId: '4242',
+      message: 'session closed',
+    });
     expect(m.at.toISOString()).toBe('2026-11-25T01:20:00.500Z');
   });
 
@@ -36,7 +47,14 @@ describe('the syslog message parser', () => {
   });
 
   it('refuses what is not syslog', () => {
-    for (const junk of ['hello world', '<999>1 x', '<13>1 2026-13-45T99:99:99Z h a p m - x', '<13>1 2026-11-25T09:00:00Z h a p m [unterminated', '', '\u0000\u0001'])
+    for (const junk of [
+      'hello world',
+      '<999>1 x',
+      '<13>1 2026-13-45T99:99:99Z h a p m - x',
+      '<13>1 2026-11-25T09:00:00Z h a p m [unterminated',
+      '',
+      '\u0000\u0001',
+    ])
       expect(parseSyslog(junk, now), junk).toBeUndefined();
   });
 });
