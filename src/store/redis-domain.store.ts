@@ -55,6 +55,12 @@ export class RedisDomainStore implements DomainStore {
   listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
     return this.records.listVendors(cursor, limit);
   }
+  searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
+    return this.records.searchVendors(q, cursor, limit);
+  }
+  searchPeople(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Person>>> {
+    return this.records.searchPeople(q, cursor, limit);
+  }
   listRequests(filter: RequestFilter, cursor: number | undefined, limit: number): Promise<Page<Stored<AccessRequest>>> {
     return this.records.listRequests(filter, cursor, limit);
   }

@@ -11,6 +11,10 @@ export class RedisKeys {
   credential = (requestId: string) => this.k('credential', requestId);
   vendorsIndex = () => this.k('idx', 'vendors');
   peopleOfVendor = (vendorId: string) => this.k('idx', 'vendor-people', vendorId);
+  /** personId → list position of every person, across vendors (name search); see peopleIndexBuilt. */
+  peopleIndex = () => this.k('idx', 'people');
+  /** Set once peopleIndex holds the people saved before it existed (built from the per-vendor indexes). */
+  peopleIndexBuilt = () => this.k('idx', 'people-built');
   requestsIndex = () => this.k('idx', 'requests');
   requestsByStatus = (status: string) => this.k('idx', 'requests-status', status);
   requestsByVendor = (vendorId: string) => this.k('idx', 'requests-vendor', vendorId);

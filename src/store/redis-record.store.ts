@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import { pageOf, type Page, type RequestFilter, type Stored } from '../domain/ports/domain-store.port.js';
+import { nameMatches, pageOf, type Page, type RequestFilter, type Stored } from '../domain/ports/domain-store.port.js';
 import { LIVE_STATUSES, type AccessRequest, type Person, type RequestStatus, type Vendor } from '../domain/types.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -13,6 +13,8 @@ function parse<T>(raw: string | null): T | null {
  * they commit together with their audit events.
  */
 export class RedisRecordStore {
+  private peopleIndexReady: Promise<void> | undefined;
+
   constructor(
     private readonly redis: Redis,
     readonly keys: RedisKeys,
@@ -43,6 +45,73 @@ export class RedisRecordStore {
     const raws = ids.length ? await this.redis.mget(ids.map((id) => this.keys.vendor(id))) : [];
     const items = raws.flatMap((r) => (r ? [JSON.parse(r) as Stored<Vendor>] : []));
     return pageOf(items, limit);
+  }
+
+  searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
+    return this.scan(this.keys.vendorsIndex(), this.keys.vendor, (v: Stored<Vendor>) => nameMatches(v.name, q), cursor, limit);
+  }
+
+  async searchPeople(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Person>>> {
+    await this.ensurePeopleIndex();
+    return this.scan(this.keys.peopleIndex(), this.keys.person, (p: Stored<Person>) => nameMatches(p.fullName, q), cursor, limit);
+  }
+
+  /**
+   * The cross-vendor people index is written with each new person; people
+   * saved before it existed are only in their vendor's index. The first search
+   * of a process unions those in (ZUNIONSTORE is atomic and keeps what the
+   * index already holds, so a person added meanwhile is not lost; MAX, as a
+   * person is in both with the same score and SUM would double it) and marks
+   * the index built.
+   */
+  private ensurePeopleIndex(): Promise<void> {
+    this.peopleIndexReady ??= (async () => {
+      if (await this.redis.exists(this.keys.peopleIndexBuilt())) return;
+      const vendorIds = await this.redis.zrange(this.keys.vendorsIndex(), 0, -1);
+      const sources = [this.keys.peopleIndex(), ...vendorIds.map((id) => this.keys.peopleOfVendor(id))];
+      for (let i = 1; i < sources.length; i += 500) {
+        await this.redis.zunionstore(
+          this.keys.peopleIndex(),
+          1 + Math.min(500, sources.length - i),
+          this.keys.peopleIndex(),
+          ...sources.slice(i, i + 500),
+          'AGGREGATE',
+          'MAX',
+        );
+      }
+      await this.redis.set(this.keys.peopleIndexBuilt(), '1');
+    })().catch((err: unknown) => {
+      this.peopleIndexReady = undefined; // try again with the next search
+      throw err;
+    });
+    return this.peopleIndexReady;
+  }
+
+  /** Newest first through `index`, keeping the records `keep` accepts, until a page (and one more) is found. */
+  private async scan<T extends { n: number }>(
+    index: string,
+    keyOf: (id: string) => string,
+    keep: (record: T) => boolean,
+    cursor: number | undefined,
+    limit: number,
+  ): Promise<Page<T>> {
+    const items: T[] = [];
+    let from = cursor;
+    for (;;) {
+      const ids = await this.pageIds(index, from, Math.max(limit * 2, 100));
+      if (ids.length === 0) return pageOf(items, limit);
+      const raws = await this.redis.mget(ids.map(keyOf));
+      for (const raw of raws) {
+        if (raw === null) continue;
+        const record = JSON.parse(raw) as T;
+        from = record.n;
+        if (!keep(record)) continue;
+        items.push(record);
+        if (items.length > limit) return pageOf(items, limit);
+      }
+      // Every id of this batch was missing: continue below the batch's last score.
+      if (raws.every((r) => r === null)) return pageOf(items, limit);
+    }
   }
 
   async peopleOfVendor(vendorId: string): Promise<Stored<Person>[]> {
@@ -140,6 +209,7 @@ export class RedisRecordStore {
     if (person.status === 'active' && person.departureScheduledAt) multi.zadd(this.keys.departures(), Date.parse(person.departureScheduledAt), person.id);
     else multi.zrem(this.keys.departures(), person.id);
     if (isNew) multi.zadd(this.keys.peopleOfVendor(person.vendorId), person.n, person.id);
+    if (isNew) multi.zadd(this.keys.peopleIndex(), person.n, person.id);
   }
 
   /** Writes a request and keeps every index (lists, status, validTo sweep, retention) in step. */

@@ -272,6 +272,46 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         expect(await ids({ status: 'pending' })).toEqual([[r6, r5, r3]]);
       });
 
+      it('finds vendors by any part of their name, ignoring case and width, in Chinese too, newest first a page at a time', async () => {
+        const names = ['臺北資訊股份有限公司', 'Acme Maintenance', '新竹資訊服務社', 'ＡＣＭＥ Network', 'Zeta Systems'];
+        const v: string[] = [];
+        for (const name of names) v.push((await seedPerson(store, t0, { name })).vendor.id);
+        const ids = async (q: string, limit = 10) => (await allPages((c) => store.searchVendors(q, c, limit))).map((p) => p.map((x) => x.id));
+        expect(await ids('acme', 1)).toEqual([[v[3]], [v[1]]]);
+        expect(await ids('資訊')).toEqual([[v[2], v[0]]]);
+        expect(await ids('臺北')).toEqual([[v[0]]]);
+        expect(await ids(' network ')).toEqual([[v[3]]]);
+        expect(await ids('nobody')).toEqual([[]]);
+        expect(await ids('', 2)).toEqual([[v[4], v[3]], [v[2], v[1]], [v[0]]]);
+      });
+
+      it('finds people of every vendor by any part of their full name, newest first a page at a time', async () => {
+        const a = await seedPerson(store, t0);
+        const b = await seedPerson(store, t0);
+        const add = async (vendorId: string, fullName: string) => {
+          const person = {
+            ...a.person,
+            id: `${a.person.id}-${fullName.length}-${Math.random().toString(36).slice(2, 8)}`,
+            n: await store.nextPosition(),
+            vendorId,
+            fullName,
+          };
+          await saveNew(store, { person });
+          return person.id;
+        };
+        const chen = await add(a.vendor.id, '陳小明');
+        const lin = await add(b.vendor.id, '林美華');
+        const chenB = await add(b.vendor.id, '陳大文');
+        const ann = await add(b.vendor.id, 'ANN Smith');
+        const ids = async (q: string, limit = 10) => (await allPages((c) => store.searchPeople(q, c, limit))).map((p) => p.map((x) => x.id));
+        expect(await ids('陳', 1)).toEqual([[chenB], [chen]]);
+        expect(await ids('美華')).toEqual([[lin]]);
+        expect(await ids('ann')).toEqual([[ann, b.person.id, a.person.id]]);
+        expect(await ids('nobody')).toEqual([[]]);
+        expect((await ids('', 3)).flat()).toEqual([ann, chenB, lin, chen, b.person.id, a.person.id]);
+        expect((await store.searchPeople('陳', undefined, 5)).items.map((p) => p.vendorId)).toEqual([b.vendor.id, a.vendor.id]);
+      });
+
       it("lists a vendor's people oldest first", async () => {
         const { vendor, person } = await seedPerson(store, t0);
         const second = { ...person, id: `${person.id}x`, n: await store.nextPosition(), fullName: 'Bo Second' };

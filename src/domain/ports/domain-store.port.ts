@@ -106,6 +106,14 @@ export interface RecordQueries {
   nextPosition(): Promise<number>;
   /** Vendors newest first; `cursor` is a position from decodeCursor (exclusive). */
   listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>>;
+  /**
+   * Vendors whose name contains `q` (nameMatches: case- and width-insensitive,
+   * any script), newest first; every vendor when `q` is empty. Scans the
+   * vendor list until a page is full: fine for a school's hundreds of vendors.
+   */
+  searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>>;
+  /** People of every vendor whose full name contains `q` (nameMatches), newest first; everyone when `q` is empty. */
+  searchPeople(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Person>>>;
   /** Requests matching `filter`, newest first; `cursor` is a position from decodeCursor (exclusive). */
   listRequests(filter: RequestFilter, cursor: number | undefined, limit: number): Promise<Page<Stored<AccessRequest>>>;
   /** A vendor's people, oldest first. */
@@ -134,6 +142,16 @@ export interface RecordQueries {
 
 /** The one store dependency a service takes. */
 export interface DomainStore extends RecordQueries, UnitOfWork, AuditLog {}
+
+/** Folds width (full-width Latin, NFKC) and case so that a search finds `ＡＣＭＥ` with `acme`; CJK has no case and passes unchanged. */
+function foldName(s: string): string {
+  return s.normalize('NFKC').toLowerCase();
+}
+
+/** Whether `name` contains `q` as a substring, ignoring case and width; an empty `q` matches every name. */
+export function nameMatches(name: string, q: string): boolean {
+  return foldName(name).includes(foldName(q.trim()));
+}
 
 /** A list cursor for position `n`. */
 function encodeCursor(n: number): string {

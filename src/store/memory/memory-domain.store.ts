@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditInput } from '../../audit/audit-event.js';
 import {
+  nameMatches,
   pageOf,
   type Decision,
   type DomainStore,
@@ -87,6 +88,14 @@ export class MemoryDomainStore implements DomainStore {
     return Promise.resolve(pageOf(items, limit));
   }
 
+  searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
+    return Promise.resolve(this.scan(this.records.vendorsIndex, this.records.vendors, (v: Stored<Vendor>) => nameMatches(v.name, q), cursor, limit));
+  }
+
+  searchPeople(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Person>>> {
+    return Promise.resolve(this.scan(this.records.peopleIndex, this.records.people, (p: Stored<Person>) => nameMatches(p.fullName, q), cursor, limit));
+  }
+
   /** Newest first, through the most selective index, filtering the rest: as RedisRecordStore does. */
   listRequests(filter: RequestFilter, cursor: number | undefined, limit: number): Promise<Page<Stored<AccessRequest>>> {
     const { records } = this;
@@ -162,6 +171,24 @@ export class MemoryDomainStore implements DomainStore {
       requests: (ids) => this.getRequests(ids),
       sealedCredential: (requestId) => Promise.resolve(this.records.credentials.get(requestId) ?? null),
     };
+  }
+
+  /** Newest first through `index`, the records `keep` accepts: a page and whether more follow, as RedisRecordStore scans. */
+  private scan<T extends { n: number }>(
+    index: SortedIndex,
+    table: Map<string, string>,
+    keep: (r: T) => boolean,
+    cursor: number | undefined,
+    limit: number,
+  ): Page<T> {
+    const items: T[] = [];
+    for (const id of index.descendingBelow(cursor, Infinity)) {
+      const record = parse<T>(table.get(id));
+      if (!record || !keep(record)) continue;
+      items.push(record);
+      if (items.length > limit) break;
+    }
+    return pageOf(items, limit);
   }
 
   private requestsOf(ids: string[]): Stored<AccessRequest>[] {

@@ -24,6 +24,7 @@ export class MemoryRecords {
 
   readonly vendorsIndex = new SortedIndex();
   readonly peopleOfVendor = new Map<string, SortedIndex>();
+  readonly peopleIndex = new SortedIndex();
   readonly requestsIndex = new SortedIndex();
   readonly requestsByStatus = new Map<string, SortedIndex>();
   readonly requestsByVendor = new Map<string, SortedIndex>();
@@ -106,6 +107,7 @@ export class MemoryRecords {
       if (person.status === 'active' && person.departureScheduledAt) this.departures.add(person.id, Date.parse(person.departureScheduledAt));
       else this.departures.remove(person.id);
       if (isNew) indexIn(this.peopleOfVendor, person.vendorId).add(person.id, person.n);
+      if (isNew) this.peopleIndex.add(person.id, person.n);
     };
   }
 
