@@ -67,6 +67,36 @@ export const envSchema = z
     LDAP_STARTTLS: bool.default(false),
     LDAP_ALLOW_INSECURE: bool.default(false),
     LDAP_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** Staff sign-in against another directory than LDAP_URL (src/staff/); unset = the same directory and service account. */
+    STAFF_LDAP_URL: z
+      .string()
+      .regex(/^ldaps?:\/\/[^/]+\/?$/, 'must be ldap://host[:port] or ldaps://host[:port]')
+      .optional(),
+    STAFF_BIND_DN: z.string().min(1).optional(),
+    STAFF_BIND_PASSWORD: z.string().min(1).optional(),
+    STAFF_BIND_PASSWORD_FILE: z.string().min(1).optional(),
+    STAFF_CA_FILE: z.string().min(1).optional(),
+    /** Where staff accounts are looked up; default LDAP_BASE_DN. */
+    STAFF_SEARCH_BASE: dn.optional(),
+    /** The console's public origin (https://leasehold.school.test): cookie-authenticated writes must come from it (Origin). */
+    PUBLIC_URL: z
+      .url()
+      .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+      .optional(),
+    /** The session cookie is Secure unless this is false (plain-HTTP dev stacks only). */
+    COOKIE_SECURE: bool.default(true),
+    /** Time zone the console shows dates in (IANA name). */
+    TZ: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as Asia/Taipei')
+      .default('Asia/Taipei'),
     API_TOKENS_FILE: z.string().min(1),
     POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
     AUDIT_LOG_FILE: z.string().min(1).default('./data/audit.jsonl'),
@@ -114,6 +144,27 @@ export const envSchema = z
       ctx.addIssue({ code: 'custom', path: ['LDAP_ALLOW_INSECURE'], message: 'insecure LDAP is refused when NODE_ENV=production' });
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)
       ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS' });
+    if (env.STAFF_LDAP_URL) {
+      if (!env.STAFF_BIND_DN) ctx.addIssue({ code: 'custom', path: ['STAFF_BIND_DN'], message: 'required with STAFF_LDAP_URL' });
+      else {
+        const staffBind = bindNameProblem(env.STAFF_BIND_DN, env.LDAP_DIALECT);
+        if (staffBind) ctx.addIssue({ code: 'custom', path: ['STAFF_BIND_DN'], message: staffBind });
+      }
+      if (!env.STAFF_BIND_PASSWORD && !env.STAFF_BIND_PASSWORD_FILE)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['STAFF_BIND_PASSWORD'],
+          message: 'STAFF_BIND_PASSWORD or STAFF_BIND_PASSWORD_FILE is required with STAFF_LDAP_URL',
+        });
+      if (!env.STAFF_SEARCH_BASE)
+        ctx.addIssue({ code: 'custom', path: ['STAFF_SEARCH_BASE'], message: 'required with STAFF_LDAP_URL (LDAP_BASE_DN names the other directory)' });
+      const staffPlain = env.STAFF_LDAP_URL.startsWith('ldap://') && !env.LDAP_STARTTLS;
+      if (staffPlain && (!env.LDAP_ALLOW_INSECURE || env.NODE_ENV === 'production'))
+        ctx.addIssue({ code: 'custom', path: ['STAFF_LDAP_URL'], message: 'plaintext ldap:// carries staff passwords: use ldaps:// (or LDAP_STARTTLS=true)' });
+    } else {
+      for (const key of ['STAFF_BIND_DN', 'STAFF_BIND_PASSWORD', 'STAFF_BIND_PASSWORD_FILE', 'STAFF_CA_FILE'] as const)
+        if (env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'only used with STAFF_LDAP_URL' });
+    }
     if (env.LDAP_STARTTLS && env.LDAP_URL.startsWith('ldaps://'))
       ctx.addIssue({ code: 'custom', path: ['LDAP_STARTTLS'], message: 'StartTLS applies to ldap:// URLs only' });
   });

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { envSchema, type Env } from './env.schema.js';
 import { policySchema, type Policy } from './policy.schema.js';
 
-export const ROLES = ['requester', 'approver', 'auditor', 'admin', 'automation', 'log-source'] as const;
+export const ROLES = ['requester', 'approver', 'auditor', 'admin', 'automation', 'log-source', 'exception-approver'] as const;
 export type Role = (typeof ROLES)[number];
 
 const tokensSchema = z.strictObject({
@@ -32,6 +32,10 @@ export interface Config {
   /** AUDIT_REANCHOR_KEY(_FILE): checks signed re-anchors of the audit trail (audit/reanchor.ts). */
   auditReanchorKey?: Buffer;
   ldapCa?: string;
+  /** STAFF_BIND_PASSWORD(_FILE), with STAFF_LDAP_URL. */
+  staffBindPassword?: string;
+  /** STAFF_CA_FILE's PEM, with STAFF_LDAP_URL. */
+  staffCa?: string;
 }
 
 function issues(prefix: string, error: z.ZodError): string[] {
@@ -113,7 +117,21 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
 
   const ldapCa = env.LDAP_CA_FILE ? readText(env.LDAP_CA_FILE, 'LDAP_CA_FILE', problems) : undefined;
   const auditReanchorKey = loadReanchorKey(env, problems);
+  const staffBindPassword = !env.STAFF_LDAP_URL
+    ? undefined
+    : (env.STAFF_BIND_PASSWORD ?? readText(env.STAFF_BIND_PASSWORD_FILE!, 'STAFF_BIND_PASSWORD_FILE', problems)?.replace(/\r?\n$/, ''));
+  const staffCa = env.STAFF_LDAP_URL && env.STAFF_CA_FILE ? readText(env.STAFF_CA_FILE, 'STAFF_CA_FILE', problems) : undefined;
 
   if (problems.length > 0 || !policy || !credentialsKey) throw new ConfigError(problems);
-  return { env, policy, tokens, ldapBindPassword, credentialsKey, ldapCa, ...(auditReanchorKey ? { auditReanchorKey } : {}) };
+  return {
+    env,
+    policy,
+    tokens,
+    ldapBindPassword,
+    credentialsKey,
+    ldapCa,
+    ...(auditReanchorKey ? { auditReanchorKey } : {}),
+    ...(staffBindPassword !== undefined ? { staffBindPassword } : {}),
+    ...(staffCa !== undefined ? { staffCa } : {}),
+  };
 }

@@ -13,6 +13,8 @@ export const DEFAULT_PRIVILEGED_COMMANDS = [
   '\\bCREATE\\s+USER\\b',
 ];
 
+const groupList = z.array(z.string().min(1)).default([]);
+
 /** The policy file (YAML or JSON). Unknown keys are an error. */
 export const policySchema = z
   .object({
@@ -40,6 +42,30 @@ export const policySchema = z
         accesslogImportSeconds: z.number().int().positive().max(86_400).default(30),
         /** The syslog listener audits one summary per sending address per this period (nothing when nothing arrived). */
         syslogAuditSeconds: z.number().int().positive().max(86_400).default(60),
+      })
+      .prefault({}),
+    /** Staff sign-in (src/staff/): who may sign in with which role, and how long a session lives. */
+    staff: z
+      .strictObject({
+        /** The attribute a login name is matched against; default uid (OpenLDAP) or sAMAccountName (AD, where a UPN is accepted too). */
+        loginAttribute: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'an attribute name')
+          .optional(),
+        /** Directory groups (DNs or names) granting each role; membership may be nested at any depth. */
+        roles: z
+          .strictObject({
+            requester: groupList,
+            approver: groupList,
+            auditor: groupList,
+            admin: groupList,
+            'exception-approver': groupList,
+          })
+          .prefault({}),
+        idleMinutes: z.number().int().positive().max(1440).default(30),
+        absoluteHours: z.number().positive().max(168).default(10),
+        /** Roles are read from the directory again at least this often (fractions allowed, e.g. for tests). */
+        roleRefreshMinutes: z.number().positive().max(60).default(5),
       })
       .prefault({}),
   })

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'ldapts';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 
@@ -5,6 +6,37 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 export interface SeedEntry {
   dn: string;
   attributes: Record<string, string[]>;
+}
+
+/**
+ * The demo staff who sign in to the console (issue 11), with their passwords
+ * (a throwaway rig's, printed by `npm run dev` and used by the tests), the
+ * role each gets and the group granting it. The auditor's role comes through
+ * a nested group (audit-office ∈ leasehold-auditors); `nobody` is staff with
+ * no mapped role. The same accounts are seeded in the Samba template.
+ */
+export const DEMO_STAFF = [
+  { login: 'requester', displayName: '王小明 (IT office)', password: 'Requester-demo-1', role: 'requester', group: 'leasehold-requesters' },
+  { login: 'approver', displayName: '陳主任 (IT supervisor)', password: 'Approver-demo-1', role: 'approver', group: 'leasehold-approvers' },
+  { login: 'auditor', displayName: '林稽核 (auditor)', password: 'Auditor-demo-1', role: 'auditor', group: 'audit-office' },
+  { login: 'admin', displayName: '張管理 (administrator)', password: 'Admin-demo-1', role: 'admin', group: 'leasehold-admins' },
+  { login: 'nobody', displayName: '李訪客 (no role)', password: 'Nobody-demo-1', role: undefined, group: undefined },
+] as const;
+
+/** policy.staff.roles for the demo tree: group names, so that the same policy fits OpenLDAP and the Samba template. */
+export const DEMO_STAFF_ROLES = {
+  requester: ['leasehold-requesters'],
+  approver: ['leasehold-approvers'],
+  auditor: ['leasehold-auditors'],
+  admin: ['leasehold-admins'],
+  'exception-approver': ['leasehold-exception-approvers'],
+};
+
+/** RFC 2307 `{SSHA}` hash, so that seeded passwords are not stored in clear. */
+export function ssha(password: string): string {
+  const salt = randomBytes(8);
+  const digest = createHash('sha1').update(password).update(salt).digest();
+  return `{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
 }
 
 /** Where the seeded tree puts things. */
@@ -38,7 +70,8 @@ export function seedLayout(baseDn = 'dc=leasehold,dc=test'): SeedLayout {
 }
 
 /**
- * The demo/test tree: two staff people; groupOfNames groups — ordinary
+ * The demo/test tree: two staff people; the console's demo staff and their
+ * role groups (DEMO_STAFF); groupOfNames groups — ordinary
  * (erp-support, lab-helpdesk), privileged by name (wheel, sudo, admins,
  * dba-team) and privileged by nesting (erp-admins ∈ dba-team); a
  * groupOfUniqueNames (legacy-app); posixGroups root-group (gid 0) and vendors
@@ -70,6 +103,14 @@ export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
     attributes: { objectClass: ['groupOfNames'], cn: [cn], member: members, description: [description] },
   });
   const erpAdmins = group('erp-admins', [alice.dn], 'ERP administrators (privileged through dba-team)');
+  const staff = DEMO_STAFF.map((s, i) => {
+    const entry = person(s.login, s.login, 'Staff', 10100 + i);
+    entry.attributes.displayName = [s.displayName];
+    entry.attributes.userPassword = [ssha(s.password)];
+    return entry;
+  });
+  const staffIn = (groupName: string) => staff.filter((_, i) => DEMO_STAFF[i]!.group === groupName).map((e) => e.dn);
+  const auditOffice = group('audit-office', staffIn('audit-office'), 'Audit office staff (auditors through leasehold-auditors)');
   return [
     { dn: baseDn, attributes: { objectClass: ['dcObject', 'organization'], dc: [dc], o: ['Leasehold test school'] } },
     ...[layout.peopleOu, layout.groupsOu, layout.vendorsOu, layout.policiesOu].map((dn) => ({
@@ -99,6 +140,12 @@ export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
     group('admins', [alice.dn], 'Directory administrators'),
     erpAdmins,
     group('dba-team', [alice.dn, erpAdmins.dn], 'Database administrators'),
+    ...staff,
+    group('leasehold-requesters', staffIn('leasehold-requesters'), 'Leasehold console: may file requests'),
+    group('leasehold-approvers', staffIn('leasehold-approvers'), 'Leasehold console: may approve requests'),
+    auditOffice,
+    group('leasehold-auditors', [auditOffice.dn], 'Leasehold console: auditors (through nested groups)'),
+    group('leasehold-admins', staffIn('leasehold-admins'), 'Leasehold console: administrators'),
     {
       dn: childDn('cn', 'legacy-app', groupsOu),
       attributes: { objectClass: ['groupOfUniqueNames'], cn: ['legacy-app'], uniqueMember: [bob.dn] },
