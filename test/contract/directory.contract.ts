@@ -191,6 +191,32 @@ export function directoryContract(name: string, makeContext: () => Promise<Direc
       });
     });
 
+    describe('group search', () => {
+      it('finds groups by any part of their name, ignoring case, in Chinese too, sorted by name, at most the limit', async () => {
+        const p = `srch${rand()}`;
+        const erp = await ctx.createGroup(`${p}-erp`);
+        const mail = await ctx.createGroup(`${p.toUpperCase()}-Mail`);
+        const office = await ctx.createGroup(`${p}-資訊組`);
+        const team = await ctx.createGroup(`Team-${p}-net`);
+        const dns = async (text: string, limit = 50) => (await dir.searchGroups(text, limit)).map((g) => normalizeDn(g.dn));
+        const want = (...groups: string[]) => groups.map(normalizeDn);
+        expect(await dns(p)).toEqual(want(erp, mail, office, team));
+        expect(await dns(p, 2)).toEqual(want(erp, mail));
+        expect(await dns(`${p.slice(2).toUpperCase()}-ERP`)).toEqual(want(erp));
+        expect(await dns(`${p}-資訊`)).toEqual(want(office));
+        expect((await dir.searchGroups(`${p}-資訊`, 5))[0]?.name).toBe(`${p}-資訊組`);
+        expect(await dns(`${p}*`)).toEqual([]);
+        expect(await dns(`${p}-nothing`)).toEqual([]);
+      });
+
+      it('never reads the text as a filter, whatever it holds', async () => {
+        const odd = `q*(x)\\y, "z" ${rand()}`;
+        const group = await ctx.createGroup(`#grp ${odd}`);
+        expect((await dir.searchGroups(odd, 50)).map((g) => normalizeDn(g.dn))).toEqual([normalizeDn(group)]);
+        expect(await dir.searchGroups(`)(cn=*${rand()}`, 50)).toEqual([]);
+      });
+    });
+
     describe('revocation', () => {
       it('disables so that binds fail at once and listing shows the account disabled', async () => {
         const account = await live('disable');

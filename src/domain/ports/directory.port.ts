@@ -46,12 +46,38 @@ export interface PrivilegedMembership {
   privileged: string;
 }
 
+/** A group as a look-up shows it. */
+export interface DirectoryGroup {
+  dn: string;
+  /** The group's name (first cn value; the RDN value when it has none). */
+  name: string;
+}
+
+/** Most groups a search reads before sorting; a look-up narrower than that is the caller's job. */
+export const GROUP_SEARCH_CAP = 2000;
+
+/** Orders groups by name, ignoring case, then by DN: every adapter sorts alike. */
+export function byGroupName(a: DirectoryGroup, b: DirectoryGroup): number {
+  const x = a.name.toLowerCase();
+  const y = b.name.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0;
+}
+
 export interface DirectoryPort {
   /** Resolves when the directory answers an authenticated operation. */
   ping(): Promise<void>;
 
   /** Which of these group DNs do not exist (compared case-insensitively). */
   missingGroups(groupDns: string[]): Promise<string[]>;
+
+  /**
+   * Groups under the base DN whose name contains `text`: a case-insensitive
+   * substring of any cn value (on AD also sAMAccountName), in any script;
+   * `text` is never a pattern (`*` is a star). Empty `text` matches every
+   * group. Sorted by byGroupName, at most `limit`. Says nothing about
+   * privilege: ask privilegedGroupsOf for the verdict.
+   */
+  searchGroups(text: string, limit: number): Promise<DirectoryGroup[]>;
 
   /** Whether a username is taken by any entry in the vendor container. */
   usernameTaken(username: string): Promise<boolean>;

@@ -1,12 +1,20 @@
 import { Attribute, Change, type Entry, type Filter } from 'ldapts';
 import { DirectoryError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../../domain/ports/directory.port.js';
-import { childDn, sameDn } from '../ldap/escape.js';
+import {
+  byGroupName,
+  GROUP_SEARCH_CAP,
+  type AccountSpec,
+  type DirectoryAccount,
+  type DirectoryGroup,
+  type DirectoryPort,
+  type PrivilegedMembership,
+} from '../../domain/ports/directory.port.js';
+import { childDn, firstRdnValue, sameDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
-import { and, eq, or } from '../ldap/ldap-filters.js';
+import { and, contains, eq, or } from '../ldap/ldap-filters.js';
 import {
   ACCOUNT_ATTRIBUTES,
   REQUEST_ID_ATTRIBUTE,
@@ -75,6 +83,20 @@ export class AdDirectory implements DirectoryPort {
   async missingGroups(groupDns: string[]): Promise<string[]> {
     const found = await Promise.all(groupDns.map(async (dn) => (await this.readEntry(dn, eq('objectClass', 'group'), ['1.1'])) !== null));
     return groupDns.filter((_, i) => !found[i]);
+  }
+
+  async searchGroups(text: string, limit: number): Promise<DirectoryGroup[]> {
+    const filter = and(eq('objectClass', 'group'), or(contains('cn', text), contains('sAMAccountName', text)));
+    const found: DirectoryGroup[] = [];
+    // Paged (AD answers at most 1000 entries a search); every page is read, only the first CAP kept.
+    for await (const page of this.conn.searchPaged(
+      this.options.baseDn,
+      { scope: 'sub', filter, attributes: ['cn'] },
+      this.options.pageSize ?? 500,
+      'search groups',
+    ))
+      for (const e of page) if (found.length < GROUP_SEARCH_CAP) found.push({ dn: e.dn, name: attrValue(e, 'cn') ?? firstRdnValue(e.dn) ?? e.dn });
+    return found.sort(byGroupName).slice(0, limit);
   }
 
   /** sAMAccountName is unique in the whole domain and the UPN in the forest, so both are checked everywhere, not only in the vendor OU. */

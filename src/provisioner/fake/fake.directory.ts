@@ -1,7 +1,14 @@
 import { DirectoryError } from '../../errors.js';
-import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../../domain/ports/directory.port.js';
+import {
+  byGroupName,
+  type AccountSpec,
+  type DirectoryAccount,
+  type DirectoryGroup,
+  type DirectoryPort,
+  type PrivilegedMembership,
+} from '../../domain/ports/directory.port.js';
 import { childDn, normalizeDn } from '../ldap/escape.js';
-import { isBuiltinPrivileged, nameFromDn, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../privileged-groups.js';
+import { isBuiltinPrivileged, nameFromDn, namingValues, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../privileged-groups.js';
 
 export interface FakeDirectoryOptions {
   /** Default `ou=vendors,dc=fake,dc=test`. */
@@ -135,6 +142,16 @@ export class FakeDirectory implements DirectoryPort {
   async missingGroups(groupDns: string[]): Promise<string[]> {
     await this.op('missingGroups');
     return groupDns.filter((dn) => !this.group(dn));
+  }
+
+  async searchGroups(text: string, limit: number): Promise<DirectoryGroup[]> {
+    await this.op('searchGroups');
+    const needle = text.toLowerCase();
+    return [...this.groups.values()]
+      .filter((g) => namingValues(g).some((name) => name.toLowerCase().includes(needle)))
+      .map((g) => ({ dn: g.dn, name: g.name }))
+      .sort(byGroupName)
+      .slice(0, limit);
   }
 
   async usernameTaken(username: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { AndFilter, EqualityFilter, OrFilter, type Filter } from 'ldapts';
+import { AndFilter, EqualityFilter, OrFilter, PresenceFilter, SubstringFilter, type Filter } from 'ldapts';
 
 /**
  * Filter objects instead of filter strings: values travel as BER octet
@@ -18,4 +18,9 @@ export function or(...filters: Filter[]): Filter {
 /** `(&…)`; a single filter is returned as is. */
 export function and(...filters: Filter[]): Filter {
   return filters.length === 1 ? filters[0]! : new AndFilter({ filters });
+}
+
+/** `(attribute=*text*)` with `text` as one octet string (never parsed), or `(attribute=*)` for empty text. */
+export function contains(attribute: string, text: string): Filter {
+  return text === '' ? new PresenceFilter({ attribute }) : new SubstringFilter({ attribute, any: [text] });
 }

@@ -1,12 +1,20 @@
 import { Attribute, Change, type Entry } from 'ldapts';
 import { DirectoryError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { AccountSpec, DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../../domain/ports/directory.port.js';
+import {
+  byGroupName,
+  GROUP_SEARCH_CAP,
+  type AccountSpec,
+  type DirectoryAccount,
+  type DirectoryGroup,
+  type DirectoryPort,
+  type PrivilegedMembership,
+} from '../../domain/ports/directory.port.js';
 import { childDn, firstRdnValue, normalizeDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues, toGeneralizedTime } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
-import { and, eq, or } from '../ldap/ldap-filters.js';
+import { and, contains, eq, or } from '../ldap/ldap-filters.js';
 import { isBuiltinPrivileged, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../privileged-groups.js';
 import {
   ACCOUNT_ATTRIBUTES,
@@ -68,6 +76,19 @@ export class OpenLdapDirectory implements DirectoryPort {
   async missingGroups(groupDns: string[]): Promise<string[]> {
     const found = await Promise.all(groupDns.map((dn) => this.readGroup(dn)));
     return groupDns.filter((_, i) => !found[i]);
+  }
+
+  async searchGroups(text: string, limit: number): Promise<DirectoryGroup[]> {
+    const found: DirectoryGroup[] = [];
+    const pages = this.connection.searchPaged(
+      this.options.baseDn,
+      { scope: 'sub', filter: and(groupFilter, contains('cn', text)), attributes: ['cn'] },
+      500,
+      'search groups',
+    );
+    // Every page is read (abandoning a paged search mid-way leaves its cookie on the server); only the first CAP are kept.
+    for await (const page of pages) for (const e of page) if (found.length < GROUP_SEARCH_CAP) found.push({ dn: e.dn, name: toGroupFacts(e).name });
+    return found.sort(byGroupName).slice(0, limit);
   }
 
   async usernameTaken(username: string): Promise<boolean> {
