@@ -39,8 +39,9 @@ import { AccesslogImportService, ldapAccesslogReader } from './sessions/accesslo
 import { IncidentService } from './sessions/incident.service.js';
 import { SessionIngestService } from './sessions/session-ingest.service.js';
 import { createSessionMetrics } from './sessions/session-metrics.js';
-import { SessionQueryStore } from './sessions/session-query.store.js';
+import { RedisSessionStore } from './sessions/redis-session.store.js';
 import { SessionReviewService } from './sessions/session-review.service.js';
+import type { SessionStore } from './sessions/session-store.port.js';
 import { SyslogListener } from './sessions/syslog-listener.js';
 import { CredentialVault } from './store/credential-vault.js';
 import { RedisDomainStore } from './store/redis-domain.store.js';
@@ -158,7 +159,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   checkpointer.start();
   // Session logs arrive over HTTP, syslog and the accesslog; all three store through this one ingest.
   const sessionMetrics = createSessionMetrics(metrics.registry);
-  const sessionIngest = new SessionIngestService({ keys, tx, policy: policy.sessions, metrics: sessionMetrics, now });
+  const sessionStore = new RedisSessionStore({ redis, records: store, tx });
+  const sessionIngest = new SessionIngestService({ store: sessionStore, policy: policy.sessions, metrics: sessionMetrics, now });
 
   const closers: (() => Promise<unknown>)[] = [];
   let server: Server | undefined;
@@ -188,7 +190,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       now,
     });
     const accesslog = runsRepeating('accesslog-import', config)
-      ? accesslogImporter(config, redis, keys, sessionIngest, logger.child({ component: 'accesslog' }))
+      ? accesslogImporter(config, sessionStore, sessionIngest, logger.child({ component: 'accesslog' }))
       : undefined;
     const host = new WorkerHost({
       connection: bullConnection,
@@ -224,16 +226,16 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   if (mode !== 'worker') {
     const holder: { openapi?: unknown } = {};
-    const reviews = new SessionReviewService({ store, tx, now });
+    const reviews = new SessionReviewService({ store: sessionStore, now });
     const routes: RouteSpec[] = [
       ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => holder.openapi }),
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store, now }),
       ...sessionRoutes({
         ingest: sessionIngest,
-        query: new SessionQueryStore(redis, keys),
+        query: sessionStore,
         reviews,
-        incidents: new IncidentService({ keys, tx, reviews, now }),
+        incidents: new IncidentService({ store: sessionStore, now }),
         now,
       }),
       ...auditRoutes({
@@ -318,7 +320,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
  * credentials and TLS settings): its paged searches should not queue behind
  * provisioning on the directory adapter's pool.
  */
-function accesslogImporter(config: Config, redis: Redis, keys: RedisKeys, ingest: SessionIngestService, logger: Logger) {
+function accesslogImporter(config: Config, store: SessionStore, ingest: SessionIngestService, logger: Logger) {
   const { env } = config;
   const connection = new LdapConnection({
     url: env.LDAP_URL,
@@ -333,8 +335,7 @@ function accesslogImporter(config: Config, redis: Redis, keys: RedisKeys, ingest
   });
   const importer = new AccesslogImportService({
     read: ldapAccesslogReader(connection),
-    redis,
-    keys,
+    store,
     ingest,
     vendorOu: env.LDAP_VENDOR_OU,
     source: `ldap:${new URL(env.LDAP_URL).hostname}`,

@@ -1,14 +1,12 @@
-import type { Redis } from 'ioredis';
 import { GreaterThanEqualsFilter, NotFilter, type Filter } from 'ldapts';
 import type { Logger } from '../logger.js';
 import { firstRdnValue, normalizeDn } from '../provisioner/ldap/escape.js';
 import type { LdapConnection } from '../provisioner/ldap/ldap-connection.js';
 import { attrValue, fromGeneralizedTime } from '../provisioner/ldap/ldap-entry.js';
 import { and, eq } from '../provisioner/ldap/ldap-filters.js';
-import type { RedisKeys } from '../store/redis-keys.js';
 import { MAX_BATCH, normalizeEvent, type NormalizedEvent } from './session-event.schema.js';
 import type { SessionIngestService } from './session-ingest.service.js';
-import { SessionKeys } from './session-keys.js';
+import type { SessionStore } from './session-store.port.js';
 
 /** One bind recorded by slapd's accesslog overlay (objectClass auditBind). */
 export interface AccesslogBind {
@@ -97,7 +95,7 @@ export interface AccesslogRun {
 /**
  * Imports binds of vendor accounts (DNs under LDAP_VENDOR_OU), successful and
  * failed, from the OpenLDAP accesslog as session events (DESIGN.md, Session
- * logs, source 3). The cursor in Redis is the newest entryCSN read, and the
+ * logs, source 3). The cursor in the session store is the newest entryCSN read, and the
  * next read starts strictly after it: an idle directory is read as nothing,
  * not as the last bind again. entryCSN is stamped when slapd writes the log
  * entry (reqStart when the operation began), so a bind that started before
@@ -106,14 +104,12 @@ export interface AccesslogRun {
  * keep a repeated run (a crash between ingest and cursor write) harmless.
  */
 export class AccesslogImportService {
-  private readonly skeys: SessionKeys;
   private readonly vendorSuffix: string;
 
   constructor(
     private readonly deps: {
       read: AccesslogReader;
-      redis: Redis;
-      keys: RedisKeys;
+      store: SessionStore;
       ingest: SessionIngestService;
       vendorOu: string;
       /** The source name of the events, e.g. `ldap:dir1.school.local`. */
@@ -121,14 +117,13 @@ export class AccesslogImportService {
       logger: Logger;
     },
   ) {
-    this.skeys = new SessionKeys(deps.keys);
     this.vendorSuffix = `,${normalizeDn(deps.vendorOu)}`;
   }
 
   /** One import run (the `accesslog-import` job). */
   async run(): Promise<AccesslogRun> {
-    const { redis, read, ingest, logger } = this.deps;
-    const cursor = (await redis.get(this.skeys.accesslogCursor())) ?? undefined;
+    const { store, read, ingest, logger } = this.deps;
+    const cursor = await store.accesslogCursor();
     const binds = await read(cursor);
     const events: NormalizedEvent[] = [];
     for (const b of binds) {
@@ -143,7 +138,7 @@ export class AccesslogImportService {
       stored += r.stored.size;
     }
     const next = nextCursor(cursor, binds);
-    if (next && next !== cursor) await redis.set(this.skeys.accesslogCursor(), next);
+    if (next && next !== cursor) await store.saveAccesslogCursor(next);
     if (stored) logger.info('accesslog binds imported', { read: binds.length, imported: events.length, stored, cursor: next });
     return { read: binds.length, imported: events.length, stored, cursor: next };
   }

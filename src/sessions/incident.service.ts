@@ -1,10 +1,6 @@
-import type { ChainableCommander } from 'ioredis';
 import { NotFound, PolicyViolation } from '../errors.js';
-import type { Transactor } from '../store/transactor.js';
-import type { RedisKeys } from '../store/redis-keys.js';
-import { SessionKeys } from './session-keys.js';
 import type { Incident, IncidentStatus } from './session-record.js';
-import type { SessionReviewService } from './session-review.service.js';
+import { sessionRef, type SessionStore } from './session-store.port.js';
 
 /** A change to an incident's handling. */
 export interface IncidentUpdate {
@@ -19,19 +15,13 @@ export interface IncidentUpdate {
  * record of how it was handled is the point.
  */
 export class IncidentService {
-  private readonly skeys: SessionKeys;
-
-  constructor(private readonly deps: { keys: RedisKeys; tx: Transactor; reviews: SessionReviewService; now: () => Date }) {
-    this.skeys = new SessionKeys(deps.keys);
-  }
+  constructor(private readonly deps: { store: SessionStore; now: () => Date }) {}
 
   update(actor: string, id: string, change: IncidentUpdate): Promise<Incident> {
-    const { tx, now, reviews } = this.deps;
-    const key = this.skeys.incident(id);
-    return tx.run([key], async (redis) => {
-      const raw = await redis.get(key);
-      if (raw === null) throw new NotFound(`incident ${id} not found`);
-      const before = JSON.parse(raw) as Incident;
+    const { store, now } = this.deps;
+    return store.run([sessionRef.incident(id)], async (read) => {
+      const before = await read.incident(id);
+      if (!before) throw new NotFound(`incident ${id} not found`);
       const status = change.status ?? before.status;
       const handlingNote = change.handlingNote ?? before.handlingNote;
       if (status === 'resolved' && !handlingNote)
@@ -47,7 +37,7 @@ export class IncidentService {
         history: [...before.history, { at, by: actor, status, ...(change.handlingNote ? { handlingNote: change.handlingNote } : {}) }],
       };
       return {
-        writes: (m: ChainableCommander) => reviews.putIncident(m, incident, false, before.status),
+        writes: (w) => w.putIncident(incident, before),
         events: [
           {
             actor,

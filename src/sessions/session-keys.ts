@@ -37,14 +37,6 @@ export class SessionKeys {
   incidentSequence = () => this.keys.incidents('seq');
 }
 
-/** Added to a session's index score while it is flagged: flagged sessions sort above every unflagged one. */
-export const FLAG_BOOST = 2 ** 50;
-
-/** Index score of a session. */
-export function sessionScore(n: number, flagged: boolean): number {
-  return n + (flagged ? FLAG_BOOST : 0);
-}
-
 export const HOUR_MS = 3_600_000;
 /** How long a stored event id is remembered for deduplication of retried batches. */
 export const DEDUPE_TTL_SECONDS = 8 * 24 * 3600;

@@ -1,27 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Page } from '../domain/ports/domain-store.port.js';
 import type { RedisKeys } from '../store/redis-keys.js';
-import { FLAG_BOOST, SessionKeys } from './session-keys.js';
+import { SessionKeys } from './session-keys.js';
 import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
+import { encodeCursor, FLAG_BOOST, scoredPage, SORT_LIMIT, type SessionFilter, type SessionQueries } from './session-store.port.js';
 
-export interface SessionFilter {
-  reviewed?: boolean;
-  flagged?: boolean;
-  requestId?: string;
-  account?: string;
-}
-
-/** Opaque cursors: a score (or offset) the next page starts below (or at). */
-function encodeCursor(value: number): string {
-  return Buffer.from(`c:${value}`).toString('base64url');
-}
-export function decodeCursor(cursor: string): number | undefined {
-  const m = /^c:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Sessions up to this many events are returned in time order. */
-const SORT_LIMIT = 20_000;
 /** List elements (one per session per batch) read at a time when paging a long session. */
 const CHUNK_PAGE = 100;
 
@@ -29,8 +12,8 @@ function parseAll<T>(raws: (string | null)[]): T[] {
   return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
 }
 
-/** The read side of the session logs and incidents: lists, one record, events, overdue reviews. */
-export class SessionQueryStore {
+/** The read side of the session logs and incidents over Redis: lists, one record, events, overdue reviews (RedisSessionStore's queries). */
+export class SessionQueryStore implements SessionQueries {
   readonly skeys: SessionKeys;
 
   constructor(
@@ -45,11 +28,7 @@ export class SessionQueryStore {
     return raw === null ? null : (JSON.parse(raw) as SessionRecord);
   }
 
-  /**
-   * Events of a session, `limit` from `offset`: in time order (late arrivals
-   * sorted in), or for a session longer than SORT_LIMIT events in arrival
-   * order, which is time order within each batch.
-   */
+  /** As the port says; a session longer than SORT_LIMIT events is read a few list elements at a time. */
   async getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
     const key = this.skeys.events(session.id);
     const expand = (chunk: string) => (JSON.parse(chunk) as CompactEvent[]).map((e) => expandEvent(e, session));
@@ -93,7 +72,7 @@ export class SessionQueryStore {
     let max = cursor === undefined ? Infinity : cursor;
     if (filter.flagged === false) max = Math.min(max, FLAG_BOOST);
     const min = filter.flagged === true ? String(FLAG_BOOST) : '-inf';
-    const items: { s: SessionRecord; score: number }[] = [];
+    const items: { item: SessionRecord; score: number }[] = [];
     for (;;) {
       const flat = await this.redis.zrevrangebyscore(index, max === Infinity ? '+inf' : `(${max}`, min, 'WITHSCORES', 'LIMIT', 0, Math.max(limit * 2, 50));
       if (flat.length === 0) break;
@@ -109,11 +88,11 @@ export class SessionQueryStore {
         if (filter.flagged !== undefined && s.flags.length > 0 !== filter.flagged) continue;
         if (filter.requestId && s.requestId !== filter.requestId) continue;
         if (account && s.account.toLowerCase() !== account) continue;
-        items.push({ s, score: scores.get(s.id)! });
-        if (items.length > limit) return page(items, limit);
+        items.push({ item: s, score: scores.get(s.id)! });
+        if (items.length > limit) return scoredPage(items, limit);
       }
     }
-    return page(items, limit);
+    return scoredPage(items, limit);
   }
 
   /** Unreviewed sessions whose review is due before `nowMs` (ended longer than reviewDueDays ago), oldest first. */
@@ -139,14 +118,9 @@ export class SessionQueryStore {
     const index = status ? this.skeys.incidentsByStatus(status) : this.skeys.incidentsAll();
     const ids = await this.redis.zrevrangebyscore(index, cursor === undefined ? '+inf' : `(${cursor}`, '-inf', 'LIMIT', 0, limit + 1);
     const incidents = ids.length ? parseAll<Incident>(await this.redis.mget(ids.map((id) => this.skeys.incident(id)))) : [];
-    return page(
-      incidents.map((i) => ({ s: i, score: i.n })),
+    return scoredPage(
+      incidents.map((i) => ({ item: i, score: i.n })),
       limit,
     );
   }
-}
-
-function page<T>(items: { s: T; score: number }[], limit: number): Page<T> {
-  const slice = items.slice(0, limit);
-  return { items: slice.map((x) => x.s), nextCursor: items.length > limit && slice.length ? encodeCursor(slice[slice.length - 1]!.score) : null };
 }

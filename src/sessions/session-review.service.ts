@@ -1,15 +1,11 @@
-import type { ChainableCommander } from 'ioredis';
 import type { AuditInput } from '../audit/audit-event.js';
 import { Conflict, NotFound } from '../errors.js';
 import { newId } from '../domain/ids.js';
 import { moveRequest } from '../domain/request-state.js';
 import type { AccessRequest } from '../domain/types.js';
 import type { Stored } from '../domain/ports/domain-store.port.js';
-import type { RedisRecordStore } from '../store/redis-record.store.js';
-import type { Transactor } from '../store/transactor.js';
-import { liveField, type LiveEntry } from './session-grouper.js';
-import { SessionKeys, sessionScore } from './session-keys.js';
-import { isFlagged, type Incident, type ReviewVerdict, type SessionRecord } from './session-record.js';
+import type { Incident, ReviewVerdict, SessionRecord } from './session-record.js';
+import { sessionRef, type SessionStore } from './session-store.port.js';
 
 /** What a review did. */
 export interface ReviewOutcome {
@@ -31,37 +27,27 @@ const ENDED = ['expired', 'revoked'] as const;
  * may as well mean "no logs arrived", which a person has to judge.
  */
 export class SessionReviewService {
-  private readonly skeys: SessionKeys;
-
-  constructor(private readonly deps: { store: RedisRecordStore; tx: Transactor; now: () => Date }) {
-    this.skeys = new SessionKeys(deps.store.keys);
-  }
+  constructor(private readonly deps: { store: SessionStore; now: () => Date }) {}
 
   review(actor: string, sessionId: string, verdict: ReviewVerdict, note: string | undefined): Promise<ReviewOutcome> {
-    const { store, tx, now } = this.deps;
-    const { skeys } = this;
-    return tx.run([skeys.record(sessionId)], async (redis) => {
-      const raw = await redis.get(skeys.record(sessionId));
-      if (raw === null) throw new NotFound(`session ${sessionId} not found`);
-      const before = JSON.parse(raw) as SessionRecord;
+    const { store, now } = this.deps;
+    return store.run([sessionRef.session(sessionId)], async (read) => {
+      const before = await read.session(sessionId);
+      if (!before) throw new NotFound(`session ${sessionId} not found`);
       if (before.review) throw new Conflict(`session ${sessionId} was already reviewed (${before.review.verdict} by ${before.review.by})`);
       const at = now().toISOString();
-      const incident = verdict === 'escalate' ? this.newIncident(await redis.incr(skeys.incidentSequence()), before, actor, note ?? '', at) : undefined;
+      const incident = verdict === 'escalate' ? this.newIncident(await read.nextIncidentNumber(), before, actor, note ?? '', at) : undefined;
       const session: SessionRecord = {
         ...before,
         review: { verdict, by: actor, at, ...(note ? { note } : {}), ...(incident ? { incidentId: incident.id } : {}) },
         updatedAt: at,
       };
-      const accountKey = session.account.toLowerCase();
-      const field = liveField({ source: session.source.toLowerCase(), sid: session.sourceSessionId ?? '', id: session.id });
-      const liveRaw = await redis.hget(skeys.live(accountKey), field);
-      const live = liveRaw ? (JSON.parse(liveRaw) as LiveEntry) : undefined;
 
       let request: Stored<AccessRequest> | null = null;
       let closed: Stored<AccessRequest> | null = null;
       if (session.requestId) {
-        request = await store.getRequest(session.requestId);
-        const open = await redis.zrange(skeys.openOfRequest(session.requestId), 0, 1);
+        request = await read.request(session.requestId);
+        const open = await read.unreviewedOf(session.requestId, 2);
         const othersOpen = open.filter((id) => id !== session.id).length;
         if (request && (ENDED as readonly string[]).includes(request.status) && othersOpen === 0)
           closed = { ...moveRequest(request, 'closed', actor, now(), 'every session reviewed'), n: request.n };
@@ -100,15 +86,10 @@ export class SessionReviewService {
       if (closed) events.push(this.closedEvent(actor, closed, 'last session reviewed'));
 
       return {
-        writes: (m: ChainableCommander) => {
-          m.set(skeys.record(session.id), JSON.stringify(session));
-          m.zrem(skeys.unreviewed(), session.id)
-            .zadd(skeys.reviewed(), sessionScore(session.n, isFlagged(session)), session.id)
-            .zrem(skeys.due(), session.id);
-          if (session.requestId) m.zrem(skeys.openOfRequest(session.requestId), session.id);
-          if (live?.id === session.id) m.hset(skeys.live(accountKey), field, JSON.stringify({ ...live, reviewed: true }));
-          if (incident) this.putIncident(m, incident, true);
-          if (closed && request) store.putRequest(m, closed, request);
+        writes: (w) => {
+          w.putReviewed(session);
+          if (incident) w.putIncident(incident, null);
+          if (closed && request) w.putRequest(closed, request);
         },
         events,
         result: { session, ...(incident ? { incident } : {}), ...(closed ? { requestClosed: closed.id } : {}) },
@@ -122,23 +103,23 @@ export class SessionReviewService {
    * has not ended.
    */
   signOff(actor: string, requestId: string, note: string | undefined): Promise<Stored<AccessRequest>> {
-    const { store, tx, now } = this.deps;
-    return tx.run([store.keys.request(requestId), this.skeys.openOfRequest(requestId)], async (redis) => {
-      const request = await store.getRequest(requestId);
+    const { store, now } = this.deps;
+    return store.run([sessionRef.request(requestId), sessionRef.unreviewedOf(requestId)], async (read) => {
+      const request = await read.request(requestId);
       if (!request) throw new NotFound(`request ${requestId} not found`);
       if (!(ENDED as readonly string[]).includes(request.status))
         throw new Conflict(`request is ${request.status}; only an expired or revoked request can be signed off`, [
           { rule: 'state', message: 'its validity must have ended' },
         ]);
-      const open = await redis.zcard(this.skeys.openOfRequest(requestId));
+      const open = await read.unreviewedCount(requestId);
       if (open > 0)
         throw new Conflict(`${open} session(s) of request ${requestId} still await review`, [
           { rule: 'sessions_reviewed', message: `${open} unreviewed; GET /v1/sessions?requestId=${requestId}&reviewed=false` },
         ]);
       const closed = { ...moveRequest(request, 'closed', actor, now(), note ?? 'signed off'), n: request.n };
-      const sessions = await redis.zcard(this.skeys.byRequest(requestId));
+      const sessions = await read.sessionCount(requestId);
       return {
-        writes: (m: ChainableCommander) => store.putRequest(m, closed, request),
+        writes: (w) => w.putRequest(closed, request),
         events: [this.closedEvent(actor, closed, 'signed off', { sessions, ...(note ? { note } : {}) })],
         result: closed,
       };
@@ -172,13 +153,5 @@ export class SessionReviewService {
       updatedAt: at,
       history: [{ at, by: actor, status: 'open' }],
     };
-  }
-
-  /** Writes an incident and its indexes (also used by incident updates). */
-  putIncident(m: ChainableCommander, incident: Incident, isNew: boolean, previousStatus?: string): void {
-    m.set(this.skeys.incident(incident.id), JSON.stringify(incident));
-    if (isNew) m.zadd(this.skeys.incidentsAll(), incident.n, incident.id);
-    if (previousStatus && previousStatus !== incident.status) m.zrem(this.skeys.incidentsByStatus(previousStatus), incident.id);
-    m.zadd(this.skeys.incidentsByStatus(incident.status), incident.n, incident.id);
   }
 }

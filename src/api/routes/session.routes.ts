@@ -3,7 +3,7 @@ import { ValidationError } from '../../errors.js';
 import type { IncidentService } from '../../sessions/incident.service.js';
 import { sessionBatchSchema, validateBatch } from '../../sessions/session-event.schema.js';
 import type { SessionIngestService } from '../../sessions/session-ingest.service.js';
-import { decodeCursor, type SessionQueryStore } from '../../sessions/session-query.store.js';
+import { decodeCursor, type SessionQueries } from '../../sessions/session-store.port.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus, type SessionRecord } from '../../sessions/session-record.js';
 import type { SessionReviewService } from '../../sessions/session-review.service.js';
 import { NotFound } from '../../errors.js';
@@ -60,7 +60,7 @@ function incidentView(i: Incident): Omit<Incident, 'n'> {
 /** Session events in (log sources), sessions and incidents out (auditors). */
 export function sessionRoutes(deps: {
   ingest: SessionIngestService;
-  query: SessionQueryStore;
+  query: SessionQueries;
   reviews: SessionReviewService;
   incidents: IncidentService;
   now: () => Date;

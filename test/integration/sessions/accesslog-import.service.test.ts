@@ -4,8 +4,11 @@ import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccesslogImportService, ldapAccesslogReader } from '../../../src/sessions/accesslog-import.service.js';
 import { SessionIngestService } from '../../../src/sessions/session-ingest.service.js';
+import { RedisSessionStore } from '../../../src/sessions/redis-session.store.js';
 import { SessionKeys } from '../../../src/sessions/session-keys.js';
 import { SessionQueryStore } from '../../../src/sessions/session-query.store.js';
+import type { SessionQueries } from '../../../src/sessions/session-store.port.js';
+import { RedisRecordStore } from '../../../src/store/redis-record.store.js';
 import { DEFAULT_PRIVILEGED_COMMANDS, type Policy } from '../../../src/config/policy.schema.js';
 import { silentLogger } from '../../support/log-capture.js';
 import { childDn } from '../../../src/provisioner/ldap/escape.js';
@@ -22,7 +25,7 @@ describe('the OpenLDAP accesslog import', () => {
   let redis: Redis;
   let reader: LdapConnection;
   let importer: AccesslogImportService;
-  let query: SessionQueryStore;
+  let query: SessionQueries;
   let keys: RedisKeys;
   /** The audit trail's `sessions.ingested` events of the accesslog import. */
   const importAudits = async (): Promise<{ details: { stored: number } }[]> =>
@@ -55,23 +58,22 @@ describe('the OpenLDAP accesslog import', () => {
     redis = new Redis(inject('redisUrl'));
     keys = new RedisKeys(`t${randomBytes(5).toString('hex')}`);
     const tx = new Transactor(redis.duplicate(), keys, () => new Date());
+    const store = new RedisSessionStore({ redis, records: new RedisRecordStore(redis, keys), tx });
     const ingest = new SessionIngestService({
-      keys,
-      tx,
+      store,
       policy: { privilegedCommands: DEFAULT_PRIVILEGED_COMMANDS, idleTimeoutMinutes: 30, failedLoginBurst: 5, reviewDueDays: 7 },
       now: () => new Date(),
     });
     reader = adminConnection();
     importer = new AccesslogImportService({
       read: ldapAccesslogReader(reader),
-      redis,
-      keys,
+      store,
       ingest,
       vendorOu: subtree.dn,
       source: 'ldap:127.0.0.1',
       logger: silentLogger(),
     });
-    query = new SessionQueryStore(redis, keys);
+    query = store;
   });
   afterAll(async () => {
     await reader?.close();

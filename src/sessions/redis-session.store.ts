@@ -1,0 +1,157 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Page } from '../domain/ports/domain-store.port.js';
+import type { RedisRecordStore } from '../store/redis-record.store.js';
+import type { Transactor } from '../store/transactor.js';
+import { writeBatch, writeIncident, writeReviewed } from './redis-session-writes.js';
+import { SessionKeys } from './session-keys.js';
+import { SessionQueryStore } from './session-query.store.js';
+import type { Incident, IncidentStatus, SessionRecord, StoredEvent } from './session-record.js';
+import { liveField, type LiveEntry } from './session-router.js';
+import { SessionStateReader } from './session-state.reader.js';
+import type {
+  BatchDecision,
+  BatchReader,
+  SessionDecision,
+  SessionFilter,
+  SessionReader,
+  SessionRef,
+  SessionStore,
+  SessionWriter,
+} from './session-store.port.js';
+
+/** A write a session decision planned, queued onto the MULTI once the reads it needs are done. */
+type Planned = (m: ChainableCommander) => void;
+
+/**
+ * The session store port over Redis (keys in session-keys.ts): batches and
+ * reviews commit through the Transactor (WATCH on the locked keys and the
+ * audit head, one MULTI/EXEC with the writes and the chained events), reads
+ * go to the SessionQueryStore. A batch costs what it did before the port: two
+ * pipelined reads (SessionStateReader), rarely a third for extra positions,
+ * and the commit.
+ */
+export class RedisSessionStore implements SessionStore {
+  private readonly skeys: SessionKeys;
+  private readonly state: SessionStateReader;
+  private readonly queries: SessionQueryStore;
+
+  /** @param deps.redis the connection for reads outside units of work (the Transactor has its own) */
+  constructor(private readonly deps: { redis: Redis; records: RedisRecordStore; tx: Transactor }) {
+    const { keys } = deps.records;
+    this.skeys = new SessionKeys(keys);
+    this.state = new SessionStateReader(keys);
+    this.queries = new SessionQueryStore(deps.redis, keys);
+  }
+
+  appendEvents<T>(decide: (read: BatchReader) => Promise<BatchDecision<T>>): Promise<T> {
+    return this.deps.tx.run([], async (redis) => {
+      const decision = await decide(this.batchReader(redis));
+      const { batch } = decision;
+      return { writes: batch && ((m: ChainableCommander) => writeBatch(m, this.skeys, batch)), events: decision.events, result: decision.result };
+    });
+  }
+
+  run<T>(lock: SessionRef[], decide: (read: SessionReader) => Promise<SessionDecision<T>>): Promise<T> {
+    return this.deps.tx.run(
+      lock.map((r) => this.keyOf(r)),
+      async (redis) => {
+        const decision = await decide(this.reader(redis));
+        const planned: Planned[] = [];
+        const reviewed: SessionRecord[] = [];
+        decision.writes?.(this.writer(planned, reviewed));
+        // The live entries of reviewed sessions are read now, on the transaction's connection, to queue their update.
+        for (const session of reviewed) {
+          const field = liveField({ source: session.source.toLowerCase(), sid: session.sourceSessionId ?? '', id: session.id });
+          const raw = await redis.hget(this.skeys.live(session.account.toLowerCase()), field);
+          const live = raw ? (JSON.parse(raw) as LiveEntry) : undefined;
+          planned.push((m) => writeReviewed(m, this.skeys, session, field, live));
+        }
+        return { writes: (m: ChainableCommander) => planned.forEach((write) => write(m)), events: decision.events, result: decision.result };
+      },
+    );
+  }
+
+  async accesslogCursor(): Promise<string | undefined> {
+    return (await this.deps.redis.get(this.skeys.accesslogCursor())) ?? undefined;
+  }
+
+  async saveAccesslogCursor(cursor: string): Promise<void> {
+    await this.deps.redis.set(this.skeys.accesslogCursor(), cursor);
+  }
+
+  getSession(id: string): Promise<SessionRecord | null> {
+    return this.queries.getSession(id);
+  }
+  getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
+    return this.queries.getEvents(session, offset, limit);
+  }
+  listSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
+    return this.queries.listSessions(filter, cursor, limit);
+  }
+  overdue(nowMs: number, offset: number, limit: number): Promise<Page<SessionRecord & { reviewDueAt: string }>> {
+    return this.queries.overdue(nowMs, offset, limit);
+  }
+  getIncident(id: string): Promise<Incident | null> {
+    return this.queries.getIncident(id);
+  }
+  listIncidents(status: IncidentStatus | undefined, cursor: number | undefined, limit: number): Promise<Page<Incident>> {
+    return this.queries.listIncidents(status, cursor, limit);
+  }
+
+  private batchReader(redis: Redis): BatchReader {
+    return {
+      routingState: async (events) => {
+        const first = await this.state.readFirst(redis, events);
+        const owners = new Map(first.accounts.map((a, i) => [a, first.requestIds[i] ?? null]));
+        return { fresh: first.fresh, owners, live: first.live, priorFailures: first.priorFailures };
+      },
+      groupingState: async (owners, needed, creating) => {
+        const second = await this.state.readSecond(redis, [...owners.keys()], [...owners.values()], needed, creating);
+        return { records: second.records, requests: second.requests, positions: ascendingTo(second.lastPosition, creating) };
+      },
+      reservePositions: async (count) => (count > 0 ? ascendingTo(await redis.incrby(this.skeys.sequence(), count), count) : []),
+    };
+  }
+
+  private reader(redis: Redis): SessionReader {
+    const { skeys } = this;
+    const parse = <T>(raw: string | null): T | null => (raw === null ? null : (JSON.parse(raw) as T));
+    return {
+      session: async (id) => parse<SessionRecord>(await redis.get(skeys.record(id))),
+      incident: async (id) => parse<Incident>(await redis.get(skeys.incident(id))),
+      request: (id) => this.deps.records.getRequest(id),
+      unreviewedOf: (requestId, limit) => redis.zrange(skeys.openOfRequest(requestId), 0, limit - 1),
+      unreviewedCount: (requestId) => redis.zcard(skeys.openOfRequest(requestId)),
+      sessionCount: (requestId) => redis.zcard(skeys.byRequest(requestId)),
+      nextIncidentNumber: () => redis.incr(skeys.incidentSequence()),
+    };
+  }
+
+  private writer(planned: Planned[], reviewed: SessionRecord[]): SessionWriter {
+    return {
+      putReviewed: (session) => void reviewed.push(session),
+      putIncident: (incident, previous) => void planned.push((m) => writeIncident(m, this.skeys, incident, previous)),
+      putRequest: (request, previous) => void planned.push((m) => this.deps.records.putRequest(m, request, previous)),
+    };
+  }
+
+  private keyOf(r: SessionRef): string {
+    switch (r.kind) {
+      case 'session':
+        return this.skeys.record(r.id);
+      case 'incident':
+        return this.skeys.incident(r.id);
+      case 'request':
+        return this.deps.records.keys.request(r.id);
+      case 'unreviewed-of-request':
+        return this.skeys.openOfRequest(r.id);
+    }
+  }
+}
+
+/** The `count` numbers ending at `last`, ascending. */
+function ascendingTo(last: number, count: number): number[] {
+  const out: number[] = [];
+  for (let k = count - 1; k >= 0; k--) out.push(last - k);
+  return out;
+}
