@@ -14,6 +14,16 @@ export class SortedIndex {
     this.scores.delete(member);
   }
 
+  /** The member's score, undefined when absent (ZSCORE). */
+  score(member: string): number | undefined {
+    return this.scores.get(member);
+  }
+
+  /** How many members it holds (ZCARD). */
+  get size(): number {
+    return this.scores.size;
+  }
+
   /** Every member, lowest score first. */
   ascending(): string[] {
     return [...this.scores.entries()].sort(([a, sa], [b, sb]) => sa - sb || (a < b ? -1 : a > b ? 1 : 0)).map(([m]) => m);

@@ -1,0 +1,228 @@
+import type { Page, Stored } from '../domain/ports/domain-store.port.js';
+import type { AccessRequest } from '../domain/types.js';
+import type { MemoryRecords } from '../store/memory/memory-records.js';
+import { SortedIndex } from '../store/memory/sorted-index.js';
+import { MemorySessionState, type Write } from './memory-session-state.js';
+import type { NormalizedEvent } from './session-event.schema.js';
+import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
+import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
+import type { LiveEntry } from './session-router.js';
+import {
+  encodeCursor,
+  FLAG_BOOST,
+  scoredPage,
+  SORT_LIMIT,
+  type BatchDecision,
+  type BatchReader,
+  type SessionDecision,
+  type SessionFilter,
+  type SessionReader,
+  type SessionRef,
+  type SessionStore,
+  type SessionWriter,
+} from './session-store.port.js';
+
+/** As the Transactor: a unit of work that keeps losing to other writers gives up. */
+const MAX_ATTEMPTS = 50;
+
+const parse = <T>(raw: string | undefined): T | null => (raw === undefined ? null : (JSON.parse(raw) as T));
+
+/**
+ * The session store port in memory, for unit tests of the session services.
+ * Same semantics as RedisSessionStore, proven by
+ * test/contract/session-store.contract.ts. It shares the MemoryRecords of a
+ * MemoryDomainStore (requests, usernames, the audit chain) as the Redis
+ * stores share a server. As under the Transactor's WATCH on the audit head, a
+ * decision runs again when anything was committed between its reads and its
+ * commit (or a locked record changed). `peer()` is another process.
+ */
+export class MemorySessionStore implements SessionStore {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly options: { now: () => Date },
+    private readonly domain: MemoryRecords,
+    private readonly state: MemorySessionState = new MemorySessionState(),
+  ) {}
+
+  /** Another process on the same records: its own queue of units of work. */
+  peer(): MemorySessionStore {
+    return new MemorySessionStore(this.options, this.domain, this.state);
+  }
+
+  appendEvents<T>(decide: (read: BatchReader) => Promise<BatchDecision<T>>): Promise<T> {
+    return this.commit([], async () => {
+      const decision = await decide(this.batchReader());
+      return { writes: decision.batch ? [this.state.planBatch(decision.batch)] : [], events: decision.events, result: decision.result };
+    });
+  }
+
+  run<T>(lock: SessionRef[], decide: (read: SessionReader) => Promise<SessionDecision<T>>): Promise<T> {
+    return this.commit(lock, async () => {
+      const decision = await decide(this.reader());
+      const writes: Write[] = [];
+      decision.writes?.(this.writer(writes));
+      return { writes, events: decision.events, result: decision.result };
+    });
+  }
+
+  accesslogCursor(): Promise<string | undefined> {
+    return Promise.resolve(this.state.accesslogCursor);
+  }
+
+  saveAccesslogCursor(cursor: string): Promise<void> {
+    this.state.accesslogCursor = cursor;
+    return Promise.resolve();
+  }
+
+  getSession(id: string): Promise<SessionRecord | null> {
+    return Promise.resolve(parse(this.state.records.get(id)));
+  }
+
+  getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
+    const all = (this.state.events.get(session.id) ?? []).flatMap((chunk) => (JSON.parse(chunk) as CompactEvent[]).map((e) => expandEvent(e, session)));
+    if (session.eventCount <= SORT_LIMIT) all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return Promise.resolve(all.slice(offset, offset + limit));
+  }
+
+  /** Through the most selective index, filtering the rest: as SessionQueryStore does. */
+  listSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
+    const { state } = this;
+    const account = filter.account?.toLowerCase();
+    const index = filter.requestId
+      ? (state.byRequest.get(filter.requestId) ?? new SortedIndex())
+      : account
+        ? (state.byAccount.get(account) ?? new SortedIndex())
+        : filter.reviewed === false
+          ? state.unreviewed
+          : filter.reviewed === true
+            ? state.reviewed
+            : state.all;
+    let max = cursor;
+    if (filter.flagged === false) max = Math.min(max ?? Infinity, FLAG_BOOST);
+    const min = filter.flagged === true ? FLAG_BOOST : -Infinity;
+    const items: { item: SessionRecord; score: number }[] = [];
+    for (const id of index.descendingBelow(max === Infinity ? undefined : max, Infinity)) {
+      const score = index.score(id)!;
+      if (score < min) break;
+      const s = parse<SessionRecord>(state.records.get(id));
+      if (!s) continue;
+      if (filter.reviewed !== undefined && (s.review !== undefined) !== filter.reviewed) continue;
+      if (filter.flagged !== undefined && s.flags.length > 0 !== filter.flagged) continue;
+      if (filter.requestId && s.requestId !== filter.requestId) continue;
+      if (account && s.account.toLowerCase() !== account) continue;
+      items.push({ item: s, score });
+      if (items.length > limit) break;
+    }
+    return Promise.resolve(scoredPage(items, limit));
+  }
+
+  overdue(nowMs: number, offset: number, limit: number): Promise<Page<SessionRecord & { reviewDueAt: string }>> {
+    const { due, records } = this.state;
+    const ids = due.upTo(nowMs, offset + limit + 1).slice(offset);
+    const items = ids.slice(0, limit).flatMap((id) => {
+      const s = parse<SessionRecord>(records.get(id));
+      return s ? [{ ...s, reviewDueAt: new Date(due.score(id)!).toISOString() }] : [];
+    });
+    return Promise.resolve({ items, nextCursor: ids.length > limit ? encodeCursor(offset + limit) : null });
+  }
+
+  getIncident(id: string): Promise<Incident | null> {
+    return Promise.resolve(parse(this.state.incidents.get(id)));
+  }
+
+  listIncidents(status: IncidentStatus | undefined, cursor: number | undefined, limit: number): Promise<Page<Incident>> {
+    const index = status ? (this.state.incidentsByStatus.get(status) ?? new SortedIndex()) : this.state.incidentsAll;
+    const incidents = index.descendingBelow(cursor, limit + 1).flatMap((id) => parse<Incident>(this.state.incidents.get(id)) ?? []);
+    return Promise.resolve(
+      scoredPage(
+        incidents.map((i) => ({ item: i, score: i.n })),
+        limit,
+      ),
+    );
+  }
+
+  /** Runs `plan` until it commits on unchanged state: nothing committed since its reads, no locked record changed. */
+  private commit<T>(lock: SessionRef[], plan: () => Promise<{ writes: Write[]; events: Parameters<MemoryRecords['commit']>[1]; result: T }>): Promise<T> {
+    return this.serial(async () => {
+      const { state, domain } = this;
+      const versionOf = (r: SessionRef) => (r.kind === 'request' ? domain.version({ kind: 'request', id: r.id }) : state.version(r));
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const head = domain.events.length;
+        const seen = lock.map(versionOf);
+        const planned = await plan();
+        if (domain.events.length !== head || lock.some((r, i) => versionOf(r) !== seen[i])) continue;
+        domain.commit(planned.writes, planned.events, this.options.now());
+        return planned.result;
+      }
+      throw new Error(`transaction did not settle after ${MAX_ATTEMPTS} attempts`);
+    });
+  }
+
+  /** Runs `task` after every earlier one of this process has settled. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private batchReader(): BatchReader {
+    const { state, domain } = this;
+    return {
+      routingState: (events: NormalizedEvent[]) => {
+        const fresh = events.filter((e) => !state.seen.has(e.id));
+        const accounts = [...new Set(events.map((e) => e.accountKey))];
+        const owners = new Map(accounts.map((a) => [a, domain.usernames.get(a) ?? null]));
+        const live = new Map(accounts.map((a) => [a, new Map([...(state.live.get(a) ?? [])].map(([f, json]) => [f, JSON.parse(json) as LiveEntry]))]));
+        const priorFailures = new Map<string, number[]>();
+        for (const a of accounts) {
+          const times = events.filter((e) => e.accountKey === a && e.type === 'failed_login').map((e) => e.atMs);
+          if (times.length === 0) continue;
+          const from = Math.min(...times) - FAILED_LOGIN_WINDOW_MS;
+          const to = Math.max(...times);
+          const stored = [...(state.fails.get(a) ?? [])].filter(([, atMs]) => atMs >= from && atMs <= to);
+          priorFailures.set(
+            a,
+            stored.sort(([ia, ta], [ib, tb]) => ta - tb || (ia < ib ? -1 : ia > ib ? 1 : 0)).map(([, atMs]) => atMs),
+          );
+        }
+        return Promise.resolve({ fresh, owners, live, priorFailures });
+      },
+      groupingState: (owners, needed, creating) => {
+        const request = (id: string | null) => (id === null ? null : parse<Stored<AccessRequest>>(domain.requests.get(id)));
+        const requests = new Map([...owners].map(([a, id]) => [a, request(id)]));
+        const records = new Map(needed.flatMap((id) => parse<SessionRecord>(state.records.get(id)) ?? []).map((s) => [s.id, s]));
+        return Promise.resolve({ records, requests, positions: this.positions(creating) });
+      },
+      reservePositions: (count) => Promise.resolve(this.positions(count)),
+    };
+  }
+
+  private positions(count: number): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < count; k++) out.push(++this.state.sequence);
+    return out;
+  }
+
+  private reader(): SessionReader {
+    const { state, domain } = this;
+    const open = (requestId: string) => state.openOfRequest.get(requestId) ?? new SortedIndex();
+    return {
+      session: (id) => this.getSession(id),
+      incident: (id) => this.getIncident(id),
+      request: (id) => Promise.resolve(parse<Stored<AccessRequest>>(domain.requests.get(id))),
+      unreviewedOf: (requestId, limit) => Promise.resolve(open(requestId).ascending().slice(0, limit)),
+      unreviewedCount: (requestId) => Promise.resolve(open(requestId).size),
+      sessionCount: (requestId) => Promise.resolve(state.byRequest.get(requestId)?.size ?? 0),
+      nextIncidentNumber: () => Promise.resolve(++state.incidentSequence),
+    };
+  }
+
+  private writer(writes: Write[]): SessionWriter {
+    return {
+      putReviewed: (session) => void writes.push(this.state.planReviewed(session)),
+      putIncident: (incident, previous) => void writes.push(this.state.planIncident(incident, previous)),
+      putRequest: (request, previous) => void writes.push(...this.domain.plan((w) => w.putRequest(request, previous))),
+    };
+  }
+}
