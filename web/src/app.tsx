@@ -1,0 +1,92 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+import type { Role } from './api/views';
+import { useI18n, type Lang } from './i18n/i18n';
+import type { MessageKey } from './i18n/zh-TW';
+import { Link, match, useRouter } from './router';
+import { HomeScreen } from './screens/home.screen';
+import { LoginScreen } from './screens/login.screen';
+import { RequestDetailScreen } from './screens/request-detail.screen';
+import { RequestFormScreen } from './screens/request-form.screen';
+import { RequestListScreen } from './screens/request-list.screen';
+import { useSession } from './session';
+
+/** The screens, each with the roles that may open it (the API refuses the rest anyway). */
+const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
+  { to: '/', label: 'nav.home', roles: [] },
+  { to: '/requests', label: 'nav.requests', roles: ['requester', 'approver', 'auditor'] },
+  { to: '/requests/new', label: 'nav.newRequest', roles: ['requester'] },
+];
+
+function screenFor(path: string): ReactNode {
+  if (path === '/' || path === '') return <HomeScreen />;
+  if (path === '/requests/new') return <RequestFormScreen />;
+  if (path === '/requests' || path === '/requests/') return <RequestListScreen />;
+  const detail = match('/requests/:id', path);
+  if (detail) return <RequestDetailScreen id={detail.id!} />;
+  return null;
+}
+
+function LanguageSwitch() {
+  const { lang, setLang, t } = useI18n();
+  return (
+    <label className="lang-switch">
+      <span>{t('lang.label')}</span>
+      <select value={lang} onChange={(e) => setLang(e.target.value as Lang)}>
+        <option value="zh-TW">{t('lang.zh-TW')}</option>
+        <option value="en">{t('lang.en')}</option>
+      </select>
+    </label>
+  );
+}
+
+/** The frame: header with the menu, who is signed in and the language; the screen for the path. */
+export function App() {
+  const { t } = useI18n();
+  const { me, checking, can, signOut } = useSession();
+  const { path } = useRouter();
+  const main = useRef<HTMLElement>(null);
+  // After navigation, focus moves to the new screen's content for keyboard and screen-reader users.
+  useEffect(() => {
+    main.current?.focus();
+  }, [path]);
+  if (checking)
+    return (
+      <p className="loading" role="status">
+        {t('common.loading')}
+      </p>
+    );
+  const screen = me ? screenFor(path) : <LoginScreen />;
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t('app.skip')}
+      </a>
+      <header className="topbar">
+        <span className="brand">{t('app.name')}</span>
+        {me && (
+          <nav aria-label={t('nav.label')}>
+            <ul>
+              {NAV.filter((n) => n.roles.length === 0 || can(...n.roles)).map((n) => (
+                <li key={n.to}>
+                  <Link to={n.to}>{t(n.label)}</Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+        <div className="topbar-end">
+          {me && <span className="who">{t('nav.signedInAs', { name: me.displayName ?? me.name, roles: me.roles.map((r) => t(`role.${r}`)).join('、') })}</span>}
+          <LanguageSwitch />
+          {me && (
+            <button type="button" className="link-button" onClick={() => void signOut()}>
+              {t('nav.signOut')}
+            </button>
+          )}
+        </div>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        {screen ?? <p>{t('common.notFound')}</p>}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,84 @@
+import { useEffect, useId, useState } from 'react';
+import { callUnlisted } from '../api/client';
+import type { GroupChoice, Page } from '../api/views';
+import { ErrorBox } from '../components/ui';
+import { useI18n } from '../i18n/i18n';
+
+/**
+ * Finds grantable groups in the directory (GET /v1/groups?q=). Privileged
+ * groups are listed with the reason they are refused and cannot be added:
+ * the console offers nothing the API would refuse.
+ */
+export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[]; onChange: (groups: GroupChoice[]) => void; errors?: string[] }) {
+  const { t } = useI18n();
+  const id = useId();
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState<GroupChoice[] | null>(null);
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    const term = q.trim();
+    if (term.length < 2) return setFound(null);
+    let live = true;
+    const timer = setTimeout(() => {
+      callUnlisted<Page<GroupChoice>>('get', '/v1/groups', { query: { q: term } }).then(
+        (page) => live && (setFound(page.items), setError(undefined)),
+        (e: unknown) => live && setError(e),
+      );
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [q]);
+  const has = (g: GroupChoice) => chosen.some((c) => c.dn === g.dn);
+  return (
+    <div className={errors?.length ? 'field field-invalid' : 'field'}>
+      <label htmlFor={`${id}-q`}>
+        {t('form.groupSearch')} <span className="field-required">{t('common.required')}</span>
+      </label>
+      <input id={`${id}-q`} type="search" value={q} onChange={(e) => setQ(e.target.value)} aria-describedby={`${id}-hint`} autoComplete="off" />
+      <p className="field-hint" id={`${id}-hint`}>
+        {t('form.groupSearchHint')}
+      </p>
+      <ErrorBox error={error} />
+      {found && (
+        <ul className="group-results" aria-label={t('form.groupSearch')} aria-live="polite">
+          {found.length === 0 && <li>{t('form.groupsNoResult')}</li>}
+          {found.map((g) => (
+            <li key={g.dn} className={g.privileged ? 'group group-refused' : 'group'}>
+              <span className="group-name">
+                {g.name}
+                {g.privileged && <span className="badge badge-failed">{t('form.groupPrivileged')}</span>}
+              </span>
+              <span className="group-dn">{g.dn}</span>
+              {g.description && <span className="group-desc">{g.description}</span>}
+              {g.privileged ? (
+                <span className="group-reason">{t('form.groupRefused', { reason: g.reason ?? '' })}</span>
+              ) : (
+                <button type="button" disabled={has(g)} onClick={() => onChange([...chosen, g])} aria-label={t('form.groupAdd', { name: g.name })}>
+                  +
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h4 id={`${id}-chosen`}>{t('form.groupsChosen')}</h4>
+      {chosen.length === 0 ? (
+        <p className="muted">{t('form.groupsNone')}</p>
+      ) : (
+        <ul className="chips" aria-labelledby={`${id}-chosen`}>
+          {chosen.map((g) => (
+            <li key={g.dn} className="chip">
+              <span title={g.dn}>{g.name}</span>
+              <button type="button" onClick={() => onChange(chosen.filter((c) => c.dn !== g.dn))} aria-label={t('form.groupRemove', { name: g.name })}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {errors?.length ? <p className="field-error">{errors.join(' ')}</p> : null}
+    </div>
+  );
+}

@@ -1,0 +1,188 @@
+import { useState } from 'react';
+import { api } from '../api/client';
+import type { AccessRequest, AuditEvent, Page, Person, Vendor } from '../api/views';
+import { Loading, StatusBadge, useLoad } from '../components/ui';
+import { useI18n } from '../i18n/i18n';
+import { Link, useRouter } from '../router';
+import { useSession } from '../session';
+import { CredentialReveal } from './credential-reveal';
+import { ActionButton } from './request-actions';
+
+/** One request: what was asked, its timeline, and the actions the signed-in person may take on it now. */
+export function RequestDetailScreen({ id }: { id: string }) {
+  const { t, dateTime } = useI18n();
+  const { me, can } = useSession();
+  const { search } = useRouter();
+  const [done, setDone] = useState<string | undefined>(search.get('created') ? t('form.created') : undefined);
+  const data = useLoad(async () => {
+    const request = (await api.get('/v1/requests/{id}', { path: { id } })) as AccessRequest;
+    const [person, vendor, audit] = await Promise.all([
+      api.get('/v1/people/{id}', { path: { id: request.personId } }).then(
+        (p) => p as Person,
+        () => undefined,
+      ),
+      api.get('/v1/vendors/{id}', { path: { id: request.vendorId } }).then(
+        (v) => v as Vendor,
+        () => undefined,
+      ),
+      can('auditor')
+        ? (api.get('/v1/audit', { query: { subject: `request:${id}`, limit: 200 } }) as Promise<Page<AuditEvent>>).catch(() => undefined)
+        : undefined,
+    ]);
+    return { request, person, vendor, audit: audit?.items ?? [] };
+  }, [id]);
+  if (!data.data) return <Loading error={data.error} onRetry={data.reload} />;
+  const { request: r, person, vendor, audit } = data.data;
+  const own = r.requester === me?.name;
+  const after = (label: string) => {
+    setDone(t('detail.done', { action: label }));
+    data.reload();
+  };
+  const path = { id: r.id };
+  const actions = [
+    can('approver') && r.status === 'pending' && !own && (
+      <ActionButton
+        key="approve"
+        label={t('detail.approve')}
+        text={{ name: 'comment', label: t('detail.comment'), required: false }}
+        onRun={(comment) => api.post('/v1/requests/{id}/approve', { path, body: { comment } })}
+        onDone={after}
+      />
+    ),
+    can('approver') && r.status === 'pending' && (
+      <ActionButton
+        key="reject"
+        danger
+        label={t('detail.reject')}
+        text={{ name: 'reason', label: t('detail.reason'), required: true }}
+        onRun={(reason) => api.post('/v1/requests/{id}/reject', { path, body: { reason: reason ?? '' } })}
+        onDone={after}
+      />
+    ),
+    can('requester') && (r.status === 'pending' || r.status === 'approved') && (
+      <ActionButton key="cancel" label={t('detail.cancel')} onRun={() => api.post('/v1/requests/{id}/cancel', { path, body: {} })} onDone={after} />
+    ),
+    can('requester', 'approver') && ['approved', 'provisioning', 'active', 'failed'].includes(r.status) && !r.revocation && (
+      <ActionButton
+        key="revoke"
+        danger
+        label={t('detail.revoke')}
+        text={{ name: 'reason', label: t('detail.reason'), required: true }}
+        onRun={(reason) => api.post('/v1/requests/{id}/revoke', { path, body: { reason: reason ?? '' } })}
+        onDone={after}
+      />
+    ),
+    can('admin') && r.status === 'failed' && !r.revocation && (
+      <ActionButton key="retry" label={t('detail.retry')} onRun={() => api.post('/v1/requests/{id}/retry', { path, body: {} })} onDone={after} />
+    ),
+    can('auditor') && (r.status === 'expired' || r.status === 'revoked') && (
+      <ActionButton
+        key="signoff"
+        label={t('detail.signOff')}
+        text={{ name: 'note', label: t('detail.note'), required: false }}
+        onRun={(note) => api.post('/v1/requests/{id}/sign-off', { path, body: { note } })}
+        onDone={after}
+      />
+    ),
+  ].filter(Boolean);
+  return (
+    <section aria-labelledby="detail-title">
+      <p>
+        <Link to="/requests">← {t('nav.requests')}</Link>
+      </p>
+      <h1 id="detail-title">
+        {t('detail.title', { id: r.id })} <StatusBadge status={r.status} />
+      </h1>
+      {done && (
+        <p className="alert alert-ok" role="status">
+          {done}
+        </p>
+      )}
+      <div className="detail-grid">
+        <dl className="facts">
+          <dt>{t('detail.vendor')}</dt>
+          <dd>{vendor ? <Link to={`/vendors/${encodeURIComponent(vendor.id)}`}>{vendor.name}</Link> : r.vendorId}</dd>
+          <dt>{t('detail.person')}</dt>
+          <dd>{person ? `${person.fullName}（${person.email}）` : r.personId}</dd>
+          <dt>{t('detail.requester')}</dt>
+          <dd>{r.requester}</dd>
+          <dt>{t('detail.validity')}</dt>
+          <dd>{t('time.range', { from: dateTime(r.validFrom), to: dateTime(r.validTo) })}</dd>
+          <dt>{t('detail.work')}</dt>
+          <dd className="prewrap">{r.workDescription}</dd>
+          <dt>{t('detail.systems')}</dt>
+          <dd>{r.targetSystems.join('、')}</dd>
+          <dt>{t('detail.groups')}</dt>
+          <dd>
+            <ul className="plain">
+              {r.groups.map((g) => (
+                <li key={g}>
+                  <code>{g}</code>
+                </li>
+              ))}
+            </ul>
+          </dd>
+          <dt>{t('detail.account')}</dt>
+          <dd>{r.account ? `${r.account.username} — ${t('detail.accountState', { state: r.account.state })}` : t('common.none')}</dd>
+          {r.failure && (
+            <>
+              <dt>{t('status.failed')}</dt>
+              <dd>{t('detail.failure', { reason: r.failure.reason })}</dd>
+            </>
+          )}
+          {r.flags && r.flags.length > 0 && (
+            <>
+              <dt>{t('detail.flags')}</dt>
+              <dd>
+                <ul className="plain">
+                  {r.flags.map((f, i) => (
+                    <li key={i}>
+                      {dateTime(f.at)} <code>{f.kind}</code> {f.detail}
+                    </li>
+                  ))}
+                </ul>
+              </dd>
+            </>
+          )}
+        </dl>
+        <div>
+          {own && r.credential === 'available' && can('requester') && <CredentialReveal requestId={r.id} onTaken={data.reload} />}
+          {own && r.credential === 'retrieved' && <p className="muted">{t('detail.credentialRetrieved')}</p>}
+          {can('approver') && r.status === 'pending' && own && <p className="alert alert-warn">{t('detail.ownRequest')}</p>}
+          {actions.length > 0 && (
+            <div className="action-bar" role="group" aria-label={t('common.actions')}>
+              {actions}
+            </div>
+          )}
+          <h2>{t('detail.timeline')}</h2>
+          <ol className="timeline">
+            {r.history.map((h, i) => (
+              <li key={i}>
+                <time dateTime={h.at}>{dateTime(h.at)}</time>
+                <span className="timeline-what">
+                  {h.to ? <StatusBadge status={h.to} /> : <code>{h.action}</code>} {h.actor}
+                </span>
+                {h.note && <span className="timeline-note">{h.note}</span>}
+              </li>
+            ))}
+          </ol>
+          {audit.length > 0 && (
+            <>
+              <h2>{t('detail.audit')}</h2>
+              <ol className="timeline">
+                {audit.map((a) => (
+                  <li key={a.seq}>
+                    <time dateTime={a.at}>{dateTime(a.at)}</time>
+                    <span className="timeline-what">
+                      <code>{a.action}</code> {a.actor} {a.outcome && a.outcome !== 'success' ? `(${a.outcome})` : ''}
+                    </span>
+                  </li>
+                ))}
+              </ol>
+            </>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}
