@@ -8,6 +8,7 @@ import type { AuditInput } from '../audit/audit-event.js';
 import type { Logger } from '../logger.js';
 import type { AuthFailure } from './auth-failure-audit.js';
 import type { TokenAuthenticator } from './token-authenticator.js';
+import { CONSOLE_CSP, consoleStatic } from './console-static.js';
 import { errorHandler } from './error-handler.js';
 import { badTextDetails, zodDetails } from './input-checks.js';
 import type { Actor, RouteSpec } from './route.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   trustProxy?: false | number | string[];
   /** True while a Redis connection the API uses is not ready: a request failing then is answered 503, not 500. */
   redisDown?: () => boolean;
+  /** The built web console (api/console-static.ts); default dist/web. */
+  consoleDir?: string;
 }
 
 /** Query strings of routes that declare none: strict, so that any parameter is refused by name. */
@@ -67,7 +70,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? false);
-  app.use(helmet());
+  app.use(helmet({ contentSecurityPolicy: CONSOLE_CSP }));
   app.use((_req, res, next) => {
     const id = randomUUID();
     res.locals.requestId = id;
@@ -146,6 +149,7 @@ export function createApp(deps: AppDeps): express.Express {
     app[spec.method](spec.path, authenticate, ...(spec.method === 'get' ? [] : [json]), handle);
   }
 
+  app.use(consoleStatic({ dir: deps.consoleDir }));
   app.use((_req: Request, res: Response, _next: NextFunction) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such endpoint', details: [] }, requestId: res.locals.requestId as string });
   });
