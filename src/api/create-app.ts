@@ -9,7 +9,11 @@ import type { Logger } from '../logger.js';
 import type { AuthFailure } from './auth-failure-audit.js';
 import type { TokenAuthenticator } from './token-authenticator.js';
 import { CONSOLE_CSP, consoleStatic } from './console-static.js';
+import { csrfProblem, readSessionCookie } from '../staff/session-cookie.js';
+import type { StaffAuthService } from '../staff/staff-auth.service.js';
+import type { StaffSession } from '../staff/staff-session.js';
 import { errorHandler } from './error-handler.js';
+import { StaffRefused } from '../staff/staff-errors.js';
 import { badTextDetails, zodDetails } from './input-checks.js';
 import type { Actor, RouteSpec } from './route.js';
 
@@ -32,9 +36,16 @@ export interface AppDeps {
   trustProxy?: false | number | string[];
   /** True while a Redis connection the API uses is not ready: a request failing then is answered 503, not 500. */
   redisDown?: () => boolean;
+  /** Staff sessions (cookie `leasehold_session`); without it only bearer tokens authenticate. */
+  staff?: Pick<StaffAuthService, 'resume'>;
+  /** PUBLIC_URL's origin: cookie-authenticated writes must carry it as Origin. */
+  publicOrigin?: string;
   /** The built web console (api/console-static.ts); default dist/web. */
   consoleDir?: string;
 }
+
+/** Methods that change something: with a session cookie they need the CSRF token (and Origin). */
+const WRITES = new Set(['post', 'patch', 'delete', 'put']);
 
 /** Query strings of routes that declare none: strict, so that any parameter is refused by name. */
 const NO_QUERY = z.strictObject({});
@@ -111,15 +122,46 @@ export function createApp(deps: AppDeps): express.Express {
     else await deps.audit({ actor: 'anonymous', action: 'auth.failed', subject: `ip:${failure.ip}`, outcome: 'refused', details: { ...failure, count: 1 } });
   };
 
+  /**
+   * The caller: a bearer token when an Authorization header is sent (machines; the cookie is then ignored),
+   * otherwise the staff session its cookie names. A cookie-authenticated write must pass the CSRF check.
+   */
+  const identify = async (req: Request, res: Response, spec: RouteSpec): Promise<Actor | null> => {
+    const header = req.get('authorization');
+    if (header !== undefined || !deps.staff) {
+      const actor = await auth.authenticate(header);
+      return actor && { ...actor, via: 'token' };
+    }
+    const id = readSessionCookie(req.get('cookie'));
+    const origin = { ip: req.ip ?? 'unknown', requestId: res.locals.requestId as string };
+    const session = id === undefined ? null : await deps.staff.resume(id, origin);
+    if (!session) return null;
+    if (WRITES.has(spec.method)) {
+      const problem = csrfProblem(req, session, deps.publicOrigin);
+      if (problem) {
+        await deps.audit({
+          actor: session.name,
+          action: 'auth.csrf_refused',
+          subject: `http:${spec.method.toUpperCase()} ${spec.path}`,
+          outcome: 'refused',
+          details: { problem, ...origin },
+        });
+        throw new StaffRefused('csrf', problem);
+      }
+    }
+    res.locals.staffSession = session satisfies StaffSession;
+    return { name: session.name, roles: session.roles, via: 'session' };
+  };
+
   for (const spec of deps.routes) {
     const querySchema = strictQuery(spec);
     const authenticate: RequestHandler = async (req, res, next) => {
       res.locals.actor = { name: 'anonymous', roles: [] } satisfies Actor;
       if (spec.roles === 'public') return next();
-      const actor = auth.authenticate(req.get('authorization'));
+      const actor = await identify(req, res, spec);
       if (!actor) {
         await failed(req, res, spec);
-        throw new Unauthenticated('a valid bearer token is required');
+        throw new Unauthenticated('a valid bearer token or staff session is required');
       }
       if (!allowed(actor, spec.roles)) {
         await deps.audit({

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Attribute, Change } from 'ldapts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { childDn } from '../../src/provisioner/ldap/escape.js';
+import type { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
+import { ssha } from '../../tools/dev/slapd-seed.js';
+import { adminConnection } from '../rig/ldap-subtree.js';
+import { findSecrets } from '../support/find-secrets.js';
+import { apiClient, slapdTarget, startTestService, type TestService } from '../support/service-harness.js';
+import { staffClient } from '../support/staff-client.js';
+
+const PUBLIC_URL = 'https://leasehold.school.test';
+const rand = randomBytes(4).toString('hex');
+/** Login names unique to this file, so the run's other tests never match them. */
+const login = (who: string) => `${who}-${rand}`;
+const PASSWORDS = { alice: 'Alice-pw-1', bob: 'Bob-pw-1', carol: 'Carol-pw-1', dave: 'Dave-pw-1', erin: 'Erin-pw-1', vendor: 'Vendor-pw-1' };
+
+describe('staff sign-in against OpenLDAP', () => {
+  let admin: LdapConnection;
+  let root: string;
+  let svc: TestService;
+  let groups: Record<'requesters' | 'approvers' | 'approverTeam' | 'admins', string>;
+  const dnOf: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const slapd = inject('slapd');
+    admin = adminConnection(slapd);
+    const ou = async (name: string, parent: string) => {
+      const dn = childDn('ou', name, parent);
+      await admin.add(dn, { objectClass: ['organizationalUnit'], ou: [name] });
+      return dn;
+    };
+    // Staff live outside the run's vendor OU, in a corner of ou=people of their own; the vendor OU is this file's too.
+    root = await ou(`staff-${rand}`, slapd.peopleOu);
+    const people = await ou('people', root);
+    const vendors = await ou('vendors', root);
+    const user = async (key: keyof typeof PASSWORDS, parent = people) => {
+      const uid = login(key);
+      const dn = childDn('uid', uid, parent);
+      await admin.add(dn, {
+        objectClass: ['inetOrgPerson'],
+        uid: [uid],
+        cn: [`${key} Staff`],
+        sn: ['Staff'],
+        displayName: [`${key} (display)`],
+        userPassword: [ssha(PASSWORDS[key])],
+      });
+      dnOf[key] = dn;
+    };
+    for (const k of ['alice', 'bob', 'carol', 'dave', 'erin'] as const) await user(k);
+    await user('vendor', vendors);
+    const group = async (name: string, members: string[]) => {
+      const dn = childDn('cn', name, root);
+      await admin.add(dn, { objectClass: ['groupOfNames'], cn: [name], member: members });
+      return dn;
+    };
+    // The empty DN keeps the group valid (groupOfNames needs a member) when bob is taken out.
+    const approverTeam = await group(`approver-team-${rand}`, [dnOf.bob!, '']);
+    const middle = await group(`supervisors-${rand}`, [approverTeam]);
+    groups = {
+      requesters: await group(`requesters-${rand}`, [dnOf.alice!, dnOf.dave!, dnOf.vendor!]),
+      // bob is an approver two levels down: approver-team ∈ supervisors ∈ approvers.
+      approvers: await group(`approvers-${rand}`, [middle]),
+      approverTeam,
+      admins: await group(`admins-${rand}`, [dnOf.erin!]),
+    };
+    svc = await startTestService({
+      redisUrl: inject('redisUrl'),
+      directory: slapdTarget(slapd, vendors),
+      policy: {
+        staff: {
+          // By DN, by name: both forms of policy.staff.roles.
+          roles: { requester: [groups.requesters], approver: [`approvers-${rand}`], auditor: [], admin: [groups.admins], 'exception-approver': [] },
+          idleMinutes: 30,
+          absoluteHours: 10,
+          roleRefreshMinutes: 0.02,
+        },
+      },
+      env: { STAFF_SEARCH_BASE: root, PUBLIC_URL },
+    });
+  });
+
+  afterAll(async () => {
+    await svc?.close();
+    const entries = await admin.search(root, { scope: 'sub', attributes: ['1.1'] });
+    const depth = (d: string) => d.split(/(?<!\\),/).length;
+    for (const e of entries.sort((a, b) => depth(b.dn) - depth(a.dn))) await admin.del(e.dn);
+    await admin.close();
+  });
+
+  it('signs a requester in and sets an HttpOnly, SameSite=Strict, Secure session cookie for /', async () => {
+    const c = staffClient(svc.url, PUBLIC_URL);
+    const r = await c.login(login('alice'), PASSWORDS.alice);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ name: login('alice'), displayName: 'alice (display)', roles: ['requester'], csrfToken: expect.any(String) });
+    const flags = c.setCookie!.split(';').map((f) => f.trim().toLowerCase());
+    expect(flags).toEqual(expect.arrayContaining(['httponly', 'samesite=strict', 'path=/', 'secure']));
+    const me = await c.call('GET', '/v1/auth/me');
+    expect(me).toMatchObject({ status: 200, body: r.body });
+  });
+
+  it('answers a wrong password and an unknown login with the same 401', async () => {
+    const c = staffClient(svc.url);
+    const wrong = await c.login(login('carol'), 'not-her-password');
+    const unknown = await c.login(login('nobody-here'), 'whatever-1');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const strip = (b: { error: unknown }) => b.error;
+    expect(strip(wrong.body)).toEqual(strip(unknown.body));
+    expect(c.cookie).toBeUndefined();
+  });
+
+  it('refuses a vendor account with its right password (403 vendor_account), before binding', async () => {
+    const r = await staffClient(svc.url).login(login('vendor'), PASSWORDS.vendor);
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('vendor_account');
+  });
+
+  it('grants a role through a group nested two levels deep', async () => {
+    const r = await staffClient(svc.url).login(login('bob'), PASSWORDS.bob);
+    expect(r.status).toBe(200);
+    expect(r.body.roles).toEqual(['approver']);
+  });
+
+  it('refuses a staff member whose groups map to no role (403 no_role)', async () => {
+    const r = await staffClient(svc.url).login(login('carol'), PASSWORDS.carol);
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('no_role');
+  });
+
+  it('refuses the sixth try within 15 minutes with 429, even with the right password', async () => {
+    const c = staffClient(svc.url);
+    for (let i = 0; i < 5; i++) expect((await c.login(login('dave'), `wrong-${i}`)).status).toBe(401);
+    expect((await c.login(login('dave'), PASSWORDS.dave)).status).toBe(429);
+  });
+
+  it('refuses cookie-authenticated writes without the CSRF token, with a wrong one or from another Origin, and changes nothing', async () => {
+    const c = staffClient(svc.url, PUBLIC_URL);
+    expect((await c.login(login('alice'), PASSWORDS.alice)).status).toBe(200);
+    const vendor = { name: `CSRF Vendor ${rand}`, contractRef: 'C-1', contractEndsAt: '2099-01-01T00:00:00Z' };
+    const tries = [{ 'x-csrf-token': undefined }, { 'x-csrf-token': 'not-the-token-at-all' }, { origin: 'https://evil.example' }];
+    for (const headers of tries) {
+      const r = await c.call('POST', '/v1/vendors', vendor, headers);
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe('csrf');
+    }
+    const list = await c.call('GET', `/v1/vendors?q=${encodeURIComponent(vendor.name)}`);
+    expect(list.status).toBe(200);
+    expect(list.body.items).toEqual([]);
+    // The same write with token and Origin goes through: the refusals were the check, not the route.
+    expect((await c.call('POST', '/v1/vendors', vendor)).status).toBe(201);
+  });
+
+  it('keeps bearer tokens working unchanged, without CSRF token', async () => {
+    const api = apiClient(svc.url);
+    const r = await api('GET', '/v1/auth/me', svc.tokens.requester);
+    expect(r).toMatchObject({ status: 200, body: { name: 'requester', roles: ['requester'], csrfToken: null } });
+  });
+
+  it('drops a role removed in the directory at the next refresh: a person left without roles loses the session', async () => {
+    const c = staffClient(svc.url, PUBLIC_URL);
+    expect((await c.login(login('bob'), PASSWORDS.bob)).status).toBe(200);
+    await admin.modify(groups.approverTeam, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dnOf.bob!] }) }));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await c.call('GET', '/v1/auth/me')).status).toBe(401);
+    } finally {
+      await admin.modify(groups.approverTeam, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dnOf.bob!] }) }));
+    }
+  });
+
+  it('ends the session of an account locked in the directory at the next refresh', async () => {
+    const c = staffClient(svc.url, PUBLIC_URL);
+    expect((await c.login(login('alice'), PASSWORDS.alice)).status).toBe(200);
+    const lock = new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] });
+    await admin.modify(dnOf.alice!, new Change({ operation: 'replace', modification: lock }));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await c.call('GET', '/v1/auth/me')).status).toBe(401);
+    } finally {
+      await admin.modify(dnOf.alice!, new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdAccountLockedTime' }) }));
+    }
+  });
+
+  it('lets an administrator list and end all sessions of a person; logout ends one', async () => {
+    const first = staffClient(svc.url, PUBLIC_URL);
+    const second = staffClient(svc.url, PUBLIC_URL);
+    expect((await first.login(login('bob'), PASSWORDS.bob)).status).toBe(200);
+    expect((await second.login(login('bob'), PASSWORDS.bob)).status).toBe(200);
+    const boss = staffClient(svc.url, PUBLIC_URL);
+    expect((await boss.login(login('erin'), PASSWORDS.erin)).status).toBe(200);
+    const listed = await boss.call('GET', `/v1/auth/staff/${login('bob')}/sessions`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.length).toBeGreaterThanOrEqual(2);
+    // Not the administrator's own CSRF token: refused, nothing ended.
+    expect((await boss.call('DELETE', `/v1/auth/staff/${login('bob')}/sessions`, undefined, { 'x-csrf-token': first.csrfToken })).status).toBe(403);
+    expect((await first.call('GET', '/v1/auth/me')).status).toBe(200);
+    const revoked = await boss.call('DELETE', `/v1/auth/staff/${login('bob')}/sessions`);
+    expect(revoked).toMatchObject({ status: 200, body: { revoked: listed.body.items.length } });
+    expect((await first.call('GET', '/v1/auth/me')).status).toBe(401);
+    expect((await second.call('GET', '/v1/auth/me')).status).toBe(401);
+    // Logout: 204, and the cookie signs nobody in any more.
+    expect((await boss.call('POST', '/v1/auth/logout')).status).toBe(204);
+    expect((await boss.call('GET', '/v1/auth/me')).status).toBe(401);
+  });
+
+  it('audits sign-in, refusals and logout, and never a password, in Redis or the audit file', async () => {
+    await svc.auditMirror.sync();
+    const lines = (await readFile(svc.config.env.AUDIT_LOG_FILE, 'utf8')).split('\n').filter(Boolean);
+    const events = lines.map((l) => JSON.parse(l) as { action: string; outcome: string; details: Record<string, unknown> });
+    const staffLogins = events.filter((e) => e.action === 'staff.login');
+    expect(staffLogins.some((e) => e.outcome === 'success')).toBe(true);
+    expect(staffLogins.map((e) => e.details.reason)).toEqual(expect.arrayContaining(['vendor_account', 'no_role']));
+    expect(events.some((e) => e.action === 'staff.logout')).toBe(true);
+    expect(events.some((e) => e.action === 'auth.failed')).toBe(true);
+    const secrets = Object.fromEntries(Object.entries(PASSWORDS).map(([k, v]) => [`password:${k}`, v]));
+    const findings = await findSecrets({ secrets, redis: { client: svc.redis, match: `${svc.prefix}:*` }, files: [svc.config.env.AUDIT_LOG_FILE] });
+    expect(findings).toEqual([]);
+  });
+});
