@@ -15,6 +15,8 @@ import { requestRoutes } from './api/routes/request.routes.js';
 import { sessionRoutes } from './api/routes/session.routes.js';
 import { systemRoutes } from './api/routes/system.routes.js';
 import { vendorRoutes } from './api/routes/vendor.routes.js';
+import { authRoutes } from './api/routes/auth.routes.js';
+import { createStaffAuth } from './staff/create-staff-auth.js';
 import type { RouteSpec } from './api/route.js';
 import type { Config } from './config/load-config.js';
 import { RequestPolicy } from './domain/request-policy.js';
@@ -226,8 +228,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   if (mode !== 'worker') {
     const holder: { openapi?: unknown } = {};
+    const authFailures = new AuthFailureAudit({ redis, keys, tx, audit, logger: logger.child({ component: 'auth-failures' }), now });
+    const staff = createStaffAuth(config, { redis, prefix: keys.prefix, audit, authFailures, now, logger: logger.child({ component: 'staff-auth' }) });
+    closers.push(() => staff.close());
     const reviews = new SessionReviewService({ store: sessionStore, now });
     const routes: RouteSpec[] = [
+      ...authRoutes({ staff: staff.service, cookieSecure: env.COOKIE_SECURE, limits: staff.limits, publicOrigin: staff.publicOrigin }),
       ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => holder.openapi }),
       ...vendorRoutes({ vendors, requests, store }),
       ...requestRoutes({ requests, store, now }),
@@ -247,7 +253,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       }),
     ];
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
-    const authFailures = new AuthFailureAudit({ redis, keys, tx, audit, logger: logger.child({ component: 'auth-failures' }), now });
     authFailures.start();
     const app = createApp({
       routes,
@@ -258,6 +263,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       trustProxy: env.TRUST_PROXY,
       redisDown: () => redis.status !== 'ready' || txRedis.status !== 'ready',
+      staff: staff.service,
+      publicOrigin: staff.publicOrigin,
     });
     server = await listenHttp(app, env.HOST, env.PORT, {
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,

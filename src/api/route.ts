@@ -2,10 +2,12 @@ import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { Role } from '../config/load-config.js';
 
-/** Who is calling: the token's name and roles. */
+/** Who is calling: a token's name and roles, or a signed-in staff member's login name and directory roles. */
 export interface Actor {
   name: string;
   roles: Role[];
+  /** How the caller authenticated: a bearer token or a staff session cookie; absent for anonymous callers. */
+  via?: 'token' | 'session';
 }
 
 export interface HandlerContext<B, Q> {
