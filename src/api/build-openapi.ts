@@ -18,9 +18,26 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record
   return rest;
 }
 
+/**
+ * A response body's JSON Schema. Schemas named with `.meta({ id })`
+ * (response.schema.ts) become shared components, so that the typed client
+ * has one `Request`, `Vendor`, … type instead of a copy per operation.
+ */
+function outputSchema(schema: z.ZodType, components: Record<string, unknown>): Record<string, unknown> {
+  const { $defs, ...rest } = jsonSchema(schema, 'output') as { $defs?: Record<string, unknown> };
+  const toComponents = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/'));
+  for (const [id, def] of Object.entries($defs ?? {})) components[id] = toComponents(def);
+  return toComponents(rest) as Record<string, unknown>;
+}
+
+function sortedKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** OpenAPI 3.1, generated from the same route table and zod schemas that validate requests. */
 export function buildOpenApi(routes: RouteSpec[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const components: Record<string, unknown> = {};
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
@@ -34,11 +51,18 @@ export function buildOpenApi(routes: RouteSpec[], version: string): Record<strin
         }))
       : [];
     const responses: Record<string, unknown> = {};
-    for (const [status, description] of Object.entries(r.responses)) responses[status] = { description, content: { 'application/json': {} } };
+    for (const [status, spec] of Object.entries(r.responses)) {
+      const schema = spec.schema ? outputSchema(spec.schema, components) : undefined;
+      responses[status] = {
+        description: spec.description,
+        ...(schema ? { content: Object.fromEntries((spec.contentTypes ?? ['application/json']).map((type) => [type, { schema }])) } : {}),
+      };
+    }
     const errorCodes = r.roles === 'public' ? [503] : [400, 401, 403, 404, 409, 422, 429, 503];
     for (const code of errorCodes)
       responses[code] = { description: ERRORS[code], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     (paths[path] ??= {})[r.method] = {
+      operationId: r.operationId,
       summary: r.summary,
       tags: [r.tag],
       ...(r.roles === 'public' ? { security: [] } : { 'x-roles': [...r.roles, 'admin'] }),
@@ -54,7 +78,7 @@ export function buildOpenApi(routes: RouteSpec[], version: string): Record<strin
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Error: jsonSchema(errorSchema, 'output') },
+      schemas: { Error: jsonSchema(errorSchema, 'output'), ...sortedKeys(components) },
     },
     paths,
   };

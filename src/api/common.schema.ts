@@ -73,7 +73,12 @@ export const revokeSchema = z.strictObject({ reason: text(1000) });
 export const emptySchema = z.strictObject({});
 
 const limit = z.coerce.number().int().min(1).max(500).default(50);
-export const pageQuerySchema = z.strictObject({ cursor: z.string().max(200).optional(), limit });
+/** A list that can be narrowed by name: `q` is matched as a substring, ignoring case and width (domain-store.port.ts nameMatches). */
+export const searchQuerySchema = z.strictObject({
+  q: z.string().max(200).optional().describe('part of the name, any case, any script'),
+  cursor: z.string().max(200).optional(),
+  limit,
+});
 export const requestListQuerySchema = z.strictObject({
   status: z.enum(REQUEST_STATUSES).optional(),
   vendorId: z.string().max(64).optional(),

@@ -24,12 +24,21 @@ export interface Reply {
   body?: unknown;
 }
 
+/** One documented response: what it means and the zod schema of its body (api/response.schema.ts). */
+export interface ResponseSpec {
+  description: string;
+  /** The body; omit only for a response without one (204). */
+  schema?: z.ZodType;
+  /** Media types of the body; default application/json. */
+  contentTypes?: string[];
+}
+
 /**
  * One endpoint, declared once: the same zod schemas validate the request and
  * produce the OpenAPI document (api/build-openapi.ts).
  */
 export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** Express path, e.g. `/v1/requests/:id`. */
   path: string;
   /** Roles allowed (admin always is); `public` needs no token. */
@@ -40,8 +49,14 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   query?: Q;
   /** False for probes and scrapes (/healthz, /readyz, /metrics): never rate limited. */
   rateLimited?: boolean;
-  /** Documented responses besides errors. */
-  responses: Record<number, string>;
+  /**
+   * Names the operation in the OpenAPI document, unique across the API
+   * (test/unit/openapi.test.ts): the console's typed client calls it by this
+   * name, so renaming one is a breaking change.
+   */
+  operationId: string;
+  /** Documented responses besides errors; every one with a body has its schema (test/unit/openapi.test.ts). */
+  responses: Record<number, ResponseSpec>;
   handle: (ctx: HandlerContext<z.output<B>, z.output<Q>>) => Promise<Reply | void>;
 }
 

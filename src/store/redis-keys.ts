@@ -44,6 +44,8 @@ export class RedisKeys {
   /** Session logs and incidents: sessions/session-keys.ts names the keys below these roots. */
   sessions = (...parts: string[]) => this.k('ses', ...parts);
   incidents = (...parts: string[]) => this.k('incident', ...parts);
+  /** Machine tokens made through the API: src/tokens/token-keys.ts names the keys below this root. */
+  tokens = (...parts: string[]) => this.k('token', ...parts);
   /** Prefix handed to BullMQ for its own keys. */
   queuePrefix = () => this.k('q');
 }

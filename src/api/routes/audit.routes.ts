@@ -5,6 +5,7 @@ import { decodeAuditCursor, recordedFilter, type AuditFilter, type AuditQuerySto
 import type { AuditVerifier, VerifyResult } from '../../audit/audit-verifier.js';
 import { ValidationError } from '../../errors.js';
 import { route, type RouteSpec } from '../route.js';
+import { auditEventView, auditVerifyView, pageOf } from '../response.schema.js';
 import { isoDateTime } from '../common.schema.js';
 
 const filterFields = {
@@ -79,7 +80,8 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
       tag: 'audit',
       summary: 'Audit events, newest first, filtered and paginated',
       query: auditListQuerySchema,
-      responses: { 200: '{items, nextCursor}' },
+      operationId: 'listAuditEvents',
+      responses: { 200: { description: 'a page of audit events', schema: pageOf(auditEventView) } },
       handle: async ({ query: q }) => {
         const cursor = q.cursor === undefined ? undefined : decodeAuditCursor(q.cursor);
         if (q.cursor !== undefined && cursor === undefined)
@@ -95,7 +97,8 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
       summary:
         'Verify the hash chain in Redis (whole, from ?fromSeq=, or from the newest checkpoint with ?from=checkpoint); ?mirror=true also checks the mirror file',
       query: auditVerifyQuerySchema,
-      responses: { 200: '{ok, count, head} or {ok:false, firstBadSeq, reason}' },
+      operationId: 'verifyAudit',
+      responses: { 200: { description: '{ok, count, head} or {ok:false, firstBadSeq, reason}', schema: auditVerifyView } },
       handle: async ({ actor, query: q }) => {
         if (q.fromSeq !== undefined && q.from)
           throw new ValidationError('give fromSeq or from=checkpoint, not both', [{ field: 'query.from', message: 'conflicts with fromSeq' }]);
@@ -125,7 +128,14 @@ export function auditRoutes(deps: AuditRouteDeps): RouteSpec[] {
       tag: 'audit',
       summary: 'The trail as a download: JSONL (stored lines, verifiable) or CSV (UTF-8 with BOM, formula-safe)',
       query: auditExportQuerySchema,
-      responses: { 200: 'application/x-ndjson or text/csv attachment' },
+      operationId: 'exportAudit',
+      responses: {
+        200: {
+          description: 'the trail as an attachment: JSON lines (one AuditEvent each) or CSV',
+          schema: z.string(),
+          contentTypes: ['application/x-ndjson', 'text/csv'],
+        },
+      },
       handle: async ({ actor, query: q, res }) => {
         const filter = filterOf(q);
         const format: ExportFormat = q.format;

@@ -1,7 +1,9 @@
 import { overdueRequestIds } from '../../domain/overdue.js';
 import type { RequestService } from '../../domain/request.service.js';
 import type { RedisRecordStore } from '../../store/redis-record.store.js';
+import { z } from 'zod';
 import { route, type RouteSpec } from '../route.js';
+import { listOf, pageOf, requestView as requestSchema } from '../response.schema.js';
 import { approveSchema, emptySchema, rejectSchema, requestCreateSchema, requestListQuerySchema, revokeSchema } from '../common.schema.js';
 import { requestView } from '../views.js';
 import { cursorOf } from './vendor.routes.js';
@@ -16,7 +18,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       roles: ['requester', 'approver', 'auditor', 'automation'],
       tag: 'requests',
       summary: 'Requests whose access has ended (validTo passed or revocation asked) but the directory has not yet confirmed it',
-      responses: { 200: '{items}' },
+      operationId: 'listOverdueRevocations',
+      responses: { 200: { description: 'the overdue requests', schema: listOf(requestSchema) } },
       handle: async () => {
         const ids = await overdueRequestIds(store, deps.now(), 1000);
         return { status: 200, body: { items: (await store.getRequests(ids)).map(requestView) } };
@@ -29,7 +32,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: 'File an access request for a vendor person',
       body: requestCreateSchema,
-      responses: { 201: 'the request, pending' },
+      operationId: 'fileRequest',
+      responses: { 201: { description: 'the request, pending', schema: requestSchema } },
       handle: async ({ actor, body }) => ({ status: 201, body: requestView(await requests.file(actor.name, body)) }),
     }),
     route({
@@ -39,7 +43,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: 'List requests, newest first',
       query: requestListQuerySchema,
-      responses: { 200: '{items, nextCursor}' },
+      operationId: 'listRequests',
+      responses: { 200: { description: 'a page of requests', schema: pageOf(requestSchema) } },
       handle: async ({ query }) => {
         const { cursor, limit, ...filter } = query;
         const page = await store.listRequests(filter, cursorOf(cursor), limit);
@@ -52,7 +57,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       roles: ['requester', 'approver', 'auditor'],
       tag: 'requests',
       summary: 'One request with its history and account',
-      responses: { 200: 'the request' },
+      operationId: 'getRequest',
+      responses: { 200: { description: 'the request', schema: requestSchema } },
       handle: async ({ params }) => ({ status: 200, body: requestView(await requests.get(params.id!)) }),
     }),
     route({
@@ -62,7 +68,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: 'Approve (never your own request); provisioning is queued for validFrom',
       body: approveSchema,
-      responses: { 200: 'the request, approved' },
+      operationId: 'approveRequest',
+      responses: { 200: { description: 'the request, approved', schema: requestSchema } },
       handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await requests.approve(actor.name, params.id!, body.comment)) }),
     }),
     route({
@@ -72,7 +79,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: 'Reject with a reason',
       body: rejectSchema,
-      responses: { 200: 'the request, rejected' },
+      operationId: 'rejectRequest',
+      responses: { 200: { description: 'the request, rejected', schema: requestSchema } },
       handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await requests.reject(actor.name, params.id!, body.reason)) }),
     }),
     route({
@@ -82,7 +90,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: 'Cancel before provisioning',
       body: emptySchema,
-      responses: { 200: 'the request, cancelled' },
+      operationId: 'cancelRequest',
+      responses: { 200: { description: 'the request, cancelled', schema: requestSchema } },
       handle: async ({ actor, params }) => ({ status: 200, body: requestView(await requests.cancel(actor.name, params.id!)) }),
     }),
     route({
@@ -92,7 +101,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: 'Early revocation; the status becomes revoked once the directory confirms',
       body: revokeSchema,
-      responses: { 202: 'the request, revocation queued' },
+      operationId: 'revokeRequest',
+      responses: { 202: { description: 'the request, revocation queued', schema: requestSchema } },
       handle: async ({ actor, params, body }) => ({ status: 202, body: requestView(await requests.revoke(actor.name, params.id!, 'manual', body.reason)) }),
     }),
     route({
@@ -102,7 +112,8 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: 'Admin: provision a failed request again',
       body: emptySchema,
-      responses: { 200: 'the request, approved again' },
+      operationId: 'retryRequest',
+      responses: { 200: { description: 'the request, approved again', schema: requestSchema } },
       handle: async ({ actor, params }) => ({ status: 200, body: requestView(await requests.retry(actor.name, params.id!)) }),
     }),
     route({
@@ -112,7 +123,13 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       tag: 'requests',
       summary: "The initial password, once, to the request's requester; 410 afterwards",
       body: emptySchema,
-      responses: { 200: '{username, password}' },
+      operationId: 'takeCredential',
+      responses: {
+        200: {
+          description: 'the initial password, this once',
+          schema: z.object({ username: z.string().optional(), dn: z.string().optional(), password: z.string() }),
+        },
+      },
       handle: async ({ actor, params, res }) => {
         const password = await requests.takeCredential(actor.name, params.id!);
         const r = await requests.get(params.id!);

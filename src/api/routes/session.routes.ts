@@ -9,6 +9,8 @@ import type { SessionReviewService } from '../../sessions/session-review.service
 import { NotFound } from '../../errors.js';
 import { route, type RouteSpec } from '../route.js';
 import { requestView } from '../views.js';
+import { errorSchema } from '../common.schema.js';
+import { incidentView as incidentSchema, pageOf, requestView as requestSchema, sessionEventView, sessionView as sessionSchema } from '../response.schema.js';
 
 const limit = z.coerce.number().int().min(1).max(500).default(50);
 const cursor = z.string().max(200).optional();
@@ -79,7 +81,11 @@ export function sessionRoutes(deps: {
       tag: 'sessions',
       summary: 'Send a batch of at most 1,000 session events; 202 once durably stored; retrying a batch is safe',
       body: sessionBatchSchema,
-      responses: { 202: '{accepted, duplicates}', 413: 'more than 1,000 events' },
+      operationId: 'sendSessionEvents',
+      responses: {
+        202: { description: 'stored', schema: z.object({ accepted: z.number().int(), duplicates: z.number().int() }) },
+        413: { description: 'more than 1,000 events', schema: errorSchema },
+      },
       handle: async ({ actor, body }) => {
         const r = await ingest.ingest(validateBatch(body.events), { origin: 'http', actor: actor.name });
         return { status: 202, body: { accepted: r.accepted, duplicates: r.duplicates } };
@@ -92,7 +98,8 @@ export function sessionRoutes(deps: {
       tag: 'sessions',
       summary: 'Sessions whose review is overdue (unreviewed longer than sessions.reviewDueDays after they ended), oldest first',
       query: z.strictObject({ cursor, limit }),
-      responses: { 200: '{items, nextCursor}' },
+      operationId: 'listOverdueSessions',
+      responses: { 200: { description: 'a page of sessions overdue for review', schema: pageOf(sessionSchema.extend({ reviewDueAt: z.string() })) } },
       handle: async ({ query: q }) => {
         const page = await query.overdue(deps.now().getTime(), cursorOf(q.cursor) ?? 0, q.limit);
         return { status: 200, body: { items: page.items.map((s) => ({ ...sessionView(s), reviewDueAt: s.reviewDueAt })), nextCursor: page.nextCursor } };
@@ -105,7 +112,8 @@ export function sessionRoutes(deps: {
       tag: 'sessions',
       summary: 'Sessions, flagged first, newest first',
       query: sessionListQuery,
-      responses: { 200: '{items, nextCursor}' },
+      operationId: 'listSessions',
+      responses: { 200: { description: 'a page of sessions', schema: pageOf(sessionSchema) } },
       handle: async ({ query: q }) => {
         const { cursor: c, limit: l, ...filter } = q;
         const page = await query.listSessions(filter, cursorOf(c), l);
@@ -119,7 +127,13 @@ export function sessionRoutes(deps: {
       tag: 'sessions',
       summary: 'One session with its events (in time order) and flags',
       query: sessionGetQuery,
-      responses: { 200: 'the session with events[]' },
+      operationId: 'getSession',
+      responses: {
+        200: {
+          description: 'the session with a slice of its events',
+          schema: sessionSchema.extend({ events: z.array(sessionEventView), nextOffset: z.number().int().nullable() }),
+        },
+      },
       handle: async ({ params, query: q }) => {
         const s = await session(params.id!);
         const events = await query.getEvents(s, q.offset, q.limit);
@@ -134,7 +148,17 @@ export function sessionRoutes(deps: {
       tag: 'sessions',
       summary: 'Review a session: ok, or escalate with a note (opens an incident); the last review of an ended request closes it',
       body: reviewBody,
-      responses: { 200: '{session, incident?, requestClosed?}' },
+      operationId: 'reviewSession',
+      responses: {
+        200: {
+          description: 'the session reviewed; the incident an escalation opened; the request if this review closed it',
+          schema: z.object({
+            session: sessionSchema,
+            incident: incidentSchema.nullable(),
+            requestClosed: z.string().nullable().describe('id of the request this review closed'),
+          }),
+        },
+      },
       handle: async ({ actor, params, body }) => {
         const r = await reviews.review(actor.name, params.id!, body.verdict, body.note);
         return {
@@ -150,7 +174,8 @@ export function sessionRoutes(deps: {
       tag: 'sessions',
       summary: 'Close an expired or revoked request none of whose sessions awaits review (also one with no sessions)',
       body: signOffBody,
-      responses: { 200: 'the request, closed' },
+      operationId: 'signOffRequest',
+      responses: { 200: { description: 'the request, closed', schema: requestSchema } },
       handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await reviews.signOff(actor.name, params.id!, body.note)) }),
     }),
     route({
@@ -160,7 +185,8 @@ export function sessionRoutes(deps: {
       tag: 'incidents',
       summary: 'Incidents from escalated sessions, newest first',
       query: incidentListQuery,
-      responses: { 200: '{items, nextCursor}' },
+      operationId: 'listIncidents',
+      responses: { 200: { description: 'a page of incidents', schema: pageOf(incidentSchema) } },
       handle: async ({ query: q }) => {
         const page = await query.listIncidents(q.status, cursorOf(q.cursor), q.limit);
         return { status: 200, body: { items: page.items.map(incidentView), nextCursor: page.nextCursor } };
@@ -172,7 +198,8 @@ export function sessionRoutes(deps: {
       roles: ['auditor'],
       tag: 'incidents',
       summary: 'One incident with its handling history',
-      responses: { 200: 'the incident' },
+      operationId: 'getIncident',
+      responses: { 200: { description: 'the incident', schema: incidentSchema } },
       handle: async ({ params }) => {
         const i = await query.getIncident(params.id!);
         if (!i) throw new NotFound(`incident ${params.id} not found`);
@@ -186,7 +213,8 @@ export function sessionRoutes(deps: {
       tag: 'incidents',
       summary: 'Record the handling of an incident: handling note and/or status (open, handling, resolved — resolving needs a note)',
       body: incidentPatch,
-      responses: { 200: 'the incident' },
+      operationId: 'updateIncident',
+      responses: { 200: { description: 'the incident', schema: incidentSchema } },
       handle: async ({ actor, params, body }) => ({ status: 200, body: incidentView(await incidents.update(actor.name, params.id!, body)) }),
     }),
   ];

@@ -2,7 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { DirectoryUnavailable } from '../../errors.js';
 import type { DirectoryPort } from '../../domain/ports/directory.port.js';
+import { z } from 'zod';
 import { route, type RouteSpec } from '../route.js';
+
+/** Each dependency's check: `ok`, or `down: <why>; <fix>`. */
+const readiness = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), z.string()) });
 
 async function check(name: string, probe: () => Promise<unknown>, timeoutMs: number): Promise<[string, string]> {
   let timer: NodeJS.Timeout | undefined;
@@ -28,7 +32,8 @@ export function systemRoutes(deps: { redis: Redis; directory: DirectoryPort; reg
       rateLimited: false,
       tag: 'system',
       summary: 'Liveness',
-      responses: { 200: '{status:"ok"}' },
+      operationId: 'getHealth',
+      responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok') }) } },
       handle: () => Promise.resolve({ status: 200, body: { status: 'ok' } }),
     }),
     route({
@@ -38,7 +43,8 @@ export function systemRoutes(deps: { redis: Redis; directory: DirectoryPort; reg
       rateLimited: false,
       tag: 'system',
       summary: 'Readiness: Redis and the directory reachable',
-      responses: { 200: 'ready', 503: 'not ready, with the failing dependency' },
+      operationId: 'getReadiness',
+      responses: { 200: { description: 'ready', schema: readiness }, 503: { description: 'not ready, with the failing dependency', schema: readiness } },
       handle: async () => {
         const checks = Object.fromEntries(
           await Promise.all([check('redis', () => deps.redis.ping(), 2000), check('directory', () => deps.directory.ping(), 3000)]),
@@ -54,7 +60,8 @@ export function systemRoutes(deps: { redis: Redis; directory: DirectoryPort; reg
       rateLimited: false,
       tag: 'system',
       summary: 'Prometheus metrics',
-      responses: { 200: 'text exposition' },
+      operationId: 'getMetrics',
+      responses: { 200: { description: 'text exposition', schema: z.string(), contentTypes: ['text/plain'] } },
       handle: async ({ res }) => {
         res.setHeader('Content-Type', deps.registry.contentType);
         res.send(await deps.registry.metrics());
@@ -66,7 +73,8 @@ export function systemRoutes(deps: { redis: Redis; directory: DirectoryPort; reg
       roles: 'public',
       tag: 'system',
       summary: 'This API as OpenAPI 3.1',
-      responses: { 200: 'the document' },
+      operationId: 'getOpenApi',
+      responses: { 200: { description: 'the document', schema: z.record(z.string(), z.unknown()) } },
       handle: () => Promise.resolve({ status: 200, body: deps.openapi() }),
     }),
   ];

@@ -3,8 +3,10 @@ import { ValidationError } from '../../errors.js';
 import type { RequestService } from '../../domain/request.service.js';
 import type { VendorService } from '../../domain/vendor.service.js';
 import type { RedisRecordStore } from '../../store/redis-record.store.js';
+import { z } from 'zod';
 import { route, type RouteSpec } from '../route.js';
-import { departureSchema, pageQuerySchema, personCreateSchema, terminateSchema, vendorCreateSchema } from '../common.schema.js';
+import { pageOf, personView, requestView as requestSchema, revocationOutcome, vendorView } from '../response.schema.js';
+import { departureSchema, personCreateSchema, searchQuerySchema, terminateSchema, vendorCreateSchema } from '../common.schema.js';
 import { requestView, view } from '../views.js';
 
 export function cursorOf(cursor: string | undefined): number | undefined {
@@ -25,7 +27,8 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
       tag: 'vendors',
       summary: 'Register a vendor',
       body: vendorCreateSchema,
-      responses: { 201: 'the vendor' },
+      operationId: 'createVendor',
+      responses: { 201: { description: 'the vendor', schema: vendorView } },
       handle: async ({ actor, body }) => ({ status: 201, body: view(await vendors.createVendor(actor.name, body)) }),
     }),
     route({
@@ -33,11 +36,12 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
       path: '/v1/vendors',
       roles: ['requester', 'approver', 'auditor'],
       tag: 'vendors',
-      summary: 'List vendors, newest first',
-      query: pageQuerySchema,
-      responses: { 200: '{items, nextCursor}' },
+      summary: 'List vendors, newest first; ?q= finds those whose name contains it (any case, any script)',
+      query: searchQuerySchema,
+      operationId: 'listVendors',
+      responses: { 200: { description: 'a page of vendors', schema: pageOf(vendorView) } },
       handle: async ({ query }) => {
-        const page = await store.listVendors(cursorOf(query.cursor), query.limit);
+        const page = await store.searchVendors(query.q ?? '', cursorOf(query.cursor), query.limit);
         return { status: 200, body: { items: page.items.map(view), nextCursor: page.nextCursor } };
       },
     }),
@@ -47,7 +51,8 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
       roles: ['requester', 'approver', 'auditor'],
       tag: 'vendors',
       summary: 'One vendor with its people',
-      responses: { 200: 'the vendor' },
+      operationId: 'getVendor',
+      responses: { 200: { description: 'the vendor with its people', schema: vendorView.extend({ people: z.array(personView) }) } },
       handle: async ({ params }) => {
         const vendor = await vendors.getVendor(params.id!);
         return { status: 200, body: { ...view(vendor), people: (await store.peopleOfVendor(vendor.id)).map(view) } };
@@ -60,7 +65,8 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
       tag: 'vendors',
       summary: 'Contract ended: revoke every account of every person of the vendor',
       body: terminateSchema,
-      responses: { 202: '{vendor, revoked[], cancelled[]}' },
+      operationId: 'terminateVendor',
+      responses: { 202: { description: 'the vendor; requests revoked and cancelled', schema: z.object({ vendor: vendorView, ...revocationOutcome }) } },
       handle: async ({ actor, params, body }) => {
         const r = await vendors.terminate(actor.name, params.id!, body.reason);
         return { status: 202, body: { vendor: view(r.vendor), revoked: r.revoked, cancelled: r.cancelled } };
@@ -73,8 +79,23 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
       tag: 'people',
       summary: 'Register a vendor person (NDA on file)',
       body: personCreateSchema,
-      responses: { 201: 'the person' },
+      operationId: 'createPerson',
+      responses: { 201: { description: 'the person', schema: personView } },
       handle: async ({ actor, params, body }) => ({ status: 201, body: view(await vendors.addPerson(actor.name, params.id!, body)) }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/people',
+      roles: ['requester', 'approver', 'auditor'],
+      tag: 'people',
+      summary: 'People of every vendor, newest first; ?q= finds those whose full name contains it (any case, any script)',
+      query: searchQuerySchema,
+      operationId: 'listPeople',
+      responses: { 200: { description: 'a page of people', schema: pageOf(personView) } },
+      handle: async ({ query }) => {
+        const page = await store.searchPeople(query.q ?? '', cursorOf(query.cursor), query.limit);
+        return { status: 200, body: { items: page.items.map(view), nextCursor: page.nextCursor } };
+      },
     }),
     route({
       method: 'get',
@@ -82,7 +103,8 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
       roles: ['requester', 'approver', 'auditor'],
       tag: 'people',
       summary: 'One person with their requests',
-      responses: { 200: 'the person' },
+      operationId: 'getPerson',
+      responses: { 200: { description: 'the person with their requests', schema: personView.extend({ requests: z.array(requestSchema) }) } },
       handle: async ({ params }) => {
         const person = await vendors.getPerson(params.id!);
         const requests = await store.getRequests(await store.requestIdsOfPerson(person.id));
@@ -96,7 +118,8 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
       tag: 'people',
       summary: 'A vendor person left: revoke all their accounts, now or at effectiveAt',
       body: departureSchema,
-      responses: { 202: '{person, revoked[], cancelled[]}' },
+      operationId: 'recordDeparture',
+      responses: { 202: { description: 'the person; requests revoked and cancelled', schema: z.object({ person: personView, ...revocationOutcome }) } },
       handle: async ({ actor, params, body }) => {
         const r = await vendors.departure(actor.name, params.id!, body.reason, body.effectiveAt);
         return { status: 202, body: { person: view(r.person), revoked: r.revoked, cancelled: r.cancelled } };
