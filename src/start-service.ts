@@ -10,15 +10,10 @@ import { AuthFailureAudit } from './api/auth-failure-audit.js';
 import { TokenAuthenticator } from './api/token-authenticator.js';
 import { listenHttp } from './api/listen-http.js';
 import { buildOpenApi } from './api/build-openapi.js';
-import { auditRoutes } from './api/routes/audit.routes.js';
-import { requestRoutes } from './api/routes/request.routes.js';
-import { sessionRoutes } from './api/routes/session.routes.js';
-import { systemRoutes } from './api/routes/system.routes.js';
-import { vendorRoutes } from './api/routes/vendor.routes.js';
-import { authRoutes } from './api/routes/auth.routes.js';
+import { apiRoutes } from './api/api-routes.js';
 import { createStaffAuth } from './staff/create-staff-auth.js';
-import type { RouteSpec } from './api/route.js';
 import type { Config } from './config/load-config.js';
+import { GroupLookup } from './domain/group-lookup.js';
 import { RequestPolicy } from './domain/request-policy.js';
 import { RequestService } from './domain/request.service.js';
 import { VendorService } from './domain/vendor.service.js';
@@ -50,6 +45,7 @@ import { RedisDomainStore } from './store/redis-domain.store.js';
 import { RedisRecordStore } from './store/redis-record.store.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
+import { TokenStore } from './tokens/token.store.js';
 
 export type Mode = 'all' | 'api' | 'worker';
 
@@ -232,31 +228,35 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const staff = createStaffAuth(config, { redis, prefix: keys.prefix, audit, authFailures, now, logger: logger.child({ component: 'staff-auth' }) });
     closers.push(() => staff.close());
     const reviews = new SessionReviewService({ store: sessionStore, now });
-    const routes: RouteSpec[] = [
-      ...authRoutes({ staff: staff.service, cookieSecure: env.COOKIE_SECURE, limits: staff.limits, publicOrigin: staff.publicOrigin }),
-      ...systemRoutes({ redis, directory, registry: metrics.registry, openapi: () => holder.openapi }),
-      ...vendorRoutes({ vendors, requests, store }),
-      ...requestRoutes({ requests, store, now }),
-      ...sessionRoutes({
+    const tokens = new TokenStore({ redis, keys, tx, reservedNames: config.tokens.map((t) => t.name), now });
+    const routes = apiRoutes({
+      auth: { staff: staff.service, cookieSecure: env.COOKIE_SECURE, limits: staff.limits, publicOrigin: staff.publicOrigin },
+      console: { policy, timeZone: env.TZ },
+      system: { redis, directory, registry: metrics.registry, openapi: () => holder.openapi },
+      vendors: { vendors, requests, store },
+      lookups: { groups: new GroupLookup({ directory, policy: requestPolicy }) },
+      requests: { requests, store, now },
+      sessions: {
         ingest: sessionIngest,
         query: sessionStore,
         reviews,
         incidents: new IncidentService({ store: sessionStore, now }),
         now,
-      }),
-      ...auditRoutes({
+      },
+      audit: {
         query: new AuditQueryStore(redis, keys),
         verifier: new AuditVerifier(redis, keys, config.auditReanchorKey),
         audit,
         mirrorFile: env.AUDIT_LOG_FILE,
         now,
-      }),
-    ];
+      },
+      tokens: { tokens, fileTokens: config.tokens },
+    });
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
     authFailures.start();
     const app = createApp({
       routes,
-      auth: new TokenAuthenticator(config.tokens),
+      auth: new TokenAuthenticator(config.tokens, tokens),
       logger: logger.child({ component: 'api' }),
       audit,
       authFailures,
