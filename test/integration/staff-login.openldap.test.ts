@@ -4,7 +4,7 @@ import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import type { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
-import { ssha } from '../../tools/dev/slapd-seed.js';
+import { DEMO_STAFF, DEMO_STAFF_ROLES, ssha } from '../../tools/dev/slapd-seed.js';
 import { adminConnection } from '../rig/ldap-subtree.js';
 import { findSecrets } from '../support/find-secrets.js';
 import { apiClient, slapdTarget, startTestService, type TestService } from '../support/service-harness.js';
@@ -217,5 +217,29 @@ describe('staff sign-in against OpenLDAP', () => {
     const secrets = Object.fromEntries(Object.entries(PASSWORDS).map(([k, v]) => [`password:${k}`, v]));
     const findings = await findSecrets({ secrets, redis: { client: svc.redis, match: `${svc.prefix}:*` }, files: [svc.config.env.AUDIT_LOG_FILE] });
     expect(findings).toEqual([]);
+  });
+});
+
+describe('the seeded demo staff (npm run dev, and the browser tests)', () => {
+  let svc: TestService;
+
+  beforeAll(async () => {
+    const slapd = inject('slapd');
+    svc = await startTestService({
+      redisUrl: inject('redisUrl'),
+      directory: slapdTarget(slapd, slapd.vendorsOu),
+      policy: { staff: { roles: DEMO_STAFF_ROLES } },
+    });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  it('sign in with the printed passwords, the auditor through audit-office ∈ leasehold-auditors, and nobody without a role', async () => {
+    for (const s of DEMO_STAFF) {
+      const r = await staffClient(svc.url).login(s.login, s.password);
+      if (s.role === undefined) expect(r.body.error?.code).toBe('no_role');
+      else expect(r).toMatchObject({ status: 200, body: { name: s.login, displayName: s.displayName, roles: [s.role] } });
+    }
   });
 });

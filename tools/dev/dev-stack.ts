@@ -14,6 +14,7 @@ import { startRedis } from './redis.rig.js';
 import { sambaInfo, startSamba } from './samba.rig.js';
 import { SAMBA_LAYOUT } from './samba-template.js';
 import { slapdInfo, startSlapd } from './slapd.rig.js';
+import { DEMO_STAFF, DEMO_STAFF_ROLES } from './slapd-seed.js';
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -81,7 +82,13 @@ async function main(): Promise<void> {
   writeFileSync(join(root, 'ca.pem'), directory.caPem);
   writeFileSync(
     join(root, 'policy.yaml'),
-    stringify({ maxValidityDays: 30, sweepIntervalSeconds: 2, reconcileIntervalSeconds: 15, privilegedGroups: ['dba-team'] }),
+    stringify({
+      maxValidityDays: 30,
+      sweepIntervalSeconds: 2,
+      reconcileIntervalSeconds: 15,
+      privilegedGroups: ['dba-team'],
+      staff: { roles: DEMO_STAFF_ROLES },
+    }),
   );
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -99,6 +106,9 @@ async function main(): Promise<void> {
     POLICY_FILE: join(root, 'policy.yaml'),
     AUDIT_LOG_FILE: join(root, 'audit.jsonl'),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+    // The console is served over plain HTTP on loopback here: a Secure cookie would never come back.
+    COOKIE_SECURE: 'false',
+    ...(values.port !== '0' ? { PUBLIC_URL: `http://127.0.0.1:${values.port}` } : {}),
     LOG_LEVEL: 'info',
   });
   const logger = createLogger('info', false);
@@ -117,10 +127,14 @@ async function main(): Promise<void> {
     `export LDAPTLS_CACERT=${join(root, 'ca.pem')}`,
   ].join('\n');
   writeFileSync(join(root, 'env.sh'), `${env}\n`);
+  const logins = DEMO_STAFF.filter((s) => s.role !== undefined)
+    .map((s) => `    ${s.role.padEnd(10)} ${s.login.padEnd(10)} ${s.password}`)
+    .join('\n');
   console.log(`
 Leasehold dev stack is up (${directory.dialect}).
+  Console:    ${service.url}/   — sign in with a demo login (role, login, password):
+${logins}
   API:        ${service.url}   (OpenAPI: ${service.url}/openapi.json)
-  admin token: ${tokens.admin}
   directory:  ${directory.ldapsUrl}  vendor OU ${directory.vendorsOu}
   Redis:      ${redis.url}
 Tokens for every role, the demo group DNs and the CA are in .dev/env.sh — in another shell:

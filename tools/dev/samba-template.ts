@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DEMO_STAFF } from './slapd-seed.js';
 
 const run = promisify(execFile);
 
@@ -19,6 +20,8 @@ export const SAMBA_ADMIN_PASSWORD = 'Leasehold-Rig-Adm1n!';
 export const SAMBA_LAYOUT = {
   vendorsOu: `OU=Vendors,${SAMBA_BASE_DN}`,
   groupsOu: `OU=Groups,${SAMBA_BASE_DN}`,
+  /** The console's demo staff (DEMO_STAFF: sAMAccountName = login, UPN login@vendor.test), with their role groups in groupsOu. */
+  staffOu: `OU=Staff,${SAMBA_BASE_DN}`,
   /** Ordinary groups a vendor may be granted. */
   ordinaryGroups: ['erp-support', 'lab-helpdesk'],
   /** Privileged only because policy names it (a DBA group). */
@@ -42,7 +45,7 @@ export interface SambaTemplate {
  * Bump when the recipe below changes (provision options, smb.conf, seed):
  * the hash then names a new template directory and the old one is ignored.
  */
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 /**
  * smb.conf for a rig rooted at `dir`. Written whole (not patched from what
@@ -85,7 +88,10 @@ export function sambaConf(dir: string, tls?: { keyFile: string; certFile: string
 /**
  * The seed, added offline with Samba's own Python bindings (no server, no
  * port needed): OU=Vendors, OU=Groups with ordinary groups, the policy DBA
- * group, helpdesk-tier2 ∈ server-admins ∈ Domain Admins, and DnsAdmins.
+ * group, helpdesk-tier2 ∈ server-admins ∈ Domain Admins, DnsAdmins, and
+ * the console's demo staff in OU=Staff with their role groups (the auditor
+ * through audit-office ∈ leasehold-auditors). Staff are made by SamDB.newuser
+ * (a `#newuser {json}` chunk), which sets the password as samba-tool does.
  */
 function sambaSeedLdif(): string {
   const { vendorsOu, groupsOu, ordinaryGroups, dbaGroup, nestedPrivilegedGroup, intermediateGroup } = SAMBA_LAYOUT;
@@ -99,6 +105,14 @@ function sambaSeedLdif(): string {
       '',
     ].join('\n');
   const nestedDn = `CN=${nestedPrivilegedGroup},${groupsOu}`;
+  const staffDn = (login: string) => `CN=${login},${SAMBA_LAYOUT.staffOu}`;
+  const staffIn = (name: string) => DEMO_STAFF.filter((s) => s.group === name).map((s) => staffDn(s.login));
+  const staff = DEMO_STAFF.map((s) =>
+    [
+      `#newuser ${JSON.stringify({ login: s.login, password: s.password, ou: 'OU=Staff', description: 'Leasehold console demo staff' })}`,
+      `dn: ${staffDn(s.login)}\nchangetype: modify\nreplace: displayName\ndisplayName:: ${Buffer.from(s.displayName).toString('base64')}\n-\n`,
+    ].join('\n\n'),
+  );
   return [
     `dn: ${vendorsOu}\nobjectClass: organizationalUnit\ndescription: Vendor accounts managed by Leasehold\n`,
     `dn: ${groupsOu}\nobjectClass: organizationalUnit\n`,
@@ -107,6 +121,13 @@ function sambaSeedLdif(): string {
     group(nestedPrivilegedGroup, 'Second-line helpdesk (privileged: nested in Domain Admins)'),
     group(intermediateGroup, 'Server administrators (member of Domain Admins)', [nestedDn]),
     `dn: CN=Domain Admins,CN=Users,${SAMBA_BASE_DN}\nchangetype: modify\nadd: member\nmember: CN=${intermediateGroup},${groupsOu}\n-\n`,
+    `dn: ${SAMBA_LAYOUT.staffOu}\nobjectClass: organizationalUnit\ndescription: Leasehold console demo staff\n`,
+    ...staff,
+    group('leasehold-requesters', 'Leasehold console: may file requests', staffIn('leasehold-requesters')),
+    group('leasehold-approvers', 'Leasehold console: may approve requests', staffIn('leasehold-approvers')),
+    group('audit-office', 'Audit office staff (auditors through leasehold-auditors)', staffIn('audit-office')),
+    group('leasehold-auditors', 'Leasehold console: auditors (through nested groups)', [`CN=audit-office,${groupsOu}`]),
+    group('leasehold-admins', 'Leasehold console: administrators', staffIn('leasehold-admins')),
     // A DC with AD-integrated DNS has DnsAdmins (domain local, no fixed RID); --dns-backend=NONE makes none.
     `dn: CN=DnsAdmins,CN=Users,${SAMBA_BASE_DN}\nobjectClass: group\nsAMAccountName: DnsAdmins\ngroupType: -2147483644\ndescription: DNS Administrators Group\n`,
   ].join('\n');
@@ -117,11 +138,16 @@ import sys
 from samba.samdb import SamDB
 from samba.auth import system_session
 from samba.param import LoadParm
+import json
 lp = LoadParm()
 lp.load(sys.argv[1])
 db = SamDB(url=sys.argv[2], session_info=system_session(), lp=lp)
 for chunk in sys.stdin.read().split("\\n\\n"):
     if not chunk.strip():
+        continue
+    if chunk.startswith("#newuser "):
+        u = json.loads(chunk[len("#newuser "):])
+        db.newuser(u["login"], u["password"], userou=u["ou"], description=u["description"])
         continue
     if "changetype: modify" in chunk:
         db.modify_ldif(chunk)

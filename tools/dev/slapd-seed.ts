@@ -13,14 +13,15 @@ export interface SeedEntry {
  * (a throwaway rig's, printed by `npm run dev` and used by the tests), the
  * role each gets and the group granting it. The auditor's role comes through
  * a nested group (audit-office ∈ leasehold-auditors); `nobody` is staff with
- * no mapped role. The same accounts are seeded in the Samba template.
+ * no mapped role. The same accounts are seeded in the Samba template (whose
+ * password rules refuse a password containing the login name).
  */
 export const DEMO_STAFF = [
-  { login: 'requester', displayName: '王小明 (IT office)', password: 'Requester-demo-1', role: 'requester', group: 'leasehold-requesters' },
-  { login: 'approver', displayName: '陳主任 (IT supervisor)', password: 'Approver-demo-1', role: 'approver', group: 'leasehold-approvers' },
-  { login: 'auditor', displayName: '林稽核 (auditor)', password: 'Auditor-demo-1', role: 'auditor', group: 'audit-office' },
-  { login: 'admin', displayName: '張管理 (administrator)', password: 'Admin-demo-1', role: 'admin', group: 'leasehold-admins' },
-  { login: 'nobody', displayName: '李訪客 (no role)', password: 'Nobody-demo-1', role: undefined, group: undefined },
+  { login: 'requester', displayName: '王小明 (IT office)', password: 'Demo-Req-1234!', role: 'requester', group: 'leasehold-requesters' },
+  { login: 'approver', displayName: '陳主任 (IT supervisor)', password: 'Demo-Appr-1234!', role: 'approver', group: 'leasehold-approvers' },
+  { login: 'auditor', displayName: '林稽核 (auditor)', password: 'Demo-Aud-1234!', role: 'auditor', group: 'audit-office' },
+  { login: 'admin', displayName: '張管理 (administrator)', password: 'Demo-Adm-1234!', role: 'admin', group: 'leasehold-admins' },
+  { login: 'nobody', displayName: '李訪客 (no role)', password: 'Demo-None-1234!', role: undefined, group: undefined },
 ] as const;
 
 /** policy.staff.roles for the demo tree: group names, so that the same policy fits OpenLDAP and the Samba template. */
