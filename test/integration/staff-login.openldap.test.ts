@@ -228,7 +228,7 @@ describe('the seeded demo staff (npm run dev, and the browser tests)', () => {
     svc = await startTestService({
       redisUrl: inject('redisUrl'),
       directory: slapdTarget(slapd, slapd.vendorsOu),
-      policy: { staff: { roles: DEMO_STAFF_ROLES } },
+      policy: { staff: { roles: DEMO_STAFF_ROLES, idleMinutes: 30, absoluteHours: 10, roleRefreshMinutes: 5 } },
     });
   });
   afterAll(async () => {
