@@ -154,10 +154,9 @@ export class StaffDirectory {
     return [...found.values()];
   }
 
+  /** Person accounts: AD users (objectClass user; computers are users too but have no staff password to give), OpenLDAP persons. */
   private accountClass(): Filter {
-    return this.options.dialect === 'ad'
-      ? and(eq('objectClass', 'user'), eq('objectCategory', 'person'))
-      : or(eq('objectClass', 'person'), eq('objectClass', 'posixAccount'));
+    return this.options.dialect === 'ad' ? eq('objectClass', 'user') : or(eq('objectClass', 'person'), eq('objectClass', 'posixAccount'));
   }
 
   private toAccount(entry: Entry): StaffAccount {
