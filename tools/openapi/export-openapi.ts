@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { apiRoutes, type ApiRouteDeps } from '../../src/api/api-routes.js';
 import { buildOpenApi } from '../../src/api/build-openapi.js';
+import type { RouteSpec } from '../../src/api/route.js';
 import { policySchema } from '../../src/config/policy.schema.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../web/src/api/openapi.json', import.meta.url));
@@ -27,9 +28,8 @@ function standIn<T>(name: string): T {
   }) as T;
 }
 
-/** The document the API serves at /openapi.json, built from the same route table without starting anything. */
-export function openApiDocument(): Record<string, unknown> {
-  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The route table the API serves, built with stand-ins: for its schemas only, never to handle a request. */
+export function routeTable(): RouteSpec[] {
   const deps: ApiRouteDeps = {
     auth: { ...standIn<ApiRouteDeps['auth']>('auth'), cookieSecure: true },
     // The console routes read the policy when built (to withhold webhook secrets): the defaults stand in for it.
@@ -42,7 +42,13 @@ export function openApiDocument(): Record<string, unknown> {
     tokens: { tokens: standIn('tokens'), fileTokens: [] },
     lookups: standIn('lookups'),
   };
-  return buildOpenApi(apiRoutes(deps), version);
+  return apiRoutes(deps);
+}
+
+/** The document the API serves at /openapi.json, built from the same route table without starting anything. */
+export function openApiDocument(): Record<string, unknown> {
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return buildOpenApi(routeTable(), version);
 }
 
 /** The document as the committed file holds it: formatted by the project's Prettier settings. */
