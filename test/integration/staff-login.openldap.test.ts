@@ -9,12 +9,21 @@ import { adminConnection } from '../rig/ldap-subtree.js';
 import { findSecrets } from '../support/find-secrets.js';
 import { apiClient, slapdTarget, startTestService, type TestService } from '../support/service-harness.js';
 import { staffClient } from '../support/staff-client.js';
+import { vendorWithPerson } from '../support/fixtures.js';
 
 const PUBLIC_URL = 'https://leasehold.school.test';
 const rand = randomBytes(4).toString('hex');
 /** Login names unique to this file, so the run's other tests never match them. */
 const login = (who: string) => `${who}-${rand}`;
-const PASSWORDS = { alice: 'Alice-pw-1', bob: 'Bob-pw-1', carol: 'Carol-pw-1', dave: 'Dave-pw-1', erin: 'Erin-pw-1', vendor: 'Vendor-pw-1' };
+const PASSWORDS = {
+  alice: 'Alice-pw-1',
+  bob: 'Bob-pw-1',
+  carol: 'Carol-pw-1',
+  dave: 'Dave-pw-1',
+  erin: 'Erin-pw-1',
+  frank: 'Frank-pw-1',
+  vendor: 'Vendor-pw-1',
+};
 
 describe('staff sign-in against OpenLDAP', () => {
   let admin: LdapConnection;
@@ -48,7 +57,7 @@ describe('staff sign-in against OpenLDAP', () => {
       });
       dnOf[key] = dn;
     };
-    for (const k of ['alice', 'bob', 'carol', 'dave', 'erin'] as const) await user(k);
+    for (const k of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'] as const) await user(k);
     await user('vendor', vendors);
     const group = async (name: string, members: string[]) => {
       const dn = childDn('cn', name, root);
@@ -57,9 +66,9 @@ describe('staff sign-in against OpenLDAP', () => {
     };
     // The empty DN keeps the group valid (groupOfNames needs a member) when bob is taken out.
     const approverTeam = await group(`approver-team-${rand}`, [dnOf.bob!, '']);
-    const middle = await group(`supervisors-${rand}`, [approverTeam]);
+    const middle = await group(`supervisors-${rand}`, [approverTeam, dnOf.frank!]);
     groups = {
-      requesters: await group(`requesters-${rand}`, [dnOf.alice!, dnOf.dave!, dnOf.vendor!]),
+      requesters: await group(`requesters-${rand}`, [dnOf.alice!, dnOf.dave!, dnOf.frank!, dnOf.vendor!]),
       // bob is an approver two levels down: approver-team ∈ supervisors ∈ approvers.
       approvers: await group(`approvers-${rand}`, [middle]),
       approverTeam,
@@ -150,6 +159,26 @@ describe('staff sign-in against OpenLDAP', () => {
     expect(list.body.items).toEqual([]);
     // The same write with token and Origin goes through: the refusals were the check, not the route.
     expect((await c.call('POST', '/v1/vendors', vendor)).status).toBe(201);
+  });
+
+  it('names a person by the directory spelling of the login, and never lets them approve what they filed', async () => {
+    const c = staffClient(svc.url, PUBLIC_URL);
+    const r = await c.login(login('frank').toUpperCase(), PASSWORDS.frank);
+    expect(r).toMatchObject({ status: 200, body: { name: login('frank'), roles: ['requester', 'approver'] } });
+    const { personId } = await vendorWithPerson(apiClient(svc.url), svc, `SoD Vendor ${rand}`);
+    const filed = await c.call('POST', '/v1/requests', {
+      personId,
+      workDescription: 'maintenance',
+      targetSystems: ['erp-app01'],
+      groups: [childDn('cn', 'erp-support', inject('slapd').groupsOu)],
+      validFrom: new Date(Date.now() + 3_600_000).toISOString(),
+      validTo: new Date(Date.now() + 7_200_000).toISOString(),
+    });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    expect(filed.body.requester).toBe(login('frank'));
+    const approved = await c.call('POST', `/v1/requests/${filed.body.id}/approve`, {});
+    expect(approved.status).toBe(403);
+    expect((await c.call('GET', `/v1/requests/${filed.body.id}`)).body.status).toBe(filed.body.status);
   });
 
   it('keeps bearer tokens working unchanged, without CSRF token', async () => {
