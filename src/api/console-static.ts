@@ -43,17 +43,17 @@ const API_PATH = /^\/(v1|assets)(\/|$)|^\/(healthz|readyz|metrics|openapi\.json)
  * cache (their names carry a content hash), other files and index.html with
  * no-cache (so a new release is picked up at once), and index.html for any
  * other GET outside the API, so the console's own paths survive a reload.
- * Without a build (dist/web/index.html missing) it serves nothing.
+ * Without a build (dist/web/index.html missing) it serves nothing: the API's 404.
  */
 export function consoleStatic(options: { dir?: string } = {}): RequestHandler {
   const dir = options.dir ?? CONSOLE_DIR;
   const index = join(dir, 'index.html');
   const router = express.Router();
-  if (!existsSync(index)) return router;
   router.use('/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false, redirect: false }));
   router.use(express.static(dir, { index: false, redirect: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
   router.use((req, res, next) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || API_PATH.test(req.path)) return next();
+    // Looked for on each request: a build that lands after start-up (npm run build beside a running dev stack) is served.
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || API_PATH.test(req.path) || !existsSync(index)) return next();
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(index, (err) => err && next(err));
   });

@@ -102,4 +102,23 @@ describe('the web console served by the API process', () => {
     const post = await fetch(`${base}/requests`, { method: 'POST' });
     expect(post.status).toBe(404);
   });
+
+  it('serves a build that appears after start-up, and nothing while there is none', async () => {
+    const later = await mkdtemp(join(tmpdir(), 'leasehold-console-later-'));
+    const app = createApp({ routes: [], auth: new TokenAuthenticator([]), logger: silentLogger(), audit: () => Promise.resolve(), consoleDir: later });
+    const s = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const url = `http://127.0.0.1:${(s.address() as { port: number }).port}/`;
+    try {
+      expect((await fetch(url)).status).toBe(404);
+      await writeFile(join(later, 'index.html'), INDEX);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(INDEX);
+    } finally {
+      await new Promise((resolve) => s.close(resolve));
+      await rm(later, { recursive: true, force: true });
+    }
+  });
 });

@@ -9,12 +9,15 @@ import { RequestDetailScreen } from './screens/request-detail.screen';
 import { RequestFormScreen } from './screens/request-form.screen';
 import { RequestListScreen } from './screens/request-list.screen';
 import { useSession } from './session';
+import { VendorDetailScreen } from './screens/vendor-detail.screen';
+import { VendorsScreen } from './screens/vendors.screen';
 
 /** The screens, each with the roles that may open it (the API refuses the rest anyway). */
 const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
   { to: '/', label: 'nav.home', roles: [] },
   { to: '/requests', label: 'nav.requests', roles: ['requester', 'approver', 'auditor'] },
   { to: '/requests/new', label: 'nav.newRequest', roles: ['requester'] },
+  { to: '/vendors', label: 'nav.vendors', roles: ['requester', 'approver', 'auditor'] },
 ];
 
 function screenFor(path: string): ReactNode {
@@ -23,6 +26,9 @@ function screenFor(path: string): ReactNode {
   if (path === '/requests' || path === '/requests/') return <RequestListScreen />;
   const detail = match('/requests/:id', path);
   if (detail) return <RequestDetailScreen id={detail.id!} />;
+  if (path === '/vendors' || path === '/vendors/') return <VendorsScreen />;
+  const vendor = match('/vendors/:id', path);
+  if (vendor) return <VendorDetailScreen id={vendor.id!} />;
   return null;
 }
 

@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
-import { ApiError, callUnlisted, setCsrfToken, whenUnauthenticated } from './api/client';
+import { ApiError, api, setCsrfToken, whenUnauthenticated } from './api/client';
 import type { ConsoleConfig, Me, Role } from './api/views';
 import { useI18n } from './i18n/i18n';
 
@@ -25,28 +25,28 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [config, setConfig] = useState<ConsoleConfig | null>(null);
   const setMe = useCallback(
     (next: Me | null) => {
-      setCsrfToken(next?.csrfToken);
-      if (next?.timeZone) setTimeZone(next.timeZone);
+      setCsrfToken(next?.csrfToken ?? undefined);
       setMeState(next);
     },
     [setTimeZone],
   );
   useEffect(() => {
     whenUnauthenticated(() => setMe(null));
-    callUnlisted<Me>('get', '/v1/auth/me')
+    api
+      .get('/v1/auth/me')
       .then(setMe)
       .catch(() => setMe(null))
       .finally(() => setChecking(false));
   }, [setMe]);
   const signIn = useCallback(
     async (username: string, password: string) => {
-      setMe(await callUnlisted<Me>('post', '/v1/auth/login', { body: { username, password } }));
+      setMe(await api.post('/v1/auth/login', { body: { username, password } }));
     },
     [setMe],
   );
   const signOut = useCallback(async () => {
     try {
-      await callUnlisted<undefined>('post', '/v1/auth/logout');
+      await api.post('/v1/auth/logout');
     } catch (e) {
       // Already signed out (401) is the outcome asked for.
       if (!(e instanceof ApiError && e.status === 401)) throw e;
@@ -55,7 +55,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [setMe]);
   useEffect(() => {
     if (!me) return setConfig(null);
-    callUnlisted<ConsoleConfig>('get', '/v1/console/config').then(
+    api.get('/v1/console/config').then(
       (c) => {
         setTimeZone(c.timeZone);
         setConfig(c);

@@ -44,3 +44,13 @@ export function wallToMs(wall: string, timeZone: string): number {
   const iso = wallToIso(wall, timeZone);
   return iso ? Date.parse(iso) : Number.NaN;
 }
+
+/** A calendar date (`2027-05-31`) as the end of that day in `timeZone`, with its offset. */
+export function endOfDayIso(date: string, timeZone: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}$/.test(date) ? wallToIso(`${date}T23:59`, timeZone) : undefined;
+}
+
+/** A calendar date as the start of that day in `timeZone`, with its offset. */
+export function startOfDayIso(date: string, timeZone: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}$/.test(date) ? wallToIso(`${date}T00:00`, timeZone) : undefined;
+}

@@ -10,13 +10,13 @@ import { useI18n } from '../i18n/i18n';
  */
 export function CredentialReveal({ requestId, onTaken }: { requestId: string; onTaken: () => void }) {
   const { t } = useI18n();
-  const [secret, setSecret] = useState<{ username: string; password: string }>();
+  const [secret, setSecret] = useState<{ username?: string; password: string }>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const reveal = async () => {
     setBusy(true);
     try {
-      setSecret((await api.post('/v1/requests/{id}/credentials', { path: { id: requestId }, body: {} })) as { username: string; password: string });
+      setSecret(await api.post('/v1/requests/{id}/credentials', { path: { id: requestId }, body: {} }));
     } catch (e) {
       setError(e);
       onTaken();
@@ -34,10 +34,10 @@ export function CredentialReveal({ requestId, onTaken }: { requestId: string; on
       </div>
     );
   return (
-    <div className="credential credential-shown" role="region" aria-label={t('detail.credentialLabel', { username: secret.username })}>
+    <div className="credential credential-shown" role="region" aria-label={t('detail.credentialLabel', { username: secret.username ?? '' })}>
       <p className="alert alert-warn">{t('detail.credentialOnce')}</p>
       <p>
-        <span>{t('detail.credentialLabel', { username: secret.username })}</span>
+        <span>{t('detail.credentialLabel', { username: secret.username ?? '' })}</span>
         <code className="secret">{secret.password}</code>
         <CopyButton text={secret.password} />
       </p>

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
-import { callUnlisted } from '../api/client';
-import type { GroupChoice, Page } from '../api/views';
+import { api } from '../api/client';
+import type { GroupChoice } from '../api/views';
 import { ErrorBox } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 
@@ -20,7 +20,7 @@ export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[
     if (term.length < 2) return setFound(null);
     let live = true;
     const timer = setTimeout(() => {
-      callUnlisted<Page<GroupChoice>>('get', '/v1/groups', { query: { q: term } }).then(
+      api.get('/v1/groups', { query: { q: term } }).then(
         (page) => live && (setFound(page.items), setError(undefined)),
         (e: unknown) => live && setError(e),
       );
@@ -31,6 +31,7 @@ export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[
     };
   }, [q]);
   const has = (g: GroupChoice) => chosen.some((c) => c.dn === g.dn);
+  const refused = (g: GroupChoice) => !g.grantable || g.privileged || g.reasons.length > 0;
   return (
     <div className={errors?.length ? 'field field-invalid' : 'field'}>
       <label htmlFor={`${id}-q`}>
@@ -45,15 +46,15 @@ export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[
         <ul className="group-results" aria-label={t('form.groupSearch')} aria-live="polite">
           {found.length === 0 && <li>{t('form.groupsNoResult')}</li>}
           {found.map((g) => (
-            <li key={g.dn} className={g.privileged ? 'group group-refused' : 'group'}>
+            <li key={g.dn} className={refused(g) ? 'group group-refused' : 'group'}>
               <span className="group-name">
                 {g.name}
                 {g.privileged && <span className="badge badge-failed">{t('form.groupPrivileged')}</span>}
               </span>
               <span className="group-dn">{g.dn}</span>
-              {g.description && <span className="group-desc">{g.description}</span>}
-              {g.privileged ? (
-                <span className="group-reason">{t('form.groupRefused', { reason: g.reason ?? '' })}</span>
+              {g.privilegedGroup && g.privilegedGroup !== g.dn && <span className="group-desc">→ {g.privilegedGroup}</span>}
+              {refused(g) ? (
+                <span className="group-reason">{t('form.groupRefused', { reason: g.reasons.map((r) => r.message).join('；') })}</span>
               ) : (
                 <button type="button" disabled={has(g)} onClick={() => onChange([...chosen, g])} aria-label={t('form.groupAdd', { name: g.name })}>
                   +

@@ -1,5 +1,4 @@
 import { api } from '../api/client';
-import type { AccessRequest, Page, Session } from '../api/views';
 import { Loading, StatusBadge, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/zh-TW';
@@ -33,11 +32,11 @@ export function HomeScreen() {
   const data = useLoad(async () => {
     const readsRequests = can('requester', 'approver', 'auditor');
     const [recent, pending, unreviewed, overdueReviews, overdue, health] = await Promise.all([
-      readsRequests ? (api.get('/v1/requests', { query: { limit: COUNT_LIMIT } }) as Promise<Page<AccessRequest>>) : undefined,
-      can('approver') ? (api.get('/v1/requests', { query: { status: 'pending', limit: COUNT_LIMIT } }) as Promise<Page<AccessRequest>>) : undefined,
-      can('auditor') ? (api.get('/v1/sessions', { query: { reviewed: 'false', limit: COUNT_LIMIT } }) as Promise<Page<Session>>) : undefined,
-      can('auditor') ? (api.get('/v1/sessions/overdue', { query: { limit: COUNT_LIMIT } }) as Promise<Page<Session>>) : undefined,
-      readsRequests ? (api.get('/v1/revocations/overdue') as Promise<Page<AccessRequest>>) : undefined,
+      readsRequests ? api.get('/v1/requests', { query: { limit: COUNT_LIMIT } }) : undefined,
+      can('approver') ? api.get('/v1/requests', { query: { status: 'pending', limit: COUNT_LIMIT } }) : undefined,
+      can('auditor') ? api.get('/v1/sessions', { query: { reviewed: 'false', limit: COUNT_LIMIT } }) : undefined,
+      can('auditor') ? api.get('/v1/sessions/overdue', { query: { limit: COUNT_LIMIT } }) : undefined,
+      readsRequests ? api.get('/v1/revocations/overdue') : undefined,
       readiness(),
     ]);
     const mine = recent?.items.filter((r) => r.requester === name) ?? [];
@@ -89,6 +88,7 @@ export function HomeScreen() {
                 <thead>
                   <tr>
                     <th scope="col">{t('requests.col.id')}</th>
+                    <th scope="col">{t('requests.col.work')}</th>
                     <th scope="col">{t('requests.col.requester')}</th>
                     <th scope="col">{t('requests.col.validity')}</th>
                     <th scope="col">{t('requests.col.status')}</th>
@@ -100,6 +100,7 @@ export function HomeScreen() {
                       <td>
                         <Link to={`/requests/${encodeURIComponent(r.id)}`}>{r.id}</Link>
                       </td>
+                      <td className="truncate">{r.workDescription}</td>
                       <td>{r.requester}</td>
                       <td>{t('time.range', { from: dateTime(r.validFrom), to: dateTime(r.validTo) })}</td>
                       <td>

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 import { ErrorBox, Field } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
@@ -14,6 +14,7 @@ export function ActionButton({
   onRun,
   onDone,
   danger,
+  extra,
 }: {
   label: string;
   /** The text field the action takes: its body member, its label, and whether it is required. */
@@ -21,6 +22,8 @@ export function ActionButton({
   onRun: (text: string | undefined) => Promise<unknown>;
   onDone: (label: string) => void;
   danger?: boolean;
+  /** More fields of the action's form, kept by the caller. */
+  extra?: ReactNode;
 }) {
   const { t } = useI18n();
   const id = useId();
@@ -57,6 +60,7 @@ export function ActionButton({
           {(p) => <textarea {...p} rows={2} value={value} onChange={(e) => setValue(e.target.value)} autoFocus />}
         </Field>
       )}
+      {extra}
       <ErrorBox error={error} shownFields={text ? [text.name] : []} />
       <div className="actions">
         <button type="submit" className={danger ? 'danger' : 'primary'} disabled={busy || (!!text?.required && !value.trim())}>

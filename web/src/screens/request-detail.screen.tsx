@@ -1,6 +1,5 @@
 import { useState } from 'react';
 import { api } from '../api/client';
-import type { AccessRequest, AuditEvent, Page, Person, Vendor } from '../api/views';
 import { Loading, StatusBadge, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import { Link, useRouter } from '../router';
@@ -15,19 +14,11 @@ export function RequestDetailScreen({ id }: { id: string }) {
   const { search } = useRouter();
   const [done, setDone] = useState<string | undefined>(search.get('created') ? t('form.created') : undefined);
   const data = useLoad(async () => {
-    const request = (await api.get('/v1/requests/{id}', { path: { id } })) as AccessRequest;
+    const request = await api.get('/v1/requests/{id}', { path: { id } });
     const [person, vendor, audit] = await Promise.all([
-      api.get('/v1/people/{id}', { path: { id: request.personId } }).then(
-        (p) => p as Person,
-        () => undefined,
-      ),
-      api.get('/v1/vendors/{id}', { path: { id: request.vendorId } }).then(
-        (v) => v as Vendor,
-        () => undefined,
-      ),
-      can('auditor')
-        ? (api.get('/v1/audit', { query: { subject: `request:${id}`, limit: 200 } }) as Promise<Page<AuditEvent>>).catch(() => undefined)
-        : undefined,
+      api.get('/v1/people/{id}', { path: { id: request.personId } }).catch(() => undefined),
+      api.get('/v1/vendors/{id}', { path: { id: request.vendorId } }).catch(() => undefined),
+      can('auditor') ? api.get('/v1/audit', { query: { subject: `request:${id}`, limit: 200 } }).catch(() => undefined) : undefined,
     ]);
     return { request, person, vendor, audit: audit?.items ?? [] };
   }, [id]);

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { ApiError, api, callUnlisted } from '../api/client';
-import type { AccessRequest, GroupChoice, Page, Person, Vendor } from '../api/views';
+import { ApiError, api } from '../api/client';
+import type { GroupChoice, Vendor, VendorWithPeople } from '../api/views';
 import { ErrorBox, Field } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/zh-TW';
@@ -31,7 +31,7 @@ export function RequestFormScreen() {
   const { navigate, search } = useRouter();
   const [vendorQuery, setVendorQuery] = useState('');
   const [vendors, setVendors] = useState<Vendor[]>([]);
-  const [vendor, setVendor] = useState<Vendor>();
+  const [vendor, setVendor] = useState<VendorWithPeople>();
   const [personId, setPersonId] = useState(search.get('personId') ?? '');
   const [workDescription, setWork] = useState('');
   const [systemsText, setSystems] = useState('');
@@ -47,7 +47,7 @@ export function RequestFormScreen() {
     let live = true;
     const q = vendorQuery.trim();
     const timer = setTimeout(() => {
-      callUnlisted<Page<Vendor>>('get', '/v1/vendors', { query: q ? { q, limit: 50 } : { limit: 100 } }).then(
+      api.get('/v1/vendors', { query: q ? { q, limit: 50 } : { limit: 100 } }).then(
         (page) => live && (setVendors(page.items.filter((v) => v.status === 'active' || v.id === vendor?.id)), setLoadError(undefined)),
         (e: unknown) => live && setLoadError(e),
       );
@@ -64,14 +64,14 @@ export function RequestFormScreen() {
     if (!given) return;
     api
       .get('/v1/people/{id}', { path: { id: given } })
-      .then((p) => api.get('/v1/vendors/{id}', { path: { id: (p as Person).vendorId } }))
-      .then((v) => setVendor(v as Vendor), setLoadError);
+      .then((p) => api.get('/v1/vendors/{id}', { path: { id: p.vendorId } }))
+      .then(setVendor, setLoadError);
   }, []);
 
   const chooseVendor = (id: string) => {
     setPersonId('');
     if (!id) return setVendor(undefined);
-    api.get('/v1/vendors/{id}', { path: { id } }).then((v) => setVendor(v as Vendor), setLoadError);
+    api.get('/v1/vendors/{id}', { path: { id } }).then(setVendor, setLoadError);
   };
 
   const person = vendor?.people?.find((p) => p.id === personId);
@@ -116,7 +116,7 @@ export function RequestFormScreen() {
     setBusy(true);
     setError(undefined);
     try {
-      const created = (await api.post('/v1/requests', {
+      const created = await api.post('/v1/requests', {
         body: {
           personId,
           workDescription: workDescription.trim(),
@@ -125,7 +125,7 @@ export function RequestFormScreen() {
           validFrom: wallToIso(validFrom, timeZone) ?? validFrom,
           validTo: wallToIso(validTo, timeZone) ?? validTo,
         },
-      })) as AccessRequest;
+      });
       navigate(`/requests/${encodeURIComponent(created.id)}?created=1`);
     } catch (err) {
       setError(err);
@@ -149,7 +149,7 @@ export function RequestFormScreen() {
               <Field label={t('form.vendorSearch')} hint={t('form.vendorSearchHint')}>
                 {(p) => <input {...p} type="search" value={vendorQuery} onChange={(e) => setVendorQuery(e.target.value)} autoComplete="off" />}
               </Field>
-              <Field label={t('form.vendorSearch')} required>
+              <Field label={t('form.vendor')} required>
                 {(p) => (
                   <select {...p} value={vendor?.id ?? ''} onChange={(e) => chooseVendor(e.target.value)}>
                     <option value="">—</option>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api/client';
-import { REQUEST_STATUSES, type AccessRequest, type Page, type RequestStatus } from '../api/views';
+import { REQUEST_STATUSES, type AccessRequest, type RequestStatus } from '../api/views';
 import { Loading, StatusBadge, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import { Link, useRouter } from '../router';
@@ -17,13 +17,13 @@ export function RequestListScreen() {
   const [extra, setExtra] = useState<{ items: AccessRequest[]; cursor?: string | null }>({ items: [] });
   const data = useLoad(async () => {
     setExtra({ items: [] });
-    if (overdue) return (await api.get('/v1/revocations/overdue')) as Page<AccessRequest>;
-    return (await api.get('/v1/requests', { query: { status: status || undefined, limit: 100 } })) as Page<AccessRequest>;
+    if (overdue) return { ...(await api.get('/v1/revocations/overdue')), nextCursor: null };
+    return await api.get('/v1/requests', { query: { status: status || undefined, limit: 100 } });
   }, [status, overdue]);
   const more = async () => {
     const cursor = extra.cursor ?? data.data?.nextCursor;
     if (!cursor) return;
-    const page = (await api.get('/v1/requests', { query: { status: status || undefined, limit: 100, cursor } })) as Page<AccessRequest>;
+    const page = await api.get('/v1/requests', { query: { status: status || undefined, limit: 100, cursor } });
     setExtra((e) => ({ items: [...e.items, ...page.items], cursor: page.nextCursor ?? null }));
   };
   const items = [...(data.data?.items ?? []), ...extra.items].filter((r) => !mine || r.requester === me?.name);
@@ -60,6 +60,7 @@ export function RequestListScreen() {
             <tr>
               <th scope="col">{t('requests.col.id')}</th>
               <th scope="col">{t('requests.col.person')}</th>
+              <th scope="col">{t('requests.col.work')}</th>
               <th scope="col">{t('requests.col.requester')}</th>
               <th scope="col">{t('requests.col.validity')}</th>
               <th scope="col">{t('requests.col.status')}</th>
@@ -72,6 +73,7 @@ export function RequestListScreen() {
                   <Link to={`/requests/${encodeURIComponent(r.id)}`}>{r.id}</Link>
                 </td>
                 <td>{r.account?.username ?? r.personId}</td>
+                <td className="truncate">{r.workDescription}</td>
                 <td>{r.requester}</td>
                 <td>{t('time.range', { from: dateTime(r.validFrom), to: dateTime(r.validTo) })}</td>
                 <td>

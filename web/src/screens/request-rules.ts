@@ -38,7 +38,11 @@ export function checkRules(input: {
   rules.push({ key: 'form.rule.personActive', state: known(person && person.status === 'active'), field: 'personId' });
   rules.push({ key: 'form.rule.vendorActive', state: known(vendor && vendor.status === 'active'), field: 'personId' });
   rules.push({ key: 'form.rule.systems', state: input.systems.length > 0 ? 'ok' : 'unknown', field: 'targetSystems' });
-  rules.push({ key: 'form.rule.groups', state: input.groups.length === 0 ? 'unknown' : known(input.groups.every((g) => !g.privileged)), field: 'groups' });
+  rules.push({
+    key: 'form.rule.groups',
+    state: input.groups.length === 0 ? 'unknown' : known(input.groups.every((g) => g.grantable && !g.privileged)),
+    field: 'groups',
+  });
   rules.push({ key: 'form.rule.order', state: known(dates ? from < to : undefined), field: 'validTo' });
   rules.push({ key: 'form.rule.future', state: known(dates ? to > now : undefined), field: 'validTo' });
   if (input.maxValidityDays !== undefined)
