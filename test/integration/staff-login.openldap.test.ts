@@ -103,6 +103,7 @@ describe('staff sign-in against OpenLDAP', () => {
     const r = await c.login(login('alice'), PASSWORDS.alice);
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ name: login('alice'), displayName: 'alice (display)', roles: ['requester'], csrfToken: expect.any(String) });
+    expect(r.headers.get('cache-control')).toBe('no-store');
     const flags = c.setCookie!.split(';').map((f) => f.trim().toLowerCase());
     expect(flags).toEqual(expect.arrayContaining(['httponly', 'samesite=strict', 'path=/', 'secure']));
     const me = await c.call('GET', '/v1/auth/me');

@@ -12,6 +12,7 @@ import { startService, type Mode, type RunningService } from '../../src/start-se
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import type { SambaInfo } from '../../tools/dev/samba.rig.js';
 import type { SlapdInfo } from '../../tools/dev/slapd.rig.js';
+import { DEMO_STAFF_ROLES } from '../../tools/dev/slapd-seed.js';
 
 /** The directory a test service talks to. */
 export interface DirectoryTarget {
@@ -69,7 +70,9 @@ export function serviceEnv(options: ServiceSetup): { env: Record<string, string>
     join(dir, 'tokens.json'),
     JSON.stringify({ tokens: Object.entries(TOKEN_ROLES).map(([name, roles]) => ({ name, roles, sha256: sha256Hex(tokens[name as TokenName]) })) }),
   );
-  writeFileSync(join(dir, 'policy.yaml'), stringify({ sweepIntervalSeconds: 1, reconcileIntervalSeconds: 2, ...options.policy }));
+  // The seeded demo staff (tools/dev/slapd-seed.ts, the Samba template) sign in with their roles unless a test says otherwise.
+  const staff = { roles: DEMO_STAFF_ROLES };
+  writeFileSync(join(dir, 'policy.yaml'), stringify({ sweepIntervalSeconds: 1, reconcileIntervalSeconds: 2, staff, ...options.policy }));
   const d = options.directory;
   if (d.caPem) writeFileSync(join(dir, 'ca.pem'), d.caPem);
   const prefix = options.prefix ?? `t${randomBytes(5).toString('hex')}`;

@@ -59,6 +59,8 @@ export function authRoutes(deps: { staff: StaffAuthService; cookieSecure: boolea
           throw new StaffRefused('csrf', `the request does not come from ${deps.publicOrigin} (Origin)`);
         const { id, session } = await staff.login(body.username, body.password, origin(req, res));
         res.cookie(SESSION_COOKIE, id, sessionCookieOptions(deps.cookieSecure));
+        // The body carries the CSRF token: no cache keeps it.
+        res.setHeader('Cache-Control', 'no-store');
         return { status: 200, body: meView(session) };
       },
     }),
@@ -72,6 +74,7 @@ export function authRoutes(deps: { staff: StaffAuthService; cookieSecure: boolea
       responses: { 200: { description: 'the caller', schema: meSchema } },
       handle: ({ actor, res }) => {
         const session = res.locals.staffSession as StaffSession | undefined;
+        res.setHeader('Cache-Control', 'no-store');
         return Promise.resolve({ status: 200, body: session ? meView(session) : tokenView(actor) });
       },
     }),
