@@ -52,9 +52,6 @@ export class RedisDomainStore implements DomainStore {
   nextPosition(): Promise<number> {
     return this.records.nextPosition();
   }
-  listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
-    return this.records.listVendors(cursor, limit);
-  }
   searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
     return this.records.searchVendors(q, cursor, limit);
   }

@@ -40,13 +40,6 @@ export class RedisRecordStore {
     return this.redis.incr(this.keys.sequence('records'));
   }
 
-  async listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
-    const ids = await this.pageIds(this.keys.vendorsIndex(), cursor, limit + 1);
-    const raws = ids.length ? await this.redis.mget(ids.map((id) => this.keys.vendor(id))) : [];
-    const items = raws.flatMap((r) => (r ? [JSON.parse(r) as Stored<Vendor>] : []));
-    return pageOf(items, limit);
-  }
-
   searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
     return this.scan(this.keys.vendorsIndex(), this.keys.vendor, (v: Stored<Vendor>) => nameMatches(v.name, q), cursor, limit);
   }

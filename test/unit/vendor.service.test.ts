@@ -14,7 +14,7 @@ describe('VendorService', () => {
       const endsAt = new Date(world.clock.now().getTime() + 90 * DAY);
       const vendor = await world.vendors.createVendor(OPS, { name: 'Acme', contractRef: 'C-9', contractEndsAt: endsAt });
       expect(vendor).toMatchObject({ status: 'active', contractEndsAt: endsAt.toISOString(), createdBy: OPS });
-      expect((await world.store.listVendors(undefined, 10)).items).toEqual([vendor]);
+      expect((await world.store.searchVendors('', undefined, 10)).items).toEqual([vendor]);
       expect(await world.store.contractsEnded(endsAt.getTime(), 10)).toEqual([vendor.id]);
 
       const ndaSignedAt = new Date(world.clock.now().getTime() - DAY);

@@ -104,11 +104,10 @@ export interface RecordQueries {
   getRequests(ids: string[]): Promise<Stored<AccessRequest>[]>;
   /** The next list position, for a new record. */
   nextPosition(): Promise<number>;
-  /** Vendors newest first; `cursor` is a position from decodeCursor (exclusive). */
-  listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>>;
   /**
    * Vendors whose name contains `q` (nameMatches: case- and width-insensitive,
-   * any script), newest first; every vendor when `q` is empty. Scans the
+   * any script), newest first; every vendor when `q` is empty. `cursor` is a
+   * position from decodeCursor (exclusive), as for every list. Scans the
    * vendor list until a page is full: fine for a school's hundreds of vendors.
    */
   searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>>;

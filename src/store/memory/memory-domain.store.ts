@@ -82,12 +82,6 @@ export class MemoryDomainStore implements DomainStore {
     return Promise.resolve(++this.records.position);
   }
 
-  listVendors(cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
-    const ids = this.records.vendorsIndex.descendingBelow(cursor, limit + 1);
-    const items = ids.flatMap((id) => parse<Stored<Vendor>>(this.records.vendors.get(id)) ?? []);
-    return Promise.resolve(pageOf(items, limit));
-  }
-
   searchVendors(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Vendor>>> {
     return Promise.resolve(this.scan(this.records.vendorsIndex, this.records.vendors, (v: Stored<Vendor>) => nameMatches(v.name, q), cursor, limit));
   }
