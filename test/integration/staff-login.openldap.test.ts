@@ -9,7 +9,8 @@ import { adminConnection } from '../rig/ldap-subtree.js';
 import { findSecrets } from '../support/find-secrets.js';
 import { apiClient, slapdTarget, startTestService, type TestService } from '../support/service-harness.js';
 import { staffClient } from '../support/staff-client.js';
-import { vendorWithPerson } from '../support/fixtures.js';
+import { auditTrail, vendorWithPerson } from '../support/fixtures.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 const PUBLIC_URL = 'https://leasehold.school.test';
 const rand = randomBytes(4).toString('hex');
@@ -200,6 +201,19 @@ describe('staff sign-in against OpenLDAP', () => {
     }
   });
 
+  it('takes away one role removed in the directory at the next refresh and keeps the others', async () => {
+    const c = staffClient(svc.url, PUBLIC_URL);
+    expect((await c.login(login('frank'), PASSWORDS.frank)).body.roles).toEqual(['requester', 'approver']);
+    const supervisors = childDn('cn', `supervisors-${rand}`, root);
+    await admin.modify(supervisors, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dnOf.frank!] }) }));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await c.call('GET', '/v1/auth/me')).toMatchObject({ status: 200, body: { roles: ['requester'] } });
+    } finally {
+      await admin.modify(supervisors, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dnOf.frank!] }) }));
+    }
+  });
+
   it('ends the session of an account locked in the directory at the next refresh', async () => {
     const c = staffClient(svc.url, PUBLIC_URL);
     expect((await c.login(login('alice'), PASSWORDS.alice)).status).toBe(200);
@@ -271,5 +285,43 @@ describe('the seeded demo staff (npm run dev, and the browser tests)', () => {
       if (s.role === undefined) expect(r.body.error?.code).toBe('no_role');
       else expect(r).toMatchObject({ status: 200, body: { name: s.login, displayName: s.displayName, roles: [s.role] } });
     }
+  });
+});
+
+describe('staff session lifetime on the service clock', () => {
+  let svc: TestService;
+  const clock = new FakeClock(new Date());
+  const demo = DEMO_STAFF.find((s) => s.role === 'requester')!;
+
+  beforeAll(async () => {
+    const slapd = inject('slapd');
+    svc = await startTestService({ redisUrl: inject('redisUrl'), directory: slapdTarget(slapd, slapd.vendorsOu), now: clock.now });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  it('ends a session left unused for 30 minutes, not one used every 29', async () => {
+    const c = staffClient(svc.url);
+    expect((await c.login(demo.login, demo.password)).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(29 * 60_000);
+      expect((await c.call('GET', '/v1/auth/me')).status).toBe(200);
+    }
+    clock.advance(30 * 60_000);
+    expect((await c.call('GET', '/v1/auth/me')).status).toBe(401);
+  });
+
+  it('ends a session 10 hours after sign-in however busy', async () => {
+    const c = staffClient(svc.url);
+    expect((await c.login(demo.login, demo.password)).status).toBe(200);
+    for (let i = 0; i < 23; i++) {
+      clock.advance(25 * 60_000);
+      expect((await c.call('GET', '/v1/auth/me')).status).toBe(200);
+    }
+    clock.advance(25 * 60_000);
+    expect((await c.call('GET', '/v1/auth/me')).status).toBe(401);
+    const ended = (await auditTrail(svc)).filter((e) => e.action === 'staff.session_ended').map((e) => (e.details as { reason: string }).reason);
+    expect(ended).toEqual(['idle', 'absolute']);
   });
 });
