@@ -206,6 +206,7 @@ export const tokenView = z
     rotatedBy: z.string().optional(),
     rotatedAt: time.optional(),
     lastUsedAt: time.optional(),
+    note: z.string().optional().describe('for file tokens: how to change them'),
   })
   .meta({ id: 'Token' });
 

@@ -69,7 +69,14 @@ describe('machine tokens', () => {
     expect(JSON.stringify(list.body)).not.toContain(made.token);
     expect(Object.keys(listed)).not.toContain('sha256');
     // The bootstrap tokens are listed, marked as not revocable here.
-    expect(list.body.items).toContainEqual({ id: 'file:admin', name: 'admin', roles: ['admin'], source: 'file', revocable: false });
+    expect(list.body.items).toContainEqual({
+      id: 'file:admin',
+      name: 'admin',
+      roles: ['admin'],
+      source: 'file',
+      revocable: false,
+      note: expect.stringContaining('cannot be rotated or revoked through the API'),
+    });
   });
 
   it('rotates: the new secret works and the old one is refused at once, in the other process too', async () => {

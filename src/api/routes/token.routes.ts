@@ -19,6 +19,8 @@ const tokenCreateSchema = z.strictObject({
     .refine((r) => new Set(r).size === r.length, 'each role once'),
 });
 
+const FILE_NOTE = 'bootstrap token from API_TOKENS_FILE: cannot be rotated or revoked through the API; edit the file and restart';
+
 /** Bootstrap tokens are listed as `file:<name>`; they change only with the file. */
 function refuseFileToken(id: string): void {
   if (id.startsWith('file:'))
@@ -66,7 +68,14 @@ export function tokenRoutes(deps: { tokens: TokenStore; fileTokens: TokenEntry[]
       operationId: 'listTokens',
       responses: { 200: { description: 'the tokens', schema: listOf(tokenView) } },
       handle: async () => {
-        const file = deps.fileTokens.map((t) => ({ id: `file:${t.name}`, name: t.name, roles: t.roles, source: 'file' as const, revocable: false }));
+        const file = deps.fileTokens.map((t) => ({
+          id: `file:${t.name}`,
+          name: t.name,
+          roles: t.roles,
+          source: 'file' as const,
+          revocable: false,
+          note: FILE_NOTE,
+        }));
         return { status: 200, body: { items: [...(await tokens.list()).map(apiToken), ...file] } };
       },
     }),
