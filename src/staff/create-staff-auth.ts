@@ -60,6 +60,7 @@ export function createStaffAuth(
     // A separate staff directory has no LDAP_BASE_DN of its own: its groups are looked for under the search base.
     groupBase: separate ? searchBase : env.LDAP_BASE_DN,
     loginAttribute: policy.staff.loginAttribute ?? (env.LDAP_DIALECT === 'ad' ? 'sAMAccountName' : 'uid'),
+    now: deps.now,
   });
   const limits: SessionLimits = {
     idleMs: policy.staff.idleMinutes * 60_000,

@@ -36,6 +36,8 @@ export interface StaffDirectoryOptions {
   groupBase: string;
   /** policy.staff.loginAttribute, already defaulted per dialect. */
   loginAttribute: string;
+  /** The clock expiry attributes are compared with. */
+  now?: () => Date;
 }
 
 /** LDAP_MATCHING_RULE_IN_CHAIN: AD follows the nesting itself, cycle-safe. */
@@ -166,7 +168,7 @@ export class StaffDirectory {
 
   /** Disabled in the directory's own terms: AD's ACCOUNTDISABLE or a past accountExpires; ppolicy's lock or a past pwdEndTime. */
   private disabled(entry: Entry): boolean {
-    const now = Date.now();
+    const now = (this.options.now ?? (() => new Date()))().getTime();
     if (this.options.dialect === 'ad') {
       const uac = Number(attrValue(entry, 'userAccountControl') ?? 0);
       const expires = fromFileTime(attrValue(entry, 'accountExpires'));
