@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
+import { attrValue } from '../../src/provisioner/ldap/ldap-entry.js';
+import { eq } from '../../src/provisioner/ldap/ldap-filters.js';
 import type { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { DEMO_STAFF, DEMO_STAFF_ROLES, ssha } from '../../tools/dev/slapd-seed.js';
 import { adminConnection } from '../rig/ldap-subtree.js';
@@ -122,10 +124,18 @@ describe('staff sign-in against OpenLDAP', () => {
     expect(c.cookie).toBeUndefined();
   });
 
-  it('refuses a vendor account with its right password (403 vendor_account), before binding', async () => {
-    const r = await staffClient(svc.url).login(login('vendor'), PASSWORDS.vendor);
-    expect(r.status).toBe(403);
-    expect(r.body.error.code).toBe('vendor_account');
+  it('refuses a vendor account whatever the password (403 vendor_account), without ever binding as it', async () => {
+    for (const password of [PASSWORDS.vendor, 'wrong-password']) {
+      const r = await staffClient(svc.url).login(login('vendor'), password);
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe('vendor_account');
+    }
+    // slapd's accesslog records every bind, refused or accepted: none names the vendor.
+    const log = await admin.search(inject('slapd').accesslogDn, { scope: 'one', filter: eq('reqDN', dnOf.vendor!), attributes: ['reqType'] });
+    expect(log.filter((e) => attrValue(e, 'reqType') === 'bind')).toEqual([]);
+    // The same log sees a staff bind, so its silence about the vendor means something.
+    const staffLog = await admin.search(inject('slapd').accesslogDn, { scope: 'one', filter: eq('reqDN', dnOf.alice!), attributes: ['reqType'] });
+    expect(staffLog.some((e) => attrValue(e, 'reqType') === 'bind')).toBe(true);
   });
 
   it('grants a role through a group nested two levels deep', async () => {
