@@ -11,6 +11,9 @@ import { RequestListScreen } from './screens/request-list.screen';
 import { useSession } from './session';
 import { VendorDetailScreen } from './screens/vendor-detail.screen';
 import { VendorsScreen } from './screens/vendors.screen';
+import { IncidentsScreen } from './screens/incidents.screen';
+import { SessionsScreen } from './screens/sessions.screen';
+import { SignOffScreen } from './screens/sign-off.screen';
 
 /** The screens, each with the roles that may open it (the API refuses the rest anyway). */
 const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
@@ -18,6 +21,7 @@ const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
   { to: '/requests', label: 'nav.requests', roles: ['requester', 'approver', 'auditor'] },
   { to: '/requests/new', label: 'nav.newRequest', roles: ['requester'] },
   { to: '/vendors', label: 'nav.vendors', roles: ['requester', 'approver', 'auditor'] },
+  { to: '/sessions', label: 'nav.sessions', roles: ['auditor'] },
 ];
 
 function screenFor(path: string): ReactNode {
@@ -29,6 +33,11 @@ function screenFor(path: string): ReactNode {
   if (path === '/vendors' || path === '/vendors/') return <VendorsScreen />;
   const vendor = match('/vendors/:id', path);
   if (vendor) return <VendorDetailScreen id={vendor.id!} />;
+  if (path === '/sessions' || path === '/sessions/') return <SessionsScreen />;
+  const session = match('/sessions/:id', path);
+  if (session) return <SessionsScreen selected={session.id} />;
+  if (path === '/incidents') return <IncidentsScreen />;
+  if (path === '/sign-off') return <SignOffScreen />;
   return null;
 }
 

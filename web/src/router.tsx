@@ -53,7 +53,7 @@ export function Link({ to, children, ...rest }: { to: string; children: ReactNod
     navigate(to);
   };
   return (
-    <a href={to} onClick={onClick} aria-current={path === to ? 'page' : undefined} {...rest}>
+    <a href={to} onClick={onClick} aria-current={path === to.split('?')[0] ? 'page' : undefined} {...rest}>
       {children}
     </a>
   );

@@ -927,6 +927,8 @@ export interface components {
       rotatedAt?: string;
       /** @description ISO 8601 date-time */
       lastUsedAt?: string;
+      /** @description for file tokens: how to change them */
+      note?: string;
     };
     Vendor: {
       id: string;
@@ -5061,6 +5063,8 @@ export interface operations {
             rotatedAt?: string;
             /** @description ISO 8601 date-time */
             lastUsedAt?: string;
+            /** @description for file tokens: how to change them */
+            note?: string;
             /** @description the bearer secret; shown only in this response */
             token: string;
           };
@@ -5178,6 +5182,8 @@ export interface operations {
             rotatedAt?: string;
             /** @description ISO 8601 date-time */
             lastUsedAt?: string;
+            /** @description for file tokens: how to change them */
+            note?: string;
             /** @description the bearer secret; shown only in this response */
             token: string;
           };

@@ -309,6 +309,26 @@ export const zhTW = {
   'admin.policy': '生效中的政策（唯讀）',
   'admin.timeZone': '時區：{tz}',
 
+  'flag.unknown_account': '未知帳號',
+  'flag.outside_window': '有效期間外',
+  'flag.after_revocation': '撤銷後仍使用',
+  'flag.target_not_approved': '未核准的目標系統',
+  'flag.privileged_command': '特權指令',
+  'flag.concurrent_sessions': '同時多重連線',
+  'flag.failed_login_burst': '連續登入失敗',
+  'event.login': '登入',
+  'event.logout': '登出',
+  'event.command': '指令',
+  'event.file': '檔案',
+  'event.connect': '連線',
+  'event.failed_login': '登入失敗',
+  'sessions.tabs': '審查分頁',
+  'sessions.col.source': '來源',
+  'sessions.col.targets': '目標',
+  'sessions.request': '申請單',
+  'sessions.open': '檢視',
+  'form.add': '加入',
+
   'time.range': '{from} 至 {to}',
 } satisfies Record<string, string>;
 

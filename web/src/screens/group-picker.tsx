@@ -57,7 +57,7 @@ export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[
                 <span className="group-reason">{t('form.groupRefused', { reason: g.reasons.map((r) => r.message).join('；') })}</span>
               ) : (
                 <button type="button" disabled={has(g)} onClick={() => onChange([...chosen, g])} aria-label={t('form.groupAdd', { name: g.name })}>
-                  +
+                  ＋ {t('form.add')}
                 </button>
               )}
             </li>
