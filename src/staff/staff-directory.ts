@@ -72,6 +72,7 @@ export class StaffDirectory {
   async find(login: string): Promise<StaffAccount | null> {
     const { dialect, loginAttribute } = this.options;
     const byName = dialect === 'ad' && login.includes('@') ? or(eq(loginAttribute, login), eq('userPrincipalName', login)) : eq(loginAttribute, login);
+    // Two at most: ldapts hands back the entries sent before sizeLimitExceeded, and two already make the login ambiguous.
     const hits = await this.options.connection.search(
       this.options.searchBase,
       { scope: 'sub', filter: and(this.accountClass(), byName), attributes: this.attributes, sizeLimit: 2 },

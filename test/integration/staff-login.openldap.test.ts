@@ -62,6 +62,11 @@ describe('staff sign-in against OpenLDAP', () => {
     };
     for (const k of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'] as const) await user(k);
     await user('vendor', vendors);
+    // One login name, three accounts (in three OUs): ambiguous, so nobody signs in with it.
+    for (const name of ['a', 'b', 'c']) {
+      const twin = childDn('uid', login('twin'), await ou(name, root));
+      await admin.add(twin, { objectClass: ['inetOrgPerson'], uid: [login('twin')], cn: ['Twin'], sn: ['Twin'], userPassword: [ssha(PASSWORDS.alice)] });
+    }
     const group = async (name: string, members: string[]) => {
       const dn = childDn('cn', name, root);
       await admin.add(dn, { objectClass: ['groupOfNames'], cn: [name], member: members });
@@ -136,6 +141,12 @@ describe('staff sign-in against OpenLDAP', () => {
     // The same log sees a staff bind, so its silence about the vendor means something.
     const staffLog = await admin.search(inject('slapd').accesslogDn, { scope: 'one', filter: eq('reqDN', dnOf.alice!), attributes: ['reqType'] });
     expect(staffLog.some((e) => attrValue(e, 'reqType') === 'bind')).toBe(true);
+  });
+
+  it('signs nobody in with a login name that several accounts answer to', async () => {
+    const r = await staffClient(svc.url).login(login('twin'), PASSWORDS.alice);
+    expect(r.status).toBe(401);
+    expect(r.body.error.message).toBe('unknown login name or wrong password');
   });
 
   it('grants a role through a group nested two levels deep', async () => {
