@@ -143,6 +143,13 @@ describe('staff sign-in against OpenLDAP', () => {
     expect(staffLog.some((e) => attrValue(e, 'reqType') === 'bind')).toBe(true);
   });
 
+  it('takes filter syntax in a login name as text, never as a filter', async () => {
+    for (const name of ['*', `${login('alice').slice(0, 3)}*`, `${login('alice')})(uid=*`, `*)(|(uid=*`]) {
+      const r = await staffClient(svc.url).login(name, PASSWORDS.alice);
+      expect(r.status, name).toBe(401);
+    }
+  });
+
   it('signs nobody in with a login name that several accounts answer to', async () => {
     const r = await staffClient(svc.url).login(login('twin'), PASSWORDS.alice);
     expect(r.status).toBe(401);
