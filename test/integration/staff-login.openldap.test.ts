@@ -25,6 +25,7 @@ const PASSWORDS = {
   dave: 'Dave-pw-1',
   erin: 'Erin-pw-1',
   frank: 'Frank-pw-1',
+  gina: 'Gina-pw-1',
   vendor: 'Vendor-pw-1',
 };
 
@@ -60,7 +61,7 @@ describe('staff sign-in against OpenLDAP', () => {
       });
       dnOf[key] = dn;
     };
-    for (const k of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'] as const) await user(k);
+    for (const k of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina'] as const) await user(k);
     await user('vendor', vendors);
     // One login name, three accounts (in three OUs): ambiguous, so nobody signs in with it.
     for (const name of ['a', 'b', 'c']) {
@@ -76,7 +77,7 @@ describe('staff sign-in against OpenLDAP', () => {
     const approverTeam = await group(`approver-team-${rand}`, [dnOf.bob!, '']);
     const middle = await group(`supervisors-${rand}`, [approverTeam, dnOf.frank!]);
     groups = {
-      requesters: await group(`requesters-${rand}`, [dnOf.alice!, dnOf.dave!, dnOf.frank!, dnOf.vendor!]),
+      requesters: await group(`requesters-${rand}`, [dnOf.alice!, dnOf.dave!, dnOf.frank!, dnOf.gina!, dnOf.vendor!]),
       // bob is an approver two levels down: approver-team ∈ supervisors ∈ approvers.
       approvers: await group(`approvers-${rand}`, [middle]),
       approverTeam,
@@ -253,6 +254,16 @@ describe('staff sign-in against OpenLDAP', () => {
     } finally {
       await admin.modify(dnOf.alice!, new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdAccountLockedTime' }) }));
     }
+  });
+
+  it('ends the session of an account deleted from the directory at the next refresh', async () => {
+    const c = staffClient(svc.url, PUBLIC_URL);
+    expect((await c.login(login('gina'), PASSWORDS.gina)).status).toBe(200);
+    await admin.del(dnOf.gina!);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await c.call('GET', '/v1/auth/me')).status).toBe(401);
+    const ended = (await auditTrail(svc)).filter((e) => e.action === 'staff.session_ended' && e.subject === `staff:${login('gina')}`);
+    expect(ended.map((e) => (e.details as { reason: string }).reason)).toEqual(['account_disabled_or_deleted']);
   });
 
   it('lets an administrator list and end all sessions of a person; logout ends one', async () => {
