@@ -14,6 +14,8 @@ import { VendorsScreen } from './screens/vendors.screen';
 import { IncidentsScreen } from './screens/incidents.screen';
 import { SessionsScreen } from './screens/sessions.screen';
 import { SignOffScreen } from './screens/sign-off.screen';
+import { AuditScreen } from './screens/audit.screen';
+import { AdminScreen } from './screens/admin.screen';
 
 /** The screens, each with the roles that may open it (the API refuses the rest anyway). */
 const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
@@ -22,6 +24,8 @@ const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
   { to: '/requests/new', label: 'nav.newRequest', roles: ['requester'] },
   { to: '/vendors', label: 'nav.vendors', roles: ['requester', 'approver', 'auditor'] },
   { to: '/sessions', label: 'nav.sessions', roles: ['auditor'] },
+  { to: '/audit', label: 'nav.audit', roles: ['auditor'] },
+  { to: '/admin', label: 'nav.admin', roles: ['admin'] },
 ];
 
 function screenFor(path: string): ReactNode {
@@ -38,6 +42,8 @@ function screenFor(path: string): ReactNode {
   if (session) return <SessionsScreen selected={session.id} />;
   if (path === '/incidents') return <IncidentsScreen />;
   if (path === '/sign-off') return <SignOffScreen />;
+  if (path === '/audit') return <AuditScreen />;
+  if (path === '/admin') return <AdminScreen />;
   return null;
 }
 
@@ -90,7 +96,12 @@ export function App() {
           </nav>
         )}
         <div className="topbar-end">
-          {me && <span className="who">{t('nav.signedInAs', { name: me.displayName ?? me.name, roles: me.roles.map((r) => t(`role.${r}`)).join('、') })}</span>}
+          {me && (
+            <span className="who">
+              <span>{me.displayName || me.name}</span>
+              <span className="who-roles">{me.roles.map((r) => t(`role.${r}`)).join('、')}</span>
+            </span>
+          )}
           <LanguageSwitch />
           {me && (
             <button type="button" className="link-button" onClick={() => void signOut()}>

@@ -109,7 +109,7 @@ async function call<O>(method: Method, path: string, options: CallOptions<O> = {
     method: method.toUpperCase(),
     credentials: 'same-origin',
     headers,
-    body: options.body === undefined ? (method === 'get' ? undefined : '{}') : JSON.stringify(options.body),
+    body: options.body === undefined ? (method === 'get' || method === 'delete' ? undefined : '{}') : JSON.stringify(options.body),
   });
   if (!res.ok) {
     const error = await errorOf(res);
@@ -126,6 +126,7 @@ export const api = {
   get: <P extends PathsWith<'get'>>(path: P, options?: CallOptions<Operation<P, 'get'>>) => call<Operation<P, 'get'>>('get', path, options),
   post: <P extends PathsWith<'post'>>(path: P, options?: CallOptions<Operation<P, 'post'>>) => call<Operation<P, 'post'>>('post', path, options),
   patch: <P extends PathsWith<'patch'>>(path: P, options?: CallOptions<Operation<P, 'patch'>>) => call<Operation<P, 'patch'>>('patch', path, options),
+  delete: <P extends PathsWith<'delete'>>(path: P, options?: CallOptions<Operation<P, 'delete'>>) => call<Operation<P, 'delete'>>('delete', path, options),
 };
 
 /**

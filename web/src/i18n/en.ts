@@ -16,7 +16,6 @@ export const en: Messages = {
   'nav.audit': 'Audit trail',
   'nav.admin': 'Administration',
   'nav.signOut': 'Sign out',
-  'nav.signedInAs': '{name} ({roles})',
 
   'role.requester': 'Requester',
   'role.approver': 'Approver',
@@ -327,5 +326,14 @@ export const en: Messages = {
   'sessions.open': 'Open',
   'form.add': 'Add',
 
+  'audit.outcome.success': 'Success',
+  'audit.outcome.failure': 'Failure',
+  'audit.outcome.refused': 'Refused',
+  'audit.outcome.warning': 'Warning',
+  'audit.reanchored': '(includes events accepted by a signed re-anchor: {seqs})',
+  'admin.fileToken': 'From the tokens file (edit it and restart)',
+  'admin.tokenRotated': 'Token {name} rotated; the new token (shown this once only):',
+  'admin.tokenRevoked': 'Token {name} revoked.',
+  'admin.staffRevoked': '{count} sessions signed out.',
   'time.range': '{from} to {to}',
 };

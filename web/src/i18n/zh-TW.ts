@@ -18,7 +18,6 @@ export const zhTW = {
   'nav.audit': '稽核軌跡',
   'nav.admin': '系統管理',
   'nav.signOut': '登出',
-  'nav.signedInAs': '{name}（{roles}）',
 
   'role.requester': '申請人',
   'role.approver': '核准人',
@@ -329,6 +328,15 @@ export const zhTW = {
   'sessions.open': '檢視',
   'form.add': '加入',
 
+  'audit.outcome.success': '成功',
+  'audit.outcome.failure': '失敗',
+  'audit.outcome.refused': '拒絕',
+  'audit.outcome.warning': '警告',
+  'audit.reanchored': '（含經簽章重新錨定的紀錄：{seqs}）',
+  'admin.fileToken': '設定檔權杖（修改檔案後重新啟動）',
+  'admin.tokenRotated': '權杖 {name} 已更換，新權杖（只會顯示這一次）：',
+  'admin.tokenRevoked': '權杖 {name} 已撤銷。',
+  'admin.staffRevoked': '已登出 {count} 個工作階段。',
   'time.range': '{from} 至 {to}',
 } satisfies Record<string, string>;
 
