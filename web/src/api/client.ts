@@ -50,11 +50,11 @@ export class ApiError extends Error {
    * so a form can show each beside its field; details without a field go
    * under `''` (shown above the buttons).
    */
-  fieldErrors(): Record<string, string[]> {
+  fieldErrors(text: (detail: ErrorDetail) => string = (d) => d.message): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const d of this.details) {
       const key = d.field ? (d.field.replace(/^(body|query|params)\.?/, '').split('.')[0] ?? '') : '';
-      (out[key] ??= []).push(d.message);
+      (out[key] ??= []).push(text(d));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
+import { useI18n } from '../i18n/i18n';
 import { ErrorBox, Field } from './ui';
 
 export interface FieldSpec {
@@ -29,6 +30,7 @@ export function SimpleForm({
   onSubmit: (values: Record<string, string>) => Promise<unknown>;
   onDone: (result: unknown, values: Record<string, string>) => void;
 }) {
+  const { detail } = useI18n();
   const empty = () => Object.fromEntries(fields.map((f) => [f.name, '']));
   const [values, setValues] = useState<Record<string, string>>(empty);
   const [busy, setBusy] = useState(false);
@@ -48,7 +50,7 @@ export function SimpleForm({
       setBusy(false);
     }
   };
-  const errors = error instanceof ApiError ? error.fieldErrors() : {};
+  const errors = error instanceof ApiError ? error.fieldErrors(detail) : {};
   return (
     <form className="panel" onSubmit={(e) => void submit(e)} aria-label={title} noValidate>
       <h2>{title}</h2>

@@ -20,7 +20,7 @@ export function describeError(e: unknown, t: Translate): string {
 
 /** The failure of a whole action: the sentence, then each rule or field the API named that no field shows. */
 export function ErrorBox({ error, shownFields = [] }: { error: unknown; shownFields?: string[] }) {
-  const { t } = useI18n();
+  const { t, detail } = useI18n();
   if (!error) return null;
   const rest =
     error instanceof ApiError
@@ -33,7 +33,7 @@ export function ErrorBox({ error, shownFields = [] }: { error: unknown; shownFie
         <ul>
           {rest.map((d, i) => (
             <li key={i}>
-              {d.field ? <code>{d.field}</code> : d.rule ? <code>{d.rule}</code> : null} {d.message}
+              {d.field && <code>{d.field.replace(/^(body|query|params)\./, '')}</code>} {detail(d)}
             </li>
           ))}
         </ul>

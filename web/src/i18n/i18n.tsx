@@ -20,6 +20,11 @@ interface I18n {
   dateTime: (iso: string | undefined | null) => string;
   /** An instant as a date in the configured time zone. */
   date: (iso: string | undefined | null) => string;
+  /**
+   * An API error detail in the reader's language: the catalogue's sentence for a
+   * rule it knows (`rule.<code>`), else the API's own text.
+   */
+  detail: (d: { rule?: string; message: string }) => string;
 }
 
 const Context = createContext<I18n | null>(null);
@@ -67,7 +72,11 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       const at = new Date(iso);
       return Number.isNaN(at.getTime()) ? iso : f.format(at);
     };
-    return { lang, setLang, t, timeZone, setTimeZone, dateTime: safe(dt), date: safe(d) };
+    const detail = (x: { rule?: string; message: string }) => {
+      const key = `rule.${x.rule ?? ''}`;
+      return lang !== 'en' && x.rule && key in messages ? messages[key as MessageKey] : x.message;
+    };
+    return { lang, setLang, t, timeZone, setTimeZone, dateTime: safe(dt), date: safe(d), detail };
   }, [lang, setLang, timeZone]);
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }

@@ -23,7 +23,7 @@ function OneTimeSecret({ label, secret }: { label: string; secret: string }) {
 
 /** Machine tokens: create, rotate, revoke (/v1/tokens); the new secret is shown once. */
 function Tokens() {
-  const { t, dateTime } = useI18n();
+  const { t, dateTime, detail } = useI18n();
   const list = useLoad(async () => (await api.get('/v1/tokens')).items, []);
   const [name, setName] = useState('');
   const [roles, setRoles] = useState<Role[]>([]);
@@ -43,7 +43,7 @@ function Tokens() {
       setError(err);
     }
   };
-  const errors = error instanceof ApiError ? error.fieldErrors() : {};
+  const errors = error instanceof ApiError ? error.fieldErrors(detail) : {};
   return (
     <section className="panel" aria-labelledby="tokens-title">
       <h2 id="tokens-title">{t('admin.tokens')}</h2>

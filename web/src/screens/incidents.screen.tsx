@@ -48,7 +48,7 @@ export function IncidentsScreen() {
 }
 
 function IncidentCard({ incident: i, onSaved }: { incident: Incident; onSaved: () => void }) {
-  const { t, dateTime } = useI18n();
+  const { t, dateTime, detail } = useI18n();
   const [status, setStatus] = useState<IncidentStatus>(i.status);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -70,7 +70,7 @@ function IncidentCard({ incident: i, onSaved }: { incident: Incident; onSaved: (
       setBusy(false);
     }
   };
-  const errors = error instanceof ApiError ? error.fieldErrors() : {};
+  const errors = error instanceof ApiError ? error.fieldErrors(detail) : {};
   return (
     <li className="panel" aria-labelledby={`incident-${i.id}`}>
       <h2 id={`incident-${i.id}`}>

@@ -25,7 +25,7 @@ export function ActionButton({
   /** More fields of the action's form, kept by the caller. */
   extra?: ReactNode;
 }) {
-  const { t } = useI18n();
+  const { t, detail } = useI18n();
   const id = useId();
   const [open, setOpen] = useState(false);
   const [value, setValue] = useState('');
@@ -52,7 +52,7 @@ export function ActionButton({
         {label}
       </button>
     );
-  const fieldErrors = error instanceof ApiError && text ? error.fieldErrors()[text.name] : undefined;
+  const fieldErrors = error instanceof ApiError && text ? error.fieldErrors(detail)[text.name] : undefined;
   return (
     <form id={id} className="action-form" onSubmit={(e) => void run(e)} aria-label={label} noValidate>
       {text && (

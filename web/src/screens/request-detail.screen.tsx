@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import { Loading, StatusBadge, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
@@ -11,8 +11,12 @@ import { ActionButton } from './request-actions';
 export function RequestDetailScreen({ id }: { id: string }) {
   const { t, dateTime } = useI18n();
   const { me, can } = useSession();
-  const { search } = useRouter();
+  const { search, navigate, path: here } = useRouter();
   const [done, setDone] = useState<string | undefined>(search.get('created') ? t('form.created') : undefined);
+  // The note that the request was filed is shown once: a reload of the page does not repeat it.
+  useEffect(() => {
+    if (search.get('created')) navigate(here, { replace: true });
+  }, [search, navigate, here]);
   const data = useLoad(async () => {
     const request = await api.get('/v1/requests/{id}', { path: { id } });
     const [person, vendor, audit] = await Promise.all([
@@ -114,7 +118,7 @@ export function RequestDetailScreen({ id }: { id: string }) {
             </ul>
           </dd>
           <dt>{t('detail.account')}</dt>
-          <dd>{r.account ? `${r.account.username} — ${t('detail.accountState', { state: r.account.state })}` : t('common.none')}</dd>
+          <dd>{r.account ? `${r.account.username} — ${t('detail.accountState', { state: t(`account.${r.account.state}`) })}` : t('common.none')}</dd>
           {r.failure && (
             <>
               <dt>{t('status.failed')}</dt>

@@ -18,15 +18,14 @@ const PRESETS: { days: number; label: MessageKey }[] = [
 ];
 const FIELDS = ['personId', 'workDescription', 'targetSystems', 'groups', 'validFrom', 'validTo'];
 
-/** The next whole quarter hour: a start time that is not already past when the form is sent. */
-function nextQuarter(now: number): number {
-  const q = 15 * 60_000;
-  return Math.ceil(now / q) * q;
+/** This minute: a start in the past means "as soon as approved" (API.md), so the default asks for no delay. */
+function thisMinute(now: number): number {
+  return Math.floor(now / 60_000) * 60_000;
 }
 
 /** 資訊服務申請表: filing an access request (POST /v1/requests), every policy rule checked as it is filled in. */
 export function RequestFormScreen() {
-  const { t, timeZone, date } = useI18n();
+  const { t, timeZone, date, detail } = useI18n();
   const { config } = useSession();
   const { navigate, search } = useRouter();
   const [vendorQuery, setVendorQuery] = useState('');
@@ -36,8 +35,8 @@ export function RequestFormScreen() {
   const [workDescription, setWork] = useState('');
   const [systemsText, setSystems] = useState('');
   const [groups, setGroups] = useState<GroupChoice[]>([]);
-  const [validFrom, setFrom] = useState(() => isoToWall(nextQuarter(Date.now()), timeZone));
-  const [validTo, setTo] = useState(() => isoToWall(nextQuarter(Date.now()) + 7 * 86_400_000, timeZone));
+  const [validFrom, setFrom] = useState(() => isoToWall(thisMinute(Date.now()), timeZone));
+  const [validTo, setTo] = useState(() => isoToWall(thisMinute(Date.now()) + 7 * 86_400_000, timeZone));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [loadError, setLoadError] = useState<unknown>();
@@ -99,14 +98,14 @@ export function RequestFormScreen() {
     [person, vendor, from, to, groups, systems.join('\n'), config, date],
   );
   const ready = rules.every((r) => r.state === 'ok') && !!personId && workDescription.trim().length > 0;
-  const apiErrors = error instanceof ApiError ? error.fieldErrors() : {};
+  const apiErrors = error instanceof ApiError ? error.fieldErrors(detail) : {};
   const brokenFor = (field: string) => [
     ...rules.filter((r) => r.field === field && r.state === 'broken').map((r) => t(r.key, r.params)),
     ...(apiErrors[field] ?? []),
   ];
 
   const preset = (days: number) => {
-    const start = Number.isFinite(from) && from > Date.now() ? from : nextQuarter(Date.now());
+    const start = Number.isFinite(from) && from > Date.now() ? from : thisMinute(Date.now());
     setFrom(isoToWall(start, timeZone));
     setTo(isoToWall(start + days * 86_400_000, timeZone));
   };

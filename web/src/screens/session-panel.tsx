@@ -6,7 +6,7 @@ import { Link } from '../router';
 
 /** One session: its facts, flags, event timeline and the review form (ok, or escalate with a note). */
 export function SessionPanel({ id, onReviewed }: { id: string; onReviewed: () => void }) {
-  const { t, dateTime } = useI18n();
+  const { t, dateTime, detail } = useI18n();
   const data = useLoad(() => api.get('/v1/sessions/{id}', { path: { id }, query: { limit: 500 } }), [id]);
   const [verdict, setVerdict] = useState<'ok' | 'escalate'>('ok');
   const [note, setNote] = useState('');
@@ -34,7 +34,7 @@ export function SessionPanel({ id, onReviewed }: { id: string; onReviewed: () =>
       setBusy(false);
     }
   };
-  const noteErrors = error instanceof ApiError ? error.fieldErrors().note : undefined;
+  const noteErrors = error instanceof ApiError ? error.fieldErrors(detail).note : undefined;
   return (
     <div className="panel" aria-labelledby="session-title">
       <h2 id="session-title">{s.account}</h2>
