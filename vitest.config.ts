@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects (STYLE.md §8): `unit` is fast and self-contained (fakes, fake
+ * Three projects (STYLE.md §8): `unit` is fast and self-contained (fakes, fake
  * clock, no network); `integration` runs against real redis-server and slapd
- * (and Samba AD) that test/rig/global-setup.ts starts once per run. Integration
+ * (and Samba AD) that test/rig/global-setup.ts starts once per run; `browser`
+ * drives the console in a real Chromium against the service on its own Redis
+ * and slapd (no Samba). Integration
  * files run in parallel: each test uses its own Redis key prefix and its own
  * LDAP subtree.
  */
@@ -28,6 +30,18 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/rig/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: true,
+        },
+      },
+      {
+        // The console in Debian's chromium (playwright-core) against the service on Redis and slapd; needs `npm run build` (dist/web).
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/browser/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: true,

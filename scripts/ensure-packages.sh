@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test rig and the dev stack start (redis-server,
 # slapd, ldap-utils, samba AD DC (samba-ad-dc + samba-ad-provision: the schema files
-# samba-tool provision needs), winbind, krb5-user, openssl, util-linux's logger).
+# samba-tool provision needs), winbind, krb5-user, openssl, util-linux's logger), and
+# chromium with fonts-noto-cjk for the browser tests and the console's screenshots
+# (playwright-core drives Debian's chromium: `npx playwright install` cannot download here).
 # As root: installs what is missing. Otherwise: prints the apt-get line and fails.
 set -euo pipefail
-pkgs=(redis-server slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user openssl bsdutils)
+pkgs=(redis-server slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user openssl bsdutils chromium fonts-noto-cjk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -15,7 +15,16 @@ import { startTestSlapd } from './slapd.js';
  * The returned teardown stops them all and removes the dir; a failed start
  * tears down what did start before rethrowing.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default function setup(project: TestProject): Promise<() => Promise<void>> {
+  return startRig(project, { samba: sambaWanted() });
+}
+
+/**
+ * The rig with or without Samba: the browser project (test/browser/global-setup.ts)
+ * needs only Redis and slapd, and must not start a second DC after the
+ * integration project's in one `npm test`.
+ */
+export async function startRig(project: TestProject, options: { samba: boolean }): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'leasehold-rig-'));
   const stops: (() => Promise<void>)[] = [];
   const teardown = async (): Promise<void> => {
@@ -29,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       withFreePorts(1, ([port]) => startRedis({ port: port!, dir })),
       startTestSlapd(dir),
       // Samba AD DC (test/rig/samba.ts): needs root and samba-ad-dc; LEASEHOLD_TEST_AD=0 skips it and the AD suites.
-      sambaWanted() ? startTestSamba() : Promise.resolve(null),
+      options.samba ? startTestSamba() : Promise.resolve(null),
     ]);
     for (const started of [redis, slapd, samba]) {
       const rig = started.status === 'fulfilled' ? started.value : null;

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { zhTW, type MessageKey } from '../../../web/src/i18n/zh-TW.js';
+
+/** Debian's chromium (scripts/ensure-packages.sh installs it): `npx playwright install` cannot download a browser here. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+/** The size the issue asks the console to be readable at (and the screenshots' size). */
+export const VIEWPORT = { width: 1280, height: 800 };
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A console word in Traditional Chinese (the default language), from the console's own catalogue. */
+export function zh(key: MessageKey, params: Record<string, string> = {}): string {
+  return zhTW[key].replace(/\{(\w+)\}/g, (m, name: string) => params[name] ?? m);
+}
+
+/** One person at their own browser: a fresh context (own cookies and storage) at 1280×800. */
+export async function person(browser: Browser, baseUrl: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: VIEWPORT });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+/** Signs in through the sign-in screen and waits for the menu (or for the refusal the caller expects). */
+export async function signIn(page: Page, login: string, password: string, expect: 'menu' | 'refused' = 'menu'): Promise<void> {
+  if (!page.url().startsWith('http')) await page.goto('/');
+  await page.getByLabel(zh('login.username')).fill(login);
+  await page.getByLabel(zh('login.password')).fill(password);
+  const answered = page.waitForResponse((r) => r.url().endsWith('/v1/auth/login'));
+  await page.getByRole('button', { name: zh('login.submit') }).click();
+  await answered;
+  if (expect === 'menu') await page.getByRole('navigation', { name: zh('nav.label') }).waitFor();
+  else await page.getByRole('alert').waitFor();
+}
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** One axe-core finding of impact serious or critical. */
+export interface AxeFinding {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules and best practices) on what the page
+ * shows now and returns the serious and critical violations. axe is given to
+ * the page through the DevTools protocol, so the console's CSP (no inline
+ * script) stays in force.
+ */
+export async function axeScan(page: Page): Promise<AxeFinding[]> {
+  if ((await page.evaluate('typeof axe')) === 'undefined') await page.evaluate(AXE_SOURCE);
+  type Raw = { id: string; impact: string | null; help: string; nodes: { target: string[] }[] };
+  const violations = await page.evaluate<Raw[]>(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact!, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+}
+
+/**
+ * Saves the page as `<name>.png` when LEASEHOLD_SCREENSHOTS names a folder
+ * (`npm run screenshots` writes docs/console/); otherwise nothing, so an
+ * ordinary test run leaves the tree as it was.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.LEASEHOLD_SCREENSHOTS;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  // Let fonts and the last render settle: the shot is of what a person sees.
+  await page.evaluate('document.fonts.ready.then(() => undefined)');
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false, animations: 'disabled', caret: 'hide' });
+}

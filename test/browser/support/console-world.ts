@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
+import { withFreePorts } from '../../rig/ports.js';
+import { slapdTarget, startTestService, type DirectoryTarget, type TestService } from '../../support/service-harness.js';
+import { launchChromium } from './browser.js';
+
+/** What a browser test file works with: the service (console at its URL), its directory corner, a Chromium. */
+export interface ConsoleWorld {
+  svc: TestService;
+  url: string;
+  target: DirectoryTarget;
+  subtree: LdapSubtree;
+  /** This file's groups in the directory: one a request may name, one privileged (dba-…) the picker must refuse. */
+  groups: { grantable: string; grantableName: string; privileged: string; privilegedName: string };
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service (API, worker, console from dist/web) on the run's Redis
+ * and slapd, as a deployment would: on a known port with PUBLIC_URL set, so
+ * the Origin check is on, and the cookie without Secure on plain-HTTP
+ * loopback (COOKIE_SECURE=false, as `npm run dev` does). The seeded demo
+ * staff (tools/dev/slapd-seed.ts) sign in with their roles. Chromium starts
+ * at the same time.
+ */
+export async function startConsoleWorld(label: string): Promise<ConsoleWorld> {
+  const p = `${label}${randomBytes(3).toString('hex')}`;
+  const [subtree, browser] = await Promise.all([createLdapSubtree(label), launchChromium()]);
+  const grantableName = `${p}-資訊組`;
+  const privilegedName = `dba-${p}`;
+  const groups = { grantable: await subtree.addGroup(grantableName), grantableName, privileged: await subtree.addGroup(privilegedName), privilegedName };
+  const target = slapdTarget(inject('slapd'), subtree.dn);
+  const svc = await withFreePorts(1, ([port]) =>
+    startTestService({
+      redisUrl: inject('redisUrl'),
+      directory: target,
+      env: { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, COOKIE_SECURE: 'false' },
+      policy: { grantableGroups: [`/^cn=(${p}-資訊組|dba-${p}),/`] },
+    }),
+  );
+  return {
+    svc,
+    url: svc.url,
+    target,
+    subtree,
+    groups,
+    browser,
+    async close() {
+      await browser.close();
+      await svc.close();
+      await subtree.cleanup();
+    },
+  };
+}
