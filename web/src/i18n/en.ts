@@ -2,7 +2,7 @@ import type { Messages } from './zh-TW';
 
 /** The console's words in English: the same keys as zh-TW.ts (typed, so none may be missing). */
 export const en: Messages = {
-  'app.name': 'Leasehold vendor accounts',
+  'app.name': 'Leasehold',
   'app.skip': 'Skip to main content',
   'lang.label': 'Language',
   'lang.zh-TW': '繁體中文',
@@ -189,6 +189,7 @@ export const en: Messages = {
   'detail.failure': 'Failure: {reason}',
 
   'vendors.title': 'Vendors and people',
+  'vendors.list': 'Vendors',
   'vendors.search': 'Search vendors',
   'vendors.searchPeople': 'Search people',
   'vendors.searchHint': 'Type a name; empty lists the newest vendors',

@@ -191,6 +191,7 @@ export const zhTW = {
   'detail.failure': '失敗原因：{reason}',
 
   'vendors.title': '廠商與人員',
+  'vendors.list': '廠商清單',
   'vendors.search': '搜尋廠商',
   'vendors.searchPeople': '搜尋人員',
   'vendors.searchHint': '輸入名稱；空白則列出最新的廠商',
@@ -349,7 +350,7 @@ export const zhTW = {
   'rule.within_contract': '結束時間晚於廠商合約到期日。',
   'rule.group_exists': '目錄中沒有這個群組。',
   'rule.grantable_group': '此群組不在可申請的群組清單中。',
-  'rule.no_privileged_groups': '此群組是特權群組或隸屬於特權群組，不可申請。',
+  'rule.no_privileged_groups': '此群組是特權群組，或隸屬於特權群組。',
   'rule.separation_of_duties': '不能核准自己提出的申請。',
   'rule.requester_only': '只有申請人本人可以取得初始密碼。',
   'rule.sessions_reviewed': '尚有連線未審查，不能結案。',

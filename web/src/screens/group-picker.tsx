@@ -10,7 +10,7 @@ import { useI18n } from '../i18n/i18n';
  * the console offers nothing the API would refuse.
  */
 export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[]; onChange: (groups: GroupChoice[]) => void; errors?: string[] }) {
-  const { t } = useI18n();
+  const { t, detail } = useI18n();
   const id = useId();
   const [q, setQ] = useState('');
   const [found, setFound] = useState<GroupChoice[] | null>(null);
@@ -54,7 +54,7 @@ export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[
               <span className="group-dn">{g.dn}</span>
               {g.privilegedGroup && g.privilegedGroup !== g.dn && <span className="group-desc">→ {g.privilegedGroup}</span>}
               {refused(g) ? (
-                <span className="group-reason">{t('form.groupRefused', { reason: g.reasons.map((r) => r.message).join('；') })}</span>
+                <span className="group-reason">{t('form.groupRefused', { reason: g.reasons.map(detail).join(' ') })}</span>
               ) : (
                 <button type="button" disabled={has(g)} onClick={() => onChange([...chosen, g])} aria-label={t('form.groupAdd', { name: g.name })}>
                   ＋ {t('form.add')}

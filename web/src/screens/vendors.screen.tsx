@@ -42,13 +42,14 @@ export function VendorsScreen() {
       <div className="split">
         <div>
           <div className="toolbar">
-            <Field label={t('vendors.search')} hint={t('vendors.searchHint')}>
+            <Field label={t('vendors.search')}>
               {(p) => <input {...p} type="search" value={q} onChange={(e) => setQ(e.target.value)} autoComplete="off" />}
             </Field>
             <Field label={t('vendors.searchPeople')}>
               {(p) => <input {...p} type="search" value={pq} onChange={(e) => setPq(e.target.value)} autoComplete="off" />}
             </Field>
           </div>
+          <p className="field-hint">{t('vendors.searchHint')}</p>
           {(people.items !== undefined || people.error !== undefined) && (
             <>
               <h2>{t('vendors.people')}</h2>
@@ -64,7 +65,7 @@ export function VendorsScreen() {
               </ul>
             </>
           )}
-          <h2>{t('vendors.title')}</h2>
+          <h2>{t('vendors.list')}</h2>
           {!vendors.data ? (
             <Loading error={vendors.error} onRetry={vendors.reload} />
           ) : vendors.data.items.length === 0 ? (
