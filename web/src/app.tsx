@@ -66,9 +66,14 @@ export function App() {
   const { me, checking, can, signOut } = useSession();
   const { path } = useRouter();
   const main = useRef<HTMLElement>(null);
-  // After navigation, focus moves to the new screen's content for keyboard and screen-reader users.
+  // After navigation (not on the first load, where Tab must reach the skip link first), focus moves to
+  // the new screen's content for keyboard and screen-reader users.
+  const firstPath = useRef(path);
   useEffect(() => {
-    main.current?.focus();
+    if (path !== firstPath.current) {
+      firstPath.current = '';
+      main.current?.focus();
+    }
   }, [path]);
   if (checking)
     return (
