@@ -362,5 +362,11 @@ export const en: Messages = {
   'account.active': 'enabled',
   'account.disabled': 'disabled',
   'account.deleted': 'deleted',
+  'rule.invalid_format': 'Wrong format.',
+  'rule.too_small': 'Required, or too short or small.',
+  'rule.too_big': 'Too long or too large.',
+  'rule.invalid_type': 'Required, or of the wrong kind.',
+  'rule.invalid_value': 'Not an accepted value.',
+  'rule.unknown_member': 'Unknown field.',
   'time.range': '{from} to {to}',
 };

@@ -364,6 +364,12 @@ export const zhTW = {
   'account.active': '啟用',
   'account.disabled': '已停用',
   'account.deleted': '已刪除',
+  'rule.invalid_format': '格式不正確。',
+  'rule.too_small': '必填，或太短、太小。',
+  'rule.too_big': '太長或太大。',
+  'rule.invalid_type': '必填，或格式不正確。',
+  'rule.invalid_value': '不是可接受的值。',
+  'rule.unknown_member': '不認得的欄位。',
   'time.range': '{from} 至 {to}',
 } satisfies Record<string, string>;
 
