@@ -368,5 +368,13 @@ export const en: Messages = {
   'rule.invalid_type': 'Required, or of the wrong kind.',
   'rule.invalid_value': 'Not an accepted value.',
   'rule.unknown_member': 'Unknown field.',
+  'detail.revocation': 'Revocation',
+  'trigger.expiry': 'expiry',
+  'trigger.manual': 'revoked early',
+  'trigger.departure': 'departure',
+  'trigger.vendor-terminated': 'contract terminated',
+  'trigger.contract-ended': 'contract ended',
+  'detail.byAt': '{by}, {at}',
+  'detail.revocationText': '{trigger}: {by}, {at}',
   'time.range': '{from} to {to}',
 };

@@ -370,6 +370,14 @@ export const zhTW = {
   'rule.invalid_type': '必填，或格式不正確。',
   'rule.invalid_value': '不是可接受的值。',
   'rule.unknown_member': '不認得的欄位。',
+  'detail.revocation': '撤銷',
+  'trigger.expiry': '到期',
+  'trigger.manual': '提前撤銷',
+  'trigger.departure': '人員離職',
+  'trigger.vendor-terminated': '廠商合約終止',
+  'trigger.contract-ended': '合約到期',
+  'detail.byAt': '{by}，{at}',
+  'detail.revocationText': '{trigger}：{by}，{at}',
   'time.range': '{from} 至 {to}',
 } satisfies Record<string, string>;
 

@@ -119,6 +119,37 @@ export function RequestDetailScreen({ id }: { id: string }) {
           </dd>
           <dt>{t('detail.account')}</dt>
           <dd>{r.account ? `${r.account.username} — ${t('detail.accountState', { state: t(`account.${r.account.state}`) })}` : t('common.none')}</dd>
+          {r.approval && (
+            <>
+              <dt>{t('status.approved')}</dt>
+              <dd>
+                {t('detail.byAt', { by: r.approval.by, at: dateTime(r.approval.at) })} {r.approval.comment}
+              </dd>
+            </>
+          )}
+          {r.rejection && (
+            <>
+              <dt>{t('status.rejected')}</dt>
+              <dd>
+                {t('detail.byAt', { by: r.rejection.by, at: dateTime(r.rejection.at) })} {r.rejection.reason}
+              </dd>
+            </>
+          )}
+          {r.cancellation && (
+            <>
+              <dt>{t('status.cancelled')}</dt>
+              <dd>{t('detail.byAt', { by: r.cancellation.by, at: dateTime(r.cancellation.at) })}</dd>
+            </>
+          )}
+          {r.revocation && (
+            <>
+              <dt>{t('detail.revocation')}</dt>
+              <dd>
+                {t('detail.revocationText', { trigger: t(`trigger.${r.revocation.trigger}`), by: r.revocation.by, at: dateTime(r.revocation.requestedAt) })}{' '}
+                {r.revocation.reason}
+              </dd>
+            </>
+          )}
           {r.failure && (
             <>
               <dt>{t('status.failed')}</dt>
