@@ -1,4 +1,5 @@
 import { api } from '../api/client';
+import { usePeopleNames } from '../components/people-names';
 import { Loading, StatusBadge, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/zh-TW';
@@ -28,6 +29,7 @@ async function readiness(): Promise<{ ok: boolean; causes: string[] }> {
 export function HomeScreen() {
   const { t, dateTime } = useI18n();
   const { me, can } = useSession();
+  const personName = usePeopleNames();
   const name = me!.name;
   const data = useLoad(async () => {
     const readsRequests = can('requester', 'approver', 'auditor');
@@ -88,6 +90,7 @@ export function HomeScreen() {
                 <thead>
                   <tr>
                     <th scope="col">{t('requests.col.id')}</th>
+                    <th scope="col">{t('requests.col.person')}</th>
                     <th scope="col">{t('requests.col.work')}</th>
                     <th scope="col">{t('requests.col.requester')}</th>
                     <th scope="col">{t('requests.col.validity')}</th>
@@ -100,6 +103,7 @@ export function HomeScreen() {
                       <td>
                         <Link to={`/requests/${encodeURIComponent(r.id)}`}>{r.id}</Link>
                       </td>
+                      <td className="nowrap">{personName(r.personId)}</td>
                       <td className="truncate">{r.workDescription}</td>
                       <td>{r.requester}</td>
                       <td>{t('time.range', { from: dateTime(r.validFrom), to: dateTime(r.validTo) })}</td>

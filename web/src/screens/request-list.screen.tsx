@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { REQUEST_STATUSES, type AccessRequest, type RequestStatus } from '../api/views';
+import { usePeopleNames } from '../components/people-names';
 import { Loading, StatusBadge, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import { Link, useRouter } from '../router';
@@ -10,6 +11,7 @@ import { useSession } from '../session';
 export function RequestListScreen() {
   const { t, dateTime } = useI18n();
   const { me } = useSession();
+  const personName = usePeopleNames();
   const { search, navigate } = useRouter();
   const status = (search.get('status') ?? '') as RequestStatus | '';
   const mine = search.get('mine') === '1';
@@ -72,7 +74,10 @@ export function RequestListScreen() {
                 <td>
                   <Link to={`/requests/${encodeURIComponent(r.id)}`}>{r.id}</Link>
                 </td>
-                <td>{r.account?.username ?? r.personId}</td>
+                <td>
+                  {personName(r.personId)}
+                  {r.account && <div className="muted small">{r.account.username}</div>}
+                </td>
                 <td className="truncate">{r.workDescription}</td>
                 <td>{r.requester}</td>
                 <td>{t('time.range', { from: dateTime(r.validFrom), to: dateTime(r.validTo) })}</td>

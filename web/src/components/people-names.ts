@@ -1,0 +1,23 @@
+import { useEffect, useState } from 'react';
+import { api } from '../api/client';
+
+/**
+ * Names of vendor people by id, for lists of requests (which carry only the
+ * person's id): one call for the newest 500 people; an id not among them is
+ * shown as it is.
+ */
+export function usePeopleNames(): (id: string) => string {
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+  useEffect(() => {
+    let live = true;
+    api.get('/v1/people', { query: { limit: 500 } }).then(
+      (page) => live && setNames(new Map(page.items.map((p) => [p.id, p.fullName]))),
+      // Without names the ids still identify the people.
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  return (id) => names.get(id) ?? id;
+}
