@@ -23,6 +23,8 @@ export function zh(key: MessageKey, params: Record<string, string> = {}): string
 /** One person at their own browser: a fresh context (own cookies and storage) at 1280×800. */
 export async function person(browser: Browser, baseUrl: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: baseUrl, viewport: VIEWPORT });
+  // Every wait is for something the console shows within a second or two; a broken step fails fast.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   return { context, page };
 }
@@ -63,6 +65,31 @@ export async function axeScan(page: Page): Promise<AxeFinding[]> {
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ id: v.id, impact: v.impact!, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+}
+
+/**
+ * Waits until the screen has its title and nothing is still loading, scans it
+ * with axe-core and, when screenshots are asked for, saves it. Returns the
+ * serious and critical findings (the caller asserts them, so one screen's
+ * finding does not hide the next screen's).
+ */
+export async function settledScreen(page: Page, label: string, shot?: string): Promise<AxeFinding[]> {
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  await page.locator('.loading').first().waitFor({ state: 'detached' });
+  const findings = await axeScan(page);
+  if (shot) await screenshot(page, shot);
+  scanned.set(label, findings);
+  return findings;
+}
+
+/** Every screen scanned in this file and what axe found there (for the run's summary). */
+export const scanned = new Map<string, AxeFinding[]>();
+
+/** One line per screen scanned: its label and `ok`, or the rules it broke. */
+export function scanSummary(): string {
+  return [...scanned]
+    .map(([label, f]) => `axe ${label}: ${f.length === 0 ? 'ok' : f.map((x) => `${x.impact} ${x.id} (${x.targets.join(', ')})`).join('; ')}`)
+    .join('\n');
 }
 
 /**

@@ -12,6 +12,8 @@ export interface ConsoleWorld {
   url: string;
   target: DirectoryTarget;
   subtree: LdapSubtree;
+  /** The text every name this file makes in the directory starts with (a group search for it finds this file's groups). */
+  prefix: string;
   /** This file's groups in the directory: one a request may name, one privileged (dba-…) the picker must refuse. */
   groups: { grantable: string; grantableName: string; privileged: string; privilegedName: string };
   browser: Browser;
@@ -46,6 +48,7 @@ export async function startConsoleWorld(label: string): Promise<ConsoleWorld> {
     url: svc.url,
     target,
     subtree,
+    prefix: p,
     groups,
     browser,
     async close() {
