@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { probe } from '../support/directory-probe.js';
-import { person, scanSummary, settledScreen, signIn, zh } from './support/browser.js';
+import { VIEWPORT, person, scanSummary, settledScreen, signIn, zh } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const staff = (login: (typeof DEMO_STAFF)[number]['login']) => DEMO_STAFF.find((s) => s.login === login)!;
@@ -52,10 +52,10 @@ describe('one request through the console, as requester, approver and auditor', 
   it('lets a requester sign in with a directory password, register a vendor and its person, and file a request with the group picker', async () => {
     const page = requester;
     await page.goto('/');
-    expect.soft(await settledScreen(page, 'sign-in', 'sign-in')).toEqual([]);
+    expect.soft(await settledScreen(page, 'sign-in', 'login')).toEqual([]);
     const me = staff('requester');
     await signIn(page, me.login, me.password);
-    expect.soft(await settledScreen(page, 'home (requester)', 'home-requester')).toEqual([]);
+    expect.soft(await settledScreen(page, 'home (requester)')).toEqual([]);
 
     await page
       .getByRole('navigation', { name: zh('nav.label') })
@@ -77,7 +77,15 @@ describe('one request through the console, as requester, approver and auditor', 
     await add.getByLabel(zh('people.ndaRef')).fill('NDA-2026-001');
     await add.getByRole('button', { name: zh('vendors.addPerson') }).click();
     await page.getByRole('heading', { level: 3, name: '林志明' }).waitFor();
-    expect.soft(await settledScreen(page, 'vendor detail', 'vendor')).toEqual([]);
+    await page.getByRole('link', { name: `← ${zh('vendors.title')}` }).click();
+    const peopleFound = page.waitForResponse((r) => r.url().includes('/v1/people?'));
+    await page.getByLabel(zh('vendors.searchPeople')).fill('林志明');
+    await peopleFound;
+    await page.getByRole('heading', { level: 2, name: zh('vendors.people') }).waitFor();
+    expect.soft(await settledScreen(page, 'vendors and people (found)', 'vendors')).toEqual([]);
+    await page.getByRole('link', { name: vendorName }).click();
+    await page.getByRole('heading', { level: 3, name: '林志明' }).waitFor();
+    expect.soft(await settledScreen(page, 'vendor detail', 'vendor-detail')).toEqual([]);
 
     await page.getByRole('link', { name: zh('people.newRequest') }).click();
     const personField = page.getByLabel(zh('form.person'));
@@ -104,7 +112,12 @@ describe('one request through the console, as requester, approver and auditor', 
     const submit = page.getByRole('button', { name: zh('form.submit') });
     await expect.poll(() => submit.isEnabled()).toBe(true);
     expect(await page.locator('.rule-broken').count()).toBe(0);
-    expect.soft(await settledScreen(page, 'request form', 'request-form')).toEqual([]);
+    expect.soft(await settledScreen(page, 'request form', { name: 'form', fullPage: true })).toEqual([]);
+    // On a tablet (portrait) the form still fits its width: nothing to scroll sideways.
+    await page.setViewportSize({ width: 768, height: 1024 });
+    expect(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    expect.soft(await settledScreen(page, 'request form (tablet)', { name: 'tablet-form', fullPage: true })).toEqual([]);
+    await page.setViewportSize(VIEWPORT);
 
     const filed = page.waitForResponse((r) => r.url().endsWith('/v1/requests') && r.request().method() === 'POST');
     await submit.click();
@@ -135,7 +148,7 @@ describe('one request through the console, as requester, approver and auditor', 
     await page.getByRole('link', { name: requestId, exact: true }).click();
     await page.getByRole('button', { name: zh('detail.approve') }).click();
     await page.getByLabel(zh('detail.comment')).fill('同意，限上班時間作業。');
-    expect.soft(await settledScreen(page, 'request detail (approving)', 'request-approve')).toEqual([]);
+    expect.soft(await settledScreen(page, 'request detail (approving)', 'detail-approver')).toEqual([]);
     await page.getByRole('button', { name: zh('detail.confirm', { action: zh('detail.approve') }) }).click();
     await page
       .getByRole('status')
@@ -149,14 +162,14 @@ describe('one request through the console, as requester, approver and auditor', 
     const page = requester;
     await page.reload();
     await untilStatus(page, 'active');
-    expect.soft(await settledScreen(page, 'request detail (active, requester)', 'request-detail')).toEqual([]);
+    expect.soft(await settledScreen(page, 'request detail (active, requester)')).toEqual([]);
     const revealed = page.waitForResponse((r) => r.url().endsWith(`/v1/requests/${requestId}/credentials`));
     await page.getByRole('button', { name: zh('detail.revealCredential') }).click();
     expect((await revealed).status()).toBe(200);
     account.password = (await page.locator('code.secret').textContent()) ?? '';
     expect(account.password.length).toBeGreaterThanOrEqual(20);
     expect(await page.getByText(zh('detail.credentialOnce')).isVisible()).toBe(true);
-    expect.soft(await settledScreen(page, 'request detail (password shown)')).toEqual([]);
+    expect.soft(await settledScreen(page, 'request detail (password shown)', 'detail-credential')).toEqual([]);
 
     // Gone after leaving the page: the requester sees that it was fetched, and the API refuses another reveal.
     await page.reload();
@@ -183,6 +196,16 @@ describe('one request through the console, as requester, approver and auditor', 
     expect(await vendor.page.getByRole('alert').textContent()).toBe(zh('login.vendorAccount'));
     expect((await vendor.context.cookies()).filter((c) => c.name === 'leasehold_session')).toEqual([]);
     await vendor.context.close();
+
+    // The requester's home now counts the request and lists it.
+    await page
+      .getByRole('navigation', { name: zh('nav.label') })
+      .getByRole('link', { name: zh('nav.home') })
+      .click();
+    await page.getByRole('link', { name: requestId }).first().waitFor();
+    expect.soft(await settledScreen(page, 'home (requester, one request)', 'home-requester')).toEqual([]);
+    await page.getByRole('link', { name: requestId }).first().click();
+    await untilStatus(page, 'active');
   });
 
   it("takes the vendor's session from a log shipper, lets the requester revoke early, and the auditor's review closes the request", async () => {
@@ -195,6 +218,7 @@ describe('one request through the console, as requester, approver and auditor', 
         events: [
           { ...event, type: 'login', at: at(0) },
           { ...event, type: 'command', at: at(5), detail: 'systemctl status erp-report' },
+          { ...event, type: 'command', at: at(12), detail: 'sudo systemctl restart erp-report' },
           { ...event, type: 'logout', at: at(20) },
         ],
       }),
@@ -216,7 +240,12 @@ describe('one request through the console, as requester, approver and auditor', 
     await auditor.goto('/');
     const me = staff('auditor');
     await signIn(auditor, me.login, me.password);
-    expect.soft(await settledScreen(auditor, 'home (auditor)', 'home-auditor')).toEqual([]);
+    expect.soft(await settledScreen(auditor, 'home (auditor)')).toEqual([]);
+    await auditor.getByLabel(zh('lang.label')).selectOption('en');
+    await auditor.getByRole('heading', { level: 1, name: `Hello, ${me.displayName}` }).waitFor();
+    expect(await auditor.getByRole('navigation', { name: 'Main menu' }).getByRole('link', { name: 'Session review' }).isVisible()).toBe(true);
+    expect.soft(await settledScreen(auditor, 'home (auditor, English)', 'home-auditor-en')).toEqual([]);
+    await auditor.getByLabel('Language').selectOption('zh-TW');
     await auditor
       .getByRole('navigation', { name: zh('nav.label') })
       .getByRole('link', { name: zh('nav.sessions') })
@@ -237,10 +266,10 @@ describe('one request through the console, as requester, approver and auditor', 
     await auditor.getByRole('link', { name: requestId, exact: true }).click();
     await untilStatus(auditor, 'closed');
     expect(await auditor.getByRole('heading', { level: 2, name: zh('detail.audit') }).isVisible()).toBe(true);
-    expect.soft(await settledScreen(auditor, 'request detail (closed, auditor)', 'request-closed')).toEqual([]);
+    expect.soft(await settledScreen(auditor, 'request detail (closed, auditor)')).toEqual([]);
 
     for (const [tab, label, shot] of [
-      ['incidents.title', 'incidents', 'incidents'],
+      ['incidents.title', 'incidents', undefined],
       ['signoff.title', 'sign-off', undefined],
     ] as const) {
       await auditor

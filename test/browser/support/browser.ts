@@ -73,11 +73,11 @@ export async function axeScan(page: Page): Promise<AxeFinding[]> {
  * serious and critical findings (the caller asserts them, so one screen's
  * finding does not hide the next screen's).
  */
-export async function settledScreen(page: Page, label: string, shot?: string): Promise<AxeFinding[]> {
+export async function settledScreen(page: Page, label: string, shot?: string | { name: string; fullPage: boolean }): Promise<AxeFinding[]> {
   await page.getByRole('heading', { level: 1 }).first().waitFor();
   await page.locator('.loading').first().waitFor({ state: 'detached' });
   const findings = await axeScan(page);
-  if (shot) await screenshot(page, shot);
+  if (shot) await screenshot(page, typeof shot === 'string' ? shot : shot.name, typeof shot === 'string' ? false : shot.fullPage);
   scanned.set(label, findings);
   return findings;
 }
@@ -97,11 +97,12 @@ export function scanSummary(): string {
  * (`npm run screenshots` writes docs/console/); otherwise nothing, so an
  * ordinary test run leaves the tree as it was.
  */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   const dir = process.env.LEASEHOLD_SCREENSHOTS;
   if (!dir) return;
   await mkdir(dir, { recursive: true });
-  // Let fonts and the last render settle: the shot is of what a person sees.
-  await page.evaluate('document.fonts.ready.then(() => undefined)');
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false, animations: 'disabled', caret: 'hide' });
+  // Fonts loaded, and no focus ring left where the test last typed: the shot is of the screen as a person opens it.
+  await page.evaluate('document.fonts.ready.then(() => document.activeElement?.blur())');
+  if (!fullPage) await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage, animations: 'disabled', caret: 'hide' });
 }
