@@ -22,7 +22,9 @@ export function zh(key: MessageKey, params: Record<string, string> = {}): string
 
 /** One person at their own browser: a fresh context (own cookies and storage) at 1280×800. */
 export async function person(browser: Browser, baseUrl: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: VIEWPORT });
+  // A Taiwanese school's browser: its own date pickers speak zh-TW, its clock is Taipei's (the console's language and
+  // time zone come from the console, not from these).
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: VIEWPORT, locale: 'zh-TW', timezoneId: 'Asia/Taipei' });
   // Every wait is for something the console shows within a second or two; a broken step fails fast.
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { CONSOLE_DIR } from '../../../src/api/console-static.js';
 import { createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
 import { withFreePorts } from '../../rig/ports.js';
 import { slapdTarget, startTestService, type DirectoryTarget, type TestService } from '../../support/service-harness.js';
@@ -29,6 +32,8 @@ export interface ConsoleWorld {
  * at the same time.
  */
 export async function startConsoleWorld(label: string): Promise<ConsoleWorld> {
+  // Without a build the service answers 404 at `/`, and every test would fail waiting for the sign-in screen.
+  if (!existsSync(join(CONSOLE_DIR, 'index.html'))) throw new Error(`no console build in ${CONSOLE_DIR}: run \`npm run build\` first`);
   const p = `${label}${randomBytes(3).toString('hex')}`;
   const [subtree, browser] = await Promise.all([createLdapSubtree(label), launchChromium()]);
   const grantableName = `${p}-資訊組`;
