@@ -56,6 +56,33 @@ describe('console sign-in in a real browser', () => {
     await context.close();
   });
 
+  it('can be used with the keyboard alone: sign in, skip to the content, reach a screen through the menu', async () => {
+    const { context, page } = await person(world.browser, world.url);
+    await page.goto('/');
+    const focused = () =>
+      page.evaluate<string>(`(document.activeElement?.getAttribute('name') || document.activeElement?.id || document.activeElement?.textContent || '').trim()`);
+    await expect.poll(focused).toBe('username');
+    await page.keyboard.type(requester.login);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('password');
+    await page.keyboard.type(requester.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: zh('nav.label') }).waitFor();
+
+    await page.reload();
+    await page.getByRole('navigation', { name: zh('nav.label') }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe(zh('app.skip'));
+    await page.keyboard.press('Enter');
+    await expect.poll(focused).toBe('main');
+    // Backwards from the content into the menu, to the vendors screen.
+    for (let i = 0; i < 12 && (await focused()) !== zh('nav.vendors'); i++) await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe(zh('nav.vendors'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: zh('vendors.title') }).waitFor();
+    await context.close();
+  });
+
   it('keeps the session in an HttpOnly, SameSite=Strict cookie for path / that page scripts cannot read (Secure off only with COOKIE_SECURE=false)', async () => {
     const { context, page } = await person(world.browser, world.url);
     await page.goto('/');
