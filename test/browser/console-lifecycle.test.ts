@@ -38,6 +38,8 @@ describe('one request through the console, as requester, approver and auditor', 
   let requester: Page;
   let requestId = '';
   let account = { username: '', dn: '', password: '' };
+  /** The log shipper's bearer token, made by the admin in the console. */
+  let logSourceToken = '';
   const vendorName = `臺北資訊服務有限公司 ${Date.now().toString(36)}`;
 
   beforeAll(async () => {
@@ -208,18 +210,52 @@ describe('one request through the console, as requester, approver and auditor', 
     await untilStatus(page, 'active');
   });
 
-  it("takes the vendor's session from a log shipper, lets the requester revoke early, and the auditor's review closes the request", async () => {
+  it("lets an admin create the log shipper's machine token in the console (shown once) and look up a person's staff sessions", async () => {
+    const { context, page } = await person(world.browser, world.url);
+    await page.goto('/');
+    const me = staff('admin');
+    await signIn(page, me.login, me.password);
+    await page
+      .getByRole('navigation', { name: zh('nav.label') })
+      .getByRole('link', { name: zh('nav.admin') })
+      .click();
+    await page.getByRole('heading', { level: 1, name: zh('admin.title') }).waitFor();
+    await page.getByRole('heading', { level: 2, name: zh('admin.policy') }).waitFor();
+    expect.soft(await settledScreen(page, 'admin')).toEqual([]);
+
+    const create = page.getByRole('form', { name: zh('admin.tokenCreate') });
+    await create.getByLabel(zh('admin.tokenName')).fill('ssh-gw01.log-shipper');
+    await create.getByLabel(zh('role.log-source')).check();
+    const made = page.waitForResponse((r) => r.url().endsWith('/v1/tokens') && r.request().method() === 'POST');
+    await create.getByRole('button', { name: zh('admin.tokenCreate') }).click();
+    const madeReply = await made;
+    expect(madeReply.status(), await madeReply.text()).toBe(201);
+    const shown = page.getByRole('region', { name: zh('admin.tokenCreated') });
+    logSourceToken = (await shown.locator('code.secret').textContent()) ?? '';
+    expect(logSourceToken.length).toBeGreaterThanOrEqual(20);
+    await page.getByRole('cell', { name: 'ssh-gw01.log-shipper' }).waitFor();
+
+    await page.getByLabel(zh('admin.staffName')).fill('requester');
+    await page.getByRole('button', { name: zh('admin.staffLookup') }).click();
+    await page.getByRole('button', { name: zh('admin.staffRevokeAll') }).waitFor();
+    expect.soft(await settledScreen(page, 'admin (token shown, staff sessions)', 'admin')).toEqual([]);
+    await context.close();
+  });
+
+  it("takes the sessions from a log shipper (with the admin's token), lets the requester revoke early; the auditor's review closes the request, and an unknown account's session is escalated to an incident", async () => {
     const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
     const event = { source: 'ssh-gw01', account: account.username, target: 'erp01.school.test', sourceIp: '10.20.30.40', sourceSessionId: 'sshd-4711' };
     const shipped = await fetch(`${world.url}/v1/session-events`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${world.svc.tokens.logSource}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${logSourceToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         events: [
           { ...event, type: 'login', at: at(0) },
           { ...event, type: 'command', at: at(5), detail: 'systemctl status erp-report' },
           { ...event, type: 'command', at: at(12), detail: 'sudo systemctl restart erp-report' },
           { ...event, type: 'logout', at: at(20) },
+          // Someone guessing at an account nobody was given: a session of its own, for the auditor to escalate.
+          { source: 'ssh-gw01', account: 'administrator', type: 'failed_login', at: at(30), sourceIp: '203.0.113.9', target: 'erp01.school.test' },
         ],
       }),
     });
@@ -268,8 +304,22 @@ describe('one request through the console, as requester, approver and auditor', 
     expect(await auditor.getByRole('heading', { level: 2, name: zh('detail.audit') }).isVisible()).toBe(true);
     expect.soft(await settledScreen(auditor, 'request detail (closed, auditor)')).toEqual([]);
 
+    await auditor
+      .getByRole('navigation', { name: zh('nav.label') })
+      .getByRole('link', { name: zh('nav.sessions') })
+      .click();
+    await auditor.getByRole('link', { name: 'administrator', exact: true }).click();
+    await auditor.getByRole('heading', { level: 2, name: 'administrator' }).waitFor();
+    await auditor.getByLabel(zh('sessions.verdict.escalate')).check();
+    await auditor.getByLabel(zh('sessions.note')).fill('不明來源嘗試登入 administrator，請資訊組確認。');
+    await auditor.getByRole('button', { name: zh('sessions.submitReview') }).click();
+    const escalated = auditor.getByRole('status').filter({ hasText: zh('sessions.reviewed') });
+    await escalated.waitFor();
+    const incidentId = new RegExp(zh('sessions.incidentOpened', { id: '(\\S+?)' }).replace('。', '')).exec((await escalated.textContent()) ?? '')?.[1];
+    expect(incidentId).toBeTruthy();
+
     for (const [tab, label, shot] of [
-      ['incidents.title', 'incidents', undefined],
+      ['incidents.title', 'incidents (one escalated)', undefined],
       ['signoff.title', 'sign-off', undefined],
     ] as const) {
       await auditor
@@ -281,6 +331,7 @@ describe('one request through the console, as requester, approver and auditor', 
         .getByRole('link', { name: zh(tab) })
         .click();
       await auditor.getByRole('heading', { level: 1, name: zh(tab) }).waitFor();
+      if (tab === 'incidents.title') await auditor.getByRole('heading', { level: 2, name: incidentId }).waitFor();
       expect.soft(await settledScreen(auditor, label, shot)).toEqual([]);
     }
     await auditor
@@ -289,21 +340,6 @@ describe('one request through the console, as requester, approver and auditor', 
       .click();
     await auditor.getByRole('heading', { level: 1, name: zh('audit.title') }).waitFor();
     expect.soft(await settledScreen(auditor, 'audit', 'audit')).toEqual([]);
-    await context.close();
-  });
-
-  it('lets an admin open the administration screen (tokens, staff sessions, the policy in force)', async () => {
-    const { context, page } = await person(world.browser, world.url);
-    await page.goto('/');
-    const me = staff('admin');
-    await signIn(page, me.login, me.password);
-    await page
-      .getByRole('navigation', { name: zh('nav.label') })
-      .getByRole('link', { name: zh('nav.admin') })
-      .click();
-    await page.getByRole('heading', { level: 1, name: zh('admin.title') }).waitFor();
-    await page.getByRole('heading', { level: 2, name: zh('admin.policy') }).waitFor();
-    expect.soft(await settledScreen(page, 'admin', 'admin')).toEqual([]);
     await context.close();
   });
 });
