@@ -19,8 +19,7 @@ import { RequestService } from './domain/request.service.js';
 import { VendorService } from './domain/vendor.service.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createDirectory } from './provisioner/create-directory.js';
-import { LdapConnection } from './provisioner/ldap/ldap-connection.js';
+import { createDirectory, directoryConnection } from './provisioner/create-directory.js';
 import type { DirectoryPort } from './domain/ports/directory.port.js';
 import { ProvisionService } from './provisioner/provision.service.js';
 import { WebhookNotifier } from './notify/webhook-notifier.js';
@@ -329,17 +328,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
  */
 function accesslogImporter(config: Config, store: SessionStore, ingest: SessionIngestService, logger: Logger) {
   const { env } = config;
-  const connection = new LdapConnection({
-    url: env.LDAP_URL,
-    bindDn: env.LDAP_BIND_DN,
-    bindPassword: config.ldapBindPassword,
-    ca: config.ldapCa,
-    startTls: env.LDAP_STARTTLS,
-    allowInsecure: env.LDAP_ALLOW_INSECURE,
-    timeoutMs: env.LDAP_TIMEOUT_MS,
-    poolSize: 1,
-    logger,
-  });
+  const connection = directoryConnection(config, logger, 1);
   const importer = new AccesslogImportService({
     read: ldapAccesslogReader(connection),
     store,
