@@ -43,8 +43,12 @@ export const vendorCreateSchema = z.strictObject({
   contractEndsAt: isoDateTime,
 });
 
+/** As on a passport: Latin letters (accents allowed), spaces, hyphens, apostrophes; at least one letter. */
+const latinName = text(100).regex(/^(?=.*\p{Script=Latin})[\p{Script=Latin}\p{M}'\u2019 -]+$/u, 'Latin letters, spaces, hyphens and apostrophes only');
+
 export const personCreateSchema = z.strictObject({
   fullName: text(200),
+  latinName: latinName.optional(),
   email: z.email().max(254),
   phone: z
     .string()
@@ -54,6 +58,9 @@ export const personCreateSchema = z.strictObject({
   ndaSignedAt: isoDateTime,
   ndaRef: text(100),
 });
+
+/** null clears the Latin name. */
+export const personUpdateSchema = z.strictObject({ latinName: latinName.nullable() });
 
 export const departureSchema = z.strictObject({ reason: text(500), effectiveAt: isoDateTime.optional() });
 export const terminateSchema = z.strictObject({ reason: text(500) });

@@ -42,6 +42,7 @@ export const personView = z
     id: z.string(),
     vendorId: z.string(),
     fullName: z.string(),
+    latinName: z.string().optional(),
     email: z.string(),
     phone: z.string().optional(),
     ndaSignedAt: time,

@@ -18,6 +18,8 @@ export interface Person {
   id: string;
   vendorId: string;
   fullName: string;
+  /** The name in Latin letters as the person writes it (passport spelling); the username's `{person}` comes from it. */
+  latinName?: string;
   email: string;
   phone?: string;
   ndaSignedAt: string;

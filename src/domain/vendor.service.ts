@@ -12,6 +12,7 @@ export interface NewVendor {
 }
 export interface NewPerson {
   fullName: string;
+  latinName?: string;
   email: string;
   phone?: string;
   ndaSignedAt: Date;
@@ -92,6 +93,7 @@ export class VendorService {
       n: await store.nextPosition(),
       vendorId,
       fullName: input.fullName,
+      ...(input.latinName ? { latinName: input.latinName } : {}),
       email: input.email,
       ...(input.phone ? { phone: input.phone } : {}),
       ndaSignedAt: input.ndaSignedAt.toISOString(),
@@ -116,6 +118,26 @@ export class VendorService {
         result: person,
       }),
     );
+  }
+
+  /**
+   * Sets or (with null) clears the Latin name. Accounts already made keep
+   * their username; the next request's account uses the new name. The event
+   * names the field changed, not its value (personal data stays out of the trail).
+   */
+  async updatePerson(actor: string, personId: string, input: { latinName: string | null }): Promise<Stored<Person>> {
+    const { store } = this.deps;
+    return store.run([ref.person(personId)], async (read) => {
+      const p = await read.person(personId);
+      if (!p) throw new NotFound(`person ${personId} not found`);
+      const { latinName: _old, ...rest } = p;
+      const next: Stored<Person> = input.latinName ? { ...rest, latinName: input.latinName } : rest;
+      return {
+        writes: (w) => w.putPerson(next, false),
+        events: [{ actor, action: 'person.updated', subject: `person:${personId}`, outcome: 'success' as const, details: { fields: ['latinName'] } }],
+        result: next,
+      };
+    });
   }
 
   /**

@@ -14,10 +14,34 @@ describe('usernames from the policy template', () => {
     expect(long.endsWith('-123')).toBe(true);
   });
 
-  it('folds accents and falls back to the id for names without Latin letters', () => {
-    expect(candidateUsername('v-{vendor}-{person}', { id: 'ven_abcdef', name: 'Société' }, { id: 'per_123456', fullName: '陳大文' }, 2)).toBe(
+  it('folds accents and falls back to the id for names with nothing to romanise', () => {
+    expect(candidateUsername('v-{vendor}-{person}', { id: 'ven_abcdef', name: 'Société' }, { id: 'per_123456', fullName: 'やまだ' }, 2)).toBe(
       'v-societe-123456-2',
     );
+  });
+
+  it('romanises Chinese names as family name plus given initials', () => {
+    const tpl = 'v-{vendor}-{person}';
+    expect(candidateUsername(tpl, vendor, { id: 'per_1', fullName: '王小明' }, 1)).toBe('v-acmesyst-wangxm-1');
+    expect(candidateUsername(tpl, vendor, { id: 'per_1', fullName: '陳大文' }, 2)).toBe('v-acmesyst-chendw-2');
+    expect(candidateUsername(tpl, vendor, { id: 'per_1', fullName: '張惠妹' }, 1)).toBe('v-acmesyst-zhanghm-1');
+    expect(candidateUsername(tpl, vendor, { id: 'per_1', fullName: '呂秀蓮' }, 1)).toBe('v-acmesyst-luxl-1');
+  });
+
+  it('keeps a two-character family name whole', () => {
+    expect(candidateUsername('v-{vendor}-{person}', { id: 'ven_x', name: 'Acer' }, { id: 'per_1', fullName: '歐陽娜娜' }, 1)).toBe('v-acer-ouyangnn-1');
+    expect(candidateUsername('v-{person}', vendor, { id: 'per_1', fullName: '張簡俊傑' }, 1)).toBe('v-zhangjia-1');
+  });
+
+  it('romanises a Chinese vendor name in full, cut to 8', () => {
+    expect(candidateUsername('v-{vendor}-{person}', { id: 'ven_x', name: '宏碁資訊' }, { id: 'per_1', fullName: '李登輝' }, 1)).toBe('v-hongqizi-lidh-1');
+  });
+
+  it('prefers the Latin name the person gave, first word as for full names', () => {
+    const person = { id: 'per_1', fullName: '王小明', latinName: 'Wong Siu-Ming' };
+    expect(candidateUsername('v-{vendor}-{person}', vendor, person, 1)).toBe('v-acmesyst-wong-1');
+    expect(candidateUsername('v-{vendor}-{person}', vendor, { ...person, latinName: "O'Neill" }, 1)).toBe('v-acmesyst-oneill-1');
+    expect(candidateUsername('v-{vendor}-{person}', vendor, { ...person, latinName: '  ' }, 1)).toBe('v-acmesyst-wangxm-1');
   });
 
   it('keeps DN and filter metacharacters out of usernames', () => {

@@ -6,7 +6,7 @@ import type { RedisRecordStore } from '../../store/redis-record.store.js';
 import { z } from 'zod';
 import { route, type RouteSpec } from '../route.js';
 import { pageOf, personView, requestView as requestSchema, revocationOutcome, vendorView } from '../response.schema.js';
-import { departureSchema, personCreateSchema, searchQuerySchema, terminateSchema, vendorCreateSchema } from '../common.schema.js';
+import { departureSchema, personCreateSchema, personUpdateSchema, searchQuerySchema, terminateSchema, vendorCreateSchema } from '../common.schema.js';
 import { requestView, view } from '../views.js';
 
 export function cursorOf(cursor: string | undefined): number | undefined {
@@ -110,6 +110,17 @@ export function vendorRoutes(deps: { vendors: VendorService; requests: RequestSe
         const requests = await store.getRequests(await store.requestIdsOfPerson(person.id));
         return { status: 200, body: { ...view(person), requests: requests.map(requestView) } };
       },
+    }),
+    route({
+      method: 'patch',
+      path: '/v1/people/:id',
+      roles: ['requester'],
+      tag: 'people',
+      summary: 'Set or (null) clear the Latin name the username is made from; accounts already made keep theirs',
+      body: personUpdateSchema,
+      operationId: 'updatePerson',
+      responses: { 200: { description: 'the person', schema: personView } },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: view(await vendors.updatePerson(actor.name, params.id!, body)) }),
     }),
     route({
       method: 'post',
