@@ -14,6 +14,7 @@ import { apiRoutes } from './api/api-routes.js';
 import { createStaffAuth } from './staff/create-staff-auth.js';
 import type { Config } from './config/load-config.js';
 import { GroupLookup } from './domain/group-lookup.js';
+import { PersonExportService } from './domain/person-export.service.js';
 import { RequestPolicy } from './domain/request-policy.js';
 import { RequestService } from './domain/request.service.js';
 import { VendorService } from './domain/vendor.service.js';
@@ -233,6 +234,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       console: { policy, timeZone: env.TZ },
       system: { redis, directory, registry: metrics.registry, openapi: () => holder.openapi },
       vendors: { vendors, requests, store },
+      personExport: { exporter: new PersonExportService({ store: domainStore, sessions: sessionStore, now }) },
       lookups: { groups: new GroupLookup({ directory, policy: requestPolicy }) },
       requests: { requests, store, now },
       sessions: {

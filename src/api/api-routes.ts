@@ -2,6 +2,7 @@ import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
 import { lookupRoutes } from './routes/lookup.routes.js';
+import { personExportRoutes } from './routes/person-export.routes.js';
 import { requestRoutes } from './routes/request.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
@@ -15,6 +16,7 @@ export interface ApiRouteDeps {
   console: Parameters<typeof consoleRoutes>[0];
   system: Parameters<typeof systemRoutes>[0];
   vendors: Parameters<typeof vendorRoutes>[0];
+  personExport: Parameters<typeof personExportRoutes>[0];
   requests: Parameters<typeof requestRoutes>[0];
   sessions: Parameters<typeof sessionRoutes>[0];
   audit: Parameters<typeof auditRoutes>[0];
@@ -34,6 +36,7 @@ export function apiRoutes(deps: ApiRouteDeps): RouteSpec[] {
     ...consoleRoutes(deps.console),
     ...systemRoutes(deps.system),
     ...vendorRoutes(deps.vendors),
+    ...personExportRoutes(deps.personExport),
     ...lookupRoutes(deps.lookups),
     ...requestRoutes(deps.requests),
     ...sessionRoutes(deps.sessions),

@@ -79,6 +79,8 @@ describe('documented response schemas', () => {
     await call('GET', '/v1/incidents', t.auditor);
     await call('GET', `/v1/incidents/${review.body.incident.id}`, t.auditor);
     await call('PATCH', `/v1/incidents/${review.body.incident.id}`, t.auditor, { status: 'handling', handlingNote: 'asked the vendor' });
+    await call('PATCH', `/v1/people/${personId}`, t.requester, { latinName: 'Chen Wei' });
+    await call('GET', `/v1/people/${personId}/export`, t.auditor);
     await call('POST', `/v1/requests/${id}/revoke`, t.approver, { reason: 'done' });
     await untilStatus(call, svc, id, 'revoked');
     await call('GET', '/v1/revocations/overdue', t.approver);

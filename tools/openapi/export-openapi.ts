@@ -36,6 +36,7 @@ export function routeTable(): RouteSpec[] {
     console: { policy: policySchema.parse({}), timeZone: 'Asia/Taipei' },
     system: standIn('system'),
     vendors: standIn('vendors'),
+    personExport: standIn('personExport'),
     requests: standIn('requests'),
     sessions: standIn('sessions'),
     audit: standIn('audit'),

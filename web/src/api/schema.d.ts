@@ -258,7 +258,8 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Set or (null) clear the Latin name the username is made from; accounts already made keep theirs */
+    patch: operations['updatePerson'];
     trace?: never;
   };
   '/v1/people/{id}/departure': {
@@ -272,6 +273,23 @@ export interface paths {
     put?: never;
     /** A vendor person left: revoke all their accounts, now or at effectiveAt */
     post: operations['recordDeparture'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/people/{id}/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Everything held on a person: record, vendor, requests with validity, account usernames, session ids (audited as person.exported) */
+    get: operations['exportPerson'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -766,6 +784,7 @@ export interface components {
       id: string;
       vendorId: string;
       fullName: string;
+      latinName?: string;
       email: string;
       phone?: string;
       /** @description ISO 8601 date-time */
@@ -781,6 +800,29 @@ export interface components {
       departureReason?: string;
       /** @description ISO 8601 date-time */
       departureScheduledAt?: string;
+    };
+    PersonExport: {
+      exportedAt: string;
+      person: components['schemas']['Person'];
+      vendor: {
+        id: string;
+        name: string;
+      };
+      requests: {
+        id: string;
+        /** @enum {string} */
+        status: 'pending' | 'approved' | 'provisioning' | 'active' | 'expired' | 'revoked' | 'closed' | 'rejected' | 'cancelled' | 'failed';
+        validFrom: string;
+        validTo: string;
+        createdAt: string;
+        username: string | null;
+      }[];
+      accounts: {
+        username: string;
+        requestId: string;
+        state: string;
+      }[];
+      sessionIds: string[];
     };
     Request: {
       id: string;
@@ -2036,6 +2078,7 @@ export interface operations {
       content: {
         'application/json': {
           fullName: string;
+          latinName?: string;
           /** Format: email */
           email: string;
           phone?: string;
@@ -2249,6 +2292,7 @@ export interface operations {
             id: string;
             vendorId: string;
             fullName: string;
+            latinName?: string;
             email: string;
             phone?: string;
             /** @description ISO 8601 date-time */
@@ -2266,6 +2310,106 @@ export interface operations {
             departureScheduledAt?: string;
             requests: components['schemas']['Request'][];
           };
+        };
+      };
+      /** @description malformed request; details name each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description role does not allow it */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description wrong state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description refused by policy; details name each rule */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  updatePerson: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          latinName: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description the person */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Person'];
         };
       };
       /** @description malformed request; details name each field */
@@ -2372,6 +2516,100 @@ export interface operations {
             revoked: string[];
             cancelled: string[];
           };
+        };
+      };
+      /** @description malformed request; details name each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description role does not allow it */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description wrong state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description refused by policy; details name each rule */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  exportPerson: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description all data held on the person */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PersonExport'];
         };
       };
       /** @description malformed request; details name each field */
