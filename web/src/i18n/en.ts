@@ -211,6 +211,8 @@ export const en: Messages = {
   'vendors.addPerson': 'Register a person',
   'vendors.personAdded': '{name} registered.',
   'people.fullName': 'Full name',
+  'people.latinName': 'Name in Latin letters',
+  'people.latinNameHint': 'As on the passport, e.g. Wang Hsiao-Ming; the username is made from it (without it, from the name romanised to pinyin)',
   'people.email': 'Email',
   'people.phone': 'Phone',
   'people.ndaSignedAt': 'NDA signed on',

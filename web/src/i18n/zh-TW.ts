@@ -213,6 +213,8 @@ export const zhTW = {
   'vendors.addPerson': '登錄人員',
   'vendors.personAdded': '已登錄 {name}。',
   'people.fullName': '姓名',
+  'people.latinName': '英文姓名',
+  'people.latinNameHint': '同護照拼法，例如 Wang Hsiao-Ming；帳號名稱依此產生（未填則以姓名的漢語拼音產生）',
   'people.email': '電子郵件',
   'people.phone': '電話',
   'people.ndaSignedAt': '保密切結書簽署日',

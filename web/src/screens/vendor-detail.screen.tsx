@@ -74,6 +74,7 @@ export function VendorDetailScreen({ id }: { id: string }) {
             submitLabel={t('vendors.addPerson')}
             fields={[
               { name: 'fullName', label: t('people.fullName'), required: true },
+              { name: 'latinName', label: t('people.latinName'), hint: t('people.latinNameHint') },
               { name: 'email', label: t('people.email'), type: 'email', required: true },
               { name: 'phone', label: t('people.phone'), type: 'tel' },
               { name: 'ndaSignedAt', label: t('people.ndaSignedAt'), type: 'date', required: true },
@@ -84,6 +85,7 @@ export function VendorDetailScreen({ id }: { id: string }) {
                 path: { id },
                 body: {
                   fullName: f.fullName!.trim(),
+                  latinName: f.latinName?.trim() || undefined,
                   email: f.email!.trim(),
                   phone: f.phone?.trim() || undefined,
                   ndaSignedAt: startOfDayIso(f.ndaSignedAt!, timeZone) ?? '',
@@ -109,6 +111,12 @@ function PersonCard({ person: p, vendor: v, onDeparted }: { person: Person; vend
         {p.fullName} <span className={p.status === 'active' ? 'badge badge-active' : 'badge badge-revoked'}>{t(`people.status.${p.status}`)}</span>
       </h3>
       <dl className="facts compact">
+        {p.latinName && (
+          <>
+            <dt>{t('people.latinName')}</dt>
+            <dd>{p.latinName}</dd>
+          </>
+        )}
         <dt>{t('people.email')}</dt>
         <dd>{p.email}</dd>
         {p.phone && (
