@@ -3,7 +3,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, settledScreen, signIn, zh } from './support/browser.js';
+import { person, scanSummary, settledScreen, signIn, zh, zhLabel } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const requester = DEMO_STAFF.find((s) => s.login === 'requester')!;
@@ -44,11 +44,11 @@ describe('bad input in the console', () => {
   it('shows the refused NDA date (in the future) beside its field and registers nobody', async () => {
     await page.goto(`/vendors/${encodeURIComponent(vendorId)}`);
     const form = page.getByRole('form', { name: zh('vendors.addPerson') });
-    await form.getByLabel(zh('people.fullName')).fill('張雅婷');
-    await form.getByLabel(zh('people.email')).fill('chang.yating@vendor.example');
-    const nda = form.getByLabel(zh('people.ndaSignedAt'));
+    await form.getByLabel(zhLabel('people.fullName')).fill('張雅婷');
+    await form.getByLabel(zhLabel('people.email')).fill('chang.yating@vendor.example');
+    const nda = form.getByLabel(zhLabel('people.ndaSignedAt'));
     await nda.fill('2099-01-01');
-    await form.getByLabel(zh('people.ndaRef')).fill('NDA-2099-001');
+    await form.getByLabel(zhLabel('people.ndaRef')).fill('NDA-2099-001');
     const answered = page.waitForResponse((r) => r.url().endsWith('/people') && r.request().method() === 'POST');
     await form.getByRole('button', { name: zh('vendors.addPerson') }).click();
     const reply = await answered;
@@ -58,8 +58,8 @@ describe('bad input in the console', () => {
 
     await expect.poll(() => nda.getAttribute('aria-invalid')).toBe('true');
     expect((await describedBy(page, nda)).trim()).not.toBe('');
-    expect(await form.getByLabel(zh('people.fullName')).getAttribute('aria-invalid')).toBeNull();
-    expect(await form.getByLabel(zh('people.fullName')).inputValue()).toBe('張雅婷');
+    expect(await form.getByLabel(zhLabel('people.fullName')).getAttribute('aria-invalid')).toBeNull();
+    expect(await form.getByLabel(zhLabel('people.fullName')).inputValue()).toBe('張雅婷');
     expect.soft(await settledScreen(page, 'vendor detail (a field refused)')).toEqual([]);
 
     const vendor = await api('GET', `/v1/vendors/${vendorId}`, world.svc.tokens.requester);
@@ -75,11 +75,11 @@ describe('bad input in the console', () => {
     });
     expect(added.status).toBe(201);
     await page.goto(`/requests/new?personId=${encodeURIComponent(added.body.id)}`);
-    await expect.poll(() => page.getByLabel(zh('form.person')).locator('option:checked').textContent()).toContain('陳建宏');
-    await page.getByLabel(zh('form.workDescription')).fill('網路設備韌體更新');
-    await page.getByLabel(zh('form.targetSystems')).fill('core-sw01.school.test');
+    await expect.poll(() => page.getByLabel(zhLabel('form.person')).locator('option:checked').textContent()).toContain('陳建宏');
+    await page.getByLabel(zhLabel('form.workDescription')).fill('網路設備韌體更新');
+    await page.getByLabel(zhLabel('form.targetSystems')).fill('core-sw01.school.test');
     const found = page.waitForResponse((r) => r.url().includes('/v1/groups?'));
-    await page.getByLabel(zh('form.groupSearch')).fill(world.prefix);
+    await page.getByLabel(zhLabel('form.groupSearch')).fill(world.prefix);
     await found;
     await page.getByRole('button', { name: zh('form.groupAdd', { name: world.groups.grantableName }) }).click();
     const submit = page.getByRole('button', { name: zh('form.submit') });
@@ -94,7 +94,7 @@ describe('bad input in the console', () => {
     await submit.click();
     const reply = await answered;
     expect(reply.status()).toBe(422);
-    const picker = page.locator('.field').filter({ has: page.getByLabel(zh('form.groupSearch')) });
+    const picker = page.locator('.field').filter({ has: page.getByLabel(zhLabel('form.groupSearch')) });
     await expect.poll(() => picker.locator('.field-error').textContent()).toContain(zh('rule.no_privileged_groups'));
     expect(await page.getByRole('alert').first().textContent()).toContain(zh('error.policy'));
     expect.soft(await settledScreen(page, 'request form (refused by the API)')).toEqual([]);

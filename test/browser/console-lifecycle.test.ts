@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { probe } from '../support/directory-probe.js';
-import { VIEWPORT, person, scanSummary, settledScreen, signIn, zh } from './support/browser.js';
+import { VIEWPORT, person, scanSummary, settledScreen, signIn, zh, zhLabel } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const staff = (login: (typeof DEMO_STAFF)[number]['login']) => DEMO_STAFF.find((s) => s.login === login)!;
@@ -65,23 +65,23 @@ describe('one request through the console, as requester, approver and auditor', 
       .click();
     expect.soft(await settledScreen(page, 'vendors and people')).toEqual([]);
     const register = page.getByRole('form', { name: zh('vendors.register') });
-    await register.getByLabel(zh('vendors.name')).fill(vendorName);
-    await register.getByLabel(zh('vendors.contractRef')).fill('北市教資字第 115001 號');
-    await register.getByLabel(zh('vendors.contractEndsAt')).fill('2099-12-31');
+    await register.getByLabel(zhLabel('vendors.name')).fill(vendorName);
+    await register.getByLabel(zhLabel('vendors.contractRef')).fill('北市教資字第 115001 號');
+    await register.getByLabel(zhLabel('vendors.contractEndsAt')).fill('2099-12-31');
     await register.getByRole('button', { name: zh('vendors.register') }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain(vendorName);
 
     const add = page.getByRole('form', { name: zh('vendors.addPerson') });
-    await add.getByLabel(zh('people.fullName')).fill('林志明');
-    await add.getByLabel(zh('people.email')).fill('lin.zhiming@vendor.example');
-    await add.getByLabel(zh('people.phone')).fill('02-2345-6789');
-    await add.getByLabel(zh('people.ndaSignedAt')).fill('2026-01-15');
-    await add.getByLabel(zh('people.ndaRef')).fill('NDA-2026-001');
+    await add.getByLabel(zhLabel('people.fullName')).fill('林志明');
+    await add.getByLabel(zhLabel('people.email')).fill('lin.zhiming@vendor.example');
+    await add.getByLabel(zhLabel('people.phone')).fill('02-2345-6789');
+    await add.getByLabel(zhLabel('people.ndaSignedAt')).fill('2026-01-15');
+    await add.getByLabel(zhLabel('people.ndaRef')).fill('NDA-2026-001');
     await add.getByRole('button', { name: zh('vendors.addPerson') }).click();
     await page.getByRole('heading', { level: 3, name: '林志明' }).waitFor();
     await page.getByRole('link', { name: `← ${zh('vendors.title')}` }).click();
     const peopleFound = page.waitForResponse((r) => r.url().includes('/v1/people?'));
-    await page.getByLabel(zh('vendors.searchPeople')).fill('林志明');
+    await page.getByLabel(zhLabel('vendors.searchPeople')).fill('林志明');
     await peopleFound;
     await page.getByRole('heading', { level: 2, name: zh('vendors.people') }).waitFor();
     expect.soft(await settledScreen(page, 'vendors and people (found)', 'vendors')).toEqual([]);
@@ -90,14 +90,14 @@ describe('one request through the console, as requester, approver and auditor', 
     expect.soft(await settledScreen(page, 'vendor detail', 'vendor-detail')).toEqual([]);
 
     await page.getByRole('link', { name: zh('people.newRequest') }).click();
-    const personField = page.getByLabel(zh('form.person'));
+    const personField = page.getByLabel(zhLabel('form.person'));
     await expect.poll(() => personField.locator('option:checked').textContent()).toContain('林志明');
-    await page.getByLabel(zh('form.workDescription')).fill('ERP 系統年度維護：更新報表模組並檢查排程工作。');
-    await page.getByLabel(zh('form.targetSystems')).fill('erp01.school.test\nerp-db.school.test');
+    await page.getByLabel(zhLabel('form.workDescription')).fill('ERP 系統年度維護：更新報表模組並檢查排程工作。');
+    await page.getByLabel(zhLabel('form.targetSystems')).fill('erp01.school.test\nerp-db.school.test');
 
     // The picker finds both of this file's groups: the privileged one is shown with the reason and cannot be added.
     const groupsFound = page.waitForResponse((r) => r.url().includes('/v1/groups?'));
-    await page.getByLabel(zh('form.groupSearch')).fill(world.prefix);
+    await page.getByLabel(zhLabel('form.groupSearch')).fill(world.prefix);
     await groupsFound;
     const results = page.getByRole('list', { name: zh('form.groupSearch') });
     const refused = results.getByRole('listitem').filter({ hasText: world.groups.privilegedName });
@@ -109,8 +109,8 @@ describe('one request through the console, as requester, approver and auditor', 
     expect(await page.locator('.chips').textContent()).toContain(world.groups.grantableName);
 
     // From a minute ago (the account is made at once) for a day.
-    await page.getByLabel(zh('form.validFrom')).fill(taipeiWall(Date.now() - 60_000));
-    await page.getByLabel(zh('form.validTo')).fill(taipeiWall(Date.now() + 86_400_000));
+    await page.getByLabel(zhLabel('form.validFrom')).fill(taipeiWall(Date.now() - 60_000));
+    await page.getByLabel(zhLabel('form.validTo')).fill(taipeiWall(Date.now() + 86_400_000));
     const submit = page.getByRole('button', { name: zh('form.submit') });
     await expect.poll(() => submit.isEnabled()).toBe(true);
     expect(await page.locator('.rule-broken').count()).toBe(0);
@@ -149,7 +149,7 @@ describe('one request through the console, as requester, approver and auditor', 
     expect.soft(await settledScreen(page, 'request list', 'requests')).toEqual([]);
     await page.getByRole('link', { name: requestId, exact: true }).click();
     await page.getByRole('button', { name: zh('detail.approve') }).click();
-    await page.getByLabel(zh('detail.comment')).fill('同意，限上班時間作業。');
+    await page.getByLabel(zhLabel('detail.comment')).fill('同意，限上班時間作業。');
     expect.soft(await settledScreen(page, 'request detail (approving)', 'detail-approver')).toEqual([]);
     await page.getByRole('button', { name: zh('detail.confirm', { action: zh('detail.approve') }) }).click();
     await page
@@ -224,8 +224,8 @@ describe('one request through the console, as requester, approver and auditor', 
     expect.soft(await settledScreen(page, 'admin')).toEqual([]);
 
     const create = page.getByRole('form', { name: zh('admin.tokenCreate') });
-    await create.getByLabel(zh('admin.tokenName')).fill('ssh-gw01.log-shipper');
-    await create.getByLabel(zh('role.log-source')).check();
+    await create.getByLabel(zhLabel('admin.tokenName')).fill('ssh-gw01.log-shipper');
+    await create.getByRole('checkbox', { name: zh('role.log-source') }).check();
     const made = page.waitForResponse((r) => r.url().endsWith('/v1/tokens') && r.request().method() === 'POST');
     await create.getByRole('button', { name: zh('admin.tokenCreate') }).click();
     const madeReply = await made;
@@ -235,7 +235,7 @@ describe('one request through the console, as requester, approver and auditor', 
     expect(logSourceToken.length).toBeGreaterThanOrEqual(20);
     await page.getByRole('cell', { name: 'ssh-gw01.log-shipper' }).waitFor();
 
-    await page.getByLabel(zh('admin.staffName')).fill('requester');
+    await page.getByLabel(zhLabel('admin.staffName')).fill('requester');
     await page.getByRole('button', { name: zh('admin.staffLookup') }).click();
     await page.getByRole('button', { name: zh('admin.staffRevokeAll') }).waitFor();
     expect.soft(await settledScreen(page, 'admin (token shown, staff sessions)', 'admin')).toEqual([]);
@@ -263,7 +263,7 @@ describe('one request through the console, as requester, approver and auditor', 
 
     const page = requester;
     await page.getByRole('button', { name: zh('detail.revoke') }).click();
-    await page.getByLabel(zh('detail.reason')).fill('維護提前完成');
+    await page.getByLabel(zhLabel('detail.reason')).fill('維護提前完成');
     await page.getByRole('button', { name: zh('detail.confirm', { action: zh('detail.revoke') }) }).click();
     await page
       .getByRole('status')
@@ -277,7 +277,7 @@ describe('one request through the console, as requester, approver and auditor', 
     const me = staff('auditor');
     await signIn(auditor, me.login, me.password);
     expect.soft(await settledScreen(auditor, 'home (auditor)')).toEqual([]);
-    await auditor.getByLabel(zh('lang.label')).selectOption('en');
+    await auditor.getByLabel(zhLabel('lang.label')).selectOption('en');
     await auditor.getByRole('heading', { level: 1, name: `Hello, ${me.displayName}` }).waitFor();
     expect(await auditor.getByRole('navigation', { name: 'Main menu' }).getByRole('link', { name: 'Session review' }).isVisible()).toBe(true);
     expect.soft(await settledScreen(auditor, 'home (auditor, English)', 'home-auditor-en')).toEqual([]);
@@ -293,7 +293,7 @@ describe('one request through the console, as requester, approver and auditor', 
     await auditor.getByRole('heading', { level: 2, name: account.username }).waitFor();
     await auditor.getByText('systemctl status erp-report').waitFor();
     expect.soft(await settledScreen(auditor, 'sessions (one session)', 'sessions')).toEqual([]);
-    await auditor.getByLabel(zh('sessions.note')).fill('指令與申請內容相符。');
+    await auditor.getByLabel(zhLabel('sessions.note')).fill('指令與申請內容相符。');
     await auditor.getByRole('button', { name: zh('sessions.submitReview') }).click();
     const outcome = auditor.getByRole('status').filter({ hasText: zh('sessions.reviewed') });
     await outcome.waitFor();
@@ -310,8 +310,8 @@ describe('one request through the console, as requester, approver and auditor', 
       .click();
     await auditor.getByRole('link', { name: 'administrator', exact: true }).click();
     await auditor.getByRole('heading', { level: 2, name: 'administrator' }).waitFor();
-    await auditor.getByLabel(zh('sessions.verdict.escalate')).check();
-    await auditor.getByLabel(zh('sessions.note')).fill('不明來源嘗試登入 administrator，請資訊組確認。');
+    await auditor.getByRole('radio', { name: zh('sessions.verdict.escalate') }).check();
+    await auditor.getByLabel(zhLabel('sessions.note')).fill('不明來源嘗試登入 administrator，請資訊組確認。');
     await auditor.getByRole('button', { name: zh('sessions.submitReview') }).click();
     const escalated = auditor.getByRole('status').filter({ hasText: zh('sessions.reviewed') });
     await escalated.waitFor();

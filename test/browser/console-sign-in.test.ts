@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { slapdTarget, startTestService } from '../support/service-harness.js';
-import { axeScan, person, signIn, zh } from './support/browser.js';
+import { axeScan, person, signIn, zh, zhLabel } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const staff = (login: (typeof DEMO_STAFF)[number]['login']) => DEMO_STAFF.find((s) => s.login === login)!;
@@ -30,7 +30,7 @@ describe('console sign-in in a real browser', () => {
     await expect.poll(() => page.getByRole('button', { name: zh('login.submit') }).isVisible()).toBe(true);
     expect(await axeScan(page), 'sign-in (zh-TW)').toEqual([]);
 
-    await page.getByLabel(zh('lang.label')).selectOption('en');
+    await page.getByLabel(zhLabel('lang.label')).selectOption('en');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
     expect(await lang(page)).toBe('en');
     expect(await page.getByText('Sign in with your directory (AD/LDAP) account.').isVisible()).toBe(true);
@@ -108,8 +108,8 @@ describe('console sign-in in a real browser', () => {
       const { context, page } = await person(world.browser, svc.url);
       await page.goto('/');
       const login = page.waitForResponse((r) => r.url().endsWith('/v1/auth/login'));
-      await page.getByLabel(zh('login.username')).fill(requester.login);
-      await page.getByLabel(zh('login.password')).fill(requester.password);
+      await page.getByLabel(zhLabel('login.username')).fill(requester.login);
+      await page.getByLabel(zhLabel('login.password')).fill(requester.password);
       await page.getByRole('button', { name: zh('login.submit') }).click();
       const reply = await login;
       expect(reply.status()).toBe(200);
@@ -134,9 +134,9 @@ describe('console sign-in in a real browser', () => {
     const form = page.getByRole('form', { name: zh('vendors.register') });
     const name = `CSRF 測試廠商 ${randomBytes(3).toString('hex')}`;
     const fill = async () => {
-      await form.getByLabel(zh('vendors.name')).fill(name);
-      await form.getByLabel(zh('vendors.contractRef')).fill('C-CSRF-1');
-      await form.getByLabel(zh('vendors.contractEndsAt')).fill('2099-12-31');
+      await form.getByLabel(zhLabel('vendors.name')).fill(name);
+      await form.getByLabel(zhLabel('vendors.contractRef')).fill('C-CSRF-1');
+      await form.getByLabel(zhLabel('vendors.contractEndsAt')).fill('2099-12-31');
     };
     // The console's POST leaves the browser without its X-CSRF-Token header (as a forged form post would).
     await page.route('**/v1/vendors', (route) => {
@@ -174,7 +174,7 @@ describe('console sign-in in a real browser', () => {
 
     // Nothing was registered: the vendor search finds no such name.
     const listed = page.waitForResponse((r) => r.url().includes('/v1/vendors?') && r.url().includes('q='));
-    await page.getByLabel(zh('vendors.search')).fill(name);
+    await page.getByLabel(zhLabel('vendors.search')).fill(name);
     const list = (await (await listed).json()) as { items: unknown[] };
     expect(list.items).toEqual([]);
 

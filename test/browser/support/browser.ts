@@ -20,6 +20,14 @@ export function zh(key: MessageKey, params: Record<string, string> = {}): string
   return zhTW[key].replace(/\{(\w+)\}/g, (m, name: string) => params[name] ?? m);
 }
 
+/**
+ * A field's label in Traditional Chinese, matched from its start: a required field's name ends with 「（必填）」,
+ * and another field's label may contain this one (姓名 in 英文姓名).
+ */
+export function zhLabel(key: MessageKey): RegExp {
+  return new RegExp(`^${zh(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+}
+
 /** One person at their own browser: a fresh context (own cookies and storage) at 1280×800. */
 export async function person(browser: Browser, baseUrl: string): Promise<{ context: BrowserContext; page: Page }> {
   // A Taiwanese school's browser: its own date pickers speak zh-TW, its clock is Taipei's (the console's language and
@@ -34,8 +42,8 @@ export async function person(browser: Browser, baseUrl: string): Promise<{ conte
 /** Signs in through the sign-in screen and waits for the menu (or for the refusal the caller expects). */
 export async function signIn(page: Page, login: string, password: string, expect: 'menu' | 'refused' = 'menu'): Promise<void> {
   if (!page.url().startsWith('http')) await page.goto('/');
-  await page.getByLabel(zh('login.username')).fill(login);
-  await page.getByLabel(zh('login.password')).fill(password);
+  await page.getByLabel(zhLabel('login.username')).fill(login);
+  await page.getByLabel(zhLabel('login.password')).fill(password);
   const answered = page.waitForResponse((r) => r.url().endsWith('/v1/auth/login'));
   await page.getByRole('button', { name: zh('login.submit') }).click();
   await answered;
