@@ -73,6 +73,7 @@ describe('one request through the console, as requester, approver and auditor', 
 
     const add = page.getByRole('form', { name: zh('vendors.addPerson') });
     await add.getByLabel(zhLabel('people.fullName')).fill('林志明');
+    await add.getByLabel(zhLabel('people.latinName')).fill('Lin Chih-Ming');
     await add.getByLabel(zhLabel('people.email')).fill('lin.zhiming@vendor.example');
     await add.getByLabel(zhLabel('people.phone')).fill('02-2345-6789');
     await add.getByLabel(zhLabel('people.ndaSignedAt')).fill('2026-01-15');
