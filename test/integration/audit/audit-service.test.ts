@@ -7,7 +7,7 @@ import { childDn } from '../../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../../support/fixtures.js';
 import { findSecrets } from '../../support/find-secrets.js';
-import { apiClient, startTestService, type TestService } from '../../support/service-harness.js';
+import { apiClient, slapdTarget, startTestService, type TestService } from '../../support/service-harness.js';
 
 describe('the audit trail of a running service', () => {
   let subtree: LdapSubtree;
@@ -22,15 +22,7 @@ describe('the audit trail of a running service', () => {
     group = childDn('cn', 'erp-support', slapd.groupsOu);
     svc = await startTestService({
       redisUrl: inject('redisUrl'),
-      directory: {
-        url: slapd.ldapsUrl,
-        dialect: 'openldap',
-        bindDn: slapd.bindDn,
-        bindPassword: slapd.bindPassword,
-        baseDn: slapd.baseDn,
-        vendorOu: subtree.dn,
-        caPem: slapd.caPem,
-      },
+      directory: slapdTarget(slapd, subtree.dn),
       policy: { privilegedGroups: ['dba-team'] },
     });
     api = apiClient(svc.url);

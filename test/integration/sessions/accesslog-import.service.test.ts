@@ -18,7 +18,7 @@ import { RedisKeys } from '../../../src/store/redis-keys.js';
 import { Transactor } from '../../../src/store/transactor.js';
 import { adminConnection, createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
 import { fakeDirectory, NO_DIRECTORY } from '../../support/session-fixtures.js';
-import { eventually, startTestService } from '../../support/service-harness.js';
+import { eventually, slapdTarget, startTestService } from '../../support/service-harness.js';
 
 describe('the OpenLDAP accesslog import', () => {
   let subtree: LdapSubtree;
@@ -148,15 +148,7 @@ describe('the OpenLDAP accesslog import', () => {
       redisUrl: inject('redisUrl'),
       mode: 'worker',
       policy: { sessions: { accesslogImportSeconds: 7 } } as Partial<Policy>,
-      directory: {
-        url: slapd.ldapsUrl,
-        dialect: 'openldap',
-        bindDn: slapd.bindDn,
-        bindPassword: slapd.bindPassword,
-        baseDn: slapd.baseDn,
-        vendorOu: subtree.dn,
-        caPem: slapd.caPem,
-      },
+      directory: slapdTarget(slapd, subtree.dn),
     });
     try {
       expect(await svc.redis.zrange(`${svc.prefix}:q:maintenance:repeat`, 0, -1)).toContain('accesslog-import');
@@ -174,15 +166,7 @@ describe('the OpenLDAP accesslog import', () => {
       mode: 'worker',
       fakeDirectory: fakeDirectory(),
       policy: { sessions: { accesslogImportSeconds: 1 } } as Partial<Policy>,
-      directory: {
-        url: slapd.ldapsUrl,
-        dialect: 'openldap',
-        bindDn: slapd.bindDn,
-        bindPassword: slapd.bindPassword,
-        baseDn: slapd.baseDn,
-        vendorOu: subtree.dn,
-        caPem: slapd.caPem,
-      },
+      directory: slapdTarget(slapd, subtree.dn),
     });
     try {
       // An account of its own: the tests above lock and re-bind the shared one.
