@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AuditInput } from '../audit/audit-event.js';
 import { Unauthenticated } from '../errors.js';
 import type { AuthFailure } from '../api/auth-failure-audit.js';
@@ -9,6 +9,7 @@ import { rolesFor, type StaffRole, type StaffRoleMapping } from './staff-roles.j
 import { sessionExpiresAt, sessionVerdict, type SessionLimits, type StaffSession } from './staff-session.js';
 import type { StaffSessionStore } from './staff-session.store.js';
 import type { LoginThrottle } from './login-throttle.js';
+import { sha256Hex } from '../tokens/machine-token.js';
 
 /** One message for every wrong password and unknown login: the answer must not tell which it was. */
 export const LOGIN_FAILED = 'unknown login name or wrong password';
@@ -39,9 +40,8 @@ export interface NewSession {
   session: StaffSession;
 }
 
-export function hashSessionId(id: string): string {
-  return createHash('sha256').update(id).digest('hex');
-}
+/** The key a session is stored under: the same SHA-256 as a machine token's, so a copy of the store signs nobody in. */
+export const hashSessionId = sha256Hex;
 
 /** Whether `dn` lies below (or is) `ou`, compared parsed. */
 function under(dn: string, ou: string): boolean {
