@@ -1,6 +1,6 @@
 import { api } from '../api/client';
-import { usePeopleNames } from '../components/people-names';
-import { Loading, StatusBadge, useLoad } from '../components/ui';
+import { RequestTable } from '../components/request-table';
+import { Loading, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/zh-TW';
 import { Link } from '../router';
@@ -27,9 +27,8 @@ async function readiness(): Promise<{ ok: boolean; causes: string[] }> {
 
 /** Home: a counter for each duty of the signed-in person's roles, overdue revocations for everyone, health. */
 export function HomeScreen() {
-  const { t, dateTime } = useI18n();
+  const { t } = useI18n();
   const { me, can } = useSession();
-  const personName = usePeopleNames();
   const name = me!.name;
   const data = useLoad(async () => {
     const readsRequests = can('requester', 'approver', 'auditor');
@@ -86,34 +85,7 @@ export function HomeScreen() {
           {data.data.recent.length > 0 && (
             <>
               <h2>{t('home.recent')}</h2>
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('requests.col.id')}</th>
-                    <th scope="col">{t('requests.col.person')}</th>
-                    <th scope="col">{t('requests.col.work')}</th>
-                    <th scope="col">{t('requests.col.requester')}</th>
-                    <th scope="col">{t('requests.col.validity')}</th>
-                    <th scope="col">{t('requests.col.status')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.data.recent.map((r) => (
-                    <tr key={r.id}>
-                      <td>
-                        <Link to={`/requests/${encodeURIComponent(r.id)}`}>{r.id}</Link>
-                      </td>
-                      <td className="nowrap">{personName(r.personId)}</td>
-                      <td className="truncate">{r.workDescription}</td>
-                      <td>{r.requester}</td>
-                      <td>{t('time.range', { from: dateTime(r.validFrom), to: dateTime(r.validTo) })}</td>
-                      <td>
-                        <StatusBadge status={r.status} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <RequestTable requests={data.data.recent} />
             </>
           )}
         </>

@@ -1,17 +1,16 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { REQUEST_STATUSES, type AccessRequest, type RequestStatus } from '../api/views';
-import { usePeopleNames } from '../components/people-names';
-import { Loading, StatusBadge, useLoad } from '../components/ui';
+import { RequestTable } from '../components/request-table';
+import { Loading, useLoad } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
-import { Link, useRouter } from '../router';
+import { useRouter } from '../router';
 import { useSession } from '../session';
 
 /** Requests, newest first: by status, the signed-in person's own (?mine=1), or overdue revocations (?overdue=1). */
 export function RequestListScreen() {
-  const { t, dateTime } = useI18n();
+  const { t } = useI18n();
   const { me } = useSession();
-  const personName = usePeopleNames();
   const { search, navigate } = useRouter();
   const status = (search.get('status') ?? '') as RequestStatus | '';
   const mine = search.get('mine') === '1';
@@ -57,37 +56,7 @@ export function RequestListScreen() {
       ) : items.length === 0 ? (
         <p>{t('requests.empty')}</p>
       ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">{t('requests.col.id')}</th>
-              <th scope="col">{t('requests.col.person')}</th>
-              <th scope="col">{t('requests.col.work')}</th>
-              <th scope="col">{t('requests.col.requester')}</th>
-              <th scope="col">{t('requests.col.validity')}</th>
-              <th scope="col">{t('requests.col.status')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  <Link to={`/requests/${encodeURIComponent(r.id)}`}>{r.id}</Link>
-                </td>
-                <td>
-                  {personName(r.personId)}
-                  {r.account && <div className="muted small">{r.account.username}</div>}
-                </td>
-                <td className="truncate">{r.workDescription}</td>
-                <td>{r.requester}</td>
-                <td>{t('time.range', { from: dateTime(r.validFrom), to: dateTime(r.validTo) })}</td>
-                <td>
-                  <StatusBadge status={r.status} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <RequestTable requests={items} withAccount />
       )}
       {hasMore && (
         <button type="button" onClick={() => void more()}>
