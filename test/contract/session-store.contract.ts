@@ -8,6 +8,7 @@ import { SessionIngestService } from '../../src/sessions/session-ingest.service.
 import type { Incident, SessionEventInput, SessionRecord } from '../../src/sessions/session-record.js';
 import { decodeCursor, sessionRef, type RoutingState, type SessionStore } from '../../src/sessions/session-store.port.js';
 import type { FakeClock } from '../support/fake-clock.js';
+import { followPages } from '../support/follow-pages.js';
 import { event, seedRequest } from '../support/store-records.js';
 
 /** Everything the suite needs from one session store implementation, fresh and empty for each test. */
@@ -27,18 +28,8 @@ const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 const POLICY = { privilegedCommands: DEFAULT_PRIVILEGED_COMMANDS, idleTimeoutMinutes: 30, failedLoginBurst: 5, reviewDueDays: 7 };
 
-/** Every page of a list, following the cursors. */
-async function allPages<T>(read: (cursor: number | undefined) => Promise<Page<T>>): Promise<T[][]> {
-  const pages: T[][] = [];
-  let cursor: number | undefined;
-  for (;;) {
-    const page = await read(cursor);
-    pages.push(page.items);
-    if (page.nextCursor === null) return pages;
-    cursor = decodeCursor(page.nextCursor);
-    expect(cursor).toBeDefined();
-  }
-}
+/** Every page of a list, following this store's cursors. */
+const allPages = <T>(read: (cursor: number | undefined) => Promise<Page<T>>): Promise<T[][]> => followPages(read, decodeCursor);
 
 /**
  * The one session store contract (STYLE.md §3): proves a SessionStore keeps

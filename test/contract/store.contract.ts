@@ -5,6 +5,7 @@ import { decodeCursor, ref, type DomainStore, type Page } from '../../src/domain
 import { updateRequest } from '../../src/domain/update-request.js';
 import { Conflict, NotFound } from '../../src/errors.js';
 import type { FakeClock } from '../support/fake-clock.js';
+import { followPages } from '../support/follow-pages.js';
 import { changeRequest, event, newVendor, saveNew, seedPerson, seedRequest, withNote } from '../support/store-records.js';
 
 /** Everything the suite needs from one store implementation, fresh and empty for each test. */
@@ -22,18 +23,8 @@ export interface StoreContractContext {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Every page of a list, following the cursors. */
-async function allPages<T>(read: (cursor: number | undefined) => Promise<Page<T>>): Promise<T[][]> {
-  const pages: T[][] = [];
-  let cursor: number | undefined;
-  for (;;) {
-    const page = await read(cursor);
-    pages.push(page.items);
-    if (page.nextCursor === null) return pages;
-    cursor = decodeCursor(page.nextCursor);
-    expect(cursor).toBeDefined();
-  }
-}
+/** Every page of a list, following this store's cursors. */
+const allPages = <T>(read: (cursor: number | undefined) => Promise<Page<T>>): Promise<T[][]> => followPages(read, decodeCursor);
 
 /**
  * The one store contract (STYLE.md §3): proves a DomainStore keeps records,
