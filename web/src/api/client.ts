@@ -128,11 +128,3 @@ export const api = {
   patch: <P extends PathsWith<'patch'>>(path: P, options?: CallOptions<Operation<P, 'patch'>>) => call<Operation<P, 'patch'>>('patch', path, options),
   delete: <P extends PathsWith<'delete'>>(path: P, options?: CallOptions<Operation<P, 'delete'>>) => call<Operation<P, 'delete'>>('delete', path, options),
 };
-
-/**
- * Endpoints of issue 11 that the document may not list yet (sign-in, look-ups,
- * tokens): same wrapper, the result typed by the caller from views.ts.
- */
-export function callUnlisted<T>(method: Method, path: string, options: { query?: Record<string, Scalar>; body?: unknown } = {}): Promise<T> {
-  return call<never>(method, path, options as CallOptions<never>) as Promise<T>;
-}
