@@ -225,7 +225,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (mode !== 'worker') {
     const holder: { openapi?: unknown } = {};
     const authFailures = new AuthFailureAudit({ redis, keys, tx, audit, logger: logger.child({ component: 'auth-failures' }), now });
-    const staff = createStaffAuth(config, { redis, prefix: keys.prefix, audit, authFailures, now, logger: logger.child({ component: 'staff-auth' }) });
+    const staff = createStaffAuth(config, { redis, keys, audit, authFailures, now, logger: logger.child({ component: 'staff-auth' }) });
     closers.push(() => staff.close());
     const reviews = new SessionReviewService({ store: sessionStore, now });
     const tokens = new TokenStore({ redis, keys, tx, reservedNames: config.tokens.map((t) => t.name), now });

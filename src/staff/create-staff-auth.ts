@@ -3,6 +3,7 @@ import type { AuditInput } from '../audit/audit-event.js';
 import type { AuthFailure } from '../api/auth-failure-audit.js';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
+import type { RedisKeys } from '../store/redis-keys.js';
 import { LdapConnection } from '../provisioner/ldap/ldap-connection.js';
 import { LoginThrottle } from './login-throttle.js';
 import { StaffAuthService } from './staff-auth.service.js';
@@ -28,7 +29,7 @@ export function createStaffAuth(
   config: Config,
   deps: {
     redis: Redis;
-    prefix: string;
+    keys: RedisKeys;
     audit: (event: AuditInput) => Promise<void>;
     authFailures: { failed(failure: AuthFailure): Promise<void> };
     now: () => Date;
@@ -69,8 +70,8 @@ export function createStaffAuth(
   };
   const service = new StaffAuthService({
     directory,
-    sessions: new StaffSessionStore(deps.redis, deps.prefix),
-    throttle: new LoginThrottle({ redis: deps.redis, prefix: deps.prefix, now: deps.now }),
+    sessions: new StaffSessionStore(deps.redis, deps.keys),
+    throttle: new LoginThrottle({ redis: deps.redis, keys: deps.keys, now: deps.now }),
     roles: policy.staff.roles,
     limits,
     vendorOu: env.LDAP_VENDOR_OU,

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../store/redis-keys.js';
 
 export interface LoginThrottleOptions {
   redis: Redis;
-  prefix: string;
+  keys: RedisKeys;
   now: () => Date;
   /** Failures allowed in the window; one more is refused before the directory is asked. Default 5. */
   maxFailures?: number;
@@ -29,7 +30,7 @@ export class LoginThrottle {
 
   private key(login: string, ip: string): string {
     const id = createHash('sha256').update(`${login.toLowerCase()}\u0000${ip}`).digest('hex');
-    return `${this.options.prefix}:staff:login-failures:${id}`;
+    return this.options.keys.staff('login-failures', id);
   }
 
   /** Whether `login` from `ip` has used up its failures. */

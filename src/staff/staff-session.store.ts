@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../store/redis-keys.js';
 import type { StaffSession } from './staff-session.js';
 
 /**
@@ -10,14 +11,14 @@ import type { StaffSession } from './staff-session.js';
 export class StaffSessionStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: RedisKeys,
   ) {}
 
   private key(idHash: string): string {
-    return `${this.prefix}:staff:session:${idHash}`;
+    return this.keys.staff('session', idHash);
   }
   private userKey(name: string): string {
-    return `${this.prefix}:staff:user:${name.toLowerCase()}`;
+    return this.keys.staff('user', name.toLowerCase());
   }
 
   /** Stores a new session for `ttlMs`. */

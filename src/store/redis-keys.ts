@@ -46,6 +46,8 @@ export class RedisKeys {
   incidents = (...parts: string[]) => this.k('incident', ...parts);
   /** Machine tokens made through the API: src/tokens/token-keys.ts names the keys below this root. */
   tokens = (...parts: string[]) => this.k('token', ...parts);
+  /** Staff sessions and the sign-in throttle (src/staff/staff-session.store.ts, login-throttle.ts). */
+  staff = (...parts: string[]) => this.k('staff', ...parts);
   /** Prefix handed to BullMQ for its own keys. */
   queuePrefix = () => this.k('q');
 }
