@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DirectoryAccount, DirectoryPort } from '../../src/domain/ports/directory.port.js';
-import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap.directory.js';
-import { createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
+import { adminConnection, createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { vendorWithPerson } from '../support/fixtures.js';
-import { apiClient, eventually, startTestService, type TestService } from '../support/service-harness.js';
+import { apiClient, eventually, slapdTarget, startTestService, type TestService } from '../support/service-harness.js';
 
 /**
  * The real slapd adapter, except that a reconcile pass (listVendorAccounts)
@@ -41,28 +40,11 @@ describe('reconciliation runs on its own queue', () => {
   beforeAll(async () => {
     const slapd = inject('slapd');
     subtree = await createLdapSubtree('recon-queue');
-    const connection = new LdapConnection({
-      url: slapd.ldapsUrl,
-      startTls: false,
-      ca: slapd.caPem,
-      bindDn: slapd.bindDn,
-      bindPassword: slapd.bindPassword,
-      timeoutMs: 10_000,
-      poolSize: 2,
-    });
+    const connection = adminConnection(slapd, 2);
     stall = stallingDirectory(new OpenLdapDirectory({ connection, vendorOu: subtree.dn, baseDn: slapd.baseDn, privilegedGroups: [] }));
-    const target = {
-      url: slapd.ldapsUrl,
-      dialect: 'openldap' as const,
-      bindDn: slapd.bindDn,
-      bindPassword: slapd.bindPassword,
-      baseDn: slapd.baseDn,
-      vendorOu: subtree.dn,
-      caPem: slapd.caPem,
-    };
     svc = await startTestService({
       redisUrl: inject('redisUrl'),
-      directory: target,
+      directory: slapdTarget(slapd, subtree.dn),
       fakeDirectory: stall.directory,
       policy: { sweepIntervalSeconds: 1, reconcileIntervalSeconds: 1 },
     });
