@@ -1,27 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parsePolicy } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { configEnv } from '../support/config-env.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'leasehold-config-'));
-const tokens = join(dir, 'tokens.json');
-writeFileSync(tokens, JSON.stringify({ tokens: [{ name: 'ops-alice', roles: ['requester'], sha256: 'a'.repeat(64) }] }));
-const policy = join(dir, 'policy.yaml');
-writeFileSync(policy, 'maxValidityDays: 14\n');
-
-const base = {
-  LDAP_URL: 'ldaps://dc.school.test',
-  LDAP_DIALECT: 'ad',
-  LDAP_BIND_DN: 'cn=svc,dc=school,dc=test',
-  LDAP_BIND_PASSWORD: 'secret',
-  LDAP_BASE_DN: 'dc=school,dc=test',
-  LDAP_VENDOR_OU: 'ou=vendors,dc=school,dc=test',
-  API_TOKENS_FILE: tokens,
-  POLICY_FILE: policy,
-  CREDENTIALS_KEY: Buffer.alloc(32, 7).toString('base64'),
-};
+const { env: base } = configEnv({ label: 'config', dialect: 'ad', tokenName: 'ops-alice', policyYaml: 'maxValidityDays: 14\n' });
 
 describe('configuration', () => {
   it('parses a valid environment with defaults', () => {

@@ -1,28 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parsePolicy } from '../../../src/config/load-config.js';
+import { configEnv } from '../../support/config-env.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'leasehold-staff-config-'));
-const tokens = join(dir, 'tokens.json');
-writeFileSync(tokens, JSON.stringify({ tokens: [{ name: 'ops', roles: ['requester'], sha256: 'a'.repeat(64) }] }));
-const policy = join(dir, 'policy.yaml');
-writeFileSync(policy, '{}\n');
+const { env: base, dir } = configEnv({ label: 'staff-config', dialect: 'openldap', tokenName: 'ops', policyYaml: '{}\n' });
 const staffPassword = join(dir, 'staff-password');
 writeFileSync(staffPassword, 'staff-secret\n');
-
-const base = {
-  LDAP_URL: 'ldaps://dc.school.test',
-  LDAP_DIALECT: 'openldap',
-  LDAP_BIND_DN: 'cn=svc,dc=school,dc=test',
-  LDAP_BIND_PASSWORD: 'secret',
-  LDAP_BASE_DN: 'dc=school,dc=test',
-  LDAP_VENDOR_OU: 'ou=vendors,dc=school,dc=test',
-  API_TOKENS_FILE: tokens,
-  POLICY_FILE: policy,
-  CREDENTIALS_KEY: Buffer.alloc(32, 7).toString('base64'),
-};
 
 describe('staff sign-in configuration', () => {
   it('defaults to the service directory, a Secure cookie, no Origin check and Taipei time', () => {
