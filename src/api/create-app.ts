@@ -15,7 +15,7 @@ import type { StaffSession } from '../staff/staff-session.js';
 import { errorHandler } from './error-handler.js';
 import { StaffRefused } from '../staff/staff-errors.js';
 import { badTextDetails, zodDetails } from './input-checks.js';
-import type { Actor, RouteSpec } from './route.js';
+import { requestOrigin, type Actor, type RouteSpec } from './route.js';
 
 export interface AppDeps {
   routes: RouteSpec[];
@@ -117,7 +117,8 @@ export function createApp(deps: AppDeps): express.Express {
   const json = express.json({ limit: deps.bodyLimit ?? '2mb', strict: true, type: ['application/json', 'application/*+json'] });
 
   const failed = async (req: Request, res: Response, spec: RouteSpec) => {
-    const failure: AuthFailure = { ip: req.ip ?? 'unknown', method: spec.method.toUpperCase(), path: spec.path, requestId: res.locals.requestId as string };
+    const { ip, requestId } = requestOrigin(req, res);
+    const failure: AuthFailure = { ip, method: spec.method.toUpperCase(), path: spec.path, requestId };
     if (deps.authFailures) await deps.authFailures.failed(failure);
     else await deps.audit({ actor: 'anonymous', action: 'auth.failed', subject: `ip:${failure.ip}`, outcome: 'refused', details: { ...failure, count: 1 } });
   };
@@ -133,7 +134,7 @@ export function createApp(deps: AppDeps): express.Express {
       return actor && { ...actor, via: 'token' };
     }
     const id = readSessionCookie(req.get('cookie'));
-    const origin = { ip: req.ip ?? 'unknown', requestId: res.locals.requestId as string };
+    const origin = requestOrigin(req, res);
     const session = id === undefined ? null : await deps.staff.resume(id, origin);
     if (!session) return null;
     if (WRITES.has(spec.method)) {

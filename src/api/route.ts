@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { Role } from '../config/load-config.js';
+import type { RequestOrigin } from '../staff/staff-auth.service.js';
 
 /** Who is calling: a token's name and roles, or a signed-in staff member's login name and directory roles. */
 export interface Actor {
@@ -8,6 +9,11 @@ export interface Actor {
   roles: Role[];
   /** How the caller authenticated: a bearer token or a staff session cookie; absent for anonymous callers. */
   via?: 'token' | 'session';
+}
+
+/** Where a request came from (client address, request id): for the sign-in throttle and the audit trail. */
+export function requestOrigin(req: Request, res: Response): RequestOrigin {
+  return { ip: req.ip ?? 'unknown', requestId: res.locals.requestId as string };
 }
 
 export interface HandlerContext<B, Q> {

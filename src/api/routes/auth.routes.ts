@@ -1,11 +1,10 @@
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ROLES } from '../../config/load-config.js';
 import { SESSION_COOKIE, sessionCookieOptions } from '../../staff/session-cookie.js';
 import type { StaffAuthService } from '../../staff/staff-auth.service.js';
 import { StaffRefused } from '../../staff/staff-errors.js';
 import { sessionExpiresAt, type SessionLimits, type StaffSession } from '../../staff/staff-session.js';
-import { route, type Actor, type RouteSpec } from '../route.js';
+import { requestOrigin, route, type Actor, type RouteSpec } from '../route.js';
 
 const loginSchema = z.strictObject({
   username: z.string().trim().min(1).max(256),
@@ -34,10 +33,6 @@ function meView(session: StaffSession) {
   return { name: session.name, displayName: session.displayName, roles: session.roles, csrfToken: session.csrfToken };
 }
 
-function origin(req: Request, res: Response) {
-  return { ip: req.ip ?? 'unknown', requestId: res.locals.requestId as string };
-}
-
 /** Staff sign-in (issue 11): login, who am I, logout, and an administrator's view of someone's sessions. */
 export function authRoutes(deps: { staff: StaffAuthService; cookieSecure: boolean; limits: SessionLimits; publicOrigin?: string }): RouteSpec[] {
   const { staff } = deps;
@@ -57,7 +52,7 @@ export function authRoutes(deps: { staff: StaffAuthService; cookieSecure: boolea
         const from = req.get('origin');
         if (deps.publicOrigin !== undefined && from !== undefined && from !== deps.publicOrigin)
           throw new StaffRefused('csrf', `the request does not come from ${deps.publicOrigin} (Origin)`);
-        const { id, session } = await staff.login(body.username, body.password, origin(req, res));
+        const { id, session } = await staff.login(body.username, body.password, requestOrigin(req, res));
         res.cookie(SESSION_COOKIE, id, sessionCookieOptions(deps.cookieSecure));
         // The body carries the CSRF token: no cache keeps it.
         res.setHeader('Cache-Control', 'no-store');
@@ -88,7 +83,7 @@ export function authRoutes(deps: { staff: StaffAuthService; cookieSecure: boolea
       responses: { 204: { description: 'signed out (a bearer token has no session: nothing changes)' } },
       handle: async ({ req, res }) => {
         const session = res.locals.staffSession as StaffSession | undefined;
-        if (session) await staff.logout(session, origin(req, res));
+        if (session) await staff.logout(session, requestOrigin(req, res));
         res.clearCookie(SESSION_COOKIE, sessionCookieOptions(deps.cookieSecure));
         return { status: 204 };
       },
@@ -128,7 +123,10 @@ export function authRoutes(deps: { staff: StaffAuthService; cookieSecure: boolea
       summary: "End all of a staff member's sessions",
       operationId: 'revokeStaffSessions',
       responses: { 200: { description: 'how many sessions ended', schema: z.object({ revoked: z.number().int() }) } },
-      handle: async ({ actor, params, req, res }) => ({ status: 200, body: { revoked: await staff.revokeAll(actor.name, params.name!, origin(req, res)) } }),
+      handle: async ({ actor, params, req, res }) => ({
+        status: 200,
+        body: { revoked: await staff.revokeAll(actor.name, params.name!, requestOrigin(req, res)) },
+      }),
     }),
   ];
 }
