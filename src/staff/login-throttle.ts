@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../store/redis-keys.js';
+import { sha256Hex } from '../tokens/machine-token.js';
 
 export interface LoginThrottleOptions {
   redis: Redis;
@@ -29,7 +30,7 @@ export class LoginThrottle {
   }
 
   private key(login: string, ip: string): string {
-    const id = createHash('sha256').update(`${login.toLowerCase()}\u0000${ip}`).digest('hex');
+    const id = sha256Hex(`${login.toLowerCase()}\u0000${ip}`);
     return this.options.keys.staff('login-failures', id);
   }
 
