@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, urlOf } from '../api/client';
-import type { AuditEvent, VerifyResult } from '../api/views';
-import { ErrorBox, Field, Loading, useLoad } from '../components/ui';
+import type { VerifyResult } from '../api/views';
+import { usePagedLoad } from '../components/paged-load';
+import { ErrorBox, Field, Loading } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import { useRouter } from '../router';
 import { wallToIso } from '../time';
@@ -17,7 +18,6 @@ export function AuditScreen() {
   const applied: Filter = {};
   for (const f of FILTERS) if (search.get(f)) applied[f] = search.get(f)!;
   const [draft, setDraft] = useState<Filter>(applied);
-  const [more, setMore] = useState<{ items: AuditEvent[]; cursor?: string | null }>({ items: [] });
   const [verify, setVerify] = useState<{ result?: VerifyResult; error?: unknown; busy?: boolean }>({});
   const query = {
     since: applied.since ? wallToIso(applied.since, timeZone) : undefined,
@@ -27,21 +27,12 @@ export function AuditScreen() {
     subject: applied.subject,
     outcome: applied.outcome as (typeof OUTCOMES)[number] | undefined,
   };
-  const list = useLoad(async () => {
-    setMore({ items: [] });
-    return api.get('/v1/audit', { query: { ...query, limit: 100 } });
-  }, [search.toString()]);
+  const list = usePagedLoad((cursor) => api.get('/v1/audit', { query: { ...query, limit: 100, cursor } }), [search.toString()]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const q = new URLSearchParams();
     for (const f of FILTERS) if (draft[f]) q.set(f, draft[f]);
     navigate(`/audit?${q.toString()}`);
-  };
-  const loadMore = async () => {
-    const cursor = more.cursor ?? list.data?.nextCursor;
-    if (!cursor) return;
-    const page = await api.get('/v1/audit', { query: { ...query, limit: 100, cursor } });
-    setMore((m) => ({ items: [...m.items, ...page.items], cursor: page.nextCursor }));
   };
   const runVerify = async () => {
     setVerify({ busy: true });
@@ -51,8 +42,6 @@ export function AuditScreen() {
       setVerify({ error });
     }
   };
-  const items = [...(list.data?.items ?? []), ...more.items];
-  const hasMore = more.cursor === undefined ? !!list.data?.nextCursor : !!more.cursor;
   const exportUrl = (format: 'csv' | 'jsonl') => urlOf('/v1/audit/export', { query: { ...query, format } });
   const v = verify.result;
   return (
@@ -112,9 +101,9 @@ export function AuditScreen() {
           {v.reanchored?.length ? t('audit.reanchored', { seqs: v.reanchored.join(', ') }) : ''}
         </p>
       )}
-      {!list.data ? (
+      {!list.items ? (
         <Loading error={list.error} onRetry={list.reload} />
-      ) : items.length === 0 ? (
+      ) : list.items.length === 0 ? (
         <p>{t('audit.empty')}</p>
       ) : (
         <div className="table-wrap">
@@ -129,7 +118,7 @@ export function AuditScreen() {
               </tr>
             </thead>
             <tbody>
-              {items.map((a) => (
+              {list.items.map((a) => (
                 <tr key={a.seq}>
                   <td>{a.seq}</td>
                   <td className="nowrap">{dateTime(a.at)}</td>
@@ -149,8 +138,8 @@ export function AuditScreen() {
           </table>
         </div>
       )}
-      {hasMore && (
-        <button type="button" onClick={() => void loadMore()}>
+      {list.hasMore && (
+        <button type="button" onClick={() => void list.more()}>
           {t('common.more')}
         </button>
       )}

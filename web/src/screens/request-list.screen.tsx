@@ -1,8 +1,8 @@
-import { useState } from 'react';
 import { api } from '../api/client';
 import { REQUEST_STATUSES, type AccessRequest, type RequestStatus } from '../api/views';
 import { RequestTable } from '../components/request-table';
-import { Loading, useLoad } from '../components/ui';
+import { usePagedLoad } from '../components/paged-load';
+import { Loading } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import { useRouter } from '../router';
 import { useSession } from '../session';
@@ -15,20 +15,14 @@ export function RequestListScreen() {
   const status = (search.get('status') ?? '') as RequestStatus | '';
   const mine = search.get('mine') === '1';
   const overdue = search.get('overdue') === '1';
-  const [extra, setExtra] = useState<{ items: AccessRequest[]; cursor?: string | null }>({ items: [] });
-  const data = useLoad(async () => {
-    setExtra({ items: [] });
-    if (overdue) return { ...(await api.get('/v1/revocations/overdue')), nextCursor: null };
-    return await api.get('/v1/requests', { query: { status: status || undefined, limit: 100 } });
-  }, [status, overdue]);
-  const more = async () => {
-    const cursor = extra.cursor ?? data.data?.nextCursor;
-    if (!cursor) return;
-    const page = await api.get('/v1/requests', { query: { status: status || undefined, limit: 100, cursor } });
-    setExtra((e) => ({ items: [...e.items, ...page.items], cursor: page.nextCursor ?? null }));
-  };
-  const items = [...(data.data?.items ?? []), ...extra.items].filter((r) => !mine || r.requester === me?.name);
-  const hasMore = !overdue && (extra.cursor === undefined ? !!data.data?.nextCursor : !!extra.cursor);
+  const list = usePagedLoad<AccessRequest>(
+    async (cursor) => {
+      if (overdue) return { ...(await api.get('/v1/revocations/overdue')), nextCursor: null };
+      return await api.get('/v1/requests', { query: { status: status || undefined, limit: 100, cursor } });
+    },
+    [status, overdue],
+  );
+  const items = list.items?.filter((r) => !mine || r.requester === me?.name);
   const setFilter = (next: Record<string, string>) => navigate(`/requests?${new URLSearchParams(Object.entries(next).filter(([, v]) => v)).toString()}`);
   return (
     <section aria-labelledby="requests-title">
@@ -51,15 +45,15 @@ export function RequestListScreen() {
           </label>
         </div>
       )}
-      {!data.data ? (
-        <Loading error={data.error} onRetry={data.reload} />
+      {!items ? (
+        <Loading error={list.error} onRetry={list.reload} />
       ) : items.length === 0 ? (
         <p>{t('requests.empty')}</p>
       ) : (
         <RequestTable requests={items} withAccount />
       )}
-      {hasMore && (
-        <button type="button" onClick={() => void more()}>
+      {list.hasMore && (
+        <button type="button" onClick={() => void list.more()}>
           {t('common.more')}
         </button>
       )}
