@@ -29,7 +29,7 @@ export function RequestFormScreen() {
   const { config } = useSession();
   const { navigate, search } = useRouter();
   const [vendorQuery, setVendorQuery] = useState('');
-  const [vendors, setVendors] = useState<Vendor[]>([]);
+  const [vendorPage, setVendorPage] = useState<Vendor[]>([]);
   const [vendor, setVendor] = useState<VendorWithPeople>();
   const [personId, setPersonId] = useState(search.get('personId') ?? '');
   const [workDescription, setWork] = useState('');
@@ -41,13 +41,14 @@ export function RequestFormScreen() {
   const [error, setError] = useState<unknown>();
   const [loadError, setLoadError] = useState<unknown>();
 
-  // The vendor list, or the vendors whose name matches what is typed.
+  // The vendor list, or the vendors whose name matches what is typed. Which of
+  // them are offered is decided at render, so choosing a vendor fetches no list.
   useEffect(() => {
     let live = true;
     const q = vendorQuery.trim();
     const timer = setTimeout(() => {
       api.get('/v1/vendors', { query: q ? { q, limit: 50 } : { limit: 100 } }).then(
-        (page) => live && (setVendors(page.items.filter((v) => v.status === 'active' || v.id === vendor?.id)), setLoadError(undefined)),
+        (page) => live && (setVendorPage(page.items), setLoadError(undefined)),
         (e: unknown) => live && setLoadError(e),
       );
     }, 250);
@@ -55,7 +56,9 @@ export function RequestFormScreen() {
       live = false;
       clearTimeout(timer);
     };
-  }, [vendorQuery, vendor?.id]);
+  }, [vendorQuery]);
+  // Active vendors, and the chosen one even if it is no longer active.
+  const vendors = vendorPage.filter((v) => v.status === 'active' || v.id === vendor?.id);
 
   // A person given in the address (?personId=) brings their vendor.
   useEffect(() => {
