@@ -46,6 +46,8 @@ import { RedisRecordStore } from './store/redis-record.store.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
 import { TokenStore } from './tokens/token.store.js';
+import { RedisRoomStore } from './rooms/redis-room.store.js';
+import { RoomRegisterService } from './rooms/room-register.service.js';
 
 export type Mode = 'all' | 'api' | 'worker';
 
@@ -159,6 +161,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const sessionMetrics = createSessionMetrics(metrics.registry);
   const sessionStore = new RedisSessionStore({ redis, records: store, tx });
   const sessionIngest = new SessionIngestService({ store: sessionStore, policy: policy.sessions, metrics: sessionMetrics, now });
+  // The machine-room register (clause 1.8): the API records and reviews it; the notifier asks it what is overdue.
+  const roomRegister = new RoomRegisterService({
+    store: new RedisRoomStore({ redis, keys, tx }),
+    records: domainStore,
+    reviewDueDays: policy.roomRegister.reviewDueDays,
+    now,
+  });
 
   const closers: (() => Promise<unknown>)[] = [];
   let server: Server | undefined;
@@ -252,6 +261,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         now,
       },
       tokens: { tokens, fileTokens: config.tokens },
+      roomVisits: { register: roomRegister },
     });
     holder.openapi = buildOpenApi(routes, options.version ?? '0.1.0');
     authFailures.start();

@@ -4,6 +4,7 @@ import { consoleRoutes } from './routes/console.routes.js';
 import { lookupRoutes } from './routes/lookup.routes.js';
 import { personExportRoutes } from './routes/person-export.routes.js';
 import { requestRoutes } from './routes/request.routes.js';
+import { roomVisitRoutes } from './routes/room-visit.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { tokenRoutes } from './routes/token.routes.js';
@@ -21,6 +22,7 @@ export interface ApiRouteDeps {
   sessions: Parameters<typeof sessionRoutes>[0];
   audit: Parameters<typeof auditRoutes>[0];
   tokens: Parameters<typeof tokenRoutes>[0];
+  roomVisits: Parameters<typeof roomVisitRoutes>[0];
   lookups: Parameters<typeof lookupRoutes>[0];
 }
 
@@ -42,5 +44,6 @@ export function apiRoutes(deps: ApiRouteDeps): RouteSpec[] {
     ...sessionRoutes(deps.sessions),
     ...auditRoutes(deps.audit),
     ...tokenRoutes(deps.tokens),
+    ...roomVisitRoutes(deps.roomVisits),
   ];
 }

@@ -31,6 +31,12 @@ export const policySchema = z
     reconcileIntervalSeconds: z.number().int().positive().default(60),
     retentionDays: z.number().int().min(0).default(30),
     reminderHours: z.number().int().min(0).default(24),
+    /** Clause 1.8: the machine-room register is reviewed at least this often (its oldest unreviewed visit is overdue after it). */
+    roomRegister: z
+      .strictObject({
+        reviewDueDays: z.number().int().positive().max(366).default(31),
+      })
+      .prefault({}),
     webhooks: z.array(z.strictObject({ url: z.url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),
     sessions: z
       .strictObject({

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 /** Opaque, time-ordered ids such as `req_01jd…`: 10 chars of time, 12 of randomness. */
-export function newId(prefix: 'ven' | 'per' | 'req' | 'ses' | 'inc' | 'evt', nowMs = Date.now()): string {
+export function newId(prefix: 'ven' | 'per' | 'req' | 'ses' | 'inc' | 'evt' | 'vis' | 'rvw', nowMs = Date.now()): string {
   let time = '';
   let t = nowMs;
   for (let i = 0; i < 10; i++) {

@@ -48,6 +48,8 @@ export class RedisKeys {
   tokens = (...parts: string[]) => this.k('token', ...parts);
   /** Staff sessions and the sign-in throttle (src/staff/staff-session.store.ts, login-throttle.ts). */
   staff = (...parts: string[]) => this.k('staff', ...parts);
+  /** The machine-room register (RoomKeys in src/rooms/redis-room.store.ts names the keys below this root). */
+  rooms = (...parts: string[]) => this.k('room', ...parts);
   /** Prefix handed to BullMQ for its own keys. */
   queuePrefix = () => this.k('q');
 }

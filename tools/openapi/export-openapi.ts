@@ -42,6 +42,7 @@ export function routeTable(): RouteSpec[] {
     audit: standIn('audit'),
     tokens: { tokens: standIn('tokens'), fileTokens: [] },
     lookups: standIn('lookups'),
+    roomVisits: standIn('roomVisits'),
   };
   return apiRoutes(deps);
 }
