@@ -11,6 +11,7 @@ import { reanchorEvent, ReanchorRefused } from './audit/reanchor-event.js';
 import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
 import { loadReanchorKey } from './audit/reanchor.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
+import { redisOptions } from './store/redis-connection.js';
 import { ConfigError, EXIT, OperatorError, UsageError, ValidationError } from './errors.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
@@ -64,7 +65,7 @@ function storeLabel(): string {
 
 async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>): Promise<T> {
   const { REDIS_URL, REDIS_PREFIX } = env();
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000, retryStrategy: () => null });
+  const redis = new Redis({ ...redisOptions(env()), lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000, retryStrategy: () => null });
   redis.on('error', () => undefined); // reported through the failed command below
   try {
     await redis.connect();

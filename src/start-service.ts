@@ -44,6 +44,7 @@ import { CredentialVault } from './store/credential-vault.js';
 import { RedisDomainStore } from './store/redis-domain.store.js';
 import { RedisRecordStore } from './store/redis-record.store.js';
 import { RedisKeys } from './store/redis-keys.js';
+import { redisOptions } from './store/redis-connection.js';
 import { Transactor } from './store/transactor.js';
 import { TokenStore } from './tokens/token.store.js';
 import { RedisRoomStore } from './rooms/redis-room.store.js';
@@ -82,9 +83,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const { env, policy } = config;
   const { logger, mode } = options;
   const now = options.now ?? (() => new Date());
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const redisAt = redisOptions(env);
+  const redis = new Redis({ ...redisAt, maxRetriesPerRequest: 3, lazyConnect: false });
   redis.on('error', (err) => logger.warn('redis connection error', { component: 'redis', error: err.message }));
-  const bullConnection = { url: env.REDIS_URL, maxRetriesPerRequest: null };
+  const bullConnection = { ...redisAt, maxRetriesPerRequest: null };
 
   const durability = await redisDurabilityProblems(redis);
   if (durability.length && env.NODE_ENV === 'production') {
@@ -98,13 +100,28 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   const keys = new RedisKeys(env.REDIS_PREFIX);
   const store = new RedisRecordStore(redis, keys);
-  const tx = new Transactor(txRedis, keys, now);
+  // Behind Sentinel, a commit is confirmed only once a replica holds it (or a second has passed): what the API
+  // acknowledged survives a failover of the primary (README, Operations: Redis Sentinel).
+  const replication = env.REDIS_SENTINELS
+    ? {
+        replicas: 1,
+        timeoutMs: 1000,
+        onShort: (acked: number) =>
+          logger.warn('a commit reached no replica within 1 s: it stands on the primary alone; not waiting for replicas for 5 s', {
+            component: 'redis',
+            acked,
+          }),
+      }
+    : undefined;
+  const tx = new Transactor(txRedis, keys, now, replication);
   // The domain's store port over the same records and transactions (issue 14): the services below take only this.
   const domainStore = new RedisDomainStore(store, tx);
   const metrics = createMetrics();
   const directory = options.directory ?? (await createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` })));
   const vault = new CredentialVault(config.credentialsKey);
-  const bus = new QueueBus(bullConnection, keys.queuePrefix(), now);
+  const bus = new QueueBus(bullConnection, keys.queuePrefix(), now, (queue, err) =>
+    logger.warn('queue connection error', { component: 'queue', queue, error: err.message }),
+  );
   // Group verdicts are shared for a second: a burst of approvals naming the same groups asks the directory once.
   const requestPolicy = new RequestPolicy(policy, directory, { groupVerdictTtlMs: 1000 });
   const notifier = new WebhookNotifier({
@@ -229,6 +246,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     await bus.scheduleRepeating(repeatingJobs(config));
     // Catch-up: whatever fell due while no worker ran is queued now, not at the next sweep.
     await sweeper.catchUp();
+    // And again whenever Redis comes back (a restart, a Sentinel failover): a job queued in the last moments
+    // before may not have reached the disk or the replica, while the approval it belongs to did.
+    const catchUpAfterReconnect = () =>
+      void sweeper.catchUp().catch((err: Error) => logger.warn('catch-up after Redis reconnect failed', { component: 'sweeper', error: err.message }));
+    redis.on('ready', catchUpAfterReconnect);
+    closers.push(async () => void redis.off('ready', catchUpAfterReconnect));
   }
 
   if (mode !== 'worker') {

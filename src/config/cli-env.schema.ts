@@ -9,6 +9,8 @@ import { envSchema } from './env.schema.js';
  */
 export const cliEnvSchema = z.object({
   REDIS_URL: envSchema.shape.REDIS_URL,
+  REDIS_SENTINELS: envSchema.shape.REDIS_SENTINELS,
+  REDIS_SENTINEL_MASTER: envSchema.shape.REDIS_SENTINEL_MASTER,
   REDIS_PREFIX: envSchema.shape.REDIS_PREFIX,
   AUDIT_LOG_FILE: envSchema.shape.AUDIT_LOG_FILE,
   /** Signs `audit reanchor`; lets `audit verify` accept re-anchored events. */

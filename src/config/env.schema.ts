@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bindNameProblem } from '../provisioner/ldap/bind-name.js';
+import { parseSentinels } from '../store/redis-connection.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
@@ -51,6 +52,23 @@ export const envSchema = z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .default('redis://127.0.0.1:6379'),
+    /** Redis Sentinels watching the primary (`host:port,…`); with them REDIS_URL gives only credentials, database and TLS. */
+    REDIS_SENTINELS: z
+      .string()
+      .transform((value, ctx) => {
+        const parsed = parseSentinels(value);
+        if (typeof parsed === 'string') {
+          ctx.addIssue({ code: 'custom', message: parsed });
+          return z.NEVER;
+        }
+        return parsed;
+      })
+      .optional(),
+    /** The name the Sentinels know the primary by (`sentinel monitor <name> …`). */
+    REDIS_SENTINEL_MASTER: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+      .optional(),
     REDIS_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
@@ -131,6 +149,10 @@ export const envSchema = z
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER)
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_MASTER'], message: 'required with REDIS_SENTINELS' });
+    if (env.REDIS_SENTINEL_MASTER && !env.REDIS_SENTINELS)
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'required with REDIS_SENTINEL_MASTER' });
     const bindName = bindNameProblem(env.LDAP_BIND_DN, env.LDAP_DIALECT);
     if (bindName) ctx.addIssue({ code: 'custom', path: ['LDAP_BIND_DN'], message: bindName });
     if (!env.LDAP_BIND_PASSWORD && !env.LDAP_BIND_PASSWORD_FILE)

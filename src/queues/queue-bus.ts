@@ -11,8 +11,16 @@ export class QueueBus implements JobScheduler {
     connection: ConnectionOptions,
     readonly prefix: string,
     private readonly now: () => Date,
+    /** A queue's connection failed (Redis restarting, a Sentinel failover); BullMQ reconnects by itself. Unheard, BullMQ prints it to stderr. */
+    onError: (queue: QueueName, err: Error) => void = () => undefined,
   ) {
-    this.queues = Object.fromEntries(QUEUES.map((name) => [name, new Queue(name, { connection, prefix })])) as Record<QueueName, Queue>;
+    this.queues = Object.fromEntries(
+      QUEUES.map((name) => {
+        const queue = new Queue(name, { connection, prefix });
+        queue.on('error', (err) => onError(name, err));
+        return [name, queue];
+      }),
+    ) as Record<QueueName, Queue>;
   }
 
   async add<K extends JobName>(name: K, data: JobPayloads[K], options: { jobId?: string; delayMs?: number } = {}): Promise<void> {

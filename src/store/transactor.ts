@@ -50,11 +50,18 @@ export class Transactor implements AuditLog {
   private readonly queue: Pending[] = [];
   private busy = false;
   private readonly listeners: AuditListener[] = [];
+  private replicasShortUntil = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly now: () => Date,
+    /**
+     * With a replica behind Sentinel: each commit waits (WAIT) until this many replicas hold it, at most timeoutMs,
+     * so that an approval, a revocation or an audit event the caller was told about survives a failover.
+     * `onShort` hears of a commit that no replica confirmed in time (it stands on the primary alone).
+     */
+    private readonly replication?: { replicas: number; timeoutMs: number; onShort?: (acked: number) => void },
   ) {}
 
   /** Called after each successful commit with the events it appended (the file mirror listens). */
@@ -178,6 +185,7 @@ export class Transactor implements AuditLog {
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, MAX_BACKOFF_MS)));
         continue;
       }
+      if (this.replication) await this.awaitReplicas(this.replication);
       try {
         if (events.length > 0) for (const listener of this.listeners) listener(events);
       } catch (err) {
@@ -192,5 +200,18 @@ export class Transactor implements AuditLog {
       return;
     }
     for (const p of live) p.reject(new Error(`transaction did not settle after ${MAX_ATTEMPTS} attempts`));
+  }
+
+  /**
+   * The commit itself succeeded; a WAIT that fails or falls short is reported, not thrown (the write stands on the
+   * primary). With no replica to wait for (it is down, or was just promoted), waiting protects nothing and would
+   * hold every commit for timeoutMs: commits go unwaited for the next 5 s, then WAIT tries again.
+   */
+  private async awaitReplicas({ replicas, timeoutMs, onShort }: NonNullable<Transactor['replication']>): Promise<void> {
+    if (Date.now() < this.replicasShortUntil) return;
+    const acked = await this.redis.wait(replicas, timeoutMs).catch(() => 0);
+    if (acked >= replicas) return;
+    this.replicasShortUntil = Date.now() + 5000;
+    onShort?.(acked);
   }
 }

@@ -8,6 +8,8 @@ export interface RedisRigOptions {
   dir: string;
   /** Append-only persistence, for tests that restart Redis and expect the data back. */
   appendOnly?: boolean;
+  /** More redis-server arguments (`--replicaof host port`, say). */
+  extraArgs?: string[];
 }
 
 /** A running redis-server. */
@@ -20,7 +22,7 @@ export interface RedisRig {
 }
 
 /** Sends PING over a raw socket and resolves true on `+PONG` (no client library needed). */
-function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
+export function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     const done = (ok: boolean): void => {
@@ -59,6 +61,7 @@ export async function startRedis(options: RedisRigOptions): Promise<RedisRig> {
     'no',
     '--loglevel',
     'warning',
+    ...(options.extraArgs ?? []),
   ];
   const proc = startProcess('redis-server', args, { cwd: dir });
   try {
