@@ -16,6 +16,7 @@ import { SessionsScreen } from './screens/sessions.screen';
 import { SignOffScreen } from './screens/sign-off.screen';
 import { AuditScreen } from './screens/audit.screen';
 import { AdminScreen } from './screens/admin.screen';
+import { RoomVisitsScreen } from './screens/room-visits.screen';
 
 /** The screens, each with the roles that may open it (the API refuses the rest anyway). */
 const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
@@ -24,6 +25,7 @@ const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
   { to: '/requests/new', label: 'nav.newRequest', roles: ['requester'] },
   { to: '/vendors', label: 'nav.vendors', roles: ['requester', 'approver', 'auditor'] },
   { to: '/sessions', label: 'nav.sessions', roles: ['auditor'] },
+  { to: '/room-visits', label: 'nav.rooms', roles: ['requester', 'approver', 'auditor'] },
   { to: '/audit', label: 'nav.audit', roles: ['auditor'] },
   { to: '/admin', label: 'nav.admin', roles: ['admin'] },
 ];
@@ -44,6 +46,7 @@ function screenFor(path: string): ReactNode {
   if (path === '/sign-off') return <SignOffScreen />;
   if (path === '/audit') return <AuditScreen />;
   if (path === '/admin') return <AdminScreen />;
+  if (path === '/room-visits' || path === '/room-visits/') return <RoomVisitsScreen />;
   return null;
 }
 

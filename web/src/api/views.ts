@@ -25,6 +25,8 @@ export type Incident = Schemas['Incident'];
 export type AuditEvent = Schemas['AuditEvent'];
 export type VerifyResult = Get<'/v1/audit/verify'>;
 export type TokenInfo = Schemas['Token'];
+export type RoomVisit = Schemas['RoomVisit'];
+export type RoomReview = Schemas['RoomReview'];
 
 /** Every status, in the order a request passes through them. */
 export const REQUEST_STATUSES = [
