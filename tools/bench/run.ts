@@ -9,6 +9,7 @@ import { startBenchRig } from './bench.rig.js';
 import { ingestScenario } from './ingest.scenario.js';
 import { memoryScenario } from './memory.scenario.js';
 import { provisioningScenario } from './provisioning.scenario.js';
+import { reconcileScenario } from './reconcile.scenario.js';
 import { massRevocationScenario } from './revocation-mass.scenario.js';
 import { singleRevocationScenario } from './revocation-single.scenario.js';
 
@@ -23,10 +24,15 @@ const SIZES = {
   adQuick: { provisioning: 15, single: 8, spacingMs: 400, mass: 30 },
 };
 
+/** `--scale`: reconciliation at these sizes (OpenLDAP), several passes each (the median is reported). */
+const SCALE = { full: { reconcile: [1000, 5000, 20_000], passes: 5 }, quick: { reconcile: [500, 1000, 2000], passes: 3 } };
+
 const USAGE = `usage: npm run bench -- [--quick] [--ad] [--only ${SCENARIOS.join(',')}] [--profile DIR]
   --quick    smaller sizes (about a minute)
   --ad       also run provisioning and revocation against Samba AD (started or joined here)
   --only     run only these scenarios (results then go to a dated *-partial.json only)
+  --scale    measure at scale instead: a reconciliation pass at 1k/5k/20k accounts (with --quick 500/1k/2k), add --only to run other scenarios too
+  --sizes    with --scale: other numbers of accounts (e.g. 1000,20000); --passes: passes per size (default 5, quick 3)
   --profile  write a CPU profile of every service process to DIR
   --concurrency  WORKER_CONCURRENCY of the services and lanes of the raw client (default: the service default)`;
 
@@ -44,11 +50,14 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       profile: { type: 'string' },
       concurrency: { type: 'string' },
+      scale: { type: 'boolean', default: false },
+      sizes: { type: 'string' },
+      passes: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return console.log(USAGE);
-  const only = values.only ? (values.only.split(',') as Scenario[]) : [...SCENARIOS];
+  const only = values.only ? (values.only.split(',') as Scenario[]) : values.scale ? [] : [...SCENARIOS];
   const unknown = only.filter((s) => !SCENARIOS.includes(s));
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
   const size = values.quick ? SIZES.quick : SIZES.full;
@@ -96,6 +105,14 @@ async function main(): Promise<void> {
       log(`worker memory: idle, then ${size.memory} active accounts`);
       results.memory = await memoryScenario(ctx, { server: rig.openldap, count: size.memory, windowSeconds: size.memoryWindow, tag: 'ol' });
     }
+    if (values.scale) {
+      const scale = values.quick ? SCALE.quick : SCALE.full;
+      const sizes = values.sizes ? values.sizes.split(',').map(Number) : scale.reconcile;
+      const passes = values.passes ? Number(values.passes) : scale.passes;
+      if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(passes) || passes < 1) throw new Error(`bad --sizes or --passes\n${USAGE}`);
+      log(`reconciliation passes at ${sizes.join(' / ')} accounts`);
+      results.reconcile = await reconcileScenario(ctx, { server: rig.openldap, sizes, passes: () => passes, tag: 'ol', log });
+    }
     if (rig.ad) {
       results.ad = { revocation: {} };
       await dialect(rig.ad, 'ad', values.quick ? SIZES.adQuick : SIZES.ad, results.ad);
@@ -113,7 +130,7 @@ async function main(): Promise<void> {
   };
   const final: BenchResults = { ...done, targets: evaluateTargets(done) };
   printTable(final);
-  const files = await writeResults(resolve('bench/results'), final, only.length === SCENARIOS.length);
+  const files = await writeResults(resolve('bench/results'), final, only.length === SCENARIOS.length && !values.scale);
   console.log(`results: ${files.join(', ')}`);
 }
 
