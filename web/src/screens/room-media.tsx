@@ -36,14 +36,26 @@ export function MediaText({ item }: { item: MediaItem }) {
   );
 }
 
-/** Editable rows of media (kind, description, serial), each removable, and a button for one more. */
-export function MediaRows({ rows, onChange, legend, errors }: { rows: MediaRow[]; onChange: (rows: MediaRow[]) => void; legend: string; errors?: string[] }) {
+/** Editable rows of media (kind, description, serial), each removable, and a button for one more; `empty` says what no row means (null: nothing). */
+export function MediaRows({
+  rows,
+  onChange,
+  legend,
+  errors,
+  empty,
+}: {
+  rows: MediaRow[];
+  onChange: (rows: MediaRow[]) => void;
+  legend: string;
+  errors?: string[];
+  empty?: string | null;
+}) {
   const { t } = useI18n();
   const set = (i: number, patch: Partial<MediaRow>) => onChange(rows.map((r, n) => (n === i ? { ...r, ...patch } : r)));
   return (
     <fieldset className="media-rows">
       <legend>{legend}</legend>
-      {rows.length === 0 && <p className="muted">{t('rooms.noMedia')}</p>}
+      {rows.length === 0 && empty !== null && <p className="muted">{empty ?? t('rooms.noMedia')}</p>}
       {rows.map((r, i) => (
         <div className="media-row" key={i} role="group" aria-label={t('rooms.mediaRow', { n: i + 1 })}>
           <label>

@@ -110,7 +110,7 @@ function OpenVisit({ visit: v, personName, canExit, onExited }: { visit: RoomVis
               </label>
             ))}
           </fieldset>
-          <MediaRows legend={t('rooms.mediaOutExtra')} rows={extra} onChange={setExtra} />
+          <MediaRows legend={t('rooms.mediaOutExtra')} rows={extra} onChange={setExtra} empty={null} />
           <ErrorBox error={error} />
           <button type="submit" className="primary" disabled={busy}>
             {t('rooms.exit')}
