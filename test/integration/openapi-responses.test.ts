@@ -96,6 +96,23 @@ describe('documented response schemas', () => {
     await call('POST', `/v1/tokens/${token.body.id}/rotate`, t.admin, {});
     await call('DELETE', `/v1/tokens/${token.body.id}`, t.admin);
     await call('GET', '/v1/auth/me', t.auditor);
+    const visit = await call('POST', '/v1/room-visits', t.requester, {
+      personId,
+      room: 'B1',
+      purpose: 'disk swap',
+      escortedBy: 'ops-carol',
+      requestId: id,
+      media: [{ kind: 'usb', description: 'stick', serial: 'U1' }],
+    });
+    await call('GET', `/v1/room-visits/${visit.body.id}`, t.auditor);
+    await call('POST', `/v1/room-visits/${visit.body.id}/exit`, t.requester, { mediaOut: [] });
+    await call('GET', '/v1/room-visits?limit=5', t.auditor);
+    await call('POST', '/v1/room-visits/reviews', t.approver, {
+      from: new Date(Date.now() - 86_400_000).toISOString(),
+      to: new Date(Date.now() - 1000).toISOString(),
+      note: 'ok',
+    });
+    await call('GET', '/v1/room-visits/reviews', t.auditor);
     await call('POST', `/v1/people/${personId}/departure`, t.requester, { reason: 'left' });
     await call('POST', `/v1/vendors/${vendorId}/terminate`, t.approver, { reason: 'contract over' });
 
