@@ -23,7 +23,7 @@ import { createMetrics } from './metrics.js';
 import { createDirectory, directoryConnection } from './provisioner/create-directory.js';
 import type { DirectoryPort } from './domain/ports/directory.port.js';
 import { ProvisionService } from './provisioner/provision.service.js';
-import { WebhookNotifier } from './notify/webhook-notifier.js';
+import { createNotifications } from './notify/create-notifications.js';
 import { ReconcileService } from './provisioner/reconcile.service.js';
 import { RetentionService } from './provisioner/retention.service.js';
 import { RevokeService } from './provisioner/revoke.service.js';
@@ -124,13 +124,19 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   );
   // Group verdicts are shared for a second: a burst of approvals naming the same groups asks the directory once.
   const requestPolicy = new RequestPolicy(policy, directory, { groupVerdictTtlMs: 1000 });
-  const notifier = new WebhookNotifier({
-    webhooks: policy.webhooks,
+  const sessionStore = new RedisSessionStore({ redis, records: store, tx });
+  // Webhooks, and mail when SMTP_URL is set; the room register is asked what is overdue only when a job runs.
+  const notifications = createNotifications(config, {
+    bus,
+    redis,
+    keys,
     store,
-    enqueue: (data, jobId, delayMs) => bus.add('notify', data, { jobId, delayMs }),
+    sessions: sessionStore,
+    rooms: { overdueReview: (at) => roomRegister.overdueReview(at) },
     logger: logger.child({ component: 'notifier' }),
     now,
   });
+  const notifier = notifications.notifier;
   const requests = new RequestService({ store: domainStore, policy: requestPolicy, jobs: bus, vault, notifier, reminderHours: policy.reminderHours, now });
   const vendors = new VendorService({ store: domainStore, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.append(event);
@@ -176,7 +182,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   checkpointer.start();
   // Session logs arrive over HTTP, syslog and the accesslog; all three store through this one ingest.
   const sessionMetrics = createSessionMetrics(metrics.registry);
-  const sessionStore = new RedisSessionStore({ redis, records: store, tx });
   const sessionIngest = new SessionIngestService({ store: sessionStore, policy: policy.sessions, metrics: sessionMetrics, now });
   // The machine-room register (clause 1.8): the API records and reviews it; the notifier asks it what is overdue.
   const roomRegister = new RoomRegisterService({
@@ -231,7 +236,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         sweep: async () => void (await sweeper.sweep()),
         reconcile: async () => void (await reconciler.reconcile()),
         purge: async () => void (await purger.purge()),
-        notify: (d) => notifier.deliver(d),
+        ...notifications.handlers,
         'accesslog-import': async () => void (await accesslog?.importer.run()),
       },
       onGiveUp: async (name, data, reason) => {
@@ -349,6 +354,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       await checkpointer.stop();
       await auditMirror.close();
       await bus.close();
+      await notifications.close();
       await directory.close();
       await Promise.all([redis.quit().catch(() => undefined), txRedis.quit().catch(() => undefined)]);
     },

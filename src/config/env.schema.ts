@@ -101,6 +101,16 @@ export const envSchema = z
       .url()
       .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
       .optional(),
+    /** Mail (src/notify/): smtp://user:pass@host:port or smtps://…; unset = no mail (webhooks still work). */
+    SMTP_URL: z
+      .url()
+      .regex(/^smtps?:\/\/[^/]+\/?$/, 'must be smtp://[user:pass@]host[:port] or smtps://…')
+      .optional(),
+    /** The From of every mail: an address, or `Name <address>`. */
+    MAIL_FROM: z
+      .string()
+      .regex(/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an address or Name <address>')
+      .optional(),
     /** The session cookie is Secure unless this is false (plain-HTTP dev stacks only). */
     COOKIE_SECURE: bool.default(true),
     /** Time zone the console shows dates in (IANA name). */
@@ -187,6 +197,8 @@ export const envSchema = z
       for (const key of ['STAFF_BIND_DN', 'STAFF_BIND_PASSWORD', 'STAFF_BIND_PASSWORD_FILE', 'STAFF_CA_FILE'] as const)
         if (env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'only used with STAFF_LDAP_URL' });
     }
+    if (env.SMTP_URL && !env.MAIL_FROM) ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'required with SMTP_URL' });
+    if (env.SMTP_URL && !env.PUBLIC_URL) ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'required with SMTP_URL (mails link to the console)' });
     if (env.LDAP_STARTTLS && env.LDAP_URL.startsWith('ldaps://'))
       ctx.addIssue({ code: 'custom', path: ['LDAP_STARTTLS'], message: 'StartTLS applies to ldap:// URLs only' });
   });

@@ -38,6 +38,15 @@ export const policySchema = z
       })
       .prefault({}),
     webhooks: z.array(z.strictObject({ url: z.url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),
+    /** Mail and the watch behind the overdue webhooks (src/notify/). */
+    notifications: z
+      .strictObject({
+        /** Hour of the day (in env TZ) the auditors' digest is sent. */
+        digestHour: z.number().int().min(0).max(23).default(8),
+        /** How often overdue session and machine-room register reviews are looked for (review.overdue, room.review_overdue webhooks). */
+        watchSeconds: z.number().int().positive().max(86_400).default(300),
+      })
+      .prefault({}),
     sessions: z
       .strictObject({
         privilegedCommands: z.array(z.string().min(1)).default(DEFAULT_PRIVILEGED_COMMANDS),

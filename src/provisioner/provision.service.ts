@@ -77,7 +77,7 @@ export class ProvisionService {
     await directory.enableAccount(account.dn, new Date(current.validTo));
 
     const sealed = vault.seal(requestId, password);
-    await updateRequest(store, requestId, (r) => {
+    const activated = await updateRequest(store, requestId, (r) => {
       if (r.status !== 'provisioning') return null;
       const at = now().toISOString();
       return {
@@ -101,6 +101,7 @@ export class ProvisionService {
     });
     this.deps.metrics.provisioned.inc();
     this.deps.logger.info('account provisioned', { requestId, username, dn: account.dn });
+    if (activated) await this.deps.notifier?.notify('active', requestId);
   }
 
   /** Called when the provision job gives up: the request is failed, with the reason, audited. */

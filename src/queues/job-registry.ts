@@ -1,7 +1,8 @@
 import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config/load-config.js';
 import type { RevocationTrigger } from '../domain/types.js';
-import type { NotificationEvent } from '../notify/webhook-notifier.js';
+import type { MailJob } from '../notify/mail-notifier.js';
+import type { WebhookJob } from '../notify/webhook-notifier.js';
 
 /**
  * The one place that declares every job: its queue, its payload (ids only,
@@ -19,7 +20,15 @@ export interface JobPayloads {
   /** Deletes accounts disabled longer than retentionDays (RetentionService). */
   purge: Record<string, never>;
   /** Delivers one notification to one configured webhook. */
-  notify: { event: NotificationEvent; requestId: string; hook: number };
+  notify: WebhookJob;
+  /** Resolves who is mailed about one event (role members or the requester) and queues one `mail` job each. */
+  'mail-fanout': Omit<MailJob, 'to'>;
+  /** Sends one mail to one staff member (named by DN; the address is read from the directory when it is sent). */
+  mail: MailJob;
+  /** The auditors' daily digest: queues one `mail` job per auditor, with a job id per day (MailNotifier.digest). */
+  digest: Record<string, never>;
+  /** Finds session reviews and machine-room register reviews that became overdue and notifies each once (NotifyWatchService). */
+  'notify-watch': Record<string, never>;
   /** Imports vendor binds from the OpenLDAP accesslog as session events (AccesslogImportService). */
   'accesslog-import': Record<string, never>;
 }
@@ -58,6 +67,12 @@ export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; b
   purge: { queue: 'reconciliation', options: { ...retrying, attempts: 5 } },
   // Up to ~1 hour of retries for a receiver that is down.
   notify: { queue: 'notifications', options: { ...retrying, attempts: 40 } },
+  'mail-fanout': { queue: 'notifications', options: { ...retrying, attempts: 40 } },
+  // Completed mails are kept three days: their job ids (one per recipient and event, or day for the digest) then
+  // deduplicate a second fan-out or digest tick, so a restart does not send the same mail twice.
+  mail: { queue: 'notifications', options: { ...retrying, attempts: 40, removeOnComplete: { age: 3 * 86_400, count: 100_000 } } },
+  digest: { queue: 'notifications', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+  'notify-watch': { queue: 'notifications', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   // Repeating; a failed run is simply done again by the next one (the cursor only moves after a run succeeds).
   'accesslog-import': { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
 };
@@ -70,6 +85,22 @@ export interface RepeatSpec {
   /** Absent: always runs. */
   runsWhen?(config: Config): boolean;
 }
+
+/** A time of day rather than an interval: a cron pattern in an IANA time zone. */
+export interface CalendarRepeat {
+  pattern: string;
+  tz: string;
+}
+
+/** A job that runs at a time of day (the auditors' digest). */
+export interface DailySpec {
+  setting: string;
+  daily(config: Config): CalendarRepeat;
+  runsWhen?(config: Config): boolean;
+}
+
+/** A repeating job's schedule: seconds between runs, or a time of day. */
+export type Repeat = number | CalendarRepeat;
 
 /**
  * Everything that runs by itself, in one table.
@@ -95,6 +126,18 @@ const REPEATING = {
       everySeconds: (c) => c.policy.sessions.accesslogImportSeconds,
       runsWhen: (c) => c.env.LDAP_DIALECT === 'openldap',
     },
+    // Once a day at notifications.digestHour in TZ; only where mail is configured (the digest is a mail).
+    digest: {
+      setting: 'policy notifications.digestHour, env TZ',
+      daily: (c) => ({ pattern: `0 ${c.policy.notifications.digestHour} * * *`, tz: c.env.TZ }),
+      runsWhen: (c) => c.env.SMTP_URL !== undefined,
+    },
+    // Overdue session and room-register reviews become webhooks; nothing to watch without a webhook.
+    'notify-watch': {
+      setting: 'policy notifications.watchSeconds',
+      everySeconds: (c) => c.policy.notifications.watchSeconds,
+      runsWhen: (c) => c.policy.webhooks.length > 0,
+    },
   },
   timers: {
     // Verifies the chain since the newest checkpoint and records a new one; 0 turns it off.
@@ -102,16 +145,16 @@ const REPEATING = {
     // One `sessions.ingested` audit event per syslog sending address and period.
     'syslog-audit-summary': { setting: 'policy sessions.syslogAuditSeconds', everySeconds: (c) => c.policy.sessions.syslogAuditSeconds },
   },
-} satisfies { jobs: { [K in JobName]?: RepeatSpec }; timers: Record<string, RepeatSpec> };
+} satisfies { jobs: { [K in JobName]?: RepeatSpec | DailySpec }; timers: Record<string, RepeatSpec> };
 
 export type RepeatingJob = keyof typeof REPEATING.jobs;
 export type RepeatingTimer = keyof typeof REPEATING.timers;
 
-/** The repeating jobs this deployment runs, each with its interval in seconds. */
-export function repeatingJobs(config: Config): Partial<Record<RepeatingJob, number>> {
-  const out: Partial<Record<RepeatingJob, number>> = {};
-  for (const [name, spec] of Object.entries(REPEATING.jobs) as [RepeatingJob, RepeatSpec][])
-    if (spec.runsWhen?.(config) ?? true) out[name] = spec.everySeconds(config);
+/** The repeating jobs this deployment runs, each with its interval in seconds or its time of day. */
+export function repeatingJobs(config: Config): Partial<Record<RepeatingJob, Repeat>> {
+  const out: Partial<Record<RepeatingJob, Repeat>> = {};
+  for (const [name, spec] of Object.entries(REPEATING.jobs) as [RepeatingJob, RepeatSpec | DailySpec][])
+    if (spec.runsWhen?.(config) ?? true) out[name] = 'daily' in spec ? spec.daily(config) : spec.everySeconds(config);
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { JobScheduler } from '../domain/ports/job-scheduler.port.js';
 import type { RevocationTrigger } from '../domain/types.js';
-import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName, type RepeatingJob } from './job-registry.js';
+import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName, type Repeat, type RepeatingJob } from './job-registry.js';
 
 /** The producer side: typed enqueueing onto the BullMQ queues. */
 export class QueueBus implements JobScheduler {
@@ -50,15 +50,16 @@ export class QueueBus implements JobScheduler {
    * REPEATING.jobs, intervals from `repeatingJobs(config)`): upserted, so every
    * process may call this.
    */
-  async scheduleRepeating(everySeconds: Partial<Record<RepeatingJob, number>>): Promise<void> {
-    for (const [name, seconds] of Object.entries(everySeconds) as [RepeatingJob, number][]) await this.repeat(name, seconds);
+  async scheduleRepeating(schedules: Partial<Record<RepeatingJob, Repeat>>): Promise<void> {
+    for (const [name, repeat] of Object.entries(schedules) as [RepeatingJob, Repeat][]) await this.repeat(name, repeat);
   }
 
   /** Upserts the job's scheduler on its registry queue, dropping one a previous version left on another queue. */
-  private async repeat(name: RepeatingJob, seconds: number): Promise<void> {
+  private async repeat(name: RepeatingJob, repeat: Repeat): Promise<void> {
     const spec = JOBS[name];
     for (const other of QUEUES) if (other !== spec.queue) await this.queues[other].removeJobScheduler(name);
-    await this.queues[spec.queue].upsertJobScheduler(name, { every: seconds * 1000 }, { name, data: {}, opts: spec.options });
+    const when = typeof repeat === 'number' ? { every: repeat * 1000 } : { pattern: repeat.pattern, tz: repeat.tz };
+    await this.queues[spec.queue].upsertJobScheduler(name, when, { name, data: {}, opts: spec.options });
   }
 
   async close(): Promise<void> {

@@ -25,17 +25,16 @@ export interface StaffAuthParts {
  * small connection of its own so that sign-ins do not queue behind
  * provisioning; sessions and the throttle in Redis.
  */
-export function createStaffAuth(
+/**
+ * The staff directory from the configuration: STAFF_LDAP_URL with its own
+ * service account, or LDAP_URL's, over a small connection of its own (so
+ * that its searches do not queue behind provisioning). Sign-in uses it, and
+ * so does mail (src/notify/) to find role members and their addresses.
+ */
+export function createStaffDirectory(
   config: Config,
-  deps: {
-    redis: Redis;
-    keys: RedisKeys;
-    audit: (event: AuditInput) => Promise<void>;
-    authFailures: { failed(failure: AuthFailure): Promise<void> };
-    now: () => Date;
-    logger: Logger;
-  },
-): StaffAuthParts {
+  deps: { now: () => Date; logger: Logger },
+): { directory: StaffDirectory; connection: LdapConnection; searchBase: string; groupBase: string } {
   const { env, policy } = config;
   const separate = env.STAFF_LDAP_URL !== undefined;
   const transport = {
@@ -53,16 +52,33 @@ export function createStaffAuth(
     logger: deps.logger,
   });
   const searchBase = env.STAFF_SEARCH_BASE ?? env.LDAP_BASE_DN;
+  // A separate staff directory has no LDAP_BASE_DN of its own: its groups are looked for under the search base.
+  const groupBase = separate ? searchBase : env.LDAP_BASE_DN;
   const directory = new StaffDirectory({
     dialect: env.LDAP_DIALECT,
     connection,
     userConnection: transport,
     searchBase,
-    // A separate staff directory has no LDAP_BASE_DN of its own: its groups are looked for under the search base.
-    groupBase: separate ? searchBase : env.LDAP_BASE_DN,
+    groupBase,
     loginAttribute: policy.staff.loginAttribute ?? (env.LDAP_DIALECT === 'ad' ? 'sAMAccountName' : 'uid'),
     now: deps.now,
   });
+  return { directory, connection, searchBase, groupBase };
+}
+
+export function createStaffAuth(
+  config: Config,
+  deps: {
+    redis: Redis;
+    keys: RedisKeys;
+    audit: (event: AuditInput) => Promise<void>;
+    authFailures: { failed(failure: AuthFailure): Promise<void> };
+    now: () => Date;
+    logger: Logger;
+  },
+): StaffAuthParts {
+  const { env, policy } = config;
+  const { directory, connection } = createStaffDirectory(config, deps);
   const limits: SessionLimits = {
     idleMs: policy.staff.idleMinutes * 60_000,
     absoluteMs: policy.staff.absoluteHours * 3_600_000,

@@ -51,5 +51,7 @@ export class RedisKeys {
   /** The machine-room register (RoomKeys in src/rooms/redis-room.store.ts names the keys below this root). */
   rooms = (...parts: string[]) => this.k('room', ...parts);
   /** Prefix handed to BullMQ for its own keys. */
+  /** Notification bookkeeping (src/notify/): what was reported once. */
+  notifications = (...parts: string[]) => this.k('notify', ...parts);
   queuePrefix = () => this.k('q');
 }

@@ -27,6 +27,29 @@ describe('configuration', () => {
     }
   });
 
+  it('takes mail only with a sender and the console address, and an smtp:// or smtps:// URL', () => {
+    expect(loadConfig(base).env.SMTP_URL).toBeUndefined();
+    const mail = loadConfig({
+      ...base,
+      SMTP_URL: 'smtps://u:p@mail.school.test:465',
+      MAIL_FROM: 'Leasehold <leasehold@school.test>',
+      PUBLIC_URL: 'https://lh.school.test',
+    });
+    expect(mail.env.SMTP_URL).toBe('smtps://u:p@mail.school.test:465');
+    expect(mail.policy.notifications).toEqual({ digestHour: 8, watchSeconds: 300 });
+    try {
+      loadConfig({ ...base, SMTP_URL: 'smtp://mail.school.test' });
+      expect.unreachable();
+    } catch (err) {
+      const text = (err as ConfigError).problems.join('\n');
+      expect(text).toContain('[MAIL_FROM] required with SMTP_URL');
+      expect(text).toContain('[PUBLIC_URL] required with SMTP_URL');
+    }
+    expect(() => loadConfig({ ...base, SMTP_URL: 'http://mail.school.test', MAIL_FROM: 'a@b.test', PUBLIC_URL: 'https://lh.school.test' })).toThrow(
+      ConfigError,
+    );
+  });
+
   it('refuses plaintext LDAP unless explicitly allowed, and always in production', () => {
     expect(() => loadConfig({ ...base, LDAP_URL: 'ldap://dc' })).toThrow(/LDAP_STARTTLS/);
     expect(loadConfig({ ...base, LDAP_URL: 'ldap://dc', LDAP_ALLOW_INSECURE: 'true' }).env.LDAP_ALLOW_INSECURE).toBe(true);

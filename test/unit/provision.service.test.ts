@@ -49,10 +49,12 @@ describe('ProvisionService', () => {
       ['request.active', `request:${approved.id}`, 'success'],
     ]);
     expect(world.events().at(-2)!.details).toMatchObject({ groups: [GROUPS.erp], expiresAt: approved.validTo });
+    expect(world.notifier.sent.filter((n) => n.event === 'active')).toEqual([{ event: 'active', requestId: approved.id }]);
 
-    // Run again (a duplicate job): nothing more happens.
+    // Run again (a duplicate job): nothing more happens, and the requester is not told twice.
     await world.provisionerOn().provision(approved.id, approved.attempt);
     expect(world.mark()).toBe(mark + 3);
+    expect(world.notifier.sent.filter((n) => n.event === 'active')).toHaveLength(1);
     await expectProvisionedOnce(approved.id);
   });
 

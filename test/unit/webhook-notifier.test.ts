@@ -1,6 +1,8 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPayload, WebhookNotifier } from '../../src/notify/webhook-notifier.js';
+import { NotifyWatchService } from '../../src/notify/notify-watch.service.js';
+import { signPayload, WebhookNotifier, type NotificationEvent } from '../../src/notify/webhook-notifier.js';
+import type { SessionRecord } from '../../src/sessions/session-record.js';
 import { silentLogger } from '../support/log-capture.js';
 import type { RedisRecordStore } from '../../src/store/redis-record.store.js';
 
@@ -72,5 +74,110 @@ describe('webhook notifications', () => {
     });
     await notifier.notify('revoked', 'req_1');
     expect(queued).toEqual(['notify-revoked-req_1-1']);
+  });
+
+  it('keeps request payloads as they were for the new request events, and queues them under the request id', async () => {
+    const queued: { data: unknown; jobId: string }[] = [];
+    const notifier = new WebhookNotifier({
+      webhooks: [{ url: 'https://a.test/x', secret: 's'.repeat(32) }],
+      store,
+      enqueue: (data, jobId) => Promise.resolve(void queued.push({ data, jobId })),
+      logger: silentLogger(),
+      now: () => new Date(),
+    });
+    await notifier.notify('request.filed', 'req_1');
+    await notifier.notify('room.review_overdue', '2026-11-01T01:00:00.000Z');
+    expect(queued).toEqual([
+      { data: { event: 'request.filed', requestId: 'req_1', hook: 0 }, jobId: 'notify-request.filed-req_1-0' },
+      {
+        data: { event: 'room.review_overdue', subjectId: '2026-11-01T01:00:00.000Z', hook: 0 },
+        jobId: 'notify-room.review_overdue-2026-11-01T01_00_00.000Z-0',
+      },
+    ]);
+  });
+
+  it('posts review.overdue with the session and when its review fell due, and room.review_overdue with the period; nothing once reviewed', async () => {
+    const bodies: unknown[] = [];
+    nock('https://hooks.school.test')
+      .post('/leasehold')
+      .times(2)
+      .reply(function (_uri, body) {
+        bodies.push(body);
+        return [204];
+      });
+    const session = {
+      id: 'ses_1',
+      account: 'v-acme-chen-1',
+      requestId: 'req_1',
+      vendorId: 'ven_1',
+      source: 'bastion-1',
+      firstAt: '2026-11-01T00:00:00.000Z',
+      lastAt: '2026-11-01T01:00:00.000Z',
+      flags: [{ code: 'privileged_command' }, { code: 'privileged_command' }],
+    } as unknown as SessionRecord;
+    let reviewed = false;
+    let roomOverdue = true;
+    const notifier = new WebhookNotifier({
+      webhooks: [{ url: 'https://hooks.school.test/leasehold', secret: 's'.repeat(32) }],
+      store,
+      sessions: { getSession: () => Promise.resolve(reviewed ? { ...session, review: { verdict: 'ok', by: 'ida', at: 'x' } } : session) },
+      reviewDueDays: 7,
+      rooms: { overdueReview: () => Promise.resolve(roomOverdue ? { periodStart: '2026-11-01T01:00:00.000Z', dueAt: '2026-12-02T01:00:00.000Z' } : null) },
+      enqueue: () => Promise.resolve(),
+      logger: silentLogger(),
+      now: () => new Date('2026-12-06T00:00:00Z'),
+    });
+    await notifier.deliver({ event: 'review.overdue', subjectId: 'ses_1', hook: 0 });
+    await notifier.deliver({ event: 'room.review_overdue', subjectId: '2026-11-01T01:00:00.000Z', hook: 0 });
+    expect(bodies).toEqual([
+      {
+        event: 'review.overdue',
+        at: '2026-12-06T00:00:00.000Z',
+        session: {
+          id: 'ses_1',
+          account: 'v-acme-chen-1',
+          requestId: 'req_1',
+          vendorId: 'ven_1',
+          source: 'bastion-1',
+          firstAt: '2026-11-01T00:00:00.000Z',
+          lastAt: '2026-11-01T01:00:00.000Z',
+          flags: ['privileged_command'],
+          reviewDueAt: '2026-11-08T01:00:00.000Z',
+        },
+      },
+      {
+        event: 'room.review_overdue',
+        at: '2026-12-06T00:00:00.000Z',
+        roomRegister: { periodStart: '2026-11-01T01:00:00.000Z', dueAt: '2026-12-02T01:00:00.000Z' },
+      },
+    ]);
+    // Reviewed (or the period signed off) before the delivery ran: nothing is posted (nock would refuse a third call).
+    reviewed = true;
+    roomOverdue = false;
+    await notifier.deliver({ event: 'review.overdue', subjectId: 'ses_1', hook: 0 });
+    await notifier.deliver({ event: 'room.review_overdue', subjectId: '2026-11-01T01:00:00.000Z', hook: 0 });
+  });
+
+  it('the watch notifies each overdue session review and room-register period once, however often it runs', async () => {
+    const reported = new Set<string>();
+    const sent: [NotificationEvent, string][] = [];
+    const watch = new NotifyWatchService({
+      sessions: {
+        overdue: () =>
+          Promise.resolve({ items: [{ id: 'ses_1' }, { id: 'ses_2' }] as unknown as (SessionRecord & { reviewDueAt: string })[], nextCursor: null }),
+      },
+      rooms: { overdueReview: () => Promise.resolve({ periodStart: '2026-11-01T01:00:00.000Z', dueAt: '2026-12-02T01:00:00.000Z' }) },
+      markReported: (key) => Promise.resolve(!reported.has(key) && !!reported.add(key)),
+      notifier: { notify: (event, id) => Promise.resolve(void sent.push([event, id])) },
+      logger: silentLogger(),
+      now: () => new Date('2026-12-06T00:00:00Z'),
+    });
+    expect(await watch.run()).toEqual({ sessions: 2, room: true });
+    expect(await watch.run()).toEqual({ sessions: 0, room: false });
+    expect(sent).toEqual([
+      ['review.overdue', 'ses_1'],
+      ['review.overdue', 'ses_2'],
+      ['room.review_overdue', '2026-11-01T01:00:00.000Z'],
+    ]);
   });
 });
