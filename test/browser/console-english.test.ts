@@ -16,6 +16,7 @@ const SCREENS = [
   ['/incidents', 'Incidents'],
   ['/sign-off', 'Sign-off without sessions'],
   ['/audit', 'Audit trail'],
+  ['/room-visits', 'Machine room register'],
   ['/admin', 'Administration'],
 ] as const;
 
