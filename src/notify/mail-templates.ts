@@ -107,7 +107,7 @@ export function formatTime(iso: string, timeZone: string): string {
   return `${parts} (${timeZone})`;
 }
 
-/** The console route of a request or a session, under PUBLIC_URL (web/src/app.tsx: /requests/:id, /sessions/:id). */
+/** A console route under PUBLIC_URL (web/src/app.tsx: /requests/:id, /sessions/:id, /room-visits). */
 export function consoleLink(publicUrl: string, route: string): string {
   return `${publicUrl.replace(/\/+$/, '')}${route}`;
 }
@@ -234,6 +234,7 @@ export function digestMail(facts: DigestFacts, to: string, settings: MailSetting
                   lang === 'zh'
                     ? `自 ${t(room.periodStart)} 起的期間應於 ${t(room.dueAt)} 前審閱，已逾期`
                     : `The period from ${t(room.periodStart)} was due for review by ${t(room.dueAt)} and is overdue`,
+                href: consoleLink(settings.publicUrl, '/room-visits'),
               },
             ]
           : [],

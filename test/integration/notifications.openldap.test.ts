@@ -110,7 +110,10 @@ describe('notifications: mail over a real SMTP server and webhooks', () => {
           absoluteHours: 10,
           roleRefreshMinutes: 5,
         },
-        webhooks: [{ url: hooks.url, secret: SECRET, events: ['request.filed', 'approved', 'active'] }],
+        webhooks: [{ url: hooks.url, secret: SECRET, events: ['request.filed', 'approved', 'active', 'review.overdue'] }],
+        // A session's review falls due a day after it ended; the watch looks every second.
+        sessions: { reviewDueDays: 1 },
+        notifications: { digestHour: 8, watchSeconds: 1 },
       },
       env: { STAFF_SEARCH_BASE: root, PUBLIC_URL, SMTP_URL: sink.url, MAIL_FROM: 'Leasehold <leasehold@school.test>' },
     });
@@ -217,5 +220,22 @@ describe('notifications: mail over a real SMTP server and webhooks', () => {
     } finally {
       await bus.close();
     }
+  });
+
+  it('posts review.overdue once for a session whose review fell due, with the session and its due time', async () => {
+    const request = (await api('GET', `/v1/requests/${requestId}`, svc.tokens.auditor)).body;
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    const sent = await api('POST', '/v1/session-events', svc.tokens.logSource, {
+      events: [{ source: 'jump-2', account: request.account.username, type: 'login', at: twoDaysAgo, target: 'erp-app01' }],
+    });
+    expect(sent.status).toBe(202);
+    const hook = await until(() => hooks.received.find((h) => h.headers['x-leasehold-event'] === 'review.overdue'));
+    expect(hook.headers['x-leasehold-signature']).toBe(signPayload(SECRET, hook.headers['x-leasehold-timestamp'] as string, hook.body));
+    const body = JSON.parse(hook.body);
+    expect(body.session).toMatchObject({ account: request.account.username, source: 'jump-2', requestId, firstAt: twoDaysAgo });
+    expect(Date.parse(body.session.reviewDueAt)).toBe(Date.parse(twoDaysAgo) + 86_400_000);
+    // The watch keeps running every second: the same overdue session is not posted again.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(hooks.received.filter((h) => h.headers['x-leasehold-event'] === 'review.overdue')).toHaveLength(1);
   });
 });

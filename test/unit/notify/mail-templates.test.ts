@@ -87,6 +87,7 @@ describe('mail templates', () => {
     expect(mail.text).toContain('… and more, see the console');
     expect(mail.text).toContain('was due for review by 2026-12-02 09:00 (Asia/Taipei) and is overdue');
     expect(mail.html).toContain('href="https://leasehold.school.test/sessions/ses_1"');
+    expect(mail.html).toContain('href="https://leasehold.school.test/room-visits"');
     const empty = digestMail({ day: '2026-12-07', awaiting: [], moreAwaiting: false, overdue: [], moreOverdue: false, room: null }, 'x@school.test', settings);
     expect(empty.text).toContain('Nothing overdue');
   });
