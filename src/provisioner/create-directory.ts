@@ -33,5 +33,8 @@ export async function createDirectory(config: Config, logger: Logger): Promise<D
     return new AdDirectory(common);
   }
   const { OpenLdapDirectory } = await import('./openldap/openldap.directory.js');
+  const { checkReconcileIndexes, reportReconcileIndexes } = await import('./openldap/openldap-indexes.js');
+  // Reconciliation's group searches need equality indexes: checked in the background, never holding up or failing start-up.
+  void checkReconcileIndexes(connection, env.LDAP_BASE_DN).then((check) => reportReconcileIndexes(check, logger));
   return new OpenLdapDirectory(common);
 }

@@ -3,7 +3,8 @@ import type { DomainStore, Stored } from '../domain/ports/domain-store.port.js';
 import { LIVE_STATUSES, type AccessRequest } from '../domain/types.js';
 import { updateRequest } from '../domain/update-request.js';
 import type { AuditInput } from '../audit/audit-event.js';
-import type { DirectoryAccount, DirectoryPort } from '../domain/ports/directory.port.js';
+import type { DirectoryAccount, DirectoryPort, PrivilegedMembership } from '../domain/ports/directory.port.js';
+import { normalizeDn } from './ldap/escape.js';
 import { generatePassword } from './generate-password.js';
 
 export interface ReconcileReport {
@@ -14,6 +15,20 @@ export interface ReconcileReport {
 }
 
 const ACTOR = 'reconciler';
+/** Accounts settled together: one privilege question for their new groups, one read of their requests. A listing page. */
+const BATCH = 500;
+
+/** What one pass keeps: its report, the privilege verdict of each group judged (normalised DN → privileged group, or null), normalised DNs. */
+interface Pass {
+  report: ReconcileReport;
+  verdicts: Map<string, string | null>;
+  keys: Map<string, string>;
+}
+
+/** Every group whose rights the account holds directly: the groups that list it, and on AD a primary group other than Domain Users. */
+function groupsOf(account: DirectoryAccount): string[] {
+  return account.primaryGroup ? [...account.groups, account.primaryGroup] : account.groups;
+}
 
 /**
  * Layer 4 of revocation and the guard of clauses 1.5.6 and 1.6.1: compares
@@ -33,19 +48,66 @@ const ACTOR = 'reconciler';
 export class ReconcileService {
   constructor(private readonly deps: { store: DomainStore; directory: DirectoryPort; logger: Logger; now: () => Date }) {}
 
+  /**
+   * One pass. The listing is the only read per account: memberships, state
+   * and expiry come with it (one paged search, plus one group search per page
+   * on OpenLDAP). Accounts are taken a listing page at a time: privilege is
+   * asked once per pass for each distinct group not yet judged (the verdicts
+   * are kept for the pass), and the page's requests are read in one batch.
+   * So a pass costs O(pages + distinct groups) directory reads, not O(accounts).
+   */
   async reconcile(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { scanned: 0, orphansDisabled: [], corrected: [], driftRemoved: [] };
+    const pass: Pass = { report: { scanned: 0, orphansDisabled: [], corrected: [], driftRemoved: [] }, verdicts: new Map(), keys: new Map() };
+    let batch: DirectoryAccount[] = [];
     for await (const account of this.deps.directory.listVendorAccounts()) {
-      report.scanned++;
-      await this.checkDrift(account, report);
-      await this.checkLiveness(account, report);
+      batch.push(account);
+      if (batch.length >= BATCH) {
+        await this.settle(batch, pass);
+        batch = [];
+      }
     }
-    return report;
+    await this.settle(batch, pass);
+    return pass.report;
   }
 
-  private async checkDrift(account: DirectoryAccount, report: ReconcileReport): Promise<void> {
+  private async settle(accounts: DirectoryAccount[], pass: Pass): Promise<void> {
+    if (!accounts.length) return;
+    const { directory, store } = this.deps;
+    // The same few group DNs recur on every account: each spelling is normalised once per pass.
+    const keyOf = (dn: string): string => {
+      let key = pass.keys.get(dn);
+      if (key === undefined) pass.keys.set(dn, (key = normalizeDn(dn)));
+      return key;
+    };
+    const unjudged = new Map<string, string>();
+    for (const account of accounts)
+      for (const group of groupsOf(account)) {
+        const key = keyOf(group);
+        if (!pass.verdicts.has(key) && !unjudged.has(key)) unjudged.set(key, group);
+      }
+    if (unjudged.size) {
+      const privileged = await directory.privilegedGroupsOf([...unjudged.values()]);
+      for (const [key, group] of unjudged) pass.verdicts.set(key, privileged.get(group) ?? null);
+    }
+    const ids = [...new Set(accounts.flatMap((a) => (a.requestId ? [a.requestId] : [])))];
+    const requests = new Map((ids.length ? await store.getRequests(ids) : []).map((r) => [r.id, r]));
+    for (const account of accounts) {
+      pass.report.scanned++;
+      const memberships: PrivilegedMembership[] = [];
+      const seen = new Set<string>();
+      for (const group of groupsOf(account)) {
+        const key = keyOf(group);
+        const privileged = pass.verdicts.get(key);
+        if (privileged && !seen.has(key)) memberships.push({ group, privileged });
+        seen.add(key);
+      }
+      await this.checkDrift(account, memberships, pass.report);
+      await this.checkLiveness(account, account.requestId ? (requests.get(account.requestId) ?? null) : null, pass.report);
+    }
+  }
+
+  private async checkDrift(account: DirectoryAccount, memberships: PrivilegedMembership[], report: ReconcileReport): Promise<void> {
     const { directory, store, logger, now } = this.deps;
-    const memberships = await directory.privilegedMembershipsOf(account.dn);
     for (const m of memberships) {
       const subject = account.requestId ? `request:${account.requestId}` : `account:${account.dn}`;
       const details = { dn: account.dn, group: m.group, privilegedGroup: m.privileged };
@@ -69,13 +131,15 @@ export class ReconcileService {
     }
   }
 
-  private async checkLiveness(account: DirectoryAccount, report: ReconcileReport): Promise<void> {
+  /** `listed`: the request as read with the account's page; read again before anything is done about it. */
+  private async checkLiveness(account: DirectoryAccount, listed: Stored<AccessRequest> | null, report: ReconcileReport): Promise<void> {
     const { directory, store, logger } = this.deps;
-    const request = account.requestId ? await store.getRequest(account.requestId) : null;
-    if (request?.status === 'provisioning' || request?.status === 'approved') return; // a provision job owns it
-    if (request && this.live(request)) return;
     // Disabled and in no group: nothing is left to take away (revoked accounts kept for retention).
     if (!account.enabled && account.groups.length === 0) return;
+    if (this.leftAlone(listed)) return;
+    // A finding: judge it on the request as it is now, not as it was when the page was read.
+    const request = account.requestId ? await store.getRequest(account.requestId) : null;
+    if (this.leftAlone(request)) return;
     const orphan = !request;
     const subject = request ? `request:${request.id}` : `account:${account.dn}`;
     const facts = { dn: account.dn, username: account.username, storeStatus: request?.status ?? null };
@@ -104,6 +168,11 @@ export class ReconcileService {
       outcome: 'warning',
       details: { ...facts, wasEnabled: account.enabled, disabled: true, passwordScrambled: true, removedGroups: account.groups },
     });
+  }
+
+  /** A provision job owns an approved or provisioning request's account; a live request's account is as it should be. */
+  private leftAlone(request: Stored<AccessRequest> | null): boolean {
+    return request?.status === 'provisioning' || request?.status === 'approved' || (!!request && this.live(request));
   }
 
   private live(request: Stored<AccessRequest>): boolean {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { DirectoryAccount } from '../../src/domain/ports/directory.port.js';
 import { AdDirectory } from '../../src/provisioner/ad/ad.directory.js';
 import { decodeSid } from '../../src/provisioner/ad/ad-sid.js';
 import { childDn, sameDn } from '../../src/provisioner/ldap/escape.js';
@@ -9,6 +10,9 @@ import { createAdSubtree, sambaAdmin, type AdSubtree } from '../rig/samba.js';
 import { groupDnBySid } from '../support/ad-groups.js';
 import { probe } from '../support/directory-probe.js';
 import { sambaTarget } from '../support/service-harness.js';
+import { silentLogger } from '../support/log-capture.js';
+import { ReconcileService } from '../../src/provisioner/reconcile.service.js';
+import { MemoryDomainStore } from '../../src/store/memory/memory-domain.store.js';
 
 const samba = inject('samba');
 const rand = (): string => randomBytes(3).toString('hex');
@@ -210,6 +214,53 @@ describe.skipIf(!samba)('AD privileged groups (clause 1.6.1) on a real Samba AD 
       expect(tokens).not.toContain(sid(512));
       expect(attrValue(entry!, 'primaryGroupID')).toBe('513');
       expect(await ad.privilegedMembershipsOf(dn)).toEqual([]);
+    });
+
+    it('lists a primary group other than Domain Users with the account, and a reconcile pass takes the account out of it', async () => {
+      // A container of its own, so that the pass sees only these two accounts.
+      const ou = await tree.addOu(`primary-listing-${rand()}`);
+      const own = new AdDirectory({ connection: sambaAdmin(samba!), baseDn: samba!.baseDn, vendorOu: ou, privilegedGroups: [] });
+      try {
+        const make = async (label: string): Promise<string> =>
+          (
+            await own.createAccount({
+              requestId: `req-${label}-${rand()}`,
+              username: `v-${label}-${rand()}`,
+              givenName: 'Vera',
+              surname: 'Vendor',
+              displayName: 'Vera Vendor',
+              email: 'vera@vendor.example',
+              description: `primary group listing ${label}`,
+              validTo: new Date(Date.now() + 86_400_000),
+            })
+          ).dn;
+        const dn = await make('lprim');
+        const plain = await make('lplain');
+        const domainAdmins = await bySid(512);
+        await tree.addMember(domainAdmins, dn);
+        await tree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'primaryGroupID', values: ['512'] }) }));
+
+        const listed: DirectoryAccount[] = [];
+        for await (const a of own.listVendorAccounts()) listed.push(a);
+        const mine = listed.find((a) => sameDn(a.dn, dn));
+        expect(sameDn(mine?.primaryGroup ?? '', domainAdmins)).toBe(true);
+        expect(listed.find((a) => sameDn(a.dn, plain))?.primaryGroup).toBeUndefined();
+
+        const store = new MemoryDomainStore({ now: () => new Date() });
+        const report = await new ReconcileService({ store, directory: own, logger: silentLogger(), now: () => new Date() }).reconcile();
+        expect(report.driftRemoved.map((d) => [sameDn(d.dn, dn), sameDn(d.group, domainAdmins), sameDn(d.privileged, domainAdmins)])).toEqual([
+          [true, true, true],
+        ]);
+        const [entry] = await tree.admin.search(dn, {
+          scope: 'base',
+          attributes: ['tokenGroups', 'primaryGroupID'],
+          explicitBufferAttributes: ['tokenGroups'],
+        });
+        expect(([entry!.tokenGroups].flat() as Buffer[]).map(decodeSid)).not.toContain(sid(512));
+        expect(attrValue(entry!, 'primaryGroupID')).toBe('513');
+      } finally {
+        await own.close();
+      }
     });
 
     it('can still bind as a vendor while nested in an ordinary group only', async () => {

@@ -94,4 +94,81 @@ describe('ReconcileService', () => {
     expect((await world.request(active.id)).flags?.map((f) => f.kind)).toEqual(['privilege_drift']);
     expect((await world.directory.getAccount(dn))?.groups).not.toContain(GROUPS.wheel);
   });
+  describe('cost of a pass', () => {
+    /** The directory, counting each port call a pass makes and recording the groups whose privilege it asks. */
+    function countingDirectory(directory: DirectoryPort = world.directory) {
+      const calls = new Map<string, number>();
+      const askedGroups: string[] = [];
+      const counted = new Proxy(directory, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function') return value;
+          const method = (value as (...args: unknown[]) => unknown).bind(target);
+          return (...args: unknown[]) => {
+            calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
+            if (prop === 'privilegedGroupsOf') askedGroups.push(...(args[0] as string[]));
+            return method(...args);
+          };
+        },
+      });
+      return { counted, calls, askedGroups };
+    }
+
+    it('reads the directory once per listing and once per distinct group, not once per account', async () => {
+      const { person } = await world.vendorWithPerson();
+      const active = await world.active(person.id);
+      // An ordinary-looking group nested in wheel: its members are privileged through it.
+      const opsTools = 'cn=ops-tools,ou=groups,dc=fake,dc=test';
+      world.directory.nestGroup(opsTools, GROUPS.wheel);
+      const ordinary = [GROUPS.erp, GROUPS.reports, GROUPS.printers];
+      // 1,200 accounts (more than one listing page) whose request is live, each in an ordinary group.
+      for (let i = 0; i < 1200; i++) world.directory.addAccountByHand({ username: `bulk-${i}`, requestId: active.id, groups: [ordinary[i % 3]!] });
+      const drifted = [0, 1].map((i) => world.directory.addAccountByHand({ username: `drift-${i}`, requestId: active.id, groups: [GROUPS.erp, opsTools] }));
+      const { counted, calls, askedGroups } = countingDirectory();
+
+      const report = await reconcilerOn(counted).reconcile();
+
+      expect(report.scanned).toBe(1203);
+      expect(report.driftRemoved.map((d) => [d.dn, d.group, d.privileged])).toEqual(drifted.map((dn) => [dn, opsTools, GROUPS.wheel]));
+      expect(report.orphansDisabled).toEqual([]);
+      expect(report.corrected).toEqual([]);
+      // Reads: one listing, and privilege asked about each distinct group exactly once in the pass.
+      expect(calls.get('listVendorAccounts')).toBe(1);
+      expect([...askedGroups].sort()).toEqual([...new Set([...ordinary, ...active.groups, opsTools])].sort());
+      for (const perAccount of ['privilegedMembershipsOf', 'getAccount', 'findAccount']) expect(calls.get(perAccount) ?? 0).toBe(0);
+      // Writes only for what was found: the two drifted accounts leave ops-tools.
+      expect(calls.get('removeFromGroups')).toBe(2);
+      expect([...calls.keys()].sort()).toEqual(['listVendorAccounts', 'privilegedGroupsOf', 'removeFromGroups']);
+      expect(calls.get('privilegedGroupsOf')).toBeLessThanOrEqual(3);
+    });
+
+    it('judges a primary group the listing reports (AD primaryGroupID) like a direct group, and takes the account out of it', async () => {
+      const { person } = await world.vendorWithPerson();
+      const active = await world.active(person.id);
+      const dn = active.account!.dn!;
+      // The fake has no primary groups: its listing reports wheel as this account's, as AD's listing would for primaryGroupID 512.
+      const fake = world.directory;
+      const withPrimary = new Proxy(fake, {
+        get(target, prop, receiver) {
+          if (prop !== 'listVendorAccounts') {
+            const value: unknown = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          }
+          return async function* () {
+            for await (const a of fake.listVendorAccounts()) yield a.dn === dn ? { ...a, primaryGroup: GROUPS.wheel } : a;
+          };
+        },
+      });
+      const { counted, calls } = countingDirectory(withPrimary);
+      const mark = world.mark();
+      const report = await reconcilerOn(counted).reconcile();
+      expect(report.driftRemoved).toEqual([{ dn, group: GROUPS.wheel, privileged: GROUPS.wheel }]);
+      expect(world.eventsSince(mark)).toEqual([
+        ['reconcile.drift_found', `request:${active.id}`, 'warning'],
+        ['reconcile.drift_removed', `request:${active.id}`, 'warning'],
+      ]);
+      expect(calls.get('removeFromGroups')).toBe(1);
+      expect((await world.request(active.id)).flags?.map((f) => f.kind)).toEqual(['privilege_drift']);
+    });
+  });
 });

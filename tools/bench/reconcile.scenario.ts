@@ -4,6 +4,7 @@ import { makeAccounts, seedDirectory, seedStore } from './bench-accounts.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
 import { makeScenarioTree } from './bench.rig.js';
 import { round } from './bench-stats.js';
+import { CpuMeter } from './cpu-meter.js';
 import { RawLanes, rawDirectoryFor } from './raw-directory.js';
 import { createLogger } from '../../src/logger.js';
 import { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
@@ -26,6 +27,12 @@ export interface ReconcileSizeResult {
   /** LDAP requests of one pass (the median pass): searches (each page of a paged search counts), and writes. */
   ldapSearchesPerPass: number;
   ldapWritesPerPass: number;
+  /**
+   * CPU seconds of the median pass, per process: the reconciler (this
+   * process), slapd and Redis. Far steadier than wall time on a shared
+   * machine: with a core to itself a pass takes about the largest of them.
+   */
+  cpuSecondsPerPass: Record<string, number>;
   /** What the pass found (0 in this steady state: every account has a live request and ordinary groups). */
   findings: number;
 }
@@ -123,18 +130,21 @@ export async function reconcileScenario(
       const counted = countingConnection(raw);
       const directory = new OpenLdapDirectory({ connection: counted.connection, vendorOu: tree.vendorOu, baseDn: server.baseDn, privilegedGroups: [], logger });
       const reconciler = new ReconcileService({ store, directory, logger, now });
-      const runs: { seconds: number; searches: number; writes: number; findings: number }[] = [];
+      const runs: { seconds: number; searches: number; writes: number; findings: number; cpu: Record<string, number> }[] = [];
+      const meter = new CpuMeter({ reconciler: process.pid, slapd: ctx.pids.slapd, redis: ctx.pids.redis });
       await directory.ping();
       for (let i = 0; i < o.passes(n); i++) {
         counted.reset();
+        meter.begin();
         const started = performance.now();
         const report = await reconciler.reconcile();
         const seconds = (performance.now() - started) / 1000;
+        const cpu = Object.fromEntries(Object.entries(meter.end().seconds).map(([name, s]) => [name, round(s, 2)]));
         if (report.scanned !== n) throw new Error(`pass scanned ${report.scanned} accounts, expected ${n}`);
         const findings = report.orphansDisabled.length + report.corrected.length + report.driftRemoved.length;
-        runs.push({ seconds, searches: counted.counts.searches, writes: counted.counts.writes, findings });
+        runs.push({ seconds, searches: counted.counts.searches, writes: counted.counts.writes, findings, cpu });
         o.log(
-          `reconcile ${n}: pass ${i + 1} ${seconds.toFixed(2)} s, ${counted.counts.searches} searches, ${counted.counts.writes} writes, ${findings} findings`,
+          `reconcile ${n}: pass ${i + 1} ${seconds.toFixed(2)} s, ${counted.counts.searches} searches, ${counted.counts.writes} writes, ${findings} findings, CPU s ${JSON.stringify(cpu)}`,
         );
       }
       const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
@@ -148,6 +158,7 @@ export async function reconcileScenario(
         maxSeconds: round(sorted.at(-1)!.seconds, 2),
         ldapSearchesPerPass: median.searches,
         ldapWritesPerPass: median.writes,
+        cpuSecondsPerPass: median.cpu,
         findings: Math.max(...runs.map((r) => r.findings)),
       });
     } finally {

@@ -37,6 +37,13 @@ export interface DirectoryAccount {
   expiresAt?: Date;
   /** DNs of the groups that list the account directly. */
   groups: string[];
+  /**
+   * AD: the account's primary group (primaryGroupID) when it is not Domain
+   * Users. No group lists it in `member`, so it is not in `groups`, yet the
+   * account holds its rights. Set by listVendorAccounts (reconciliation
+   * judges its privilege with the direct groups); other reads leave it out.
+   */
+  primaryGroup?: string;
 }
 
 export interface PrivilegedMembership {
@@ -115,7 +122,12 @@ export interface DirectoryPort {
   /** Deletes the entry; absent counts as done. */
   deleteAccount(dn: string): Promise<void>;
 
-  /** Every account entry in the vendor container (paged). */
+  /**
+   * Every account entry in the vendor container, with its state, expiry and
+   * direct groups (and on AD primaryGroup), from a paged listing: a number of
+   * directory reads that grows with the pages, never one read per account
+   * (reconciliation walks it every interval).
+   */
   listVendorAccounts(): AsyncIterable<DirectoryAccount>;
 
   /**
@@ -130,6 +142,8 @@ export interface DirectoryPort {
   /**
    * The account's direct memberships that make it privileged: each direct
    * group that is (or is nested in) a privileged group, with that group.
+   * One account's reads: a pass over many accounts asks privilegedGroupsOf
+   * once per distinct group instead.
    */
   privilegedMembershipsOf(accountDn: string): Promise<PrivilegedMembership[]>;
 

@@ -194,12 +194,30 @@ export class AdDirectory implements DirectoryPort {
     }
   }
 
+  /**
+   * memberOf, state and expiry come with the listing; so does primaryGroupID,
+   * whose group (when not Domain Users) is looked up once per distinct RID
+   * per listing, so that reconciliation can judge it without reading the
+   * account again.
+   */
   async *listVendorAccounts(): AsyncIterable<DirectoryAccount> {
-    const search = { scope: 'sub' as const, filter: PERSON, attributes: ACCOUNT_ATTRIBUTES };
+    const search = { scope: 'sub' as const, filter: PERSON, attributes: [...ACCOUNT_ATTRIBUTES, 'primaryGroupID'] };
     // The service account, if someone put it in the vendor OU, is no vendor account: reconciling it would lock the service out.
     const self = await this.serviceDn();
+    const primaryGroups = new Map<number, Promise<string | undefined>>();
+    const primaryGroup = (rid: number): Promise<string | undefined> => {
+      let dn = primaryGroups.get(rid);
+      if (!dn) primaryGroups.set(rid, (dn = this.domainSid().then(async (sid) => (await this.privilege.groupBySid(`${sid}-${rid}`))?.dn)));
+      return dn;
+    };
     for await (const page of this.conn.searchPaged(this.options.vendorOu, search, this.options.pageSize ?? 500, 'list vendor accounts'))
-      for (const entry of page) if (!self || !sameDn(entry.dn, self)) yield toDirectoryAccount(entry, this.now());
+      for (const entry of page) {
+        if (self && sameDn(entry.dn, self)) continue;
+        const account = toDirectoryAccount(entry, this.now());
+        const rid = Number(attrValue(entry, 'primaryGroupID'));
+        const primary = Number.isInteger(rid) && rid !== DOMAIN_USERS_RID ? await primaryGroup(rid) : undefined;
+        yield primary ? { ...account, primaryGroup: primary } : account;
+      }
   }
 
   privilegedGroupsOf(groupDns: string[]): Promise<Map<string, string>> {

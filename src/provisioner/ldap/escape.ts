@@ -37,6 +37,9 @@ export interface DnPart {
   value: string;
 }
 
+/** A DN whose normal form is its lower-cased text: see normalizeDn. */
+const PLAIN_DN = /^[A-Za-z][A-Za-z0-9-]*=[A-Za-z0-9._@-]+(?:,[A-Za-z][A-Za-z0-9-]*=[A-Za-z0-9._@-]+)*$/;
+
 /**
  * Parses an RFC 4514 DN into RDNs (each a list of type/value pairs, several
  * for a multi-valued RDN joined by `+`), unescaping `\c` and `\XX` (hex pairs
@@ -93,6 +96,9 @@ export function parseDn(dn: string): DnPart[][] {
  * Falls back to lower-casing when the DN does not parse.
  */
 export function normalizeDn(dn: string): string {
+  // Most DNs are plain (letters, digits, `.`, `_`, `@`, `-`; no spaces, escapes or `+`): for them the
+  // canonical form is the lower-cased text, without parsing (reconciliation normalises every member of a group).
+  if (PLAIN_DN.test(dn)) return dn.toLowerCase();
   let rdns: DnPart[][];
   try {
     rdns = parseDn(dn);

@@ -193,6 +193,16 @@ export class OpenLdapDirectory implements DirectoryPort {
     }
   }
 
+  /**
+   * One paged search of the vendor container; per page, one search for the
+   * DNs of the groups that list any of its accounts (member, uniqueMember,
+   * memberUid: the equality indexes README Operations asks for). Each such
+   * group's members are read and normalised once per listing, not once per
+   * page: a group holding thousands of vendor accounts would otherwise come
+   * back whole with every page. A group the page search names but whose
+   * remembered members include none of the page's accounts has gained one
+   * since it was read, and is read again.
+   */
   async *listVendorAccounts(): AsyncIterable<DirectoryAccount> {
     const pages = this.connection.searchPaged(
       this.options.vendorOu,
@@ -200,26 +210,29 @@ export class OpenLdapDirectory implements DirectoryPort {
       500,
       'list vendor accounts',
     );
+    const known = new Map<string, GroupMembers>();
     for await (const page of pages) {
       if (!page.length) continue;
-      // One group search per page instead of one per account.
-      const groups = await this.connection.search(
+      const accounts = page.map((entry) => ({ entry, key: normalizeDn(entry.dn), uid: attrValue(entry, 'uid') }));
+      const listing = await this.connection.search(
         this.options.baseDn,
-        {
-          scope: 'sub',
-          filter: and(groupFilter, or(...page.map((e) => listedIn(e.dn, attrValue(e, 'uid'))))),
-          attributes: ['member', 'uniqueMember', 'memberUid'],
-        },
+        { scope: 'sub', filter: and(groupFilter, or(...accounts.map((a) => listedIn(a.entry.dn, a.uid)))), attributes: ['1.1'] },
         'groups of vendor accounts',
       );
-      // Each group's members are normalised once per page, not once per account (quadratic in group size).
-      const members = groups.map(memberIndex);
+      const groups = await Promise.all(
+        listing.map(async (g) => {
+          const key = normalizeDn(g.dn);
+          const remembered = known.get(key);
+          if (remembered && accounts.some((a) => remembered.lists(a.key, a.uid))) return remembered;
+          const fresh = await this.groupMembers(g.dn);
+          if (fresh) known.set(key, fresh);
+          return fresh;
+        }),
+      );
       const now = this.now();
-      for (const entry of page) {
-        const key = normalizeDn(entry.dn);
-        const uid = attrValue(entry, 'uid');
-        const mine = members.filter((g) => g.dns.has(key) || (uid !== undefined && g.uids.has(uid))).map((g) => g.dn);
-        yield toDirectoryAccount(entry, mine, now);
+      for (const a of accounts) {
+        const mine = groups.filter((g): g is GroupMembers => !!g && g.lists(a.key, a.uid)).map((g) => g.dn);
+        yield toDirectoryAccount(a.entry, mine, now);
       }
     }
   }
@@ -315,6 +328,15 @@ export class OpenLdapDirectory implements DirectoryPort {
     return hits.map(toGroupFacts);
   }
 
+  /** A group's members (member and uniqueMember DNs, memberUid names), read once; undefined when it is gone. */
+  private async groupMembers(dn: string): Promise<GroupMembers | undefined> {
+    const entry = await this.readBase(dn, groupFilter, ['member', 'uniqueMember', 'memberUid'], `members of ${dn}`);
+    if (!entry) return undefined;
+    const dns = new Set([...attrValues(entry, 'member'), ...attrValues(entry, 'uniqueMember')].map(normalizeDn));
+    const uids = new Set(attrValues(entry, 'memberUid'));
+    return { dn: entry.dn, lists: (key, uid) => dns.has(key) || (uid !== undefined && uids.has(uid)) };
+  }
+
   private resolver(): (start: GroupFacts) => Promise<GroupFacts | undefined> {
     return privilegeResolver(
       (g) => isBuiltinPrivileged(g) || this.policy.matches(g),
@@ -338,8 +360,8 @@ function replace(type: string, ...values: string[]): Change {
   return new Change({ operation: 'replace', modification: new Attribute({ type, values }) });
 }
 
-/** A group entry (from the per-page search) with its members normalised for lookups. */
-function memberIndex(group: Entry): { dn: string; dns: Set<string>; uids: Set<string> } {
-  const dns = [...attrValues(group, 'member'), ...attrValues(group, 'uniqueMember')];
-  return { dn: group.dn, dns: new Set(dns.map(normalizeDn)), uids: new Set(attrValues(group, 'memberUid')) };
+/** A group's direct members, normalised once, as the listing matches accounts against them. */
+interface GroupMembers {
+  dn: string;
+  lists(accountKey: string, uid: string | undefined): boolean;
 }
