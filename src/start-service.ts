@@ -15,6 +15,9 @@ import { createStaffAuth } from './staff/create-staff-auth.js';
 import type { Config } from './config/load-config.js';
 import { GroupLookup } from './domain/group-lookup.js';
 import { PersonExportService } from './domain/person-export.service.js';
+import { EvidenceService } from './evidence/evidence.service.js';
+import { registerRooms } from './evidence/evidence-rooms.js';
+import { redisEvidenceTrail } from './evidence/evidence-trail.js';
 import { RequestPolicy } from './domain/request-policy.js';
 import { RequestService } from './domain/request.service.js';
 import { VendorService } from './domain/vendor.service.js';
@@ -272,6 +275,16 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       system: { redis, directory, registry: metrics.registry, openapi: () => holder.openapi },
       vendors: { vendors, requests, store },
       personExport: { exporter: new PersonExportService({ store: domainStore, sessions: sessionStore, now }) },
+      evidence: {
+        evidence: new EvidenceService({
+          store: domainStore,
+          sessions: sessionStore,
+          trail: redisEvidenceTrail(new AuditQueryStore(redis, keys), new AuditVerifier(redis, keys, config.auditReanchorKey)),
+          rooms: registerRooms(roomRegister),
+          now,
+        }),
+        timeZone: env.TZ,
+      },
       lookups: { groups: new GroupLookup({ directory, policy: requestPolicy }) },
       requests: { requests, store, now },
       sessions: {

@@ -1,6 +1,7 @@
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
+import { evidenceRoutes } from './routes/evidence.routes.js';
 import { lookupRoutes } from './routes/lookup.routes.js';
 import { personExportRoutes } from './routes/person-export.routes.js';
 import { requestRoutes } from './routes/request.routes.js';
@@ -18,6 +19,7 @@ export interface ApiRouteDeps {
   system: Parameters<typeof systemRoutes>[0];
   vendors: Parameters<typeof vendorRoutes>[0];
   personExport: Parameters<typeof personExportRoutes>[0];
+  evidence: Parameters<typeof evidenceRoutes>[0];
   requests: Parameters<typeof requestRoutes>[0];
   sessions: Parameters<typeof sessionRoutes>[0];
   audit: Parameters<typeof auditRoutes>[0];
@@ -39,6 +41,7 @@ export function apiRoutes(deps: ApiRouteDeps): RouteSpec[] {
     ...systemRoutes(deps.system),
     ...vendorRoutes(deps.vendors),
     ...personExportRoutes(deps.personExport),
+    ...evidenceRoutes(deps.evidence),
     ...lookupRoutes(deps.lookups),
     ...requestRoutes(deps.requests),
     ...sessionRoutes(deps.sessions),

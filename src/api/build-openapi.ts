@@ -53,10 +53,10 @@ export function buildOpenApi(routes: RouteSpec[], version: string): Record<strin
     const responses: Record<string, unknown> = {};
     for (const [status, spec] of Object.entries(r.responses)) {
       const schema = spec.schema ? outputSchema(spec.schema, components) : undefined;
-      responses[status] = {
-        description: spec.description,
-        ...(schema ? { content: Object.fromEntries((spec.contentTypes ?? ['application/json']).map((type) => [type, { schema }])) } : {}),
-      };
+      const content = spec.media
+        ? Object.fromEntries(Object.entries(spec.media).map(([type, s]) => [type, { schema: outputSchema(s, components) }]))
+        : schema && Object.fromEntries((spec.contentTypes ?? ['application/json']).map((type) => [type, { schema }]));
+      responses[status] = { description: spec.description, ...(content ? { content } : {}) };
     }
     const errorCodes = r.roles === 'public' ? [503] : [400, 401, 403, 404, 409, 422, 429, 503];
     for (const code of errorCodes)

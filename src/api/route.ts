@@ -37,6 +37,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Media types of the body; default application/json. */
   contentTypes?: string[];
+  /** A body schema per media type, when they differ (an HTML document or its content as JSON); overrides schema and contentTypes in the document. */
+  media?: Record<string, z.ZodType>;
 }
 
 /**

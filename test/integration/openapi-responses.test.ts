@@ -85,6 +85,9 @@ describe('documented response schemas', () => {
     await untilStatus(call, svc, id, 'revoked');
     await call('GET', '/v1/revocations/overdue', t.approver);
     await call('GET', '/v1/sessions/overdue', t.auditor);
+    await call('GET', `/v1/requests/${id}/evidence?format=json`, t.auditor);
+    const period = `from=${encodeURIComponent(new Date(Date.now() - 86_400_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 86_400_000).toISOString())}`;
+    await call('GET', `/v1/vendors/${vendorId}/evidence?format=json&${period}`, t.auditor);
     const other = await fileRequest(call, svc, personId, group, { approve: false });
     await call('POST', `/v1/requests/${other}/reject`, t.approver, { reason: 'not needed' });
     const third = await fileRequest(call, svc, personId, group, { approve: false });

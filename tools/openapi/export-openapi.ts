@@ -37,6 +37,7 @@ export function routeTable(): RouteSpec[] {
     system: standIn('system'),
     vendors: standIn('vendors'),
     personExport: standIn('personExport'),
+    evidence: { evidence: standIn('evidence'), timeZone: 'Asia/Taipei' },
     requests: standIn('requests'),
     sessions: standIn('sessions'),
     audit: standIn('audit'),

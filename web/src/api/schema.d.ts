@@ -296,6 +296,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/requests/{id}/evidence': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Evidence pack of one request: form, person and NDA, approvals and exception approvals, account and directory confirmations, revocation and its lag, sessions, incidents, room visits, and the audit events it rests on verified against the chain head (audited as evidence.exported) */
+    get: operations['requestEvidence'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/vendors/{id}/evidence': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Evidence pack of one vendor over a period: every request whose validity overlaps [from, to] (paged by limit and cursor), each as in the request pack, the vendor’s room visits, and one proof (audited as evidence.exported) */
+    get: operations['vendorEvidence'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/groups': {
     parameters: {
       query?: never;
@@ -970,6 +1004,271 @@ export interface components {
         detail: string;
       }[];
     };
+    RequestEvidencePack: {
+      /** @constant */
+      kind: 'request';
+      /** @description ISO 8601 date-time */
+      generatedAt: string;
+      generatedBy: string;
+      request: {
+        form: {
+          id: string;
+          /** @enum {string} */
+          status: 'pending' | 'approved' | 'provisioning' | 'active' | 'expired' | 'revoked' | 'closed' | 'rejected' | 'cancelled' | 'failed';
+          requester: string;
+          workDescription: string;
+          targetSystems: string[];
+          groups: string[];
+          /** @description ISO 8601 date-time */
+          validFrom: string;
+          /** @description ISO 8601 date-time */
+          validTo: string;
+          /** @description ISO 8601 date-time */
+          createdAt: string;
+        };
+        vendor: {
+          id: string;
+          name: string;
+          contractRef: string;
+          /** @description ISO 8601 date-time */
+          contractEndsAt: string;
+          /** @enum {string} */
+          status: 'active' | 'terminated';
+          /** @description ISO 8601 date-time */
+          terminatedAt?: string;
+          terminationReason?: string;
+        };
+        person: {
+          id: string;
+          /** @description absent once the personal data was erased (erasedAt) */
+          fullName?: string;
+          latinName?: string;
+          email?: string;
+          phone?: string;
+          ndaRef: string;
+          /** @description ISO 8601 date-time */
+          ndaSignedAt: string;
+          /** @enum {string} */
+          status: 'active' | 'departed';
+          /** @description ISO 8601 date-time */
+          departedAt?: string;
+          departureReason?: string;
+          /** @description ISO 8601 date-time */
+          erasedAt?: string;
+        };
+        decisions: {
+          /** @enum {string} */
+          kind: 'approval' | 'exception-approval' | 'rejection' | 'cancellation';
+          by: string;
+          /** @description ISO 8601 date-time */
+          at: string;
+          role?: string;
+          comment?: string;
+        }[];
+        exception: {
+          justification: string;
+          memoRef: string;
+          /** @description the relaxable rules the exception relaxes */
+          rules: string[];
+          approvals: {
+            /** @enum {string} */
+            kind: 'approval' | 'exception-approval' | 'rejection' | 'cancellation';
+            by: string;
+            /** @description ISO 8601 date-time */
+            at: string;
+            role?: string;
+            comment?: string;
+          }[];
+        } | null;
+        account: {
+          username: string;
+          dn?: string;
+          /** @enum {string} */
+          state: 'creating' | 'active' | 'disabled' | 'deleted';
+          /** @description ISO 8601 date-time */
+          createdAt?: string;
+          /** @description ISO 8601 date-time */
+          enabledAt?: string;
+          /** @description ISO 8601 date-time */
+          disabledAt?: string;
+          /** @description ISO 8601 date-time */
+          deletedAt?: string;
+        } | null;
+        history: {
+          /** @description ISO 8601 date-time */
+          at: string;
+          actor: string;
+          action: string;
+          from?: string;
+          to?: string;
+          note?: string;
+        }[];
+        directoryConfirmations: {
+          seq: number;
+          /** @description ISO 8601 date-time */
+          at: string;
+          action: string;
+          actor: string;
+          outcome: string;
+          dn: string | null;
+        }[];
+        revocation: {
+          /**
+           * @description done: the account is disabled; scheduled: due later; overdue: due and not yet done
+           * @enum {string}
+           */
+          state: 'done' | 'scheduled' | 'overdue';
+          /** @enum {string} */
+          trigger: 'expiry' | 'manual' | 'departure' | 'vendor-terminated' | 'contract-ended';
+          by: string | null;
+          requestedAt: string | null;
+          reason?: string;
+          /** @description ISO 8601 date-time */
+          dueAt: string;
+          doneAt: string | null;
+          /** @description doneAt − dueAt (negative when access ended before it was due) */
+          lagMs: number | null;
+        } | null;
+        sessions: {
+          items: {
+            id: string;
+            account: string;
+            source: string;
+            sourceIps: string[];
+            targets: string[];
+            /** @description ISO 8601 date-time */
+            firstAt: string;
+            /** @description ISO 8601 date-time */
+            lastAt: string;
+            /** @description ISO 8601 date-time */
+            endedAt?: string;
+            eventCount: number;
+            flags: {
+              /** @enum {string} */
+              code:
+                | 'unknown_account'
+                | 'outside_window'
+                | 'after_revocation'
+                | 'target_not_approved'
+                | 'privileged_command'
+                | 'concurrent_sessions'
+                | 'failed_login_burst';
+              /** @description ISO 8601 date-time */
+              at: string;
+              detail: string;
+            }[];
+            review: {
+              /** @enum {string} */
+              verdict: 'ok' | 'escalate';
+              note?: string;
+              by: string;
+              /** @description ISO 8601 date-time */
+              at: string;
+              incidentId?: string;
+            } | null;
+          }[];
+          truncated: boolean;
+        };
+        incidents: {
+          id: string;
+          sessionId: string;
+          flags: (
+            | 'unknown_account'
+            | 'outside_window'
+            | 'after_revocation'
+            | 'target_not_approved'
+            | 'privileged_command'
+            | 'concurrent_sessions'
+            | 'failed_login_burst'
+          )[];
+          escalationNote: string;
+          openedBy: string;
+          /** @description ISO 8601 date-time */
+          openedAt: string;
+          /** @enum {string} */
+          status: 'open' | 'handling' | 'resolved';
+          handlingNote?: string;
+          /** @description ISO 8601 date-time */
+          updatedAt: string;
+          history: {
+            /** @description ISO 8601 date-time */
+            at: string;
+            by: string;
+            /** @enum {string} */
+            status: 'open' | 'handling' | 'resolved';
+            handlingNote?: string;
+          }[];
+        }[];
+        roomVisits: {
+          /** @description false when the machine-room register is not part of this deployment */
+          available: boolean;
+          items: {
+            id: string;
+            personId: string;
+            requestId: string | null;
+            room: string;
+            purpose: string;
+            escortedBy: string;
+            /** @description ISO 8601 date-time */
+            enteredAt: string;
+            /** @description ISO 8601 date-time */
+            exitedAt?: string;
+            media: {
+              kind: string;
+              description: string;
+              serial?: string;
+            }[];
+            mediaOut?: {
+              kind: string;
+              description: string;
+              serial?: string;
+            }[];
+            flags: {
+              kind: string;
+              description: string;
+              serial?: string;
+              /** @description not_taken_out | not_brought_in */
+              code: string;
+            }[];
+          }[];
+          truncated: boolean;
+        };
+      };
+      proof: {
+        /** @description the audit subjects whose events the pack rests on */
+        subjects: string[];
+        events: {
+          seq: number;
+          /** @description ISO 8601 date-time */
+          at: string;
+          actor: string;
+          action: string;
+          subject: string;
+          outcome: string;
+          prevHash: string;
+          hash: string;
+        }[];
+        /** @description events found; more than events.length when truncated */
+        eventCount: number;
+        truncated: boolean;
+        verification: {
+          ok: boolean;
+          /** @description ISO 8601 date-time */
+          verifiedAt: string;
+          /** @description the first seq verified (the oldest event of the pack); null when the pack rests on no event */
+          fromSeq: number | null;
+          /** @description events verified (failure: events that passed before it) */
+          count: number;
+          /** @description the chain head the range was verified up to */
+          head: {
+            seq: number;
+            hash: string;
+          } | null;
+          firstBadSeq?: number;
+          reason?: string;
+        };
+      };
+    };
     RoomReview: {
       id: string;
       /** @description ISO 8601 date-time */
@@ -1113,6 +1412,332 @@ export interface components {
       /** @description ISO 8601 date-time */
       terminatedAt?: string;
       terminationReason?: string;
+    };
+    VendorEvidencePack: {
+      /** @constant */
+      kind: 'vendor';
+      /** @description ISO 8601 date-time */
+      generatedAt: string;
+      generatedBy: string;
+      vendor: {
+        id: string;
+        name: string;
+        contractRef: string;
+        /** @description ISO 8601 date-time */
+        contractEndsAt: string;
+        /** @enum {string} */
+        status: 'active' | 'terminated';
+        /** @description ISO 8601 date-time */
+        terminatedAt?: string;
+        terminationReason?: string;
+      };
+      period: {
+        /** @description ISO 8601 date-time */
+        from: string;
+        /** @description ISO 8601 date-time */
+        to: string;
+      };
+      requests: {
+        form: {
+          id: string;
+          /** @enum {string} */
+          status: 'pending' | 'approved' | 'provisioning' | 'active' | 'expired' | 'revoked' | 'closed' | 'rejected' | 'cancelled' | 'failed';
+          requester: string;
+          workDescription: string;
+          targetSystems: string[];
+          groups: string[];
+          /** @description ISO 8601 date-time */
+          validFrom: string;
+          /** @description ISO 8601 date-time */
+          validTo: string;
+          /** @description ISO 8601 date-time */
+          createdAt: string;
+        };
+        vendor: {
+          id: string;
+          name: string;
+          contractRef: string;
+          /** @description ISO 8601 date-time */
+          contractEndsAt: string;
+          /** @enum {string} */
+          status: 'active' | 'terminated';
+          /** @description ISO 8601 date-time */
+          terminatedAt?: string;
+          terminationReason?: string;
+        };
+        person: {
+          id: string;
+          /** @description absent once the personal data was erased (erasedAt) */
+          fullName?: string;
+          latinName?: string;
+          email?: string;
+          phone?: string;
+          ndaRef: string;
+          /** @description ISO 8601 date-time */
+          ndaSignedAt: string;
+          /** @enum {string} */
+          status: 'active' | 'departed';
+          /** @description ISO 8601 date-time */
+          departedAt?: string;
+          departureReason?: string;
+          /** @description ISO 8601 date-time */
+          erasedAt?: string;
+        };
+        decisions: {
+          /** @enum {string} */
+          kind: 'approval' | 'exception-approval' | 'rejection' | 'cancellation';
+          by: string;
+          /** @description ISO 8601 date-time */
+          at: string;
+          role?: string;
+          comment?: string;
+        }[];
+        exception: {
+          justification: string;
+          memoRef: string;
+          /** @description the relaxable rules the exception relaxes */
+          rules: string[];
+          approvals: {
+            /** @enum {string} */
+            kind: 'approval' | 'exception-approval' | 'rejection' | 'cancellation';
+            by: string;
+            /** @description ISO 8601 date-time */
+            at: string;
+            role?: string;
+            comment?: string;
+          }[];
+        } | null;
+        account: {
+          username: string;
+          dn?: string;
+          /** @enum {string} */
+          state: 'creating' | 'active' | 'disabled' | 'deleted';
+          /** @description ISO 8601 date-time */
+          createdAt?: string;
+          /** @description ISO 8601 date-time */
+          enabledAt?: string;
+          /** @description ISO 8601 date-time */
+          disabledAt?: string;
+          /** @description ISO 8601 date-time */
+          deletedAt?: string;
+        } | null;
+        history: {
+          /** @description ISO 8601 date-time */
+          at: string;
+          actor: string;
+          action: string;
+          from?: string;
+          to?: string;
+          note?: string;
+        }[];
+        directoryConfirmations: {
+          seq: number;
+          /** @description ISO 8601 date-time */
+          at: string;
+          action: string;
+          actor: string;
+          outcome: string;
+          dn: string | null;
+        }[];
+        revocation: {
+          /**
+           * @description done: the account is disabled; scheduled: due later; overdue: due and not yet done
+           * @enum {string}
+           */
+          state: 'done' | 'scheduled' | 'overdue';
+          /** @enum {string} */
+          trigger: 'expiry' | 'manual' | 'departure' | 'vendor-terminated' | 'contract-ended';
+          by: string | null;
+          requestedAt: string | null;
+          reason?: string;
+          /** @description ISO 8601 date-time */
+          dueAt: string;
+          doneAt: string | null;
+          /** @description doneAt − dueAt (negative when access ended before it was due) */
+          lagMs: number | null;
+        } | null;
+        sessions: {
+          items: {
+            id: string;
+            account: string;
+            source: string;
+            sourceIps: string[];
+            targets: string[];
+            /** @description ISO 8601 date-time */
+            firstAt: string;
+            /** @description ISO 8601 date-time */
+            lastAt: string;
+            /** @description ISO 8601 date-time */
+            endedAt?: string;
+            eventCount: number;
+            flags: {
+              /** @enum {string} */
+              code:
+                | 'unknown_account'
+                | 'outside_window'
+                | 'after_revocation'
+                | 'target_not_approved'
+                | 'privileged_command'
+                | 'concurrent_sessions'
+                | 'failed_login_burst';
+              /** @description ISO 8601 date-time */
+              at: string;
+              detail: string;
+            }[];
+            review: {
+              /** @enum {string} */
+              verdict: 'ok' | 'escalate';
+              note?: string;
+              by: string;
+              /** @description ISO 8601 date-time */
+              at: string;
+              incidentId?: string;
+            } | null;
+          }[];
+          truncated: boolean;
+        };
+        incidents: {
+          id: string;
+          sessionId: string;
+          flags: (
+            | 'unknown_account'
+            | 'outside_window'
+            | 'after_revocation'
+            | 'target_not_approved'
+            | 'privileged_command'
+            | 'concurrent_sessions'
+            | 'failed_login_burst'
+          )[];
+          escalationNote: string;
+          openedBy: string;
+          /** @description ISO 8601 date-time */
+          openedAt: string;
+          /** @enum {string} */
+          status: 'open' | 'handling' | 'resolved';
+          handlingNote?: string;
+          /** @description ISO 8601 date-time */
+          updatedAt: string;
+          history: {
+            /** @description ISO 8601 date-time */
+            at: string;
+            by: string;
+            /** @enum {string} */
+            status: 'open' | 'handling' | 'resolved';
+            handlingNote?: string;
+          }[];
+        }[];
+        roomVisits: {
+          /** @description false when the machine-room register is not part of this deployment */
+          available: boolean;
+          items: {
+            id: string;
+            personId: string;
+            requestId: string | null;
+            room: string;
+            purpose: string;
+            escortedBy: string;
+            /** @description ISO 8601 date-time */
+            enteredAt: string;
+            /** @description ISO 8601 date-time */
+            exitedAt?: string;
+            media: {
+              kind: string;
+              description: string;
+              serial?: string;
+            }[];
+            mediaOut?: {
+              kind: string;
+              description: string;
+              serial?: string;
+            }[];
+            flags: {
+              kind: string;
+              description: string;
+              serial?: string;
+              /** @description not_taken_out | not_brought_in */
+              code: string;
+            }[];
+          }[];
+          truncated: boolean;
+        };
+      }[];
+      page: {
+        /** @description requests of the vendor whose validity overlaps the period */
+        total: number;
+        offset: number;
+        returned: number;
+        truncated: boolean;
+        /** @description pass as ?cursor= for the next requests; null on the last page */
+        nextCursor: string | null;
+      };
+      roomVisits: {
+        /** @description false when the machine-room register is not part of this deployment */
+        available: boolean;
+        items: {
+          id: string;
+          personId: string;
+          requestId: string | null;
+          room: string;
+          purpose: string;
+          escortedBy: string;
+          /** @description ISO 8601 date-time */
+          enteredAt: string;
+          /** @description ISO 8601 date-time */
+          exitedAt?: string;
+          media: {
+            kind: string;
+            description: string;
+            serial?: string;
+          }[];
+          mediaOut?: {
+            kind: string;
+            description: string;
+            serial?: string;
+          }[];
+          flags: {
+            kind: string;
+            description: string;
+            serial?: string;
+            /** @description not_taken_out | not_brought_in */
+            code: string;
+          }[];
+        }[];
+        truncated: boolean;
+      };
+      proof: {
+        /** @description the audit subjects whose events the pack rests on */
+        subjects: string[];
+        events: {
+          seq: number;
+          /** @description ISO 8601 date-time */
+          at: string;
+          actor: string;
+          action: string;
+          subject: string;
+          outcome: string;
+          prevHash: string;
+          hash: string;
+        }[];
+        /** @description events found; more than events.length when truncated */
+        eventCount: number;
+        truncated: boolean;
+        verification: {
+          ok: boolean;
+          /** @description ISO 8601 date-time */
+          verifiedAt: string;
+          /** @description the first seq verified (the oldest event of the pack); null when the pack rests on no event */
+          fromSeq: number | null;
+          /** @description events verified (failure: events that passed before it) */
+          count: number;
+          /** @description the chain head the range was verified up to */
+          head: {
+            seq: number;
+            hash: string;
+          } | null;
+          firstBadSeq?: number;
+          reason?: string;
+        };
+      };
     };
   };
   responses: never;
@@ -2737,6 +3362,206 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['PersonExport'];
+        };
+      };
+      /** @description malformed request; details name each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description role does not allow it */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description wrong state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description refused by policy; details name each rule */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  requestEvidence: {
+    parameters: {
+      query?: {
+        format?: 'html' | 'json';
+        lang?: 'zh-TW' | 'en';
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the pack: HTML (default) or JSON (?format=json) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': components['schemas']['RequestEvidencePack'];
+        };
+      };
+      /** @description malformed request; details name each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description role does not allow it */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description wrong state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description refused by policy; details name each rule */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  vendorEvidence: {
+    parameters: {
+      query: {
+        format?: 'html' | 'json';
+        lang?: 'zh-TW' | 'en';
+        from: string;
+        to: string;
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the pack: HTML (default) or JSON (?format=json) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': components['schemas']['VendorEvidencePack'];
         };
       };
       /** @description malformed request; details name each field */

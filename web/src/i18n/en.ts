@@ -425,5 +425,13 @@ export const en: Messages = {
   'trigger.contract-ended': 'contract ended',
   'detail.byAt': '{by}, {at}',
   'detail.revocationText': '{trigger}: {by}, {at}',
+  'evidence.title': 'Evidence pack',
+  'evidence.open': 'Evidence pack (printable)',
+  'evidence.json': 'JSON',
+  'evidence.vendorHint':
+    'Every request whose validity overlaps the period: form, approvals, account and revocation, sessions and reviews, incidents, machine-room visits, and the verification of the audit trail (clause 1.1.4). Print it to PDF from the browser.',
+  'evidence.from': 'Period from',
+  'evidence.to': 'Period to',
+  'evidence.badPeriod': 'Choose a start and an end date; the start may not be after the end.',
   'time.range': '{from} to {to}',
 };

@@ -427,6 +427,14 @@ export const zhTW = {
   'trigger.contract-ended': '合約到期',
   'detail.byAt': '{by}，{at}',
   'detail.revocationText': '{trigger}：{by}，{at}',
+  'evidence.title': '證據包（Evidence pack）',
+  'evidence.open': '證據包（可列印）',
+  'evidence.json': 'JSON',
+  'evidence.vendorHint':
+    '此期間內效期重疊之所有申請案：申請單、核准、帳號與撤銷、連線與審閱、異常事件、機房進出，以及稽核軌跡之驗證（第 1.1.4 點）。以瀏覽器列印為 PDF。',
+  'evidence.from': '期間起日',
+  'evidence.to': '期間迄日',
+  'evidence.badPeriod': '請選擇起日與迄日，起日不得晚於迄日。',
   'time.range': '{from} 至 {to}',
 } satisfies Record<string, string>;
 

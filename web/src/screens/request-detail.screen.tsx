@@ -5,6 +5,7 @@ import { useI18n } from '../i18n/i18n';
 import { Link, useRouter } from '../router';
 import { useSession } from '../session';
 import { CredentialReveal } from './credential-reveal';
+import { RequestEvidenceLink } from './evidence-link';
 import { ActionButton } from './request-actions';
 
 /** One request: what was asked, its timeline, and the actions the signed-in person may take on it now. */
@@ -180,6 +181,7 @@ export function RequestDetailScreen({ id }: { id: string }) {
               {actions}
             </div>
           )}
+          <RequestEvidenceLink requestId={r.id} />
           <h2>{t('detail.timeline')}</h2>
           <ol className="timeline">
             {r.history.map((h, i) => (

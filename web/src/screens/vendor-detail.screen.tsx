@@ -7,6 +7,7 @@ import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
 import { useSession } from '../session';
 import { startOfDayIso, wallToIso } from '../time';
+import { VendorEvidenceForm } from './evidence-link';
 import { ActionButton } from './request-actions';
 
 /** One vendor: contract, termination, its people (NDA, departure) and registering another. */
@@ -67,6 +68,7 @@ export function VendorDetailScreen({ id }: { id: string }) {
               <PersonCard key={p.id} person={p} vendor={v} onDeparted={after(t('people.departed'))} />
             ))}
           </ul>
+          <VendorEvidenceForm vendorId={v.id} />
         </div>
         {can('requester') && v.status === 'active' && (
           <SimpleForm
