@@ -72,6 +72,13 @@ export const requestCreateSchema = z.strictObject({
   groups: z.array(groupDn).min(1).max(50),
   validFrom: isoDateTime,
   validTo: isoDateTime,
+  /** Clause 1.9: the request breaks relaxable rules and is filed as an exception resting on a signed memo. */
+  exception: z
+    .strictObject({
+      justification: text(2000).describe('why the rule must be relaxed for this work'),
+      memoRef: text(200).describe('reference of the signed memo the exception rests on'),
+    })
+    .optional(),
 });
 
 export const approveSchema = z.strictObject({ comment: z.string().max(1000).optional() });

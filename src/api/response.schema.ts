@@ -76,6 +76,15 @@ export const requestView = z
     approval: z.object({ ...by, comment: z.string().optional() }).optional(),
     rejection: z.object({ ...by, reason: z.string() }).optional(),
     cancellation: z.object(by).optional(),
+    exception: z
+      .object({
+        justification: z.string(),
+        memoRef: z.string(),
+        rules: z.array(z.string()).describe('the rules the exception relaxes'),
+        approvals: z.array(z.object({ ...by, role: z.literal('exception-approver'), comment: z.string().optional() })),
+      })
+      .optional()
+      .describe('clause 1.9: present when the request was filed as an exception'),
     revocation: z
       .object({
         trigger: z.enum(['expiry', 'manual', 'departure', 'vendor-terminated', 'contract-ended']),

@@ -15,6 +15,14 @@ export const DEFAULT_PRIVILEGED_COMMANDS = [
 
 const groupList = z.array(z.string().min(1)).default([]);
 
+/**
+ * The request rules an exception (clause 1.9) may relax. Every other rule
+ * (privileged groups, NDA, contract end, departure, …) is never relaxable,
+ * so the policy file cannot name it.
+ */
+export const RELAXABLE_RULES = ['max_validity_days', 'grantable_group'] as const;
+export type RelaxableRule = (typeof RELAXABLE_RULES)[number];
+
 /** The policy file (YAML or JSON). Unknown keys are an error. */
 export const policySchema = z
   .object({
@@ -35,6 +43,13 @@ export const policySchema = z
     roomRegister: z
       .strictObject({
         reviewDueDays: z.number().int().positive().max(366).default(31),
+      })
+      .prefault({}),
+    /** Clause 1.9: which rules a request filed with an exception may break, and the validity no exception may exceed. */
+    exceptions: z
+      .strictObject({
+        relaxable: z.array(z.enum(RELAXABLE_RULES)).default([...RELAXABLE_RULES]),
+        maxValidityDays: z.number().int().positive().max(3650).default(180),
       })
       .prefault({}),
     webhooks: z.array(z.strictObject({ url: z.url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),

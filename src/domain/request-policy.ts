@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '../errors.js';
-import type { Policy } from '../config/policy.schema.js';
+import type { Policy, RelaxableRule } from '../config/policy.schema.js';
 import type { DirectoryPort } from './ports/directory.port.js';
 import { normalizeDn } from '../provisioner/ldap/escape.js';
 import type { Person, Vendor } from './types.js';
@@ -11,6 +11,7 @@ export interface RequestTerms {
 }
 
 const DAY_MS = 86_400_000;
+const FILE_EXCEPTION = '; an exception (clause 1.9) may be filed for it';
 
 /** Matches a group DN against a policy entry: exact DN, bare name (the RDN value), or /regex/. */
 function groupMatches(entry: string, groupDn: string): boolean {
@@ -59,12 +60,18 @@ export class RequestPolicy {
       broken.push({ rule: 'valid_from_before_valid_to', field: 'validTo', message: 'validTo must be after validFrom' });
     if (terms.validTo.getTime() <= now.getTime()) broken.push({ rule: 'valid_to_in_future', field: 'validTo', message: 'validTo is already past' });
     const days = (terms.validTo.getTime() - Math.max(terms.validFrom.getTime(), now.getTime())) / DAY_MS;
-    if (days > this.policy.maxValidityDays)
+    if (days > this.policy.maxValidityDays) {
+      const cap = this.policy.exceptions.maxValidityDays;
+      const relaxable = this.isRelaxable('max_validity_days') && days <= cap;
       broken.push({
         rule: 'max_validity_days',
         field: 'validTo',
-        message: `validity of ${days.toFixed(1)} days exceeds maxValidityDays (${this.policy.maxValidityDays})`,
+        message:
+          `validity of ${days.toFixed(1)} days exceeds maxValidityDays (${this.policy.maxValidityDays})` +
+          (relaxable ? FILE_EXCEPTION : this.isRelaxable('max_validity_days') ? ` and the ${cap} days no exception may exceed` : ''),
+        ...(this.isRelaxable('max_validity_days') ? { relaxable, exceptionMaxValidityDays: cap } : {}),
       });
+    }
     if (terms.validTo.getTime() > Date.parse(vendor.contractEndsAt))
       broken.push({
         rule: 'within_contract',
@@ -74,6 +81,20 @@ export class RequestPolicy {
     return broken;
   }
 
+  /**
+   * Clause 1.9: of the rules `broken`, which stand even though the request
+   * carries an exception. A rule is relaxed only when the policy names it in
+   * `exceptions.relaxable` and the check marked it `relaxable: true` (a
+   * validity beyond `exceptions.maxValidityDays` is marked false).
+   */
+  notRelaxed(broken: ErrorDetail[]): ErrorDetail[] {
+    return broken.filter((b) => b.relaxable !== true);
+  }
+
+  private isRelaxable(rule: RelaxableRule): boolean {
+    return this.policy.exceptions.relaxable.includes(rule);
+  }
+
   /** Rules about the groups: they exist, are grantable, and lead to no privileged group. */
   async checkGroups(groups: string[]): Promise<ErrorDetail[]> {
     const broken: ErrorDetail[] = [];
@@ -81,7 +102,14 @@ export class RequestPolicy {
     if (grantable)
       for (const group of groups)
         if (!grantable.some((entry) => groupMatches(entry, group)))
-          broken.push({ rule: 'grantable_group', field: 'groups', group, message: `group ${group} is not in grantableGroups` });
+          broken.push({
+            rule: 'grantable_group',
+            field: 'groups',
+            group,
+            ...(this.isRelaxable('grantable_group')
+              ? { message: `group ${group} is not in grantableGroups${FILE_EXCEPTION}`, relaxable: true }
+              : { message: `group ${group} is not in grantableGroups` }),
+          });
     const { missing, privileged } = await this.directoryVerdict(groups);
     for (const group of missing) broken.push({ rule: 'group_exists', field: 'groups', group, message: `group ${group} does not exist in the directory` });
     for (const [group, via] of privileged)

@@ -6,6 +6,8 @@ import type { JobScheduler } from './ports/job-scheduler.port.js';
 import { ref, type DomainStore, type Stored } from './ports/domain-store.port.js';
 import type { RequestPolicy } from './request-policy.js';
 import { moveRequest } from './request-state.js';
+import { checkDistinctApprovers, exceptionApproval, exceptionRejection, refusingRules, usualApproval, type ExceptionFiling } from './request-exception.js';
+import { updateRequest, type RequestUpdate } from './update-request.js';
 import type { AccessRequest, RevocationTrigger } from './types.js';
 
 export interface NewRequest {
@@ -15,6 +17,8 @@ export interface NewRequest {
   groups: string[];
   validFrom: Date;
   validTo: Date;
+  /** Clause 1.9: file a request that breaks relaxable rules as an exception. */
+  exception?: ExceptionFiling;
 }
 
 /** The request lifecycle as seen from the API: file, decide, cancel, revoke, fetch the password. */
@@ -44,7 +48,14 @@ export class RequestService {
     const vendor = await store.getVendor(person.vendorId);
     if (!vendor) throw new NotFound(`vendor ${person.vendorId} not found`);
     const broken = [...policy.checkTerms({ ...input }, person, vendor, now()), ...(await policy.checkGroups(input.groups))];
-    if (broken.length) throw await this.refuse(actor, `person:${person.id}`, broken);
+    const refusing = refusingRules(broken, input.exception, (b) => policy.notRelaxed(b));
+    if (refusing.length) throw await this.refuse(actor, `person:${person.id}`, refusing);
+    const exception = input.exception && {
+      justification: input.exception.justification,
+      memoRef: input.exception.memoRef,
+      rules: [...new Set(broken.map((b) => b.rule ?? ''))],
+      approvals: [],
+    };
 
     const at = now().toISOString();
     const request: Stored<AccessRequest> = {
@@ -64,8 +75,9 @@ export class RequestService {
       credential: 'none',
       attempt: 1,
       history: [{ at, actor, action: 'filed', to: 'pending' }],
+      ...(exception ? { exception } : {}),
     };
-    return store.run([], () =>
+    const filed = await store.run([], () =>
       Promise.resolve({
         writes: (w) => w.putRequest(request, null),
         events: [
@@ -83,14 +95,27 @@ export class RequestService {
               validTo: request.validTo,
             },
           },
+          ...(exception
+            ? [
+                {
+                  actor,
+                  action: 'exception.requested',
+                  subject: `request:${request.id}`,
+                  outcome: 'success' as const,
+                  details: { rules: exception.rules, memoRef: exception.memoRef },
+                },
+              ]
+            : []),
         ],
         result: request,
       }),
     );
+    if (exception) await this.deps.notifier?.notify('exception.requested', filed.id);
+    return filed;
   }
 
   async approve(actor: string, id: string, comment?: string): Promise<Stored<AccessRequest>> {
-    const { store, policy, now } = this.deps;
+    const { now } = this.deps;
     const current = await this.get(id);
     if (current.requester === actor) {
       await this.audit(actor, 'request.approve', `request:${id}`, 'refused', { rule: 'separation_of_duties' });
@@ -98,25 +123,64 @@ export class RequestService {
         { rule: 'separation_of_duties', message: 'approver must differ from requester' },
       ]);
     }
+    await this.distinctOrRefuse(actor, current, 'approver', 'request.approve');
     if (current.status !== 'pending') throw new Conflict(`request is ${current.status}; only a pending request can be approved`);
+    await this.recheck(actor, current);
+    return this.decide(id, (r) => usualApproval(r, actor, now(), comment));
+  }
+
+  /**
+   * Clause 1.9: the approval of a request's exception, by a holder of role
+   * exception-approver who is neither its requester nor its (usual)
+   * approver. With the usual approval already given, the request becomes
+   * approved and is queued for provisioning.
+   */
+  async approveException(actor: string, id: string, comment?: string): Promise<Stored<AccessRequest>> {
+    const current = await this.get(id);
+    if (current.requester === actor) {
+      await this.audit(actor, 'exception.approve', `request:${id}`, 'refused', { rule: 'separation_of_duties' });
+      throw new Forbidden('an exception approver cannot approve a request they filed', [
+        { rule: 'separation_of_duties', message: 'exception approver must differ from requester' },
+      ]);
+    }
+    await this.distinctOrRefuse(actor, current, 'exception-approver', 'exception.approve');
+    if (current.exception && current.status === 'pending') await this.recheck(actor, current);
+    return this.decide(id, (r) => exceptionApproval(r, actor, this.deps.now(), comment));
+  }
+
+  /** Clause 1.9: the exception approver refuses the exception, which rejects the request. */
+  rejectException(actor: string, id: string, reason: string): Promise<Stored<AccessRequest>> {
+    return this.decide(id, (r) => exceptionRejection(r, actor, this.deps.now(), reason));
+  }
+
+  /** Filing's rules again at a decision (time passed, groups changed); an exception still relaxes what it relaxed. */
+  private async recheck(actor: string, current: Stored<AccessRequest>): Promise<void> {
+    const { store, policy, now } = this.deps;
     const person = await store.getPerson(current.personId);
     const vendor = await store.getVendor(current.vendorId);
     if (!person || !vendor) throw new NotFound('person or vendor of the request no longer exists');
     const terms = { groups: current.groups, validFrom: new Date(current.validFrom), validTo: new Date(current.validTo) };
     const broken = [...policy.checkTerms(terms, person, vendor, now()), ...(await policy.checkGroups(current.groups))];
-    if (broken.length) throw await this.refuse(actor, `request:${id}`, broken);
+    const refusing = current.exception ? policy.notRelaxed(broken) : broken;
+    if (refusing.length) throw await this.refuse(actor, `request:${current.id}`, refusing);
+  }
 
-    const approved = await this.transition(
-      id,
-      actor,
-      (r) => {
-        if (r.status !== 'pending') throw new Conflict(`request is ${r.status}; only a pending request can be approved`);
-        const next = moveRequest(r, 'approved', actor, now(), comment);
-        return { ...next, approval: { by: actor, at: now().toISOString(), ...(comment ? { comment } : {}) } };
-      },
-      'request.approved',
-      comment ? { comment } : {},
-    );
+  /** The two approvals of an exception come from two different people; a refusal is audited. */
+  private async distinctOrRefuse(actor: string, current: AccessRequest, as: 'approver' | 'exception-approver', action: string): Promise<void> {
+    try {
+      checkDistinctApprovers(current, actor, as);
+    } catch (err) {
+      await this.audit(actor, action, `request:${current.id}`, 'refused', { rule: 'distinct_exception_approver' });
+      throw err;
+    }
+  }
+
+  /** Applies an approval or rejection atomically with its events; once approved, queues provisioning, expiry and the reminder. */
+  private async decide(id: string, change: (r: Stored<AccessRequest>) => RequestUpdate): Promise<Stored<AccessRequest>> {
+    const { now } = this.deps;
+    const decided = (await updateRequest(this.deps.store, id, (r) => change(r)))!;
+    if (decided.status !== 'approved') return decided;
+    const approved = decided;
     await this.deps.jobs.scheduleProvision(id, approved.attempt, new Date(approved.validFrom));
     await this.deps.jobs.scheduleRevoke(id, 'expiry', new Date(approved.validTo));
     const remindAt = Date.parse(approved.validTo) - (this.deps.reminderHours ?? 24) * 3_600_000;

@@ -59,6 +59,28 @@ export interface HistoryEntry {
   note?: string;
 }
 
+/** One approval of a request's exception (clause 1.9), by a holder of role `exception-approver`. */
+export interface ExceptionApproval {
+  by: string;
+  at: string;
+  role: 'exception-approver';
+  comment?: string;
+}
+
+/**
+ * Clause 1.9: the request breaks relaxable rules (policy.exceptions.relaxable)
+ * and is filed as an exception with the signed memo it rests on. It becomes
+ * approved only once it has the usual approval and an exception approval, by
+ * three different people (requester, approver, exception approver).
+ */
+export interface RequestException {
+  justification: string;
+  memoRef: string;
+  /** The rules the exception relaxes, as judged when filed. */
+  rules: string[];
+  approvals: ExceptionApproval[];
+}
+
 export interface AccessRequest {
   id: string;
   personId: string;
@@ -72,8 +94,10 @@ export interface AccessRequest {
   status: RequestStatus;
   createdAt: string;
   updatedAt: string;
+  /** The usual approval; on an exception request it may be given while the request still waits (pending) for the exception approval. */
   approval?: { by: string; at: string; comment?: string };
   rejection?: { by: string; at: string; reason: string };
+  exception?: RequestException;
   cancellation?: { by: string; at: string };
   /** Set when revocation is asked for; `at` of the completed revocation is account.disabledAt. */
   revocation?: { trigger: RevocationTrigger; by: string; requestedAt: string; reason?: string };

@@ -127,7 +127,9 @@ export class ProvisionService {
     const termRules = requestPolicy
       .checkTerms(terms, person, vendor, now())
       .filter((b) => b.rule !== 'max_validity_days' && b.rule !== 'valid_from_before_valid_to');
-    return [...termRules, ...(await requestPolicy.checkGroups(request.groups))];
+    const broken = [...termRules, ...(await requestPolicy.checkGroups(request.groups))];
+    // An approved exception (clause 1.9) still relaxes what the policy lets it relax.
+    return request.exception ? requestPolicy.notRelaxed(broken) : broken;
   }
 
   /** Picks the first free candidate: reserved nowhere else in the store and absent from the directory. */

@@ -21,7 +21,7 @@ import { RoomVisitsScreen } from './screens/room-visits.screen';
 /** The screens, each with the roles that may open it (the API refuses the rest anyway). */
 const NAV: { to: string; label: MessageKey; roles: Role[] }[] = [
   { to: '/', label: 'nav.home', roles: [] },
-  { to: '/requests', label: 'nav.requests', roles: ['requester', 'approver', 'auditor'] },
+  { to: '/requests', label: 'nav.requests', roles: ['requester', 'approver', 'auditor', 'exception-approver'] },
   { to: '/requests/new', label: 'nav.newRequest', roles: ['requester'] },
   { to: '/vendors', label: 'nav.vendors', roles: ['requester', 'approver', 'auditor'] },
   { to: '/sessions', label: 'nav.sessions', roles: ['auditor'] },

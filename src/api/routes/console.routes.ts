@@ -11,6 +11,7 @@ const consoleConfigSchema = z.object({
     requireNda: z.boolean(),
     privilegedGroups: z.array(z.string()),
     grantableGroups: z.array(z.string()).optional(),
+    exceptions: z.object({ relaxable: z.array(z.string()), maxValidityDays: z.number() }),
   }),
 });
 
@@ -26,7 +27,7 @@ export function consoleRoutes(deps: { policy: Policy; timeZone: string }): Route
     route({
       method: 'get',
       path: '/v1/console/config',
-      roles: ['requester', 'approver', 'auditor'],
+      roles: ['requester', 'approver', 'auditor', 'exception-approver'],
       tag: 'console',
       summary: 'The time zone dates are shown in and the policy in force (webhook secrets withheld)',
       operationId: 'getConsoleConfig',

@@ -39,7 +39,7 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
     route({
       method: 'get',
       path: '/v1/requests',
-      roles: ['requester', 'approver', 'auditor'],
+      roles: ['requester', 'approver', 'auditor', 'exception-approver'],
       tag: 'requests',
       summary: 'List requests, newest first',
       query: requestListQuerySchema,
@@ -54,7 +54,7 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
     route({
       method: 'get',
       path: '/v1/requests/:id',
-      roles: ['requester', 'approver', 'auditor'],
+      roles: ['requester', 'approver', 'auditor', 'exception-approver'],
       tag: 'requests',
       summary: 'One request with its history and account',
       operationId: 'getRequest',
@@ -82,6 +82,29 @@ export function requestRoutes(deps: { requests: RequestService; store: RedisReco
       operationId: 'rejectRequest',
       responses: { 200: { description: 'the request, rejected', schema: requestSchema } },
       handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await requests.reject(actor.name, params.id!, body.reason)) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/requests/:id/exception/approve',
+      roles: ['exception-approver'],
+      tag: 'requests',
+      summary:
+        "Clause 1.9: approve a request's exception (neither its requester nor its approver); with the usual approval given, the request is approved and provisioning queued",
+      body: approveSchema,
+      operationId: 'approveException',
+      responses: { 200: { description: 'the request, approved or still waiting for the usual approval', schema: requestSchema } },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await requests.approveException(actor.name, params.id!, body.comment)) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/requests/:id/exception/reject',
+      roles: ['exception-approver'],
+      tag: 'requests',
+      summary: "Clause 1.9: refuse a request's exception with a reason; the request is rejected",
+      body: rejectSchema,
+      operationId: 'rejectException',
+      responses: { 200: { description: 'the request, rejected', schema: requestSchema } },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: requestView(await requests.rejectException(actor.name, params.id!, body.reason)) }),
     }),
     route({
       method: 'post',

@@ -32,6 +32,8 @@ export interface ErrorDetail {
   field?: string;
   rule?: string;
   message: string;
+  /** Clause 1.9: an exception may be filed for this broken rule. */
+  relaxable?: boolean;
 }
 
 /** A refusal or failure from the API, as its error body says. */

@@ -3,13 +3,26 @@ import { api } from '../api/client';
 import type { GroupChoice } from '../api/views';
 import { ErrorBox } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
+import { exceptionGroup } from './request-rules';
 
 /**
  * Finds grantable groups in the directory (GET /v1/groups?q=). Privileged
  * groups are listed with the reason they are refused and cannot be added:
- * the console offers nothing the API would refuse.
+ * the console offers nothing the API would refuse. A group refused only for
+ * being outside grantableGroups can be added when the policy lets an
+ * exception relax that (`exceptions`, clause 1.9); the form then asks for one.
  */
-export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[]; onChange: (groups: GroupChoice[]) => void; errors?: string[] }) {
+export function GroupPicker({
+  chosen,
+  onChange,
+  errors,
+  exceptions,
+}: {
+  chosen: GroupChoice[];
+  onChange: (groups: GroupChoice[]) => void;
+  errors?: string[];
+  exceptions?: boolean;
+}) {
   const { t, detail } = useI18n();
   const id = useId();
   const [q, setQ] = useState('');
@@ -53,9 +66,13 @@ export function GroupPicker({ chosen, onChange, errors }: { chosen: GroupChoice[
               </span>
               <span className="group-dn">{g.dn}</span>
               {g.privilegedGroup && g.privilegedGroup !== g.dn && <span className="group-desc">→ {g.privilegedGroup}</span>}
-              {refused(g) ? (
-                <span className="group-reason">{t('form.groupRefused', { reason: g.reasons.map(detail).join(' ') })}</span>
-              ) : (
+              {refused(g) && <span className="group-reason">{t('form.groupRefused', { reason: g.reasons.map(detail).join(' ') })}</span>}
+              {refused(g) && exceptions && exceptionGroup(g) && (
+                <button type="button" disabled={has(g)} onClick={() => onChange([...chosen, g])} aria-label={t('form.groupAddException', { name: g.name })}>
+                  ＋ {t('form.addException')}
+                </button>
+              )}
+              {!refused(g) && (
                 <button type="button" disabled={has(g)} onClick={() => onChange([...chosen, g])} aria-label={t('form.groupAdd', { name: g.name })}>
                   ＋ {t('form.add')}
                 </button>

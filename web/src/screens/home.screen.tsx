@@ -34,7 +34,7 @@ export function HomeScreen() {
     const readsRequests = can('requester', 'approver', 'auditor');
     const [recent, pending, unreviewed, overdueReviews, overdue, health] = await Promise.all([
       readsRequests ? api.get('/v1/requests', { query: { limit: COUNT_LIMIT } }) : undefined,
-      can('approver') ? api.get('/v1/requests', { query: { status: 'pending', limit: COUNT_LIMIT } }) : undefined,
+      can('approver', 'exception-approver') ? api.get('/v1/requests', { query: { status: 'pending', limit: COUNT_LIMIT } }) : undefined,
       can('auditor') ? api.get('/v1/sessions', { query: { reviewed: 'false', limit: COUNT_LIMIT } }) : undefined,
       can('auditor') ? api.get('/v1/sessions/overdue', { query: { limit: COUNT_LIMIT } }) : undefined,
       readsRequests ? api.get('/v1/revocations/overdue') : undefined,
@@ -43,8 +43,19 @@ export function HomeScreen() {
     const mine = recent?.items.filter((r) => r.requester === name) ?? [];
     const counters: Counter[] = [];
     if (can('requester')) counters.push({ label: 'home.myRequests', value: mine.length, to: '/requests?mine=1' });
-    if (pending)
-      counters.push({ label: 'home.awaitingMyApproval', value: pending.items.filter((r) => r.requester !== name).length, to: '/requests?status=pending' });
+    if (pending && can('approver'))
+      counters.push({
+        label: 'home.awaitingMyApproval',
+        value: pending.items.filter((r) => r.requester !== name && !r.approval && !r.exception?.approvals.some((a) => a.by === name)).length,
+        to: '/requests?status=pending',
+      });
+    // Clause 1.9: exceptions still without their exception approval, filed and approved by others.
+    if (pending && can('exception-approver'))
+      counters.push({
+        label: 'home.awaitingExceptionApproval',
+        value: pending.items.filter((r) => r.exception && r.exception.approvals.length === 0 && r.requester !== name && r.approval?.by !== name).length,
+        to: '/requests?status=pending',
+      });
     if (unreviewed) counters.push({ label: 'home.sessionsAwaitingReview', value: unreviewed.items.length, to: '/sessions?reviewed=false' });
     if (overdueReviews)
       counters.push({ label: 'home.overdueReviews', value: overdueReviews.items.length, to: '/sessions?overdue=1', alert: overdueReviews.items.length > 0 });

@@ -8,6 +8,8 @@ import { CredentialReveal } from './credential-reveal';
 import { RequestEvidenceLink } from './evidence-link';
 import { ActionButton } from './request-actions';
 
+const isRelaxable = (rule: string): rule is 'max_validity_days' | 'grantable_group' => rule === 'max_validity_days' || rule === 'grantable_group';
+
 /** One request: what was asked, its timeline, and the actions the signed-in person may take on it now. */
 export function RequestDetailScreen({ id }: { id: string }) {
   const { t, dateTime } = useI18n();
@@ -35,13 +37,36 @@ export function RequestDetailScreen({ id }: { id: string }) {
     data.reload();
   };
   const path = { id: r.id };
+  const pending = r.status === 'pending';
+  // Clause 1.9: an exception needs the usual approval and an exception approval, by two people other than the requester.
+  const gaveExceptionApproval = !!r.exception?.approvals.some((a) => a.by === me?.name);
+  const mayApproveException = pending && !!r.exception && r.exception.approvals.length === 0 && !own && r.approval?.by !== me?.name;
   const actions = [
-    can('approver') && r.status === 'pending' && !own && (
+    can('approver') && pending && !own && !r.approval && !gaveExceptionApproval && (
       <ActionButton
         key="approve"
         label={t('detail.approve')}
         text={{ name: 'comment', label: t('detail.comment'), required: false }}
         onRun={(comment) => api.post('/v1/requests/{id}/approve', { path, body: { comment } })}
+        onDone={after}
+      />
+    ),
+    can('exception-approver') && mayApproveException && (
+      <ActionButton
+        key="approveException"
+        label={t('detail.approveException')}
+        text={{ name: 'comment', label: t('detail.comment'), required: false }}
+        onRun={(comment) => api.post('/v1/requests/{id}/exception/approve', { path, body: { comment } })}
+        onDone={after}
+      />
+    ),
+    can('exception-approver') && mayApproveException && (
+      <ActionButton
+        key="rejectException"
+        danger
+        label={t('detail.rejectException')}
+        text={{ name: 'reason', label: t('detail.reason'), required: true }}
+        onRun={(reason) => api.post('/v1/requests/{id}/exception/reject', { path, body: { reason: reason ?? '' } })}
         onDone={after}
       />
     ),
@@ -128,6 +153,29 @@ export function RequestDetailScreen({ id }: { id: string }) {
               </dd>
             </>
           )}
+          {r.exception && (
+            <>
+              <dt>{t('detail.exception')}</dt>
+              <dd className="exception">
+                <p className="prewrap">{r.exception.justification}</p>
+                <p>{t('detail.memoRef', { ref: r.exception.memoRef })}</p>
+                <p>
+                  {t('detail.exceptionRules', { rules: r.exception.rules.map((rule) => (isRelaxable(rule) ? t(`exceptionRule.${rule}`) : rule)).join(' · ') })}
+                </p>
+                {r.exception.approvals.length === 0 ? (
+                  <p className="muted">{t('detail.exceptionNotApproved')}</p>
+                ) : (
+                  <ul className="plain">
+                    {r.exception.approvals.map((a) => (
+                      <li key={a.by + a.at}>
+                        {t('detail.exceptionApprovedBy', { by: a.by, at: dateTime(a.at) })} {a.comment}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </dd>
+            </>
+          )}
           {r.rejection && (
             <>
               <dt>{t('status.rejected')}</dt>
@@ -176,6 +224,11 @@ export function RequestDetailScreen({ id }: { id: string }) {
           {own && r.credential === 'available' && can('requester') && <CredentialReveal requestId={r.id} onTaken={data.reload} />}
           {own && r.credential === 'retrieved' && <p className="muted">{t('detail.credentialRetrieved')}</p>}
           {can('approver') && r.status === 'pending' && own && <p className="alert alert-warn">{t('detail.ownRequest')}</p>}
+          {pending && r.exception && (r.approval || r.exception.approvals.length > 0) && (
+            <p className="alert alert-warn" role="status">
+              {t(r.approval ? 'detail.awaitingExceptionApproval' : 'detail.awaitingApproval')}
+            </p>
+          )}
           {actions.length > 0 && (
             <div className="action-bar" role="group" aria-label={t('common.actions')}>
               {actions}

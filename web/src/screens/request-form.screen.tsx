@@ -8,7 +8,7 @@ import { useRouter } from '../router';
 import { useSession } from '../session';
 import { isoToWall, wallToIso, wallToMs } from '../time';
 import { GroupPicker } from './group-picker';
-import { checkRules } from './request-rules';
+import { checkRules, readiness } from './request-rules';
 
 const PRESETS: { days: number; label: MessageKey }[] = [
   { days: 1, label: 'form.preset.1d' },
@@ -16,7 +16,7 @@ const PRESETS: { days: number; label: MessageKey }[] = [
   { days: 14, label: 'form.preset.14d' },
   { days: 30, label: 'form.preset.30d' },
 ];
-const FIELDS = ['personId', 'workDescription', 'targetSystems', 'groups', 'validFrom', 'validTo'];
+const FIELDS = ['personId', 'workDescription', 'targetSystems', 'groups', 'validFrom', 'validTo', 'exception'];
 
 /** This minute: a start in the past means "as soon as approved" (API.md), so the default asks for no delay. */
 function thisMinute(now: number): number {
@@ -37,6 +37,8 @@ export function RequestFormScreen() {
   const [groups, setGroups] = useState<GroupChoice[]>([]);
   const [validFrom, setFrom] = useState(() => isoToWall(thisMinute(Date.now()), timeZone));
   const [validTo, setTo] = useState(() => isoToWall(thisMinute(Date.now()) + 7 * 86_400_000, timeZone));
+  const [justification, setJustification] = useState('');
+  const [memoRef, setMemoRef] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [loadError, setLoadError] = useState<unknown>();
@@ -95,12 +97,17 @@ export function RequestFormScreen() {
         systems,
         maxValidityDays: config?.policy.maxValidityDays,
         requireNda: config?.policy.requireNda,
+        exceptions: config?.policy.exceptions,
         date,
       }),
     // Recomputed on every render is cheap; the list is short.
     [person, vendor, from, to, groups, systems.join('\n'), config, date],
   );
-  const ready = rules.every((r) => r.state === 'ok') && !!personId && workDescription.trim().length > 0;
+  const { met, needsException } = readiness(rules);
+  // Clause 1.9: the form asks for an exception when a broken rule is relaxable, as seen here or as the API said.
+  const asException = needsException || (error instanceof ApiError && error.details.some((d) => d.relaxable === true));
+  const exceptionFilled = justification.trim().length > 0 && memoRef.trim().length > 0;
+  const ready = met && !!personId && workDescription.trim().length > 0 && (!asException || exceptionFilled);
   const apiErrors = error instanceof ApiError ? error.fieldErrors(detail) : {};
   const brokenFor = (field: string) => [
     ...rules.filter((r) => r.field === field && r.state === 'broken').map((r) => t(r.key, r.params)),
@@ -126,6 +133,7 @@ export function RequestFormScreen() {
           groups: groups.map((g) => g.dn),
           validFrom: wallToIso(validFrom, timeZone) ?? validFrom,
           validTo: wallToIso(validTo, timeZone) ?? validTo,
+          ...(asException ? { exception: { justification: justification.trim(), memoRef: memoRef.trim() } } : {}),
         },
       });
       navigate(`/requests/${encodeURIComponent(created.id)}?created=1`);
@@ -195,7 +203,12 @@ export function RequestFormScreen() {
         </fieldset>
         <fieldset>
           <legend>{t('form.section.access')}</legend>
-          <GroupPicker chosen={groups} onChange={setGroups} errors={apiErrors.groups} />
+          <GroupPicker
+            chosen={groups}
+            onChange={setGroups}
+            errors={apiErrors.groups}
+            exceptions={!!config?.policy.exceptions.relaxable.includes('grantable_group')}
+          />
         </fieldset>
         <fieldset>
           <legend>{t('form.section.period')}</legend>
@@ -224,10 +237,23 @@ export function RequestFormScreen() {
               <li key={r.key} className={`rule rule-${r.state}`}>
                 <span className="rule-state">{t(r.state === 'ok' ? 'form.rule.ok' : r.state === 'broken' ? 'form.rule.broken' : 'form.rule.unknown')}</span>
                 <span>{t(r.key, r.params)}</span>
+                {r.state === 'broken' && r.relaxable && <span className="badge badge-pending">{t('form.rule.exceptionPossible')}</span>}
               </li>
             ))}
           </ul>
         </fieldset>
+        {asException && (
+          <fieldset>
+            <legend>{t('form.section.exception')}</legend>
+            <p className="alert alert-warn">{t('form.exceptionNote', { days: config?.policy.exceptions.maxValidityDays ?? '' })}</p>
+            <Field label={t('form.justification')} hint={t('form.justificationHint')} required errors={apiErrors.exception}>
+              {(p) => <textarea {...p} rows={3} maxLength={2000} value={justification} onChange={(e) => setJustification(e.target.value)} />}
+            </Field>
+            <Field label={t('form.memoRef')} hint={t('form.memoRefHint')} required>
+              {(p) => <input {...p} maxLength={200} value={memoRef} onChange={(e) => setMemoRef(e.target.value)} />}
+            </Field>
+          </fieldset>
+        )}
         <ErrorBox error={error} shownFields={FIELDS} />
         <div className="actions">
           <button type="submit" className="primary" disabled={busy || !ready}>
