@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { policySchema } from '../../src/config/policy.schema.js';
 import { signPayload } from '../../src/notify/webhook-notifier.js';
 import { childDn } from '../../src/provisioner/ldap/escape.js';
 import type { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
@@ -112,7 +113,7 @@ describe('notifications: mail over a real SMTP server and webhooks', () => {
         },
         webhooks: [{ url: hooks.url, secret: SECRET, events: ['request.filed', 'approved', 'active', 'review.overdue'] }],
         // A session's review falls due a day after it ended; the watch looks every second.
-        sessions: { reviewDueDays: 1 },
+        sessions: policySchema.shape.sessions.parse({ reviewDueDays: 1 }),
         notifications: { digestHour: 8, watchSeconds: 1 },
       },
       env: { STAFF_SEARCH_BASE: root, PUBLIC_URL, SMTP_URL: sink.url, MAIL_FROM: 'Leasehold <leasehold@school.test>' },
