@@ -110,6 +110,7 @@ export class RequestService {
         result: request,
       }),
     );
+    await this.deps.notifier?.notify('request.filed', filed.id);
     if (exception) await this.deps.notifier?.notify('exception.requested', filed.id);
     return filed;
   }
@@ -179,17 +180,19 @@ export class RequestService {
   private async decide(id: string, change: (r: Stored<AccessRequest>) => RequestUpdate): Promise<Stored<AccessRequest>> {
     const { now } = this.deps;
     const decided = (await updateRequest(this.deps.store, id, (r) => change(r)))!;
+    if (decided.status === 'rejected') await this.deps.notifier?.notify('rejected', id);
     if (decided.status !== 'approved') return decided;
     const approved = decided;
     await this.deps.jobs.scheduleProvision(id, approved.attempt, new Date(approved.validFrom));
     await this.deps.jobs.scheduleRevoke(id, 'expiry', new Date(approved.validTo));
     const remindAt = Date.parse(approved.validTo) - (this.deps.reminderHours ?? 24) * 3_600_000;
     if (remindAt > now().getTime()) await this.deps.notifier?.notify('reminder', id, new Date(remindAt));
+    await this.deps.notifier?.notify('approved', id);
     return approved;
   }
 
-  reject(actor: string, id: string, reason: string): Promise<Stored<AccessRequest>> {
-    return this.transition(
+  async reject(actor: string, id: string, reason: string): Promise<Stored<AccessRequest>> {
+    const rejected = await this.transition(
       id,
       actor,
       (r) => ({
@@ -199,6 +202,8 @@ export class RequestService {
       'request.rejected',
       { reason },
     );
+    await this.deps.notifier?.notify('rejected', id);
+    return rejected;
   }
 
   cancel(actor: string, id: string): Promise<Stored<AccessRequest>> {

@@ -116,7 +116,21 @@ describe('RequestService', () => {
         { job: 'provision', requestId: filed.id, attempt: 1, at: filed.validFrom },
         { job: 'revoke', requestId: filed.id, trigger: 'expiry', at: filed.validTo },
       ]);
-      expect(world.notifier.sent).toEqual([{ event: 'reminder', requestId: filed.id, at: new Date(Date.parse(filed.validTo) - 24 * HOUR).toISOString() }]);
+      expect(world.notifier.sent).toEqual([
+        { event: 'request.filed', requestId: filed.id },
+        { event: 'reminder', requestId: filed.id, at: new Date(Date.parse(filed.validTo) - 24 * HOUR).toISOString() },
+        { event: 'approved', requestId: filed.id },
+      ]);
+    });
+
+    it('notifies the rejection of a request (the requester is mailed about it)', async () => {
+      const { person } = await world.vendorWithPerson();
+      const filed = await world.requests.file(OPS, world.terms(person.id));
+      await world.requests.reject(SUPERVISOR, filed.id, 'no contract for this work');
+      expect(world.notifier.sent).toEqual([
+        { event: 'request.filed', requestId: filed.id },
+        { event: 'rejected', requestId: filed.id },
+      ]);
     });
 
     it('refuses the requester approving their own request: 403, audited, the request stays pending', async () => {
