@@ -14,6 +14,7 @@ import { apiRoutes } from './api/api-routes.js';
 import { createStaffAuth } from './staff/create-staff-auth.js';
 import type { Config } from './config/load-config.js';
 import { GroupLookup } from './domain/group-lookup.js';
+import { PersonErasureService } from './domain/person-erasure.service.js';
 import { PersonExportService } from './domain/person-export.service.js';
 import { EvidenceService } from './evidence/evidence.service.js';
 import { registerRooms } from './evidence/evidence-rooms.js';
@@ -274,7 +275,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       console: { policy, timeZone: env.TZ },
       system: { redis, directory, registry: metrics.registry, openapi: () => holder.openapi },
       vendors: { vendors, requests, store },
-      personExport: { exporter: new PersonExportService({ store: domainStore, sessions: sessionStore, now }) },
+      personExport: {
+        exporter: new PersonExportService({ store: domainStore, sessions: sessionStore, now }),
+        eraser: new PersonErasureService({ store: domainStore, directory, personDays: policy.retention.personDays, now }),
+      },
       evidence: {
         evidence: new EvidenceService({
           store: domainStore,

@@ -41,9 +41,10 @@ export const personView = z
   .object({
     id: z.string(),
     vendorId: z.string(),
-    fullName: z.string(),
+    /** Absent once erased (erasedAt), like latinName, email and phone. */
+    fullName: z.string().optional(),
     latinName: z.string().optional(),
-    email: z.string(),
+    email: z.string().optional(),
     phone: z.string().optional(),
     ndaSignedAt: time,
     ndaRef: z.string(),
@@ -53,6 +54,9 @@ export const personView = z
     departedAt: time.optional(),
     departureReason: z.string().optional(),
     departureScheduledAt: time.optional(),
+    /** Set when the personal data was erased (clause 1.1.2): who erased it and when. */
+    erasedAt: time.optional(),
+    erasedBy: z.string().optional(),
   })
   .meta({ id: 'Person' });
 

@@ -38,6 +38,12 @@ export const policySchema = z
     sweepIntervalSeconds: z.number().int().positive().default(5),
     reconcileIntervalSeconds: z.number().int().positive().default(60),
     retentionDays: z.number().int().min(0).default(30),
+    /** Clause 1.1.2: a person's name, e-mail and phone may be erased this many days after their last request ended (or their registration). */
+    retention: z
+      .strictObject({
+        personDays: z.number().int().min(0).max(36_500).default(365),
+      })
+      .prefault({}),
     reminderHours: z.number().int().min(0).default(24),
     /** Clause 1.8: the machine-room register is reviewed at least this often (its oldest unreviewed visit is overdue after it). */
     roomRegister: z

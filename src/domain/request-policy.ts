@@ -49,6 +49,7 @@ export class RequestPolicy {
     if (this.policy.requireNda && (!person.ndaSignedAt || !person.ndaRef))
       broken.push({ rule: 'nda_on_file', message: 'the person has no signed confidentiality undertaking on file' });
     if (person.status !== 'active') broken.push({ rule: 'person_active', message: `the person is ${person.status}` });
+    if (person.erasedAt) broken.push({ rule: 'person_erased', message: `the person's personal data was erased on ${person.erasedAt}` });
     if (person.departureScheduledAt && terms.validTo.getTime() > Date.parse(person.departureScheduledAt))
       broken.push({
         rule: 'before_departure',

@@ -2,6 +2,7 @@ import { Conflict, Forbidden, Gone, NotFound, PolicyViolation } from '../errors.
 import type { Notifier } from '../notify/webhook-notifier.js';
 import type { CredentialVault } from '../store/credential-vault.js';
 import { newId } from './ids.js';
+import { personalValues, scrubValues } from './person-erasure.service.js';
 import type { JobScheduler } from './ports/job-scheduler.port.js';
 import { ref, type DomainStore, type Stored } from './ports/domain-store.port.js';
 import type { RequestPolicy } from './request-policy.js';
@@ -191,7 +192,8 @@ export class RequestService {
     return approved;
   }
 
-  async reject(actor: string, id: string, reason: string): Promise<Stored<AccessRequest>> {
+  async reject(actor: string, id: string, typedReason: string): Promise<Stored<AccessRequest>> {
+    const reason = await this.withoutPersonalData(id, typedReason);
     const rejected = await this.transition(
       id,
       actor,
@@ -223,7 +225,8 @@ export class RequestService {
    * Records that access must end now and queues the revocation. The status
    * changes (to `revoked`) only once the directory has confirmed it.
    */
-  async revoke(actor: string, id: string, trigger: RevocationTrigger, reason?: string): Promise<Stored<AccessRequest>> {
+  async revoke(actor: string, id: string, trigger: RevocationTrigger, typedReason?: string): Promise<Stored<AccessRequest>> {
+    const reason = typedReason && (await this.withoutPersonalData(id, typedReason));
     const updated = await this.transition(
       id,
       actor,
@@ -333,6 +336,17 @@ export class RequestService {
 
   private audit(actor: string, action: string, subject: string, outcome: 'refused' | 'failure', details: Record<string, unknown>): Promise<void> {
     return this.deps.store.append({ actor, action, subject, outcome, details });
+  }
+
+  /**
+   * Free text staff typed about a request (a reason) goes into hashed audit
+   * events that can never be rewritten: the person's own name, e-mail and
+   * phone are replaced there, so an erasure (clause 1.1.2) leaves none behind.
+   */
+  private async withoutPersonalData(requestId: string, text: string): Promise<string> {
+    const request = await this.deps.store.getRequest(requestId);
+    const person = request && (await this.deps.store.getPerson(request.personId));
+    return person ? scrubValues(text, personalValues(person)) : text;
   }
 
   private async refuse(actor: string, subject: string, broken: PolicyViolation['details']): Promise<PolicyViolation> {

@@ -17,10 +17,12 @@ export type PersonStatus = 'active' | 'departed';
 export interface Person {
   id: string;
   vendorId: string;
-  fullName: string;
+  /** Absent only once erased (erasedAt): the personal data of clause 1.1.2. */
+  fullName?: string;
   /** The name in Latin letters as the person writes it (passport spelling); the username's `{person}` comes from it. */
   latinName?: string;
-  email: string;
+  /** Absent only once erased. */
+  email?: string;
   phone?: string;
   ndaSignedAt: string;
   ndaRef: string;
@@ -31,7 +33,13 @@ export interface Person {
   departureReason?: string;
   /** A departure announced for the future (effectiveAt). */
   departureScheduledAt?: string;
+  /** When and by whom fullName, latinName, email and phone were erased (POST /v1/people/:id/erase). */
+  erasedAt?: string;
+  erasedBy?: string;
 }
+
+/** The personal data an erasure removes from a person record (clause 1.1.2). */
+export const PERSONAL_FIELDS = ['fullName', 'latinName', 'email', 'phone'] as const;
 
 export const REQUEST_STATUSES = ['pending', 'approved', 'provisioning', 'active', 'expired', 'revoked', 'closed', 'rejected', 'cancelled', 'failed'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];

@@ -1,5 +1,6 @@
 import { Conflict, NotFound, PolicyViolation } from '../errors.js';
 import { newId } from './ids.js';
+import { personalValues, scrubValues } from './person-erasure.service.js';
 import type { JobScheduler } from './ports/job-scheduler.port.js';
 import { ref, type DomainStore, type Stored } from './ports/domain-store.port.js';
 import type { RequestService } from './request.service.js';
@@ -130,6 +131,10 @@ export class VendorService {
     return store.run([ref.person(personId)], async (read) => {
       const p = await read.person(personId);
       if (!p) throw new NotFound(`person ${personId} not found`);
+      if (p.erasedAt)
+        throw new Conflict(`the person's personal data was erased on ${p.erasedAt}`, [
+          { rule: 'person_erased', message: 'an erased person is not given personal data again' },
+        ]);
       const { latinName: _old, ...rest } = p;
       const next: Stored<Person> = input.latinName ? { ...rest, latinName: input.latinName } : rest;
       return {
@@ -144,8 +149,11 @@ export class VendorService {
    * A vendor person leaves (clause 1.1.8): every account of theirs is revoked,
    * now or at `effectiveAt`; no new request for them is approved.
    */
-  async departure(actor: string, personId: string, reason: string, effectiveAt?: Date): Promise<{ person: Stored<Person> } & EndOfAccess> {
+  async departure(actor: string, personId: string, typedReason: string, effectiveAt?: Date): Promise<{ person: Stored<Person> } & EndOfAccess> {
     const { store, now, jobs } = this.deps;
+    // The reason goes into hashed audit events that can never be rewritten: the person's own name, e-mail or phone stay out of it.
+    const known = await store.getPerson(personId);
+    const reason = known ? scrubValues(typedReason, personalValues(known)) : typedReason;
     const at = now();
     const scheduled = effectiveAt && effectiveAt.getTime() > at.getTime() ? effectiveAt : undefined;
     const person = await store.run([ref.person(personId)], async (read) => {

@@ -19,11 +19,12 @@ function slug(text: string, max: number): string {
  * no Latin letters is romanised (王小明 → wangxm); the id only when nothing
  * readable is left (kana, hangul, symbols).
  */
-function personSlug(person: { id: string; fullName: string; latinName?: string }): string {
+function personSlug(person: { id: string; fullName?: string; latinName?: string }): string {
   const latin = person.latinName?.trim();
   if (latin) return slug(latin.split(/\s+/)[0] ?? '', 8) || slug(latin, 8) || person.id.slice(-6);
-  const firstWord = person.fullName.trim().split(/\s+/)[0] ?? '';
-  return slug(firstWord, 8) || slug(person.fullName, 8) || slug(romanisePersonName(person.fullName), 8) || person.id.slice(-6);
+  const fullName = person.fullName ?? '';
+  const firstWord = fullName.trim().split(/\s+/)[0] ?? '';
+  return slug(firstWord, 8) || slug(fullName, 8) || slug(romanisePersonName(fullName), 8) || person.id.slice(-6);
 }
 
 /**
@@ -35,7 +36,7 @@ function personSlug(person: { id: string; fullName: string; latinName?: string }
 export function candidateUsername(
   template: string,
   vendor: { id: string; name: string },
-  person: { id: string; fullName: string; latinName?: string },
+  person: { id: string; fullName?: string; latinName?: string },
   n: number,
 ): string {
   const vendorSlug = slug(vendor.name, 8) || slug(romaniseName(vendor.name), 8) || vendor.id.slice(-6);

@@ -46,7 +46,7 @@ export class RedisRecordStore {
 
   async searchPeople(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Person>>> {
     await this.ensurePeopleIndex();
-    return this.scan(this.keys.peopleIndex(), this.keys.person, (p: Stored<Person>) => nameMatches(p.fullName, q), cursor, limit);
+    return this.scan(this.keys.peopleIndex(), this.keys.person, (p: Stored<Person>) => nameMatches(p.fullName ?? '', q), cursor, limit);
   }
 
   /**

@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import type { PersonErasureService } from '../../domain/person-erasure.service.js';
 import type { PersonExportService } from '../../domain/person-export.service.js';
 import { REQUEST_STATUSES } from '../../domain/types.js';
+import { emptySchema } from '../common.schema.js';
 import { route, type RouteSpec } from '../route.js';
 import { personView } from '../response.schema.js';
+import { view } from '../views.js';
 
 const personExportView = z
   .object({
@@ -24,8 +27,8 @@ const personExportView = z
   })
   .meta({ id: 'PersonExport' });
 
-/** Personal data handed out on request (clause 1.1.2); auditors and admins only, every export audited. */
-export function personExportRoutes(deps: { exporter: PersonExportService }): RouteSpec[] {
+/** Personal data handed out and erased on request (clause 1.1.2); export by auditors and admins, erasure by admins, each audited. */
+export function personExportRoutes(deps: { exporter: PersonExportService; eraser: PersonErasureService }): RouteSpec[] {
   return [
     route({
       method: 'get',
@@ -36,6 +39,21 @@ export function personExportRoutes(deps: { exporter: PersonExportService }): Rou
       operationId: 'exportPerson',
       responses: { 200: { description: 'all data held on the person', schema: personExportView } },
       handle: async ({ actor, params }) => ({ status: 200, body: await deps.exporter.export(actor.name, params.id!) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/people/:id/erase',
+      roles: ['admin'],
+      tag: 'people',
+      summary:
+        'Erase the personal data (fullName, latinName, email, phone) once every request of the person has ended and policy.retention.personDays have passed ' +
+        'since the last one ended (or since registration): 409 requests_ended / 422 retention_person_days with possibleAt otherwise. ' +
+        'Deletes their accounts still in the directory; keeps ids, vendor, status, NDA reference and dates; audited as person.erased. ' +
+        'A second call answers the same erased record.',
+      body: emptySchema,
+      operationId: 'erasePerson',
+      responses: { 200: { description: 'the person record as kept after erasure', schema: personView } },
+      handle: async ({ actor, params }) => ({ status: 200, body: view(await deps.eraser.erase(actor.name, params.id!)) }),
     }),
   ];
 }

@@ -87,7 +87,7 @@ export class MemoryDomainStore implements DomainStore {
   }
 
   searchPeople(q: string, cursor: number | undefined, limit: number): Promise<Page<Stored<Person>>> {
-    return Promise.resolve(this.scan(this.records.peopleIndex, this.records.people, (p: Stored<Person>) => nameMatches(p.fullName, q), cursor, limit));
+    return Promise.resolve(this.scan(this.records.peopleIndex, this.records.people, (p: Stored<Person>) => nameMatches(p.fullName ?? '', q), cursor, limit));
   }
 
   /** Newest first, through the most selective index, filtering the rest: as RedisRecordStore does. */

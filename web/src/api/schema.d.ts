@@ -296,6 +296,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/people/{id}/erase': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Erase the personal data (fullName, latinName, email, phone) once every request of the person has ended and policy.retention.personDays have passed since the last one ended (or since registration): 409 requests_ended / 422 retention_person_days with possibleAt otherwise. Deletes their accounts still in the directory; keeps ids, vendor, status, NDA reference and dates; audited as person.erased. A second call answers the same erased record. */
+    post: operations['erasePerson'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/requests/{id}/evidence': {
     parameters: {
       query?: never;
@@ -921,9 +938,9 @@ export interface components {
     Person: {
       id: string;
       vendorId: string;
-      fullName: string;
+      fullName?: string;
       latinName?: string;
-      email: string;
+      email?: string;
       phone?: string;
       /** @description ISO 8601 date-time */
       ndaSignedAt: string;
@@ -938,6 +955,9 @@ export interface components {
       departureReason?: string;
       /** @description ISO 8601 date-time */
       departureScheduledAt?: string;
+      /** @description ISO 8601 date-time */
+      erasedAt?: string;
+      erasedBy?: string;
     };
     PersonExport: {
       exportedAt: string;
@@ -3096,9 +3116,9 @@ export interface operations {
           'application/json': {
             id: string;
             vendorId: string;
-            fullName: string;
+            fullName?: string;
             latinName?: string;
-            email: string;
+            email?: string;
             phone?: string;
             /** @description ISO 8601 date-time */
             ndaSignedAt: string;
@@ -3113,6 +3133,9 @@ export interface operations {
             departureReason?: string;
             /** @description ISO 8601 date-time */
             departureScheduledAt?: string;
+            /** @description ISO 8601 date-time */
+            erasedAt?: string;
+            erasedBy?: string;
             requests: components['schemas']['Request'][];
           };
         };
@@ -3415,6 +3438,104 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['PersonExport'];
+        };
+      };
+      /** @description malformed request; details name each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description role does not allow it */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description wrong state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description refused by policy; details name each rule */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  erasePerson: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description the person record as kept after erasure */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Person'];
         };
       };
       /** @description malformed request; details name each field */

@@ -304,6 +304,15 @@ export const en: Messages = {
   'people.effectiveAt': 'Effective at (empty: now)',
   'people.departed': 'Departure recorded; their accounts are being revoked.',
   'people.newRequest': 'Request access for this person',
+  'people.erase': 'Erase personal data',
+  'people.eraseWarning':
+    "Permanently removes this person's name, name in Latin letters, e-mail and phone, and deletes their accounts still in the directory; keeps the id, vendor, status, NDA reference and dates, the requests and the audit trail. This cannot be undone.",
+  'people.eraseNotYet': 'Not yet allowed: personal data may be erased from {date}.',
+  'people.eraseLive':
+    'This person still has requests that have not ended; erasure is possible once all have ended and the retention period has passed (at the earliest {date}).',
+  'people.erasedDone': 'Personal data erased.',
+  'people.erased': 'Personal data erased',
+  'people.erasedAt': 'Personal data erased on',
 
   'sessions.title': 'Session review',
   'sessions.filter.reviewed': 'Review state',
@@ -413,6 +422,9 @@ export const en: Messages = {
   'rule.nda_on_file': 'The person has no signed NDA on file.',
   'rule.nda_signed': 'The NDA signing date is required.',
   'rule.person_active': 'The person has left.',
+  'rule.person_erased': "This person's personal data was erased.",
+  'rule.requests_ended': 'This person still has requests that have not ended.',
+  'rule.retention_person_days': 'The retention period for personal data has not yet passed.',
   'rule.person_exists': 'No such person.',
   'rule.before_departure': "Valid to is after the person's announced departure.",
   'rule.vendor_active': "The vendor's contract has ended.",

@@ -124,7 +124,7 @@ export function RequestDetailScreen({ id }: { id: string }) {
           <dt>{t('detail.vendor')}</dt>
           <dd>{vendor ? <Link to={`/vendors/${encodeURIComponent(vendor.id)}`}>{vendor.name}</Link> : r.vendorId}</dd>
           <dt>{t('detail.person')}</dt>
-          <dd>{person ? `${person.fullName}（${person.email}）` : r.personId}</dd>
+          <dd>{person ? (person.erasedAt ? t('people.erased') : `${person.fullName}（${person.email}）`) : r.personId}</dd>
           <dt>{t('detail.requester')}</dt>
           <dd>{r.requester}</dd>
           <dt>{t('detail.validity')}</dt>

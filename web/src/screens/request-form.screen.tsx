@@ -182,11 +182,13 @@ export function RequestFormScreen() {
               {(p) => (
                 <select {...p} value={personId} onChange={(e) => setPersonId(e.target.value)} disabled={!vendor}>
                   <option value="">{t('form.personPick')}</option>
-                  {vendor?.people?.map((pp) => (
-                    <option key={pp.id} value={pp.id}>
-                      {pp.fullName}（{pp.email}）
-                    </option>
-                  ))}
+                  {vendor?.people
+                    ?.filter((pp) => !pp.erasedAt)
+                    .map((pp) => (
+                      <option key={pp.id} value={pp.id}>
+                        {pp.fullName}（{pp.email}）
+                      </option>
+                    ))}
                 </select>
               )}
             </Field>

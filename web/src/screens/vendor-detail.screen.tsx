@@ -8,6 +8,7 @@ import { Link } from '../router';
 import { useSession } from '../session';
 import { startOfDayIso, wallToIso } from '../time';
 import { VendorEvidenceForm } from './evidence-link';
+import { EraseButton } from './person-erase';
 import { ActionButton } from './request-actions';
 
 /** One vendor: contract, termination, its people (NDA, departure) and registering another. */
@@ -65,7 +66,7 @@ export function VendorDetailScreen({ id }: { id: string }) {
           <h2>{t('vendors.people')}</h2>
           <ul className="people">
             {(v.people ?? []).map((p) => (
-              <PersonCard key={p.id} person={p} vendor={v} onDeparted={after(t('people.departed'))} />
+              <PersonCard key={p.id} person={p} vendor={v} onDeparted={after(t('people.departed'))} onErased={after(t('people.erasedDone'))} />
             ))}
           </ul>
           <VendorEvidenceForm vendorId={v.id} />
@@ -104,13 +105,14 @@ export function VendorDetailScreen({ id }: { id: string }) {
 }
 
 /** One person of a vendor: contact, NDA, departure; a request for them, or their departure. */
-function PersonCard({ person: p, vendor: v, onDeparted }: { person: Person; vendor: Vendor; onDeparted: () => void }) {
+function PersonCard({ person: p, vendor: v, onDeparted, onErased }: { person: Person; vendor: Vendor; onDeparted: () => void; onErased: () => void }) {
   const { t, date, dateTime } = useI18n();
   const { can } = useSession();
   return (
     <li className="panel person" id={`person-${p.id}`}>
       <h3>
-        {p.fullName} <span className={p.status === 'active' ? 'badge badge-active' : 'badge badge-revoked'}>{t(`people.status.${p.status}`)}</span>
+        {p.erasedAt ? <span className="muted">{t('people.erased')}</span> : p.fullName}{' '}
+        <span className={p.status === 'active' ? 'badge badge-active' : 'badge badge-revoked'}>{t(`people.status.${p.status}`)}</span>
       </h3>
       <dl className="facts compact">
         {p.latinName && (
@@ -119,8 +121,20 @@ function PersonCard({ person: p, vendor: v, onDeparted }: { person: Person; vend
             <dd>{p.latinName}</dd>
           </>
         )}
-        <dt>{t('people.email')}</dt>
-        <dd>{p.email}</dd>
+        {p.email && (
+          <>
+            <dt>{t('people.email')}</dt>
+            <dd>{p.email}</dd>
+          </>
+        )}
+        {p.erasedAt && (
+          <>
+            <dt>{t('people.erasedAt')}</dt>
+            <dd>
+              {dateTime(p.erasedAt)} {p.erasedBy}
+            </dd>
+          </>
+        )}
         {p.phone && (
           <>
             <dt>{t('people.phone')}</dt>
@@ -146,7 +160,7 @@ function PersonCard({ person: p, vendor: v, onDeparted }: { person: Person; vend
           </>
         )}
       </dl>
-      {p.status === 'active' && (
+      {p.status === 'active' && !p.erasedAt && (
         <div className="action-bar">
           {can('requester') && v.status === 'active' && (
             <Link className="button" to={`/requests/new?personId=${encodeURIComponent(p.id)}`}>
@@ -154,6 +168,11 @@ function PersonCard({ person: p, vendor: v, onDeparted }: { person: Person; vend
             </Link>
           )}
           {can('requester', 'approver') && <DepartureButton personId={p.id} onDone={onDeparted} />}
+        </div>
+      )}
+      {can('admin') && !p.erasedAt && (
+        <div className="action-bar">
+          <EraseButton personId={p.id} onDone={onErased} />
         </div>
       )}
     </li>

@@ -58,8 +58,8 @@ export function VendorsScreen() {
               <ul className="plain list">
                 {people.items?.map((p) => (
                   <li key={p.id}>
-                    <Link to={`/vendors/${encodeURIComponent(p.vendorId)}#person-${p.id}`}>{p.fullName}</Link> <span className="muted">{p.email}</span>{' '}
-                    <span className="badge">{t(`people.status.${p.status}`)}</span>
+                    <Link to={`/vendors/${encodeURIComponent(p.vendorId)}#person-${p.id}`}>{p.fullName ?? t('people.erased')}</Link>{' '}
+                    <span className="muted">{p.email}</span> <span className="badge">{t(`people.status.${p.status}`)}</span>
                   </li>
                 ))}
               </ul>
