@@ -61,6 +61,8 @@ export function createNotifications(
     const staff = createStaffDirectory(config, { now, logger: logger.child({ component: 'mail-recipients' }) });
     closers.push(() => staff.connection.close());
     const mailer = new SmtpMailer(env.SMTP_URL, env.MAIL_FROM!);
+    // Clauses 1.6.4/1.1.9 (policy.credentials.handover): the active mail then asks for a pickup link, not a fetch.
+    const handover = (policy as { credentials?: { handover?: 'requester' | 'vendor' } }).credentials?.handover;
     closers.push(() => Promise.resolve(mailer.close()));
     const enqueue = ((name: 'mail-fanout' | 'mail', data: never, jobId: string, delayMs: number) => bus.add(name, data, { jobId, delayMs })) as MailEnqueue;
     mail = new MailNotifier({
@@ -78,7 +80,7 @@ export function createNotifications(
       store: deps.store,
       sessions: deps.sessions,
       ...(deps.rooms ? { rooms: deps.rooms } : {}),
-      settings: { publicUrl: env.PUBLIC_URL!, timeZone: env.TZ },
+      settings: { publicUrl: env.PUBLIC_URL!, timeZone: env.TZ, ...(handover ? { handover } : {}) },
       logger: logger.child({ component: 'mail' }),
       now,
     });

@@ -48,6 +48,8 @@ export interface DigestFacts {
 export interface MailSettings {
   publicUrl: string;
   timeZone: string;
+  /** policy.credentials.handover: with `vendor` the requester makes a pickup link instead of fetching the password. */
+  handover?: 'requester' | 'vendor';
 }
 
 type Lang = 'zh' | 'en';
@@ -63,7 +65,7 @@ const REQUEST_SUBJECT: Record<RequestMailEvent, Text> = {
   reminder: { zh: '廠商帳號即將到期', en: 'Vendor account expires soon' },
 };
 
-function lead(event: RequestMailEvent, f: RequestMailFacts, t: (iso: string) => string): Text {
+function lead(event: RequestMailEvent, f: RequestMailFacts, t: (iso: string) => string, handover: MailSettings['handover']): Text {
   const by = f.decidedBy ?? '—';
   const user = f.username ?? '—';
   switch (event) {
@@ -85,6 +87,11 @@ function lead(event: RequestMailEvent, f: RequestMailFacts, t: (iso: string) => 
     case 'rejected':
       return { zh: `您的存取申請已由 ${by} 駁回。理由：${f.reason ?? '—'}`, en: `Your access request was rejected by ${by}. Reason: ${f.reason ?? '—'}` };
     case 'active':
+      if (handover === 'vendor')
+        return {
+          zh: `帳號 ${user} 已建立並啟用，有效至 ${t(f.validTo)}。請在主控台為廠商人員產生一次性取件連結（密碼只由廠商本人取得）。`,
+          en: `Account ${user} is made and active until ${t(f.validTo)}. Make the vendor person's one-time pickup link in the console (only they see the password).`,
+        };
       return {
         zh: `帳號 ${user} 已建立並啟用，有效至 ${t(f.validTo)}。一次性初始密碼請至主控台取得（只能取得一次）。`,
         en: `Account ${user} is made and active until ${t(f.validTo)}. Fetch its one-time initial password in the console (it can be fetched once).`,
@@ -163,7 +170,7 @@ function render(subject: string, to: string, zh: Section, en: Section): Outgoing
 /** One mail about one request, Traditional Chinese first, then English, with a link to the request in the console. */
 export function requestMail(event: RequestMailEvent, facts: RequestMailFacts, to: string, settings: MailSettings): OutgoingMail {
   const t = (iso: string) => formatTime(iso, settings.timeZone);
-  const l = lead(event, facts, t);
+  const l = lead(event, facts, t, settings.handover);
   const href = consoleLink(settings.publicUrl, `/requests/${encodeURIComponent(facts.id)}`);
   const groups = facts.groups.map(nameFromDn).join(', ');
   const valid = `${t(facts.validFrom)} – ${t(facts.validTo)}`;

@@ -50,6 +50,10 @@ describe('mail templates', () => {
     const active = requestMail('active', facts, 'x@school.test', settings);
     expect(active.text).toContain('帳號 v-hongqizi-wangxm-1 已建立並啟用');
     expect(active.text).toMatch(/Fetch its one-time initial password in the console/);
+    const pickup = requestMail('active', facts, 'x@school.test', { ...settings, handover: 'vendor' });
+    expect(pickup.text).toContain('請在主控台為廠商人員產生一次性取件連結');
+    expect(pickup.text).toContain("Make the vendor person's one-time pickup link in the console");
+    expect(pickup.text).not.toContain('Fetch its one-time initial password');
   });
 
   it('shows the exception justification and memo to the exception approver', () => {
