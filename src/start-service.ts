@@ -13,6 +13,7 @@ import { buildOpenApi } from './api/build-openapi.js';
 import { apiRoutes } from './api/api-routes.js';
 import { createStaffAuth } from './staff/create-staff-auth.js';
 import type { Config } from './config/load-config.js';
+import { CredentialHandoverService } from './domain/credential-handover.service.js';
 import { GroupLookup } from './domain/group-lookup.js';
 import { PersonErasureService } from './domain/person-erasure.service.js';
 import { PersonExportService } from './domain/person-export.service.js';
@@ -141,7 +142,16 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     now,
   });
   const notifier = notifications.notifier;
-  const requests = new RequestService({ store: domainStore, policy: requestPolicy, jobs: bus, vault, notifier, reminderHours: policy.reminderHours, now });
+  const requests = new RequestService({
+    store: domainStore,
+    policy: requestPolicy,
+    jobs: bus,
+    vault,
+    notifier,
+    reminderHours: policy.reminderHours,
+    credentialHandover: policy.credentials.handover,
+    now,
+  });
   const vendors = new VendorService({ store: domainStore, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.append(event);
   // Listen before the first commit so the start-up event is mirrored at once by the writer.
@@ -291,6 +301,17 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       },
       lookups: { groups: new GroupLookup({ directory, policy: requestPolicy }) },
       requests: { requests, store, now },
+      handover: {
+        handover: new CredentialHandoverService({
+          store: domainStore,
+          vault,
+          pickupHours: policy.credentials.pickupHours,
+          mustChangeAtFirstLogon: policy.credentials.mustChangeAtFirstLogon,
+          // The console's public address; without PUBLIC_URL, the address this API listens on.
+          publicUrl: () => env.PUBLIC_URL ?? url ?? `http://${env.HOST}:${env.PORT}`,
+          now,
+        }),
+      },
       sessions: {
         ingest: sessionIngest,
         query: sessionStore,

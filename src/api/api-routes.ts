@@ -1,6 +1,7 @@
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
+import { handoverRoutes } from './routes/handover.routes.js';
 import { evidenceRoutes } from './routes/evidence.routes.js';
 import { lookupRoutes } from './routes/lookup.routes.js';
 import { personExportRoutes } from './routes/person-export.routes.js';
@@ -21,6 +22,7 @@ export interface ApiRouteDeps {
   personExport: Parameters<typeof personExportRoutes>[0];
   evidence: Parameters<typeof evidenceRoutes>[0];
   requests: Parameters<typeof requestRoutes>[0];
+  handover: Parameters<typeof handoverRoutes>[0];
   sessions: Parameters<typeof sessionRoutes>[0];
   audit: Parameters<typeof auditRoutes>[0];
   tokens: Parameters<typeof tokenRoutes>[0];
@@ -44,6 +46,7 @@ export function apiRoutes(deps: ApiRouteDeps): RouteSpec[] {
     ...evidenceRoutes(deps.evidence),
     ...lookupRoutes(deps.lookups),
     ...requestRoutes(deps.requests),
+    ...handoverRoutes(deps.handover),
     ...sessionRoutes(deps.sessions),
     ...auditRoutes(deps.audit),
     ...tokenRoutes(deps.tokens),

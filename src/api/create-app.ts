@@ -189,7 +189,21 @@ export function createApp(deps: AppDeps): express.Express {
       if (reply.body === undefined) res.end();
       else res.json(reply.body);
     };
-    app[spec.method](spec.path, authenticate, ...(spec.method === 'get' ? [] : [json]), handle);
+    const ownLimit = spec.limitPerMinute
+      ? [
+          rateLimit({
+            windowMs: 60_000,
+            limit: spec.limitPerMinute,
+            standardHeaders: 'draft-7',
+            legacyHeaders: false,
+            validate: { xForwardedForHeader: false },
+            handler: (_req, res) => {
+              res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests', details: [] }, requestId: res.locals.requestId as string });
+            },
+          }),
+        ]
+      : [];
+    app[spec.method](spec.path, ...ownLimit, authenticate, ...(spec.method === 'get' ? [] : [json]), handle);
   }
 
   app.use(consoleStatic({ dir: deps.consoleDir }));

@@ -51,6 +51,11 @@ function render(err: unknown, deps: ErrorHandlerDeps, requestId: string, path: s
   return { status: 500, code: 'internal', message: 'internal error', details: [] };
 }
 
+/** A pickup path carries its secret (/v1/pickup/<token>): the log gets the path without it. */
+export function loggablePath(path: string): string {
+  return path.replace(/^(\/v1\/pickup\/)[^/]+/i, '$1…');
+}
+
 export interface ErrorHandlerDeps {
   logger: Logger;
   /** True while a Redis connection the API uses is not ready; absent, Redis counts as up. */
@@ -68,8 +73,9 @@ export function errorHandler(deps: ErrorHandlerDeps) {
   const { logger } = deps;
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
-    const { status, code, message, details } = render(err, deps, requestId, req.path);
-    if (status >= 400 && status < 500) logger.info('request refused', { requestId, status, code, path: req.path });
+    const path = loggablePath(req.path);
+    const { status, code, message, details } = render(err, deps, requestId, path);
+    if (status >= 400 && status < 500) logger.info('request refused', { requestId, status, code, path });
     if (!res.headersSent) res.status(status).json({ error: { code, message, ...capDetails(details) }, requestId });
   };
 }

@@ -103,6 +103,17 @@ export const requestView = z
       .nullable()
       .describe('null until the account is made'),
     credential: z.enum(['none', 'available', 'retrieved']),
+    handover: z
+      .object({
+        issuedAt: time,
+        issuedBy: z.string(),
+        expiresAt: time,
+        failedAttempts: z.number().int(),
+        usedAt: time.optional(),
+        burnedAt: time.optional(),
+      })
+      .optional()
+      .describe("the vendor's pickup of the initial password (POST /v1/requests/:id/handover), without its secrets"),
     attempt: z.number().int(),
     history: z.array(
       z.object({ at: time, actor: z.string(), action: z.string(), from: status.optional(), to: status.optional(), note: z.string().optional() }),

@@ -57,6 +57,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   query?: Q;
   /** False for probes and scrapes (/healthz, /readyz, /metrics): never rate limited. */
   rateLimited?: boolean;
+  /** A tighter limit of its own, per client address and minute (e.g. the public pickup of a password). */
+  limitPerMinute?: number;
   /**
    * Names the operation in the OpenAPI document, unique across the API
    * (test/unit/openapi.test.ts): the console's typed client calls it by this

@@ -45,6 +45,16 @@ export const policySchema = z
       })
       .prefault({}),
     reminderHours: z.number().int().min(0).default(24),
+    /** Clauses 1.6.4/1.1.9: who receives the initial password, for how long a pickup link lives, and whether the first logon must change it. */
+    credentials: z
+      .strictObject({
+        /** `requester` (the API.md contract: the requester fetches it once) or `vendor` (a one-time pickup link + code for the vendor person). */
+        handover: z.enum(['requester', 'vendor']).default('requester'),
+        pickupHours: z.number().int().positive().max(720).default(24),
+        /** AD `pwdLastSet=0`, OpenLDAP `pwdReset: TRUE` (enforced where the ppolicy entry has `pwdMustChange: TRUE`). */
+        mustChangeAtFirstLogon: z.boolean().default(true),
+      })
+      .prefault({}),
     /** Clause 1.8: the machine-room register is reviewed at least this often (its oldest unreviewed visit is overdue after it). */
     roomRegister: z
       .strictObject({

@@ -32,6 +32,8 @@ export class RequestService {
       vault: CredentialVault;
       notifier?: Notifier;
       reminderHours?: number;
+      /** policy.credentials.handover: with `vendor` the requester never fetches the password (it goes by a pickup link, domain/credential-handover.service.ts). */
+      credentialHandover?: 'requester' | 'vendor';
       now: () => Date;
     },
   ) {}
@@ -272,6 +274,11 @@ export class RequestService {
       await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { rule: 'requester_only' });
       throw new Forbidden('only the requester of this request may fetch its credentials');
     }
+    if (this.deps.credentialHandover === 'vendor' || current.handover) {
+      // Clauses 1.6.4/1.1.9: the password goes to the vendor person, never through IT's hands.
+      await this.audit(actor, 'credential.retrieve', `request:${id}`, 'refused', { rule: 'handover_vendor' });
+      throw handoverToVendor();
+    }
     try {
       return await this.openCredential(actor, id);
     } catch (err) {
@@ -287,6 +294,7 @@ export class RequestService {
       const r = await read.request(id);
       if (!r) throw new NotFound(`request ${id} not found`);
       if (r.credential === 'retrieved') throw new Gone('the initial password was already fetched and has been destroyed');
+      if (r.handover) throw handoverToVendor();
       const sealed = await read.sealedCredential(id);
       if (r.credential !== 'available' || !sealed) throw new Conflict(`no initial password is waiting (request is ${r.status})`);
       const at = now().toISOString();
@@ -353,4 +361,11 @@ export class RequestService {
     await this.audit(actor, 'policy.refused', subject, 'refused', { rules: broken.map((b) => b.rule), broken });
     return new PolicyViolation(`refused by policy: ${broken.map((b) => b.rule).join(', ')}`, broken);
   }
+}
+
+/** The requester's fetch refused: the initial password is handed to the vendor person (POST /v1/requests/:id/handover). */
+function handoverToVendor(): Conflict {
+  return new Conflict('the initial password is handed over to the vendor person: use POST /v1/requests/:id/handover', [
+    { rule: 'handover_vendor', message: 'the requester does not see the password; hand it over to the vendor with a pickup link' },
+  ]);
 }

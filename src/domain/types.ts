@@ -113,11 +113,29 @@ export interface AccessRequest {
   account?: Account;
   /** `available` while an encrypted initial password waits to be fetched once. */
   credential: 'none' | 'available' | 'retrieved';
+  /** The vendor's one-time pickup of the initial password (clauses 1.6.4, 1.1.9); hashes only, never the token or code. */
+  handover?: CredentialHandover;
   /** Incremented by an admin retry of a failed request, so the provision job id is fresh. */
   attempt: number;
   history: HistoryEntry[];
   /** Findings attached by reconciliation (drift) and session review. */
   flags?: { at: string; kind: string; detail: string }[];
+}
+
+/**
+ * A pickup link for the vendor person: the token's and the code's keyed
+ * digests (CredentialVault.digest), never their values. Replaced by a new
+ * handover; `usedAt` or `burnedAt` ends it.
+ */
+export interface CredentialHandover {
+  tokenDigest: string;
+  codeDigest: string;
+  issuedAt: string;
+  issuedBy: string;
+  expiresAt: string;
+  failedAttempts: number;
+  usedAt?: string;
+  burnedAt?: string;
 }
 
 /** Statuses in which the account may exist and must be revoked when access ends. */

@@ -72,7 +72,7 @@ export class ProvisionService {
       validTo: new Date(current.validTo),
     });
     const password = generatePassword();
-    await directory.setPassword(account.dn, password);
+    await directory.setPassword(account.dn, password, { mustChange: this.deps.policy.credentials.mustChangeAtFirstLogon });
     await directory.addToGroups(account.dn, current.groups);
     await directory.enableAccount(account.dn, new Date(current.validTo));
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Seals an initial password for storage until its one retrieval. AES-256-GCM
@@ -16,6 +16,24 @@ export class CredentialVault {
     cipher.setAAD(Buffer.from(requestId));
     const body = Buffer.concat([cipher.update(password, 'utf8'), cipher.final()]);
     return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.');
+  }
+
+  /**
+   * A keyed digest of a pickup secret (the link's token, the code) bound to
+   * its request and purpose: stored instead of the secret, and useless
+   * without the credentials key (an 8-digit code's plain hash would be
+   * guessed from a copy of the store in a second).
+   */
+  digest(requestId: string, purpose: 'pickup-token' | 'pickup-code', secret: string): string {
+    const key = createHmac('sha256', this.key).update('leasehold pickup digest v1').digest();
+    return createHmac('sha256', key).update(`${purpose}\u0000${requestId}\u0000${secret}`).digest('base64url');
+  }
+
+  /** Whether `secret` matches a digest made by `digest` (compared in constant time). */
+  matches(requestId: string, purpose: 'pickup-token' | 'pickup-code', secret: string, digest: string): boolean {
+    const a = Buffer.from(this.digest(requestId, purpose, secret));
+    const b = Buffer.from(digest);
+    return a.length === b.length && timingSafeEqual(a, b);
   }
 
   open(requestId: string, sealed: string): string {

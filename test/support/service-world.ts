@@ -18,6 +18,7 @@ import { RevokeService } from '../../src/provisioner/revoke.service.js';
 import { CredentialVault } from '../../src/store/credential-vault.js';
 import { MemoryDomainStore } from '../../src/store/memory/memory-domain.store.js';
 import { FakeClock } from './fake-clock.js';
+import { CredentialHandoverService } from '../../src/domain/credential-handover.service.js';
 import { RecordingJobScheduler, RecordingNotifier } from './recording-job-scheduler.js';
 
 /**
@@ -70,9 +71,30 @@ export class ServiceWorld {
     for (const dn of Object.values(GROUPS)) this.directory.addGroup(dn);
     this.requestPolicy = new RequestPolicy(this.policy, this.directory);
     const { store, jobs, notifier, vault, clock } = this;
-    this.requests = new RequestService({ store, policy: this.requestPolicy, jobs, vault, notifier, reminderHours: this.policy.reminderHours, now: clock.now });
+    this.requests = new RequestService({
+      store,
+      policy: this.requestPolicy,
+      jobs,
+      vault,
+      notifier,
+      reminderHours: this.policy.reminderHours,
+      credentialHandover: this.policy.credentials.handover,
+      now: clock.now,
+    });
     this.vendors = new VendorService({ store, requests: this.requests, jobs, now: clock.now });
     this.revoker = this.revokerOn(this.directory);
+  }
+
+  /** The vendor handover of initial passwords (clauses 1.6.4, 1.1.9), with pickup links under `publicUrl`. */
+  handoverService(publicUrl = 'https://leasehold.school.test'): CredentialHandoverService {
+    return new CredentialHandoverService({
+      store: this.store,
+      vault: this.vault,
+      pickupHours: this.policy.credentials.pickupHours,
+      mustChangeAtFirstLogon: this.policy.credentials.mustChangeAtFirstLogon,
+      publicUrl: () => publicUrl,
+      now: this.clock.now,
+    });
   }
 
   /** The provision job's service, on `directory` (a crashing wrapper, say) or the fake directory. */

@@ -88,6 +88,8 @@ async function main(): Promise<void> {
       reconcileIntervalSeconds: 15,
       privilegedGroups: ['dba-team'],
       staff: { roles: DEMO_STAFF_ROLES },
+      // Clauses 1.6.4/1.1.9: the initial password goes to the vendor person by a pickup link and code, not to the requester.
+      credentials: { handover: 'vendor', pickupHours: 24, mustChangeAtFirstLogon: true },
     }),
   );
   const config = loadConfig({

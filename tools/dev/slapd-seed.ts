@@ -77,7 +77,8 @@ export function seedLayout(baseDn = 'dc=leasehold,dc=test'): SeedLayout {
  * dba-team) and privileged by nesting (erp-admins ∈ dba-team); a
  * groupOfUniqueNames (legacy-app); posixGroups root-group (gid 0) and vendors
  * (the vendor gid); and the ppolicy default policy with lockout on, so that
- * `pwdAccountLockedTime: 000001010000Z` locks for good and `pwdEndTime` ends binds.
+ * `pwdAccountLockedTime: 000001010000Z` locks for good and `pwdEndTime` ends binds,
+ * and with pwdMustChange on, so that `pwdReset: TRUE` restricts a first session to a password change.
  */
 export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
   const { baseDn, peopleOu, groupsOu } = layout;
@@ -126,7 +127,8 @@ export function seedEntries(layout: SeedLayout = seedLayout()): SeedEntry[] {
         pwdAttribute: ['userPassword'],
         pwdLockout: ['TRUE'],
         pwdMaxFailure: ['0'],
-        pwdMustChange: ['FALSE'],
+        // Honours pwdReset: a session bound with a password an administrator set may only change it (mustChangeAtFirstLogon).
+        pwdMustChange: ['TRUE'],
         pwdAllowUserChange: ['TRUE'],
         pwdCheckQuality: ['0'],
         pwdMaxAge: ['0'],

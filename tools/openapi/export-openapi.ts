@@ -39,6 +39,7 @@ export function routeTable(): RouteSpec[] {
     personExport: standIn('personExport'),
     evidence: { evidence: standIn('evidence'), timeZone: 'Asia/Taipei' },
     requests: standIn('requests'),
+    handover: standIn('handover'),
     sessions: standIn('sessions'),
     audit: standIn('audit'),
     tokens: { tokens: standIn('tokens'), fileTokens: [] },

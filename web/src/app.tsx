@@ -50,7 +50,8 @@ function screenFor(path: string): ReactNode {
   return null;
 }
 
-function LanguageSwitch() {
+/** The language menu (zh-TW or English), also on the public pickup page. */
+export function LanguageSwitch() {
   const { lang, setLang, t } = useI18n();
   return (
     <label className="lang-switch">

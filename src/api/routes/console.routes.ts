@@ -12,6 +12,7 @@ const consoleConfigSchema = z.object({
     privilegedGroups: z.array(z.string()),
     grantableGroups: z.array(z.string()).optional(),
     exceptions: z.object({ relaxable: z.array(z.string()), maxValidityDays: z.number() }),
+    credentials: z.object({ handover: z.enum(['requester', 'vendor']), pickupHours: z.number(), mustChangeAtFirstLogon: z.boolean() }),
   }),
 });
 

@@ -101,8 +101,13 @@ export interface DirectoryPort {
    */
   createAccount(spec: AccountSpec): Promise<DirectoryAccount>;
 
-  /** Sets the password (only over an encrypted connection on AD). */
-  setPassword(dn: string, password: string): Promise<void>;
+  /**
+   * Sets the password (only over an encrypted connection on AD). With
+   * `mustChange` the first logon must change it (AD `pwdLastSet=0`, OpenLDAP
+   * `pwdReset: TRUE`); with `mustChange: false` that mark is cleared; without
+   * the option it is left as the directory's own policy sets it.
+   */
+  setPassword(dn: string, password: string, options?: { mustChange?: boolean }): Promise<void>;
 
   /** Adds the account to each group; already a member counts as done. */
   addToGroups(dn: string, groupDns: string[]): Promise<void>;

@@ -138,12 +138,16 @@ export class AdDirectory implements DirectoryPort {
     return created;
   }
 
-  async setPassword(dn: string, password: string): Promise<void> {
+  async setPassword(dn: string, password: string, options: { mustChange?: boolean } = {}): Promise<void> {
     if (!this.conn.encrypted) throw new DirectoryError('AD accepts passwords only over LDAPS or StartTLS', false);
     // unicodePwd: the password in double quotes, UTF-16LE, as a Buffer (DIRECTORY.md).
     const value = Buffer.from(`"${password}"`, 'utf16le');
     const change = new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [value] }) });
     await adOp(`set password of ${dn}`, () => this.conn.modify(dn, change, `set password of ${dn}`));
+    if (!options.mustChange) return;
+    // pwdLastSet 0: "user must change password at next logon"; a bind with this password answers 49 / data 773.
+    const mustChange = new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) });
+    await adOp(`require a password change of ${dn}`, () => this.conn.modify(dn, mustChange, `require a password change of ${dn}`));
   }
 
   async addToGroups(dn: string, groupDns: string[]): Promise<void> {

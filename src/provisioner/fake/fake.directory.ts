@@ -24,6 +24,8 @@ interface FakeAccount {
   username: string;
   requestId?: string;
   password?: string;
+  /** The first logon must change the password (setPassword with mustChange). */
+  mustChange?: boolean;
   locked: boolean;
   expiresAt?: Date;
   spec?: AccountSpec;
@@ -184,9 +186,16 @@ export class FakeDirectory implements DirectoryPort {
     return this.view(account);
   }
 
-  async setPassword(dn: string, password: string): Promise<void> {
+  async setPassword(dn: string, password: string, options: { mustChange?: boolean } = {}): Promise<void> {
     await this.op('setPassword');
-    this.existing(dn).password = password;
+    const account = this.existing(dn);
+    account.password = password;
+    account.mustChange = options.mustChange ?? false;
+  }
+
+  /** Whether the account's first logon must change its password, as a test would read it from a real directory. Not on the port. */
+  mustChangePassword(dn: string): boolean {
+    return this.accounts.get(normalizeDn(dn))?.mustChange ?? false;
   }
 
   async addToGroups(dn: string, groupDns: string[]): Promise<void> {

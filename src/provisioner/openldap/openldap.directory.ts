@@ -132,8 +132,18 @@ export class OpenLdapDirectory implements DirectoryPort {
     return { username: spec.username, dn, requestId: spec.requestId, enabled: false, expiresAt: now, groups: [] };
   }
 
-  async setPassword(dn: string, password: string): Promise<void> {
+  /**
+   * ppolicy marks `pwdReset: TRUE` by itself after an administrator's change
+   * when the policy has `pwdMustChange: TRUE` (and only then restricts a
+   * session bound with that password to changing it), so a caller that says
+   * (provisioning) gets the mark set or removed; a scramble says nothing and
+   * costs no second write.
+   */
+  async setPassword(dn: string, password: string, options: { mustChange?: boolean } = {}): Promise<void> {
     await this.connection.passwordModify(dn, password);
+    if (options.mustChange === undefined) return;
+    const mark = options.mustChange ? replace('pwdReset', 'TRUE') : replace('pwdReset'); // no values: removed if present
+    await this.connection.modify(dn, [mark], `${options.mustChange ? 'set' : 'clear'} pwdReset of ${dn}`);
   }
 
   async addToGroups(dn: string, groupDns: string[]): Promise<void> {

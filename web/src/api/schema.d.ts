@@ -552,6 +552,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/requests/{id}/handover': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Hand the initial password over to the vendor person: a one-time pickup link and code (the request's requester; replaces an earlier link) */
+    post: operations['handOverCredential'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/pickup/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether a pickup link still works, and until when (no sign-in; nothing secret) */
+    get: operations['getPickup'];
+    put?: never;
+    /** The vendor picks up the initial password with the code, once (no sign-in; 403 wrong code, 410 used, expired or burned) */
+    post: operations['pickUpCredential'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/session-events': {
     parameters: {
       query?: never;
@@ -907,6 +942,14 @@ export interface components {
         message: string;
       }[];
     };
+    HandoverTicket: {
+      /** @description the one-time link for the vendor person (send it by e-mail or chat) */
+      pickupUrl: string;
+      /** @description 8 digits, to be given to the vendor by another channel (phone); shown this once */
+      code: string;
+      /** @description ISO 8601 date-time */
+      expiresAt: string;
+    };
     Incident: {
       id: string;
       sessionId: string;
@@ -982,6 +1025,23 @@ export interface components {
       }[];
       sessionIds: string[];
     };
+    PickedUpCredential: {
+      username: string | null;
+      dn: string | null;
+      password: string;
+      /** @description the first logon will ask for a new password */
+      mustChangeAtFirstLogon: boolean;
+    };
+    PickupStatus: {
+      valid: boolean;
+      expiresAt: string | null;
+      attemptsLeft: number | null;
+      /**
+       * @description why the link no longer works
+       * @enum {string}
+       */
+      reason?: 'unknown' | 'used' | 'expired' | 'burned' | 'unavailable';
+    };
     Request: {
       id: string;
       personId: string;
@@ -1054,6 +1114,19 @@ export interface components {
       } | null;
       /** @enum {string} */
       credential: 'none' | 'available' | 'retrieved';
+      /** @description the vendor's pickup of the initial password (POST /v1/requests/:id/handover), without its secrets */
+      handover?: {
+        /** @description ISO 8601 date-time */
+        issuedAt: string;
+        issuedBy: string;
+        /** @description ISO 8601 date-time */
+        expiresAt: string;
+        failedAttempts: number;
+        /** @description ISO 8601 date-time */
+        usedAt?: string;
+        /** @description ISO 8601 date-time */
+        burnedAt?: string;
+      };
       attempt: number;
       history: {
         /** @description ISO 8601 date-time */
@@ -2269,6 +2342,12 @@ export interface operations {
               exceptions: {
                 relaxable: string[];
                 maxValidityDays: number;
+              };
+              credentials: {
+                /** @enum {string} */
+                handover: 'requester' | 'vendor';
+                pickupHours: number;
+                mustChangeAtFirstLogon: boolean;
               };
             } & {
               [key: string]: unknown;
@@ -5094,6 +5173,172 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  handOverCredential: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description the pickup link and its code, shown this once */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HandoverTicket'];
+        };
+      };
+      /** @description malformed request; details name each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description role does not allow it */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description wrong state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description refused by policy; details name each rule */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getPickup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the state of the link */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PickupStatus'];
+        };
+      };
+      /** @description a dependency is down */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  pickUpCredential: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description the username and initial password, this once */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PickedUpCredential'];
         };
       };
       /** @description a dependency is down */

@@ -5,6 +5,7 @@ import { useI18n } from '../i18n/i18n';
 import { Link, useRouter } from '../router';
 import { useSession } from '../session';
 import { CredentialReveal } from './credential-reveal';
+import { HandoverPanel } from './handover-panel';
 import { RequestEvidenceLink } from './evidence-link';
 import { ActionButton } from './request-actions';
 
@@ -13,7 +14,7 @@ const isRelaxable = (rule: string): rule is 'max_validity_days' | 'grantable_gro
 /** One request: what was asked, its timeline, and the actions the signed-in person may take on it now. */
 export function RequestDetailScreen({ id }: { id: string }) {
   const { t, dateTime } = useI18n();
-  const { me, can } = useSession();
+  const { me, can, config } = useSession();
   const { search, navigate, path: here } = useRouter();
   const [done, setDone] = useState<string | undefined>(search.get('created') ? t('form.created') : undefined);
   // The note that the request was filed is shown once: a reload of the page does not repeat it.
@@ -221,8 +222,20 @@ export function RequestDetailScreen({ id }: { id: string }) {
           )}
         </dl>
         <div>
-          {own && r.credential === 'available' && can('requester') && <CredentialReveal requestId={r.id} onTaken={data.reload} />}
-          {own && r.credential === 'retrieved' && <p className="muted">{t('detail.credentialRetrieved')}</p>}
+          {own && r.credential === 'available' && can('requester') && (
+            <>
+              {/* Clauses 1.6.4/1.1.9: with handover to the vendor (or once a pickup link exists) the requester never sees the password. */}
+              {config?.policy.credentials.handover === 'vendor' || r.handover ? (
+                <p className="muted">{t('handover.vendorOnly')}</p>
+              ) : (
+                <CredentialReveal requestId={r.id} onTaken={data.reload} />
+              )}
+              <HandoverPanel request={r} pickupHours={config?.policy.credentials.pickupHours ?? 24} onIssued={data.reload} />
+            </>
+          )}
+          {own && r.credential === 'retrieved' && (
+            <p className="muted">{r.handover?.usedAt ? t('handover.pickedUp', { at: dateTime(r.handover.usedAt) }) : t('detail.credentialRetrieved')}</p>
+          )}
           {can('approver') && r.status === 'pending' && own && <p className="alert alert-warn">{t('detail.ownRequest')}</p>}
           {pending && r.exception && (r.approval || r.exception.approvals.length > 0) && (
             <p className="alert alert-warn" role="status">
