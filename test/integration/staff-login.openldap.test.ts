@@ -308,9 +308,11 @@ describe('the seeded demo staff (npm run dev, and the browser tests)', () => {
 
   beforeAll(async () => {
     const slapd = inject('slapd');
+    // API only: a worker here would reconcile the whole shared ou=vendors and disable the other test files' accounts as orphans.
     svc = await startTestService({
       redisUrl: inject('redisUrl'),
       directory: slapdTarget(slapd, slapd.vendorsOu),
+      mode: 'api',
       policy: { staff: { roles: DEMO_STAFF_ROLES, idleMinutes: 30, absoluteHours: 10, roleRefreshMinutes: 5 } },
     });
   });
@@ -334,7 +336,8 @@ describe('staff session lifetime on the service clock', () => {
 
   beforeAll(async () => {
     const slapd = inject('slapd');
-    svc = await startTestService({ redisUrl: inject('redisUrl'), directory: slapdTarget(slapd, slapd.vendorsOu), now: clock.now });
+    // API only, as above: no reconciler over the shared ou=vendors.
+    svc = await startTestService({ redisUrl: inject('redisUrl'), directory: slapdTarget(slapd, slapd.vendorsOu), mode: 'api', now: clock.now });
   });
   afterAll(async () => {
     await svc?.close();
