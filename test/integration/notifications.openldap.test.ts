@@ -79,7 +79,7 @@ describe('notifications: mail over a real SMTP server and webhooks', () => {
       dnOf[key] = dn;
     };
     // ann files requests; bob approves directly, carl through a nested group; nomail is an approver without an address;
-    // ida is an auditor; locked is an approver whose account is locked (never mailed).
+    // ida is an auditor; locked is an approver whose account is locked (never mailed); eve (and bob) approve exceptions.
     for (const [key, mail] of [
       ['ann', true],
       ['bob', true],
@@ -87,6 +87,7 @@ describe('notifications: mail over a real SMTP server and webhooks', () => {
       ['nomail', false],
       ['ida', true],
       ['locked', true],
+      ['eve', true],
     ] as const)
       await user(key, mail);
     const lock = new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] });
@@ -100,13 +101,14 @@ describe('notifications: mail over a real SMTP server and webhooks', () => {
     await group(`approvers-${rand}`, [dnOf.bob!, dnOf.nomail!, dnOf.ann!, dnOf.locked!, team]);
     const requesters = await group(`requesters-${rand}`, [dnOf.ann!]);
     const auditors = await group(`auditors-${rand}`, [dnOf.ida!]);
+    const exceptionApprovers = await group(`exception-approvers-${rand}`, [dnOf.eve!, dnOf.bob!]);
     groupDn = childDn('cn', 'erp-support', slapd.groupsOu);
     svc = await startTestService({
       redisUrl: inject('redisUrl'),
       directory: slapdTarget(slapd, vendors),
       policy: {
         staff: {
-          roles: { requester: [requesters], approver: [`approvers-${rand}`], auditor: [auditors], admin: [], 'exception-approver': [] },
+          roles: { requester: [requesters], approver: [`approvers-${rand}`], auditor: [auditors], admin: [], 'exception-approver': [exceptionApprovers] },
           idleMinutes: 30,
           absoluteHours: 10,
           roleRefreshMinutes: 5,
@@ -238,5 +240,26 @@ describe('notifications: mail over a real SMTP server and webhooks', () => {
     // The watch keeps running every second: the same overdue session is not posted again.
     await new Promise((r) => setTimeout(r, 2500));
     expect(hooks.received.filter((h) => h.headers['x-leasehold-event'] === 'review.overdue')).toHaveLength(1);
+  });
+
+  it('mails the exception approvers, with the justification and the memo reference, when a request needs an exception approval', async () => {
+    const filed = await requester.call('POST', '/v1/requests', {
+      personId,
+      workDescription: 'Year-end close',
+      targetSystems: ['erp-app01'],
+      groups: [groupDn],
+      validFrom: new Date(Date.now() + 60_000).toISOString(),
+      validTo: new Date(Date.now() + 45 * 86_400_000).toISOString(),
+      exception: { justification: 'the close runs six weeks', memoRef: `MEMO-${rand}` },
+    });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    const id = filed.body.id as string;
+    const forEve = await until(() => mailsTo(sink, mailOf('eve')).find((m) => m.text.includes(id)));
+    expect(forEve.subject).toContain('待例外核准的存取申請 / Access request awaiting exception approval');
+    expectBilingual(forEve, '須經例外核准（條款 1.9）', 'needs an exception approval (clause 1.9)', `${PUBLIC_URL}/requests/${id}`);
+    expect(forEve.text).toContain(`簽呈文號: MEMO-${rand}`);
+    expect(forEve.text).toContain('Exception justification: the close runs six weeks');
+    // bob is told of the filing as an approver, and of the exception as an exception approver: two mails about it.
+    await until(() => mailsTo(sink, mailOf('bob')).filter((m) => m.text.includes(id)).length === 2);
   });
 });
