@@ -102,7 +102,7 @@ export class PersonErasureService {
 
     // The directory entries carry the name and e-mail; erasure overrides the retention of disabled accounts.
     const deleted: string[] = [];
-    for (const r of requests) if (await this.deleteAccount(r)) deleted.push(r.id);
+    for (const r of requests) if (await this.deleteAccount(actor, r)) deleted.push(r.id);
 
     const values = personalValues(person);
     return store.run([ref.person(personId)], async (read) => {
@@ -137,7 +137,7 @@ export class PersonErasureService {
   }
 
   /** Deletes the account a request left in the directory, if any, and records it; true when one was deleted. */
-  private async deleteAccount(r: Stored<AccessRequest>): Promise<boolean> {
+  private async deleteAccount(actor: string, r: Stored<AccessRequest>): Promise<boolean> {
     const { store, directory, now } = this.deps;
     if (r.account?.state === 'deleted') return false;
     const dn = r.account?.dn ?? (await directory.findAccount(r.id))?.dn;
@@ -152,7 +152,8 @@ export class PersonErasureService {
               updatedAt: now().toISOString(),
               account: { ...(cur.account ?? { username: '' }), dn, state: 'deleted', deletedAt: now().toISOString() },
             },
-            events: [{ actor: 'system', action: 'account.deleted', subject: `request:${r.id}`, outcome: 'success', details: { dn, reason: 'person-erased' } }],
+            // The admin's erasure, not the retention job, removed the entry: the trail says who.
+            events: [{ actor, action: 'account.deleted', subject: `request:${r.id}`, outcome: 'success', details: { dn, reason: 'person-erased' } }],
           },
     );
     return true;
