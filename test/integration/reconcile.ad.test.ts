@@ -82,14 +82,19 @@ describe.skipIf(!samba)('reconciliation against Active Directory (Samba AD DC)',
     const sam = `backdoor-${Date.now() % 1_000_000}`;
     const dn = childDn('CN', sam, subtree.dn);
     // Enabling is the last write: the reconciler (every second) may pass between any two of them,
-    // and only the pass that sees the account enabled writes the event waited for below.
+    // and only the pass that sees the account enabled writes the event waited for below. A pass between
+    // the group add and this write disables and strips the account and sets accountExpires to now:
+    // clearing the expiry too, as an administrator re-enabling by hand would, enables it again.
     await subtree.admin.add(dn, { objectClass: ['top', 'person', 'organizationalPerson', 'user'], sAMAccountName: sam, userAccountControl: '514' });
     await subtree.admin.modify(
       dn,
       new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from('"Sesame-0pen-Sesame"', 'utf16le')] }) }),
     );
     await subtree.addMember(groupDn('lab-helpdesk'), dn);
-    await subtree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['512'] }) }));
+    await subtree.admin.modify(dn, [
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['512'] }) }),
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'accountExpires', values: ['0'] }) }),
+    ]);
     // Wait for the record of the act, not a side effect: once it is in the trail, the act is done.
     await eventually(
       async () => (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_disabled' && e.details?.dn === dn && e.details.wasEnabled === true),

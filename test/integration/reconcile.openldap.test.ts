@@ -51,8 +51,11 @@ describe('reconciliation against OpenLDAP', () => {
 
   it('disables an enabled account made by hand in the vendor container (no back doors)', async () => {
     const dn = childDn('uid', 'backdoor', subtree.dn);
-    // Enabling (lifting the lock) is the last write: the reconciler (every second) may pass between
-    // any two of them, and only the pass that sees the account enabled writes the event waited for below.
+    // Enabling (lifting the lock and any end time) is the last write: the reconciler (every second) may pass
+    // between any two of them, and only the pass that sees the account enabled writes the event waited for below.
+    // A pass that comes after the group is added and before this write disables and strips the account (its
+    // pwdEndTime now past): lifting the end time too, as an administrator re-enabling by hand would, enables it
+    // again, so that there is always an enabled back door to find.
     await subtree.admin.add(dn, {
       objectClass: ['inetOrgPerson', 'posixAccount', 'shadowAccount'],
       uid: ['backdoor'],
@@ -65,7 +68,10 @@ describe('reconciliation against OpenLDAP', () => {
       pwdAccountLockedTime: ['000001010000Z'],
     });
     await subtree.admin.modify(groupDn('lab-helpdesk'), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
-    await subtree.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [] }) }));
+    await subtree.admin.modify(dn, [
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [] }) }),
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdEndTime', values: [] }) }),
+    ]);
     // Wait for the record of the act, not a side effect: once it is in the trail, the act is done.
     await eventually(
       async () => (await auditTrail(svc)).find((e) => e.action === 'reconcile.orphan_disabled' && e.details?.dn === dn && e.details.wasEnabled === true),
