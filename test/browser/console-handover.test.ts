@@ -90,6 +90,13 @@ describe('handing the initial password to the vendor person through the console'
     expect(await again.getByRole('alert').textContent()).toBe(zh('pickup.invalid.used'));
     expect(await again.getByTestId('pickup-password').count()).toBe(0);
     expect(await again.locator('body').textContent()).not.toContain(password);
+    // The vendor may read it in English (the choice is remembered in their browser).
+    await again.getByLabel(zh('lang.label')).selectOption('en');
+    // (written out: web/src/i18n/en.ts cannot be imported under the service's module settings)
+    await expect
+      .poll(() => again.getByRole('alert').textContent())
+      .toBe('This link has been used and the password destroyed. If it was not you, tell the school staff at once.');
+    expect(await again.getByRole('heading', { level: 1 }).textContent()).toBe('Pick up your initial password');
     await vendorContext.close();
 
     // The requester sees that it was picked up, never what it was.

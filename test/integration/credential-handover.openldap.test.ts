@@ -201,6 +201,12 @@ describe('handover of the initial password to the vendor person (clauses 1.6.4, 
       // mustChangeAtFirstLogon false: the vendor's session is not restricted.
       const logon = await probe.firstLogon(target, active.account.dn, picked.body.password, `${picked.body.password}-2`);
       expect(logon.before).toBe('ok');
+
+      // The public endpoints have a tighter limit of their own (20 a minute per address) on top of the global one (off here).
+      const statuses: number[] = [];
+      for (let i = 0; i < 22; i++) statuses.push((await otherApi('GET', `/v1/pickup/${token}`)).status);
+      expect(statuses.slice(0, 18).every((s) => s === 200)).toBe(true);
+      expect(statuses.at(-1)).toBe(429);
     } finally {
       await other.close();
     }
