@@ -1,4 +1,5 @@
 import { createTransport, type Transporter } from 'nodemailer';
+import { PermanentJobError } from '../errors.js';
 
 /** One mail as the templates make it. */
 export interface OutgoingMail {
@@ -29,9 +30,20 @@ export class SmtpMailer implements Mailer {
     this.transport = createTransport(smtpUrl, { from });
   }
 
-  /** nodemailer's errors name the server and its SMTP answer, never the URL's credentials; they are rethrown as they are. */
+  /**
+   * A recipient the server refuses for good (550–553: no such mailbox, not
+   * allowed) fails the job at once; anything else (server down, 4xx, a
+   * refused login) is retried with backoff. nodemailer's messages name the
+   * server and its answer, never the URL's credentials.
+   */
   async send(mail: OutgoingMail): Promise<void> {
-    await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+    try {
+      await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+    } catch (err) {
+      const code = (err as { responseCode?: number }).responseCode;
+      if (code !== undefined && code >= 550 && code <= 553) throw new PermanentJobError(`SMTP server refused the recipient (${code})`, { cause: err });
+      throw err;
+    }
   }
 
   close(): void {

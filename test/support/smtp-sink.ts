@@ -29,7 +29,12 @@ export interface SmtpSink {
  * requires AUTH with the given credentials and keeps every message it
  * accepts, parsed with mailparser. No TLS: it runs on loopback in a test.
  */
-export async function startSmtpSink(user = 'leasehold', pass = `pw-${Math.random().toString(36).slice(2)}`): Promise<SmtpSink> {
+export async function startSmtpSink(
+  user = 'leasehold',
+  pass = `pw-${Math.random().toString(36).slice(2)}`,
+  /** Recipients the server refuses with 550 (no such mailbox). */
+  refused: string[] = [],
+): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
   const logins: string[] = [];
   const server = new SMTPServer({
@@ -44,6 +49,10 @@ export async function startSmtpSink(user = 'leasehold', pass = `pw-${Math.random
         return callback(null, { user: auth.username });
       }
       return callback(new Error('Invalid username or password'));
+    },
+    onRcptTo(address, _session, callback) {
+      if (refused.includes(address.address)) return callback(Object.assign(new Error('5.1.1 No such mailbox'), { responseCode: 550 }));
+      return callback();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
