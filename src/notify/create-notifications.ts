@@ -62,7 +62,7 @@ export function createNotifications(
     closers.push(() => staff.connection.close());
     const mailer = new SmtpMailer(env.SMTP_URL, env.MAIL_FROM!);
     // Clauses 1.6.4/1.1.9 (policy.credentials.handover): the active mail then asks for a pickup link, not a fetch.
-    const handover = (policy as { credentials?: { handover?: 'requester' | 'vendor' } }).credentials?.handover;
+    const handover = policy.credentials.handover;
     closers.push(() => Promise.resolve(mailer.close()));
     const enqueue = ((name: 'mail-fanout' | 'mail', data: never, jobId: string, delayMs: number) => bus.add(name, data, { jobId, delayMs })) as MailEnqueue;
     mail = new MailNotifier({
