@@ -43,6 +43,21 @@ export type JobName = keyof JobPayloads;
 export const QUEUES = ['provisioning', 'revocation', 'maintenance', 'reconciliation', 'notifications'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
+/**
+ * How often a job may be orphaned by its worker dying (BullMQ's "stalled": the lock ran out, another worker
+ * takes it over) before BullMQ fails it. BullMQ's default is 1, so a provisioning job whose worker was killed
+ * twice failed its request ("job stalled more than allowable limit"; test/integration/chaos-workers.test.ts).
+ * A dying worker is not the job's fault: 20 like provisioning's attempts (a job that itself kills every worker
+ * that runs it still ends), and a revocation never gives up.
+ */
+export const STALLS_ALLOWED: Record<QueueName, number> = {
+  provisioning: 20,
+  revocation: 1_000_000,
+  maintenance: 20,
+  reconciliation: 20,
+  notifications: 20,
+};
+
 /** Exponential backoff with full jitter, capped: the 'jittered' strategy registered on every worker. */
 const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 30_000;

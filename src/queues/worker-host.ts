@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type MinimalJob } from 'bullmq';
 import { DirectoryError, JobError, PermanentJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { JOBS, jitteredBackoff, QUEUES, type JobName, type JobPayloads, type QueueName } from './job-registry.js';
+import { JOBS, jitteredBackoff, QUEUES, STALLS_ALLOWED, type JobName, type JobPayloads, type QueueName } from './job-registry.js';
 
 /** One handler per job; a missing one is a compile error. */
 export type JobHandlers = { [K in JobName]: (data: JobPayloads[K], job: Job<JobPayloads[K]>) => Promise<void> };
@@ -50,6 +50,7 @@ export class WorkerHost {
         connection,
         prefix,
         concurrency: concurrency[queue] ?? 1,
+        maxStalledCount: STALLS_ALLOWED[queue],
         ...(this.deps.lockMs ? { lockDuration: this.deps.lockMs, stalledInterval: Math.max(1000, Math.floor(this.deps.lockMs / 2)) } : {}),
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) =>
