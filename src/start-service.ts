@@ -270,7 +270,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const catchUpAfterReconnect = () =>
       void sweeper.catchUp().catch((err: Error) => logger.warn('catch-up after Redis reconnect failed', { component: 'sweeper', error: err.message }));
     redis.on('ready', catchUpAfterReconnect);
-    closers.push(async () => void redis.off('ready', catchUpAfterReconnect));
+    closers.push(() => Promise.resolve(redis.off('ready', catchUpAfterReconnect)));
   }
 
   if (mode !== 'worker') {

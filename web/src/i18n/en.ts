@@ -18,7 +18,8 @@ export const en: Messages = {
   'nav.signOut': 'Sign out',
   'nav.rooms': 'Machine room',
   'rooms.title': 'Machine room register',
-  'rooms.intro': 'Vendor staff carrying laptops or storage media into a machine room are escorted by school staff and every item is registered; what they carry out is checked at exit, and the register is reviewed periodically by a supervisor (clause 1.8).',
+  'rooms.intro':
+    'Vendor staff carrying laptops or storage media into a machine room are escorted by school staff and every item is registered; what they carry out is checked at exit, and the register is reviewed periodically by a supervisor (clause 1.8).',
   'rooms.enter': 'Record an entry',
   'rooms.enterSubmit': 'Record entry',
   'rooms.room': 'Room',
@@ -64,7 +65,8 @@ export const en: Messages = {
   'rooms.flags': 'Flags',
   'rooms.flag.not_taken_out': 'Not taken out',
   'rooms.flag.not_brought_in': 'Not registered in',
-  'rooms.overdue': 'The periodic review of the machine-room register is overdue: visits since {from} were due for review by {due} (at least every {days} days).',
+  'rooms.overdue':
+    'The periodic review of the machine-room register is overdue: visits since {from} were due for review by {due} (at least every {days} days).',
   'rooms.reviewPending': 'Visits since {from} are not yet reviewed; due by {due}.',
   'rooms.review': 'Sign off a period',
   'rooms.reviewFrom': 'Period from',
