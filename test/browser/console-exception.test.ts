@@ -89,7 +89,7 @@ describe('exceptions in the console', () => {
     await auditor.getByRole('button', { name: zh('detail.approveException') }).click();
     await auditor.getByLabel(zhLabel('detail.comment')).fill('簽呈已核，同意例外。');
     await auditor.getByRole('button', { name: zh('detail.confirm', { action: zh('detail.approveException') }) }).click();
-    await auditor.getByText('簽呈已核，同意例外。', { exact: false }).waitFor();
+    await auditor.getByText('簽呈已核，同意例外。', { exact: true }).waitFor();
     expect.soft(await settledScreen(auditor, 'request detail (exception approved)')).toEqual([]);
     const after = (await api('GET', `/v1/requests/${id}`, world.svc.tokens.auditor)).body;
     expect(after.exception.approvals).toEqual([expect.objectContaining({ by: 'auditor', role: 'exception-approver', comment: '簽呈已核，同意例外。' })]);
