@@ -4,7 +4,7 @@ import type { Policy } from '../config/policy.schema.js';
 import type { DomainStore, Stored } from '../domain/ports/domain-store.port.js';
 import type { RequestPolicy } from '../domain/request-policy.js';
 import { moveRequest } from '../domain/request-state.js';
-import type { AccessRequest } from '../domain/types.js';
+import type { AccessRequest, Person, Vendor } from '../domain/types.js';
 import { updateRequest } from '../domain/update-request.js';
 import type { CredentialVault } from '../store/credential-vault.js';
 import type { DirectoryPort } from '../domain/ports/directory.port.js';
@@ -41,13 +41,15 @@ export class ProvisionService {
     if (!request || request.attempt !== attempt) return;
     if (request.revocation || (request.status !== 'approved' && request.status !== 'provisioning')) return;
 
-    const broken = await this.recheck(request);
+    // The person and the vendor are read once per job: the policy re-check, the username and the entry's names use them.
+    const [person, vendor] = await Promise.all([store.getPerson(request.personId), store.getVendor(request.vendorId)]);
+    const broken = await this.recheck(request, person, vendor);
     if (broken.length) {
       await this.fail(requestId, `refused by policy at provisioning: ${broken.map((b) => b.message).join('; ')}`, { rules: broken.map((b) => b.rule), broken });
       return;
     }
 
-    const username = request.account?.username ?? (await this.reserveUsername(request));
+    const username = request.account?.username ?? (await this.reserveUsername(request, person, vendor));
     const started = await updateRequest(store, requestId, (r) => {
       if (r.status === 'provisioning') return null;
       if (r.status !== 'approved' || r.revocation) return null;
@@ -59,7 +61,6 @@ export class ProvisionService {
     const current = started ?? (await store.getRequest(requestId));
     if (!current || current.status !== 'provisioning') return;
 
-    const [vendor, person] = await Promise.all([store.getVendor(current.vendorId), store.getPerson(current.personId)]);
     const names = (person?.fullName ?? username).trim().split(/\s+/);
     const account = await directory.createAccount({
       requestId,
@@ -118,9 +119,8 @@ export class ProvisionService {
     if (failed) await this.deps.notifier?.notify('failed', requestId);
   }
 
-  private async recheck(request: Stored<AccessRequest>) {
-    const { store, requestPolicy, now } = this.deps;
-    const [person, vendor] = await Promise.all([store.getPerson(request.personId), store.getVendor(request.vendorId)]);
+  private async recheck(request: Stored<AccessRequest>, person: Stored<Person> | null, vendor: Stored<Vendor> | null) {
+    const { requestPolicy, now } = this.deps;
     if (!person || !vendor) return [{ rule: 'records_exist', message: 'person or vendor record missing' }];
     const terms = { groups: request.groups, validFrom: new Date(request.validFrom), validTo: new Date(request.validTo) };
     // validFrom may have passed by now; only the rules that can change since approval matter.
@@ -133,9 +133,8 @@ export class ProvisionService {
   }
 
   /** Picks the first free candidate: reserved nowhere else in the store and absent from the directory. */
-  private async reserveUsername(request: Stored<AccessRequest>): Promise<string> {
+  private async reserveUsername(request: Stored<AccessRequest>, person: Stored<Person> | null, vendor: Stored<Vendor> | null): Promise<string> {
     const { store, directory, policy } = this.deps;
-    const [vendor, person] = await Promise.all([store.getVendor(request.vendorId), store.getPerson(request.personId)]);
     const existing = await directory.findAccount(request.id);
     if (existing) return existing.username;
     for (let n = 1; n < 1000; n++) {
