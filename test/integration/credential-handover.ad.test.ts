@@ -59,9 +59,13 @@ describe.skipIf(!samba)('handover to the vendor and the first logon on Active Di
   }, 90_000);
 
   it('with mustChangeAtFirstLogon false, the initial password binds at once', async () => {
+    // A container of its own: the first service's reconciler would disable an account made by this one
+    // (no live request in its store) in a container both watch.
+    const plain = await createAdSubtree('handover-plain');
+    const plainTarget = sambaTarget(samba!, plain.dn);
     const other = await startTestService({
       redisUrl: inject('redisUrl'),
-      directory: target,
+      directory: plainTarget,
       policy: { credentials: { handover: 'requester', pickupHours: 24, mustChangeAtFirstLogon: false } },
     });
     try {
@@ -70,9 +74,10 @@ describe.skipIf(!samba)('handover to the vendor and the first logon on Active Di
       const id = await fileRequest(otherApi, other, personId, childDn('CN', 'erp-support', samba!.groupsOu));
       const active = await untilStatus(otherApi, other, id, 'active', 30_000);
       const password = (await otherApi('POST', `/v1/requests/${id}/credentials`, other.tokens.requester, {})).body.password as string;
-      expect(await probe.bindOutcome(target, active.account.dn, password)).toBe('bound');
+      expect(await probe.bindOutcome(plainTarget, active.account.dn, password)).toBe('bound');
     } finally {
       await other.close();
+      await plain.cleanup();
     }
   }, 90_000);
 });
