@@ -121,13 +121,7 @@ export class RequestService {
   async approve(actor: string, id: string, comment?: string): Promise<Stored<AccessRequest>> {
     const { now } = this.deps;
     const current = await this.get(id);
-    if (current.requester === actor) {
-      await this.audit(actor, 'request.approve', `request:${id}`, 'refused', { rule: 'separation_of_duties' });
-      throw new Forbidden('an approver cannot approve a request they filed', [
-        { rule: 'separation_of_duties', message: 'approver must differ from requester' },
-      ]);
-    }
-    await this.distinctOrRefuse(actor, current, 'approver', 'request.approve');
+    await this.separateOrRefuse(actor, current, 'approver', 'request.approve');
     if (current.status !== 'pending') throw new Conflict(`request is ${current.status}; only a pending request can be approved`);
     await this.recheck(actor, current);
     return this.decide(id, (r) => usualApproval(r, actor, now(), comment));
@@ -141,13 +135,7 @@ export class RequestService {
    */
   async approveException(actor: string, id: string, comment?: string): Promise<Stored<AccessRequest>> {
     const current = await this.get(id);
-    if (current.requester === actor) {
-      await this.audit(actor, 'exception.approve', `request:${id}`, 'refused', { rule: 'separation_of_duties' });
-      throw new Forbidden('an exception approver cannot approve a request they filed', [
-        { rule: 'separation_of_duties', message: 'exception approver must differ from requester' },
-      ]);
-    }
-    await this.distinctOrRefuse(actor, current, 'exception-approver', 'exception.approve');
+    await this.separateOrRefuse(actor, current, 'exception-approver', 'exception.approve');
     if (current.exception && current.status === 'pending') await this.recheck(actor, current);
     return this.decide(id, (r) => exceptionApproval(r, actor, this.deps.now(), comment));
   }
@@ -169,8 +157,17 @@ export class RequestService {
     if (refusing.length) throw await this.refuse(actor, `request:${current.id}`, refusing);
   }
 
-  /** The two approvals of an exception come from two different people; a refusal is audited. */
-  private async distinctOrRefuse(actor: string, current: AccessRequest, as: 'approver' | 'exception-approver', action: string): Promise<void> {
+  /**
+   * Separation of duties: nobody approves a request they filed, and the two approvals of an exception come from
+   * two different people; a refusal is audited.
+   */
+  private async separateOrRefuse(actor: string, current: AccessRequest, as: 'approver' | 'exception-approver', action: string): Promise<void> {
+    if (current.requester === actor) {
+      await this.audit(actor, action, `request:${current.id}`, 'refused', { rule: 'separation_of_duties' });
+      throw new Forbidden(`an ${as === 'approver' ? 'approver' : 'exception approver'} cannot approve a request they filed`, [
+        { rule: 'separation_of_duties', message: `${as === 'approver' ? 'approver' : 'exception approver'} must differ from requester` },
+      ]);
+    }
     try {
       checkDistinctApprovers(current, actor, as);
     } catch (err) {

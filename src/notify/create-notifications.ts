@@ -61,8 +61,6 @@ export function createNotifications(
     const staff = createStaffDirectory(config, { now, logger: logger.child({ component: 'mail-recipients' }) });
     closers.push(() => staff.connection.close());
     const mailer = new SmtpMailer(env.SMTP_URL, env.MAIL_FROM!);
-    // Clauses 1.6.4/1.1.9 (policy.credentials.handover): the active mail then asks for a pickup link, not a fetch.
-    const handover = policy.credentials.handover;
     closers.push(() => Promise.resolve(mailer.close()));
     const enqueue = ((name: 'mail-fanout' | 'mail', data: never, jobId: string, delayMs: number) => bus.add(name, data, { jobId, delayMs })) as MailEnqueue;
     mail = new MailNotifier({
@@ -80,7 +78,8 @@ export function createNotifications(
       store: deps.store,
       sessions: deps.sessions,
       ...(deps.rooms ? { rooms: deps.rooms } : {}),
-      settings: { publicUrl: env.PUBLIC_URL!, timeZone: env.TZ, ...(handover ? { handover } : {}) },
+      // Clauses 1.6.4/1.1.9: with handover to the vendor, the active mail asks for a pickup link, not a fetch.
+      settings: { publicUrl: env.PUBLIC_URL!, timeZone: env.TZ, handover: policy.credentials.handover },
       logger: logger.child({ component: 'mail' }),
       now,
     });
