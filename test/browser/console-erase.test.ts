@@ -74,7 +74,7 @@ describe('erasing personal data in the console', () => {
     await expect.poll(() => refusal.textContent()).toContain(before!);
     expect(await refusal.textContent()).toMatch(/\d{4}\/\d{2}\/\d{2}/);
     expect(await liveDialog.getByRole('button', { name: zh('detail.confirm', { action: zh('people.erase') }) }).isDisabled()).toBe(true);
-    expect.soft(await settledScreen(page, 'vendor detail (erasure refused)')).toEqual([]);
+    expect.soft(await settledScreen(page, 'vendor detail (erasure refused)', 'erase-refused')).toEqual([]);
     await liveDialog.getByRole('button', { name: zh('common.cancel') }).click();
     expect((await api('GET', `/v1/people/${people.live}`, world.svc.tokens.auditor)).body.fullName).toBe('黃淑芬');
 

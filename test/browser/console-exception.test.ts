@@ -74,7 +74,7 @@ describe('exceptions in the console', () => {
     await page.getByLabel(zhLabel('form.justification')).fill('資料庫移轉需跨整個學期進行。');
     await page.getByLabel(zhLabel('form.memoRef')).fill('簽呈 115-資-031');
     await expect.poll(() => submit.isEnabled()).toBe(true);
-    expect.soft(await settledScreen(page, 'request form (exception)')).toEqual([]);
+    expect.soft(await settledScreen(page, 'request form (exception)', { name: 'form-exception', fullPage: true })).toEqual([]);
     const filed = page.waitForResponse((r) => r.url().endsWith('/v1/requests') && r.request().method() === 'POST');
     await submit.click();
     const reply = await filed;
@@ -90,7 +90,7 @@ describe('exceptions in the console', () => {
     await auditor.getByLabel(zhLabel('detail.comment')).fill('簽呈已核，同意例外。');
     await auditor.getByRole('button', { name: zh('detail.confirm', { action: zh('detail.approveException') }) }).click();
     await auditor.getByText('簽呈已核，同意例外。', { exact: true }).waitFor();
-    expect.soft(await settledScreen(auditor, 'request detail (exception approved)')).toEqual([]);
+    expect.soft(await settledScreen(auditor, 'request detail (exception approved)', { name: 'detail-exception', fullPage: true })).toEqual([]);
     const after = (await api('GET', `/v1/requests/${id}`, world.svc.tokens.auditor)).body;
     expect(after.exception.approvals).toEqual([expect.objectContaining({ by: 'auditor', role: 'exception-approver', comment: '簽呈已核，同意例外。' })]);
     expect(['approved', 'provisioning', 'active']).toContain(after.status);

@@ -48,7 +48,7 @@ describe('handing the initial password to the vendor person through the console'
     expect(code).toMatch(/^\d{8}$/);
     await panel.getByRole('button', { name: zh('handover.copyLink') }).waitFor();
     await panel.getByRole('button', { name: zh('handover.copyCode') }).waitFor();
-    expect.soft(await settledScreen(staff, 'handover link and code')).toEqual([]);
+    expect.soft(await settledScreen(staff, 'handover link and code', { name: 'handover', fullPage: true })).toEqual([]);
     // Nothing on the requester's screen is the password.
     expect(await staff.locator('body').textContent()).not.toMatch(/密碼：|password:/i);
 
@@ -77,7 +77,7 @@ describe('handing the initial password to the vendor person through the console'
     expect((await vendor.getByTestId('pickup-username').textContent())!.trim()).toBe(active.account.username);
     await vendor.getByText(zh('pickup.once')).waitFor();
     await vendor.getByText(zh('pickup.mustChange')).waitFor();
-    expect.soft(await settledScreen(vendor, 'password picked up')).toEqual([]);
+    expect.soft(await settledScreen(vendor, 'password picked up', 'pickup')).toEqual([]);
     // The spent link is out of the address bar and the history.
     expect(new URL(vendor.url()).pathname).toBe('/pickup');
     expect(await probe.canBind(world.target, active.account.dn, password)).toBe(true);

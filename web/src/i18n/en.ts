@@ -245,6 +245,12 @@ export const en: Messages = {
   'detail.done': 'Done: {action}',
   'detail.failure': 'Failure: {reason}',
   // Clause 1.9: exceptions
+  'history.approval.recorded': 'Approved (exception approval awaited)',
+  'history.exception.approved': 'Exception approved',
+  'history.credential.retrieved': 'Requester fetched the initial password',
+  'history.credential.handover.issued': 'Pickup link issued',
+  'history.credential.pickup.succeeded': 'Vendor person picked up the password',
+  'history.revocation.requested': 'Revocation requested',
   'form.section.exception': '6. Exception (clause 1.9)',
   'form.exceptionNote':
     'This request goes beyond the policy and may be filed as an exception backed by a signed memo: besides the usual approval it needs the approval of an exception approver (requester, approver and exception approver are three different people). Even an exception may not exceed {days} days; privileged groups, the NDA, the contract end and a departure admit no exception.',

@@ -18,6 +18,8 @@ interface I18n {
   setTimeZone: (tz: string) => void;
   /** An instant as a date and time in the configured time zone. */
   dateTime: (iso: string | undefined | null) => string;
+  /** A request history step without a status change (`history.<action>` in the catalogue), else the action's code. */
+  step: (action: string) => string;
   /** An instant as a date in the configured time zone. */
   date: (iso: string | undefined | null) => string;
   /**
@@ -76,7 +78,11 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       const key = `rule.${x.rule ?? ''}`;
       return lang !== 'en' && x.rule && key in messages ? messages[key as MessageKey] : x.message;
     };
-    return { lang, setLang, t, timeZone, setTimeZone, dateTime: safe(dt), date: safe(d), detail };
+    const step = (action: string) => {
+      const key = `history.${action}`;
+      return key in messages ? messages[key as MessageKey] : action;
+    };
+    return { lang, setLang, t, timeZone, setTimeZone, dateTime: safe(dt), date: safe(d), detail, step };
   }, [lang, setLang, timeZone]);
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }

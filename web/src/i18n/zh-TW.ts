@@ -245,7 +245,13 @@ export const zhTW = {
   'detail.done': '已完成：{action}',
   'detail.failure': '失敗原因：{reason}',
   // Clause 1.9: exceptions
-  'form.section.exception': '6. 例外申請（第 1.9 條）',
+  'history.approval.recorded': '核准（待例外核准）',
+  'history.exception.approved': '例外核准',
+  'history.credential.retrieved': '申請人已取得初始密碼',
+  'history.credential.handover.issued': '已產生領取連結',
+  'history.credential.pickup.succeeded': '廠商人員已領取密碼',
+  'history.revocation.requested': '要求撤銷',
+  'form.section.exception': '六、例外申請（第 1.9 條）',
   'form.exceptionNote':
     '此申請超出政策規定，可依簽呈以例外方式申請：除一般核准外，另需具「例外核准」角色者核准（申請人、核准人、例外核准人須為三位不同人員）。例外申請的有效期間仍不得超過 {days} 天；特權群組、保密切結、合約期限與離職日不得例外。',
   'form.justification': '例外理由',

@@ -13,7 +13,7 @@ const isRelaxable = (rule: string): rule is 'max_validity_days' | 'grantable_gro
 
 /** One request: what was asked, its timeline, and the actions the signed-in person may take on it now. */
 export function RequestDetailScreen({ id }: { id: string }) {
-  const { t, dateTime } = useI18n();
+  const { t, dateTime, step } = useI18n();
   const { me, can, config } = useSession();
   const { search, navigate, path: here } = useRouter();
   const [done, setDone] = useState<string | undefined>(search.get('created') ? t('form.created') : undefined);
@@ -254,7 +254,7 @@ export function RequestDetailScreen({ id }: { id: string }) {
               <li key={i}>
                 <time dateTime={h.at}>{dateTime(h.at)}</time>
                 <span className="timeline-what">
-                  {h.to ? <StatusBadge status={h.to} /> : <code>{h.action}</code>} {h.actor}
+                  {h.to ? <StatusBadge status={h.to} /> : step(h.action)} {h.actor}
                 </span>
                 {h.note && <span className="timeline-note">{h.note}</span>}
               </li>
