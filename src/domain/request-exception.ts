@@ -98,19 +98,15 @@ export function exceptionApproval(r: AccessRequest, actor: string, at: Date, com
     outcome: 'success',
     details: { rules: r.exception.rules, memoRef: r.exception.memoRef, ...(comment ? { comment } : {}), ...(r.approval ? {} : { awaiting: 'approval' }) },
   };
-  if (!r.approval)
-    return {
-      next: {
-        ...r,
-        exception,
-        updatedAt: when,
-        history: [...r.history, { at: when, actor, action: 'exception.approved', ...(comment ? { note: comment } : {}) }],
-      },
-      events: [approved],
-    };
-  const moved = moveRequest(r, 'approved', actor, at, comment);
+  const recorded = {
+    ...r,
+    exception,
+    updatedAt: when,
+    history: [...r.history, { at: when, actor, action: 'exception.approved', ...(comment ? { note: comment } : {}) }],
+  };
+  if (!r.approval) return { next: recorded, events: [approved] };
   return {
-    next: { ...moved, exception, history: [...r.history, { at: when, actor, action: 'exception.approved' }, ...moved.history.slice(r.history.length)] },
+    next: moveRequest(recorded, 'approved', actor, at),
     events: [
       approved,
       { actor, action: 'request.approved', subject, outcome: 'success', details: { from: r.status, to: 'approved', approvedBy: r.approval.by } },
