@@ -138,6 +138,18 @@ export const envSchema = z
     /** Key (32 bytes, base64 or hex) that signs and checks re-anchors of events hashed by the Date defect (docs/audit.md). */
     AUDIT_REANCHOR_KEY: z.string().min(1).optional(),
     AUDIT_REANCHOR_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * Where sealed audit segments and session event bodies are written
+     * (src/audit/archive/, src/sessions/); every process that serves queries
+     * must see the same directory. Unset: nothing is archived and session
+     * events stay in the control-plane Redis (or SESSION_REDIS_URL).
+     */
+    ARCHIVE_DIR: z.string().min(1).optional(),
+    /** A second Redis for session event bodies, for those who prefer it to files in ARCHIVE_DIR. */
+    SESSION_REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
     SYSLOG_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** Key (32 bytes, base64 or hex) that encrypts initial passwords at rest until fetched. */
     CREDENTIALS_KEY: z.string().min(1).optional(),

@@ -68,6 +68,15 @@ export const policySchema = z
         maxValidityDays: z.number().int().positive().max(3650).default(180),
       })
       .prefault({}),
+    /** The audit trail's archive (src/audit/archive/): with ARCHIVE_DIR, every full segment is sealed, written there and dropped from Redis. */
+    audit: z
+      .strictObject({
+        /** Events per sealed segment: Redis keeps at most about this many besides those not yet sealed. */
+        segmentEvents: z.number().int().min(10).max(1_000_000).default(10_000),
+        /** How often full segments are sealed (`npx leasehold archive` does it at once). */
+        archiveMinutes: z.number().int().positive().max(1440).default(60),
+      })
+      .prefault({}),
     webhooks: z.array(z.strictObject({ url: z.url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),
     /** Mail and the watch behind the overdue webhooks (src/notify/). */
     notifications: z
@@ -88,6 +97,8 @@ export const policySchema = z
         accesslogImportSeconds: z.number().int().positive().max(86_400).default(30),
         /** The syslog listener audits one summary per sending address per this period (nothing when nothing arrived). */
         syslogAuditSeconds: z.number().int().positive().max(86_400).default(60),
+        /** Reviewed sessions whose last event is older than this are archived out of Redis (with ARCHIVE_DIR); their hash stays in the audit trail. */
+        retentionDays: z.number().int().positive().max(36_500).default(90),
       })
       .prefault({}),
     /** Staff sign-in (src/staff/): who may sign in with which role, and how long a session lives. */
