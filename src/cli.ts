@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { realpathSync, type WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { hostname, userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -8,7 +8,13 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { AuditQueryStore, recordedFilter, type AuditFilter, type ExportFormat } from './audit/audit-query.store.js';
 import { reanchorEvent, ReanchorRefused } from './audit/reanchor-event.js';
-import { AuditVerifier, verifyJsonlFile, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
+import { ArchiveRefused, AuditArchiver } from './audit/archive/audit-archiver.js';
+import { verifyWithArchive } from './audit/archive/archive-verifier.js';
+import { AuditTrail } from './audit/archive/audit-trail.js';
+import { SegmentFiles } from './audit/archive/segment-files.js';
+import { parsePolicy } from './config/load-config.js';
+import { createLogger } from './logger.js';
+import { AuditVerifier, verifyJsonlFile, type ArchivedPart, type FileVerifyResult, type VerifyResult } from './audit/audit-verifier.js';
 import { loadReanchorKey } from './audit/reanchor.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
 import { redisOptions } from './store/redis-connection.js';
@@ -17,13 +23,16 @@ import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
 
 const USAGE = `usage:
-  leasehold audit verify [--from-checkpoint | --from-seq N] [--allow-empty]    verify the trail in Redis
+  leasehold audit verify [--from-checkpoint | --from-seq N] [--allow-empty]    verify the trail in Redis (seals + live tail)
+  leasehold audit verify --archive DIR [--allow-empty]           verify every sealed segment in DIR and the live tail as one chain
   leasehold audit verify --file PATH [--against-redis] [--allow-empty]         verify a mirror or exported JSONL file
   leasehold audit export [--format jsonl|csv] [--out PATH]
                          [--since ISO] [--until ISO] [--actor A] [--action A] [--subject S] [--outcome O]
   leasehold audit reanchor --seq N --reason TEXT                  sign a re-anchor of an event hashed by the Date defect
+  leasehold archive                                               seal every full audit segment into ARCHIVE_DIR now
 environment: REDIS_URL, REDIS_PREFIX; AUDIT_REANCHOR_KEY or AUDIT_REANCHOR_KEY_FILE to re-anchor
-             and to verify a re-anchored trail (docs/audit.md)
+             and to verify a re-anchored trail (docs/audit.md); ARCHIVE_DIR and POLICY_FILE
+             (audit.segmentEvents) to archive
 exit status: 0 intact, 1 broken (the first bad seq is printed) or empty (unless --allow-empty),
              64 usage, 66 file not found, 69 Redis unreachable, 78 configuration`;
 
@@ -79,7 +88,7 @@ async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>)
   }
 }
 
-function report(what: string, r: VerifyResult | FileVerifyResult, allowEmpty = false): number {
+function report(what: string, r: VerifyResult | FileVerifyResult | (VerifyResult & { archived?: ArchivedPart }), allowEmpty = false): number {
   if (!r.ok) return fail(EXIT.broken, `${what}: BROKEN at seq ${r.firstBadSeq}: ${r.reason} (${r.count} events verified before it)`);
   // A trail verified from its start that holds nothing is almost always the wrong store or prefix, not a new deployment.
   if (r.fromSeq === 1 && r.count === 0 && !allowEmpty)
@@ -88,9 +97,10 @@ function report(what: string, r: VerifyResult | FileVerifyResult, allowEmpty = f
       `${what}: EMPTY: no audit events at all; check REDIS_URL and REDIS_PREFIX (or the file), or pass --allow-empty if an empty trail is expected`,
     );
   const head = r.head ? `head seq ${r.head.seq} hash ${r.head.hash}` : 'empty';
+  const sealed = 'archived' in r && r.archived ? `; seq 1–${r.archived.throughSeq} sealed in ${r.archived.segments} segments` : '';
   const behind = 'behindBy' in r && r.behindBy ? `; ${r.behindBy} events behind Redis` : '';
   const state = r.reanchored ? `intact with re-anchors at seq ${r.reanchored.join(', ')}` : 'intact';
-  process.stdout.write(`${what}: ${state}, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}\n`);
+  process.stdout.write(`${what}: ${state}, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}${sealed}\n`);
   return EXIT.ok;
 }
 
@@ -102,11 +112,19 @@ async function verify(args: string[]): Promise<number> {
       'from-checkpoint': { type: 'boolean' },
       'from-seq': { type: 'string' },
       'against-redis': { type: 'boolean' },
+      archive: { type: 'string' },
       'allow-empty': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const allowEmpty = values['allow-empty'];
+  if (values.archive !== undefined) {
+    if (values.file || values['from-checkpoint'] || values['from-seq']) throw new UsageError('--archive verifies the whole chain: give it alone');
+    const dir = values.archive;
+    return withRedis(async (redis, keys) =>
+      report(`audit trail in ${dir} and ${storeLabel()}`, await verifyWithArchive(redis, keys, dir, reanchorKey()), allowEmpty),
+    );
+  }
   if (values.file) {
     if (values['from-checkpoint'] || values['from-seq']) throw new UsageError('--from-checkpoint and --from-seq apply to Redis, not to --file');
     const file = values.file;
@@ -207,6 +225,42 @@ async function reanchor(args: string[]): Promise<number> {
   });
 }
 
+/** `leasehold archive`: seals every full segment now, as the worker does every policy audit.archiveMinutes. */
+async function archive(args: string[]): Promise<number> {
+  parseArgs({ args, options: {}, strict: true });
+  const { ARCHIVE_DIR, POLICY_FILE } = env();
+  if (!ARCHIVE_DIR) throw new OperatorError('ARCHIVE_DIR is required: the directory the sealed segments are written to', EXIT.config);
+  let policyText: string;
+  try {
+    policyText = await readFile(POLICY_FILE, 'utf8');
+  } catch (err) {
+    throw new OperatorError(`cannot read POLICY_FILE ${POLICY_FILE}: ${(err as Error).message}`, EXIT.config, { cause: err });
+  }
+  const { segmentEvents } = parsePolicy(policyText).audit;
+  return withRedis(async (redis, keys) => {
+    const archiver = new AuditArchiver({
+      redis,
+      keys,
+      tx: new Transactor(redis, keys, () => new Date()),
+      files: new SegmentFiles(ARCHIVE_DIR),
+      segmentEvents,
+      reanchorKey: reanchorKey(),
+      intervalMs: 0,
+      logger: createLogger('warn', false),
+    });
+    try {
+      const sealed = await archiver.archive();
+      for (const s of sealed) process.stdout.write(`sealed segment ${s.segment}: seq ${s.fromSeq}–${s.toSeq} → ${s.file} (sha256 ${s.sha256})\n`);
+      const { base } = await new AuditTrail(redis, keys).snapshot();
+      process.stdout.write(`${sealed.length} segment(s) sealed; seq 1–${base} archived in ${ARCHIVE_DIR}, segments of ${segmentEvents} events\n`);
+      return EXIT.ok;
+    } catch (err) {
+      if (err instanceof ArchiveRefused) return fail(EXIT.broken, `archive refused: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
 /** `leasehold <group> <command> …`; returns the exit status. */
 export async function runCli(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -214,6 +268,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (group === 'audit' && command === 'verify') return await verify(rest);
     if (group === 'audit' && command === 'export') return await exportTrail(rest);
     if (group === 'audit' && command === 'reanchor') return await reanchor(rest);
+    if (group === 'archive') return await archive([command, ...rest].filter((a): a is string => a !== undefined));
     if (group === undefined || group === 'help' || group === '--help' || group === '-h') {
       process.stdout.write(`${USAGE}\n`);
       return group === undefined ? EXIT.usage : EXIT.ok;

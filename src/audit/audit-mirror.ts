@@ -7,6 +7,8 @@ import type TransportStream from 'winston-transport';
 import type { Logger } from '../logger.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { GENESIS_HASH, type AuditEvent } from './audit-event.js';
+import { AuditTrail } from './archive/audit-trail.js';
+import type { SegmentFiles } from './archive/segment-files.js';
 import { AuditFileTransport } from './audit-file.transport.js';
 import { CHUNK, readHead } from './audit-reader.js';
 import { ChainChecker, parseEvent, type ChainHead } from './chain-checker.js';
@@ -30,6 +32,8 @@ export interface AuditMirrorOptions {
   fsync?: boolean;
   /** AUDIT_REANCHOR_KEY: lets the mirror copy past an event re-anchored with it (reanchor.ts). */
   reanchorKey?: Buffer;
+  /** ARCHIVE_DIR's segments: a mirror that fell behind a sealed segment catches up from it. */
+  archive?: SegmentFiles;
 }
 
 /** Where the mirror stands, for readiness checks and tests. */
@@ -66,6 +70,7 @@ export class AuditMirror {
   private readonly fileTransport: AuditFileTransport;
   private readonly writer: winston.Logger;
   private readonly pollMs: number;
+  private readonly trail: AuditTrail;
   private pending: AuditEvent[] = [];
   private reanchors: ReadonlyMap<number, ReanchorVerdict> = new Map();
   private leader = false;
@@ -78,6 +83,7 @@ export class AuditMirror {
 
   constructor(private readonly opts: AuditMirrorOptions) {
     this.path = resolve(opts.file);
+    this.trail = new AuditTrail(opts.redis, opts.keys, opts.archive);
     this.pollMs = opts.pollMs ?? 1000;
     const scope = createHash('sha256').update(this.path).digest('hex').slice(0, 16);
     const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
@@ -219,10 +225,9 @@ export class AuditMirror {
     return typeof batch === 'string' ? undefined : batch;
   }
 
-  /** The next chunk from Redis, starting with the file's last event as the anchor to compare. */
+  /** The next chunk of the trail (Redis, or the archive for sealed events), starting with the file's last event as the anchor to compare. */
   private async fromRedis(file: ChainHead, headSeq: number): Promise<Batch | string> {
-    const from = Math.max(0, file.seq - 1);
-    const lines = await this.opts.redis.lrange(this.opts.keys.auditEvents(), from, Math.min(file.seq + CHUNK, headSeq) - 1);
+    const lines = await this.trail.range(Math.max(1, file.seq), Math.min(file.seq + CHUNK, headSeq));
     if (file.seq > 0) {
       const anchor = parseEvent(lines.shift() ?? 'missing');
       if (typeof anchor === 'string' || anchor.seq !== file.seq || anchor.hash !== file.hash)

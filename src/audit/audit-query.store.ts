@@ -2,7 +2,10 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../store/redis-keys.js';
 import type { AuditEvent } from './audit-event.js';
 import { csvHeader, eventCsvRow } from './audit-csv.js';
-import { readRange, readRangeDesc } from './audit-reader.js';
+import { AuditTrail } from './archive/audit-trail.js';
+import type { SegmentFiles, SegmentIndex } from './archive/segment-files.js';
+import type { Seal } from './archive/segment-seal.js';
+import { CHUNK } from './audit-reader.js';
 import { parseEvent } from './chain-checker.js';
 
 /** Which events to return; every given field must match. */
@@ -72,23 +75,51 @@ export function decodeAuditCursor(cursor: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Positions within a segment that an actor/subject filter can match, newest last; undefined when the filter names neither. */
+function indexedPositions(index: SegmentIndex, f: AuditFilter): number[] | undefined {
+  const sets: number[][] = [];
+  if (f.actor !== undefined) sets.push(Object.hasOwn(index.actors, f.actor) ? index.actors[f.actor]! : []);
+  if (f.subject !== undefined) {
+    if (f.subject.endsWith('*')) {
+      const prefix = f.subject.slice(0, -1);
+      sets.push(
+        Object.entries(index.subjects)
+          .filter(([k]) => k.startsWith(prefix))
+          .flatMap(([, v]) => v)
+          .sort((a, b) => a - b),
+      );
+    } else sets.push(Object.hasOwn(index.subjects, f.subject) ? index.subjects[f.subject]! : []);
+  }
+  if (sets.length === 0) return undefined;
+  const [first, ...rest] = sets;
+  const others = rest.map((r) => new Set(r));
+  return first!.filter((p) => others.every((o) => o.has(p)));
+}
+
 /**
  * Reads the trail for auditors: filtered pages, newest first, and streamed
- * exports, oldest first. The list is indexed by position (seq − 1), so a
- * cursor or a time bound jumps straight to its place instead of scanning
- * from the end.
+ * exports, oldest first, across sealed segments and the live tail alike
+ * (AuditTrail). Cursors and time bounds are seqs found by binary search, so
+ * they jump straight to their place; in sealed segments an actor or subject
+ * filter reads only the lines the segment's index names, so a search for a
+ * rare actor costs the live tail plus one index look-up per segment,
+ * whatever the length of the trail.
  */
 export class AuditQueryStore {
   private readonly skewMs: number;
   private readonly scanBudget: number;
+  private readonly trail: AuditTrail;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    redis: Redis,
+    keys: RedisKeys,
     options: AuditQueryStoreOptions = {},
+    /** ARCHIVE_DIR's segments; without them sealed events cannot be read. */
+    private readonly archive?: SegmentFiles,
   ) {
     this.skewMs = options.skewMs ?? 5 * 60_000;
     this.scanBudget = options.scanBudget ?? 50_000;
+    this.trail = new AuditTrail(redis, keys, archive);
   }
 
   /**
@@ -97,16 +128,15 @@ export class AuditQueryStore {
    * that bounds the work of each call; follow the cursor to continue.
    */
   async page(filter: AuditFilter, cursor: number | undefined, limit: number): Promise<AuditPage> {
-    const key = this.keys.auditEvents();
-    const length = await this.redis.llen(key);
-    let start = cursor === undefined ? length - 1 : Math.min(cursor - 2, length - 1);
-    if (filter.until) start = Math.min(start, (await this.firstIndexFrom(filter.until.getTime() + this.skewMs + 1, length)) - 1);
+    const { head, base } = await this.trail.snapshot();
+    const headSeq = head?.seq ?? 0;
+    let start = cursor === undefined ? headSeq : Math.min(cursor - 1, headSeq);
+    if (filter.until) start = Math.min(start, (await this.firstSeqFrom(filter.until.getTime() + this.skewMs + 1, headSeq)) - 1);
     const floor = filter.since ? filter.since.getTime() - this.skewMs : -Infinity;
     const items: AuditEvent[] = [];
     let scanned = 0;
-    for await (const raw of readRangeDesc(this.redis, key, start)) {
-      const e = parseEvent(raw);
-      if (typeof e === 'string') continue;
+    // Newest first: the live tail, then each sealed segment.
+    for await (const e of this.newestFirst(start, base, filter)) {
       if (Date.parse(e.at) < floor) break;
       if (matchesFilter(e, filter)) {
         if (items.length === limit) return { items, nextCursor: encodeAuditCursor(items[items.length - 1]!.seq) };
@@ -119,11 +149,28 @@ export class AuditQueryStore {
 
   /** Matching events oldest first, with the stored line, up to the head as it was when called. */
   async *events(filter: AuditFilter): AsyncGenerator<{ event: AuditEvent; raw: string }> {
-    const key = this.keys.auditEvents();
-    const length = await this.redis.llen(key);
-    const start = filter.since ? await this.firstIndexFrom(filter.since.getTime() - this.skewMs, length) : 0;
+    const { head, base } = await this.trail.snapshot();
+    const headSeq = head?.seq ?? 0;
+    const start = filter.since ? await this.firstSeqFrom(filter.since.getTime() - this.skewMs, headSeq) : 1;
     const ceiling = filter.until ? filter.until.getTime() + this.skewMs : Infinity;
-    for await (const raw of readRange(this.redis, key, start, length - 1)) {
+    for (const seal of await this.sealsFrom(start, base)) {
+      if (Date.parse(seal.firstAt) > ceiling) return;
+      const positions = this.archive && indexedPositions(await this.archive.index(seal), filter);
+      const from = Math.max(start, seal.fromSeq) - seal.fromSeq;
+      const lines = positions
+        ? this.segmentLines(
+            seal,
+            positions.filter((p) => p >= from),
+          )
+        : this.trail.lines(Math.max(start, seal.fromSeq), seal.toSeq);
+      for await (const raw of lines) {
+        const event = parseEvent(raw);
+        if (typeof event === 'string') continue;
+        if (Date.parse(event.at) > ceiling) return;
+        if (matchesFilter(event, filter)) yield { event, raw };
+      }
+    }
+    for await (const raw of this.trail.lines(Math.max(start, base + 1), headSeq)) {
       const event = parseEvent(raw);
       if (typeof event === 'string') continue;
       if (Date.parse(event.at) > ceiling) return;
@@ -148,13 +195,61 @@ export class AuditQueryStore {
     if (buffer) yield buffer;
   }
 
-  /** Binary search for the first index whose `at` is at or after `time`, taking `at` as ordered. */
-  private async firstIndexFrom(time: number, length: number): Promise<number> {
-    let lo = 0;
-    let hi = length;
+  /** Events from seq `start` down: the live tail read in chunks, then the sealed segments (by their index when the filter allows). */
+  private async *newestFirst(start: number, base: number, filter: AuditFilter): AsyncGenerator<AuditEvent> {
+    if (start > base)
+      for await (const raw of this.trail.linesDesc(start, base + 1)) {
+        const e = parseEvent(raw);
+        if (typeof e !== 'string') yield e;
+      }
+    const seals = await this.sealsFrom(1, Math.min(start, base));
+    const until = filter.until ? filter.until.getTime() + this.skewMs : Infinity;
+    for (const seal of seals.reverse()) {
+      if (Date.parse(seal.firstAt) > until) continue;
+      const top = Math.min(start, seal.toSeq) - seal.fromSeq;
+      const positions = this.archive && indexedPositions(await this.archive.index(seal), filter);
+      if (positions) {
+        for await (const raw of this.segmentLines(seal, positions.filter((p) => p <= top).reverse())) {
+          const e = parseEvent(raw);
+          if (typeof e !== 'string') yield e;
+        }
+        // The segment's unmatched events count as read: a page's cursor may then continue below this segment.
+        continue;
+      }
+      for await (const raw of this.trail.linesDesc(seal.fromSeq + top, seal.fromSeq)) {
+        const e = parseEvent(raw);
+        if (typeof e !== 'string') yield e;
+      }
+    }
+  }
+
+  /** Lines at the given positions of a segment, in the order given. */
+  private async *segmentLines(seal: Seal, positions: number[]): AsyncGenerator<string> {
+    for (let i = 0; i < positions.length; i += CHUNK) yield* await this.archive!.linesAt(seal, positions.slice(i, i + CHUNK));
+  }
+
+  /** The seals of segments holding seqs from `from` up to `to`, oldest first. */
+  private async sealsFrom(from: number, to: number): Promise<Seal[]> {
+    if (to < from) return [];
+    const seals = (await this.trail.sealList()).filter((s): s is Seal => typeof s !== 'string');
+    return seals.filter((s) => s.toSeq >= from && s.fromSeq <= to);
+  }
+
+  /** Binary search for the first seq whose `at` is at or after `time`, taking `at` as ordered; headSeq + 1 when none. */
+  private async firstSeqFrom(time: number, headSeq: number): Promise<number> {
+    let lo = 1;
+    let hi = headSeq + 1;
+    // Sealed segments know their first and last times: most of the search is over seals, not lines.
+    for (const seal of (await this.trail.sealList()).filter((s): s is Seal => typeof s !== 'string')) {
+      if (Date.parse(seal.lastAt) < time) lo = seal.toSeq + 1;
+      else {
+        hi = Math.min(hi, seal.toSeq + 1);
+        break;
+      }
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const raw = await this.redis.lindex(this.keys.auditEvents(), mid);
+      const raw = await this.trail.line(mid);
       const e = raw === null ? 'missing' : parseEvent(raw);
       const t = typeof e === 'string' ? -Infinity : Date.parse(e.at);
       if (t >= time) hi = mid;

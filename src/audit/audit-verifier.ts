@@ -2,7 +2,10 @@ import type { Redis } from 'ioredis';
 import { ValidationError } from '../errors.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { AuditCheckpointStore } from './audit-checkpoint.store.js';
-import { CHUNK, GENESIS, readHead, readRange } from './audit-reader.js';
+import { ArchiveUnavailable, AuditTrail } from './archive/audit-trail.js';
+import type { SegmentFiles } from './archive/segment-files.js';
+import { checkSeals, sealEventMismatch, type Seal } from './archive/segment-seal.js';
+import { CHUNK, GENESIS, readHead } from './audit-reader.js';
 import { ChainChecker, EDITED, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
 import { readCompleteLines, readLines } from './jsonl-file.js';
 import { checkReanchor, loadReanchors, REANCHOR_ACTION, type ReanchorVerdict } from './reanchor.js';
@@ -54,61 +57,88 @@ export async function verifyJsonlFile(path: string, reanchorKey?: Buffer): Promi
   return reanchors.size ? checkFile(path, reanchors) : first;
 }
 
-/** Verifies the trail in Redis and the mirror against it. */
+/** How much of a verified trail was sealed into the archive (present once anything was). */
+export interface ArchivedPart {
+  /** Sealed segments whose seals were checked. */
+  segments: number;
+  /** The last seq sealed and dropped from Redis. */
+  throughSeq: number;
+}
+
+/** Verifies the trail in Redis (its live tail and the seals of what was archived) and the mirror against it. */
 export class AuditVerifier {
   private readonly checkpoints: AuditCheckpointStore;
+  private readonly trail: AuditTrail;
 
-  /** @param reanchorKey AUDIT_REANCHOR_KEY: without it, a re-anchored event fails as edited (and says why) */
+  /**
+   * @param reanchorKey AUDIT_REANCHOR_KEY: without it, a re-anchored event fails as edited (and says why)
+   * @param archive ARCHIVE_DIR's segments: lets a verification that starts before the live tail read them
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly reanchorKey?: Buffer,
+    archive?: SegmentFiles,
   ) {
     this.checkpoints = new AuditCheckpointStore(redis, keys);
+    this.trail = new AuditTrail(redis, keys, archive);
   }
 
   /**
-   * Verifies the Redis trail, whole or from a starting point, up to the head
-   * recorded with it. Every checkpoint in range must match the chain, and the
+   * Verifies the trail up to the head recorded with it. By default that is
+   * the seal chain of the archived segments (one record each) and the live
+   * tail in Redis anchored on the last seal, so its cost follows the live
+   * window, not the history; `fromSeq` earlier than the tail reads the
+   * archive too (when this process has it). Every checkpoint in range must
+   * match the chain, every `audit.segment_sealed` event its seal, and the
    * list must end exactly at the head (no truncation, nothing appended
    * behind the transactor's back).
    * @throws ValidationError when `fromSeq` lies beyond the head
    */
-  async verifyRedis(from: VerifyFrom = {}): Promise<VerifyResult> {
-    const eventsKey = this.keys.auditEvents();
-    const { head, length } = await readHead(this.redis, this.keys.auditHead(), eventsKey);
+  async verifyRedis(from: VerifyFrom = {}): Promise<VerifyResult & { archived?: ArchivedPart }> {
+    const snap = await this.trail.snapshot();
+    const { head, base, length, seals } = snap;
     if (from.fromSeq !== undefined && from.fromSeq - 1 > (head?.seq ?? 0))
       throw new ValidationError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`, [
         { field: 'fromSeq', message: 'beyond the head of the trail' },
       ]);
-    const anchor = await this.anchor(from);
+    const problem = checkSeals(seals, base);
+    if (problem) return { ok: false, firstBadSeq: problem.seq, reason: problem.reason, count: 0 };
+    const sealed = seals as Seal[];
+    const anchor = await this.anchor(from, base, sealed.at(-1));
     if ('ok' in anchor) return anchor;
     const pins = new Map((await this.checkpoints.after(anchor.seq)).map((c) => [c.seq, c.hash]));
     const checker = new ChainChecker(anchor, pins, await loadReanchors(this.redis, this.keys, this.reanchorKey));
-    // Index i holds seq i+1 in an intact list; read to its actual end so that extra lines show.
-    for await (const line of readRange(this.redis, eventsKey, anchor.seq, Math.max(length, head?.seq ?? 0) - 1)) {
+    let sealMismatch: VerifyFailure | undefined;
+    // Position base+i+1 holds seq base+i+1 in an intact list; read to its actual end so that extra lines show.
+    for await (const line of this.trail.lines(anchor.seq + 1, Math.max(base + length, head?.seq ?? 0))) {
       if (checker.next(line)) break;
+      const mismatch = sealMismatch ? undefined : sealEventMismatch(line, sealed);
+      if (mismatch) sealMismatch = this.differ((parseEvent(line) as { seq: number }).seq, mismatch, 0);
     }
-    return checker.finish(head);
+    const result = checker.finish(head);
+    if (!result.ok) return result;
+    if (sealMismatch) return sealMismatch;
+    return base > 0 ? { ...result, archived: { segments: sealed.length, throughSeq: base } } : result;
   }
 
   /**
-   * Verifies a mirror file and compares it with Redis up to the seqs both
+   * Verifies a mirror file and compares it with the trail up to the seqs both
    * hold: the file must hold a verified chain and the same events (same
-   * hashes) as Redis. The mirror lags Redis by design, so a file shorter than
-   * Redis is not broken, only behind (`behindBy`, for information). The file
-   * is read as it stood when verification began (complete lines only), and a
-   * line past the head read at the start sends the verifier back to Redis for
-   * the current head, since the writer may have mirrored events committed
-   * meanwhile; only a file that runs past the current head means Redis lost
-   * events.
+   * hashes) as the trail. The mirror lags Redis by design, so a file shorter
+   * than Redis is not broken, only behind (`behindBy`, for information). The
+   * file is read as it stood when verification began (complete lines only),
+   * and a line past the head read at the start sends the verifier back to
+   * Redis for the current head, since the writer may have mirrored events
+   * committed meanwhile; only a file that runs past the current head means
+   * Redis lost events. Archived events are compared with their segments when
+   * this process has the archive, and only chain-checked otherwise.
    */
   async verifyFile(path: string): Promise<FileVerifyResult> {
-    const eventsKey = this.keys.auditEvents();
     let headSeq = await this.headSeq();
     const checker = new ChainChecker(undefined, undefined, await loadReanchors(this.redis, this.keys, this.reanchorKey));
     let index = 0;
-    let redisChunk: string[] = [];
+    let chunk: string[] = [];
     let chunkStart = 0;
     // A process that does not write the mirror may have no file yet: that is "behind", not broken.
     for await (const line of readCompleteLines(path)) {
@@ -117,19 +147,31 @@ export class AuditVerifier {
       if (index >= headSeq) headSeq = await this.headSeq();
       if (index >= headSeq)
         return this.differ(index + 1, `the file has seq ${index + 1} but Redis ends at seq ${headSeq}: Redis lost events or the file was extended`, index);
-      if (index - chunkStart >= redisChunk.length) {
+      if (index - chunkStart >= chunk.length) {
         chunkStart = index;
-        redisChunk = await this.redis.lrange(eventsKey, index, Math.min(index + CHUNK - 1, headSeq - 1));
+        chunk = await this.comparable(index + 1, Math.min(index + CHUNK, headSeq));
       }
-      const stored = redisChunk[index - chunkStart];
+      const stored = chunk[index - chunkStart];
       const fileEvent = parseEvent(line);
-      const redisEvent = stored === undefined ? 'missing' : parseEvent(stored);
-      if (typeof fileEvent === 'string' || typeof redisEvent === 'string' || redisEvent.seq !== fileEvent.seq || redisEvent.hash !== fileEvent.hash)
+      const trailEvent = stored === undefined ? 'missing' : stored === SKIP ? fileEvent : parseEvent(stored);
+      if (typeof fileEvent === 'string' || typeof trailEvent === 'string' || trailEvent.seq !== fileEvent.seq || trailEvent.hash !== fileEvent.hash)
         return this.differ(index + 1, `the file and Redis differ at seq ${index + 1}`, index);
       index++;
     }
     const result = checker.finish();
     return result.ok ? { ...result, behindBy: Math.max(0, headSeq - index) } : result;
+  }
+
+  /** Lines from..to to compare a file with; SKIP for archived ones this process cannot read. */
+  private async comparable(from: number, to: number): Promise<string[]> {
+    try {
+      return await this.trail.range(from, to);
+    } catch (err) {
+      if (!(err instanceof ArchiveUnavailable)) throw err;
+      const { base } = await this.trail.snapshot();
+      const live = base < to ? await this.trail.range(Math.max(from, base + 1), to) : [];
+      return [...Array<string>(Math.max(0, Math.min(to, base) - from + 1)).fill(SKIP), ...live];
+    }
   }
 
   private async headSeq(): Promise<number> {
@@ -141,20 +183,27 @@ export class AuditVerifier {
     return { ok: false, firstBadSeq: seq, reason, count: checked };
   }
 
-  /** The trusted link to start from, or a failure when the starting point itself is wrong. */
-  private async anchor(from: VerifyFrom): Promise<ChainHead | VerifyFailure> {
-    let seq = 0;
+  /**
+   * The trusted link to start from, or a failure when the starting point
+   * itself is wrong. The last seal anchors the live tail; a start before it
+   * reads the archive, and falls back to the seal when there is none here.
+   */
+  private async anchor(from: VerifyFrom, base: number, lastSeal: Seal | undefined): Promise<ChainHead | VerifyFailure> {
+    const sealAnchor: ChainHead = lastSeal ? { seq: lastSeal.toSeq, hash: lastSeal.lastHash } : GENESIS;
+    let seq: number;
     let expectedHash: string | undefined;
     if (from.fromCheckpoint) {
       const latest = await this.checkpoints.latest();
-      if (!latest) return GENESIS;
+      if (!latest || latest.seq <= base) return sealAnchor;
       seq = latest.seq;
       expectedHash = latest.hash;
     } else if (from.fromSeq !== undefined && from.fromSeq > 1) {
       seq = from.fromSeq - 1;
+      if (seq === base || (seq < base && !this.trail.archive)) return sealAnchor;
+    } else {
+      return sealAnchor;
     }
-    if (seq === 0) return GENESIS;
-    const raw = await this.redis.lindex(this.keys.auditEvents(), seq - 1);
+    const raw = await this.trail.line(seq);
     const event = raw === null ? 'missing' : parseEvent(raw);
     if (typeof event === 'string' || event.seq !== seq)
       return {
@@ -168,3 +217,6 @@ export class AuditVerifier {
     return { seq, hash: event.hash };
   }
 }
+
+/** Marks an archived line that this process cannot read, so a file comparison passes over it. */
+const SKIP = '\u0000archived';

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { AuditTrail } from './archive/audit-trail.js';
 import { EXIT, OperatorError } from '../errors.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import type { Transactor } from '../store/transactor.js';
@@ -44,7 +45,8 @@ export async function reanchorEvent(redis: Redis, keys: RedisKeys, tx: Transacto
       `verification fails at seq ${before.firstBadSeq}, not ${req.seq} (${before.reason}); re-anchor only the first bad event, one at a time`,
     );
   if (before.reason !== EDITED) throw new ReanchorRefused(`seq ${req.seq} is not only edited: ${before.reason}`);
-  const raw = await redis.lindex(keys.auditEvents(), req.seq - 1);
+  // Verification failed at this seq in the live tail (sealed segments verified before they were sealed).
+  const raw = await new AuditTrail(redis, keys).line(req.seq);
   const event = raw === null ? 'missing' : parseEvent(raw);
   if (typeof event === 'string') throw new ReanchorRefused(`seq ${req.seq} is ${event}`);
   if (!explainedByDateDefect(event))

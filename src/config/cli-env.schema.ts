@@ -13,6 +13,10 @@ export const cliEnvSchema = z.object({
   REDIS_SENTINEL_MASTER: envSchema.shape.REDIS_SENTINEL_MASTER,
   REDIS_PREFIX: envSchema.shape.REDIS_PREFIX,
   AUDIT_LOG_FILE: envSchema.shape.AUDIT_LOG_FILE,
+  /** `archive` writes sealed segments here; `audit verify --archive` defaults to nothing (the directory is given). */
+  ARCHIVE_DIR: envSchema.shape.ARCHIVE_DIR,
+  /** `archive` reads policy audit.segmentEvents from it. */
+  POLICY_FILE: envSchema.shape.POLICY_FILE,
   /** Signs `audit reanchor`; lets `audit verify` accept re-anchored events. */
   AUDIT_REANCHOR_KEY: envSchema.shape.AUDIT_REANCHOR_KEY,
   AUDIT_REANCHOR_KEY_FILE: envSchema.shape.AUDIT_REANCHOR_KEY_FILE,

@@ -72,7 +72,7 @@ export const policySchema = z
     audit: z
       .strictObject({
         /** Events per sealed segment: Redis keeps at most about this many besides those not yet sealed. */
-        segmentEvents: z.number().int().min(10).max(1_000_000).default(10_000),
+        segmentEvents: z.number().int().min(10).max(100_000).default(10_000),
         /** How often full segments are sealed (`npx leasehold archive` does it at once). */
         archiveMinutes: z.number().int().positive().max(1440).default(60),
       })

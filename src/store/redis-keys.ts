@@ -39,6 +39,12 @@ export class RedisKeys {
   auditCheckpoints = () => this.k('audit', 'checkpoints');
   /** seq → signed re-anchor of an event hashed by the Date defect (audit/reanchor.ts). */
   auditReanchors = () => this.k('audit', 'reanchors');
+  /** How many events of the chain were sealed into the archive and dropped from the front of auditEvents (absent = 0). */
+  auditBase = () => this.k('audit', 'base');
+  /** The seal of each archived segment, oldest first (audit/archive/segment-seal.ts). */
+  auditSeals = () => this.k('audit', 'seals');
+  /** Lease naming the one process that seals segments. */
+  auditArchiveLease = () => this.k('audit', 'archive-lease');
   /** Lease naming the one process that writes the JSON-lines mirror at a given path (`scope` = hash of the path). */
   auditMirrorLease = (scope: string) => this.k('audit', 'mirror-lease', scope);
   /** Session logs and incidents: sessions/session-keys.ts names the keys below these roots. */

@@ -1,0 +1,238 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { verifyWithArchive } from '../../../src/audit/archive/archive-verifier.js';
+import { ArchiveRefused, AuditArchiver } from '../../../src/audit/archive/audit-archiver.js';
+import { SegmentFiles } from '../../../src/audit/archive/segment-files.js';
+import { parseSeal, SEALED_ACTION, type Seal } from '../../../src/audit/archive/segment-seal.js';
+import type { AuditEvent } from '../../../src/audit/audit-event.js';
+import { AuditMirror } from '../../../src/audit/audit-mirror.js';
+import { AuditQueryStore } from '../../../src/audit/audit-query.store.js';
+import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
+import type { Transactor } from '../../../src/store/transactor.js';
+import { silentLogger } from '../../support/log-capture.js';
+import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
+
+const SEGMENT = 20;
+
+function archiverFor(rig: AuditRig, files: SegmentFiles, tx: Transactor = rig.tx): AuditArchiver {
+  return new AuditArchiver({ redis: rig.redis, keys: rig.keys, tx, files, segmentEvents: SEGMENT, logger: silentLogger(), intervalMs: 0 });
+}
+
+async function allEvents(rig: AuditRig): Promise<AuditEvent[]> {
+  return (await rig.redis.lrange(rig.keys.auditEvents(), 0, -1)).map((l) => JSON.parse(l) as AuditEvent);
+}
+
+async function seals(rig: AuditRig): Promise<Seal[]> {
+  return (await rig.redis.lrange(rig.keys.auditSeals(), 0, -1)).map((l) => parseSeal(l) as Seal);
+}
+
+async function headSeq(rig: AuditRig): Promise<number> {
+  return (JSON.parse((await rig.redis.get(rig.keys.auditHead()))!) as { seq: number }).seq;
+}
+
+function seqOf(cursor: string): number {
+  return Number(Buffer.from(cursor, 'base64url').toString().slice(2));
+}
+
+describe('sealing the audit trail into ARCHIVE_DIR', () => {
+  let rig: AuditRig;
+  let files: SegmentFiles;
+  let archiveDir: string;
+  let before: AuditEvent[];
+  beforeEach(async () => {
+    rig = await auditRig(inject('redisUrl'));
+    archiveDir = join(rig.dir, 'archive');
+    files = new SegmentFiles(archiveDir);
+    await commit(rig.tx, 95);
+    before = await allEvents(rig);
+  });
+  afterEach(() => rig.close());
+
+  it('seals every full segment, drops it from Redis, and records each seal in the chain', async () => {
+    const sealed = await archiverFor(rig, files).archive();
+    const head = await headSeq(rig);
+    // 95 events plus one seal event per segment: sealing stops once fewer than SEGMENT events are live.
+    expect(sealed.map((s) => [s.fromSeq, s.toSeq])).toEqual([
+      [1, 20],
+      [21, 40],
+      [41, 60],
+      [61, 80],
+    ]);
+    expect(head).toBe(99);
+    expect(await rig.redis.get(rig.keys.auditBase())).toBe('80');
+    expect(await rig.redis.llen(rig.keys.auditEvents())).toBe(19);
+    expect((JSON.parse((await rig.redis.lindex(rig.keys.auditEvents(), 0))!) as AuditEvent).seq).toBe(81);
+    expect(await seals(rig)).toEqual(sealed);
+
+    // Each file holds exactly the stored lines, and its SHA-256 is the seal's.
+    for (const seal of sealed) {
+      const bytes = await readFile(join(archiveDir, seal.file));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(seal.sha256);
+      const lines = bytes.toString().trimEnd().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as AuditEvent).seq)).toEqual(Array.from({ length: SEGMENT }, (_, i) => seal.fromSeq + i));
+      expect(lines.map((l) => (JSON.parse(l) as AuditEvent).hash)).toEqual(before.slice(seal.fromSeq - 1, seal.toSeq).map((e) => e.hash));
+    }
+    const sealEvents = (await allEvents(rig)).filter((e) => e.action === SEALED_ACTION);
+    expect(sealEvents.map((e) => e.details)).toEqual(sealed.map((s) => ({ ...s })));
+
+    // Nothing more to seal until another segment fills up.
+    expect(await archiverFor(rig, files).archive()).toEqual([]);
+  });
+
+  it('verifies over the API from the seals and the live tail, and as one chain with the archive', async () => {
+    await archiverFor(rig, files).archive();
+    const live = await new AuditVerifier(rig.redis, rig.keys).verifyRedis();
+    expect(live).toMatchObject({ ok: true, fromSeq: 81, count: 19, head: { seq: 99 }, archived: { segments: 4, throughSeq: 80 } });
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis({ fromCheckpoint: true })).toMatchObject({ ok: true, fromSeq: 81 });
+    // A start inside the archive reads it when the process has it.
+    expect(await new AuditVerifier(rig.redis, rig.keys, undefined, files).verifyRedis({ fromSeq: 30 })).toMatchObject({ ok: true, fromSeq: 30, count: 70 });
+    expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: true, fromSeq: 1, count: 99, head: { seq: 99 } });
+  });
+
+  it('pages, filters and exports across sealed segments and the live tail as before', async () => {
+    await archiverFor(rig, files).archive();
+    const query = new AuditQueryStore(rig.redis, rig.keys, { scanBudget: 1000 }, files);
+    const seen: number[] = [];
+    let cursor: number | undefined;
+    for (;;) {
+      const page = await query.page({}, cursor, 15);
+      seen.push(...page.items.map((e) => e.seq));
+      if (!page.nextCursor) break;
+      cursor = seqOf(page.nextCursor);
+    }
+    expect(seen).toEqual(Array.from({ length: 99 }, (_, i) => 99 - i));
+
+    // By actor and subject: the archived part comes from the segment indexes.
+    const alice = before.filter((e) => e.actor === 'ops-alice').map((e) => e.seq);
+    expect((await query.page({ actor: 'ops-alice' }, undefined, 500)).items.map((e) => e.seq)).toEqual(alice.reverse());
+    expect((await query.page({ subject: 'request:req_7' }, undefined, 100)).items.map((e) => e.seq)).toEqual([7]);
+    expect((await query.page({ subject: 'request:req_1*' }, undefined, 100)).items.map((e) => e.seq)).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 1]);
+    const sealEvents = await query.page({ action: SEALED_ACTION }, undefined, 100);
+    expect(sealEvents.items.map((e) => e.subject)).toEqual(['audit:segment:4', 'audit:segment:3', 'audit:segment:2', 'audit:segment:1']);
+    const bobAcross = [];
+    for await (const { event } of query.events({ actor: 'sup-bob' })) bobAcross.push(event.seq);
+    expect(bobAcross).toEqual(before.filter((e) => e.actor === 'sup-bob').map((e) => e.seq));
+
+    // By time: the bound is found through the seals.
+    const mid = new Date(before[29]!.at);
+    const since = [];
+    for await (const { event } of query.events({ since: mid })) since.push(event);
+    expect(since.map((e) => e.seq)).toContain(30);
+    expect(since.every((e) => new Date(e.at) >= mid)).toBe(true);
+
+    // The unfiltered export is the whole chain, verifiable on its own.
+    let jsonl = '';
+    for await (const chunk of query.export({}, 'jsonl')) jsonl += chunk;
+    const exported = join(rig.dir, 'export.jsonl');
+    await writeFile(exported, jsonl);
+    expect(await verifyJsonlFile(exported)).toMatchObject({ ok: true, count: 99 });
+  });
+
+  it('lets a mirror that fell behind catch up from the archive', async () => {
+    await archiverFor(rig, files).archive();
+    const mirror = new AuditMirror({ redis: rig.redis, keys: rig.keys, file: rig.file, logger: silentLogger(), fsync: false, archive: files });
+    await mirror.start();
+    await mirror.sync();
+    await mirror.close();
+    expect(await verifyJsonlFile(rig.file)).toMatchObject({ ok: true, count: 99 });
+    expect(await new AuditVerifier(rig.redis, rig.keys, undefined, files).verifyFile(rig.file)).toMatchObject({ ok: true, count: 99, behindBy: 0 });
+    // Without the archive the sealed part is only chain-checked, the live part still compared.
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyFile(rig.file)).toMatchObject({ ok: true, count: 99 });
+  });
+
+  it('finds an altered or missing segment, and rewritten seals', async () => {
+    const sealed = await archiverFor(rig, files).archive();
+    const second = join(archiveDir, sealed[1]!.file);
+    const original = await readFile(second, 'utf8');
+    await writeFile(second, original.replace('"note":"event 25"', '"note":"event 25!"'));
+    expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: false, firstBadSeq: 25 });
+    // Same events, one byte of whitespace more: the chain holds, the file's hash does not.
+    await writeFile(second, original.replace('"note":"event 25"', '"note": "event 25"'));
+    expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: false, firstBadSeq: 21, reason: expect.stringMatching(/altered/) });
+    await rm(second);
+    expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: false, firstBadSeq: 21, reason: expect.stringMatching(/missing/) });
+    await writeFile(second, original);
+    expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: true });
+
+    // A seal edited in Redis fails its own hash; one re-hashed consistently no longer matches the seal event in the chain.
+    const third = sealed[2]!;
+    await rig.redis.lset(rig.keys.auditSeals(), 2, JSON.stringify({ ...third, sha256: '0'.repeat(64) }));
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis()).toMatchObject({ ok: false, firstBadSeq: 41, reason: expect.stringMatching(/edited/) });
+    const { makeSeal } = await import('../../../src/audit/archive/segment-seal.js');
+    const forged = makeSeal({ ...third, sha256: '0'.repeat(64) });
+    const fourth = makeSeal({ ...sealed[3]!, prevSeal: forged.seal });
+    await rig.redis.lset(rig.keys.auditSeals(), 2, JSON.stringify(forged));
+    await rig.redis.lset(rig.keys.auditSeals(), 3, JSON.stringify(fourth));
+    const rewritten = await new AuditVerifier(rig.redis, rig.keys).verifyRedis();
+    expect(rewritten).toMatchObject({ ok: false, reason: expect.stringMatching(/seals were rewritten/) });
+  });
+
+  it('refuses to seal a broken chain and drops nothing', async () => {
+    const tampered = before[11]!;
+    await rig.redis.lset(rig.keys.auditEvents(), 11, JSON.stringify({ ...tampered, actor: 'mallory' }));
+    await expect(archiverFor(rig, files).archive()).rejects.toThrow(ArchiveRefused);
+    await expect(archiverFor(rig, files).archive()).rejects.toThrow(/seq 12 in Redis does not verify/);
+    expect(await rig.redis.llen(rig.keys.auditEvents())).toBe(95);
+    expect(await rig.redis.get(rig.keys.auditBase())).toBeNull();
+  });
+
+  it('loses nothing when the process dies between writing a segment and dropping it', async () => {
+    const failing = { run: () => Promise.reject(new Error('connection lost')) } as unknown as Transactor;
+    await expect(archiverFor(rig, files, failing).archive()).rejects.toThrow('connection lost');
+    // The file was written, Redis is untouched: the trail still verifies whole from Redis alone.
+    expect(await readdir(join(archiveDir, 'audit'))).toContain('segment-000001-1-20.jsonl');
+    expect(await rig.redis.llen(rig.keys.auditEvents())).toBe(95);
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis()).toMatchObject({ ok: true, count: 95 });
+    // The next run writes the same segment again and seals it.
+    const sealed = await archiverFor(rig, files).archive();
+    expect(sealed).toHaveLength(4);
+    expect((await readdir(join(archiveDir, 'audit'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: true, count: 99 });
+  });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['dist/cli.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('leasehold archive and audit verify --archive (CLI)', () => {
+  let rig: AuditRig;
+  beforeEach(async () => {
+    rig = await auditRig(inject('redisUrl'));
+    await commit(rig.tx, 45);
+  });
+  afterEach(() => rig.close());
+
+  it('seals now, then verifies the archive and the live tail as one chain', async () => {
+    const policy = join(rig.dir, 'policy.yaml');
+    await writeFile(policy, `audit:\n  segmentEvents: ${SEGMENT}\n`);
+    const archiveDir = join(rig.dir, 'archive');
+    const env = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: rig.prefix, ARCHIVE_DIR: archiveDir, POLICY_FILE: policy };
+    const sealed = await cli(['archive'], env);
+    expect(sealed).toMatchObject({ code: 0, stdout: expect.stringMatching(/2 segment\(s\) sealed; seq 1–40 archived/) });
+    expect(await cli(['audit', 'verify', '--archive', archiveDir], env)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/intact, 47 events from seq 1, head seq 47.*seq 1–40 sealed in 2 segments/),
+    });
+    expect(await cli(['audit', 'verify'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/intact, 7 events from seq 41/) });
+    await rm(join(archiveDir, 'audit', 'segment-000002-21-40.jsonl'));
+    expect(await cli(['audit', 'verify', '--archive', archiveDir], env)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/BROKEN at seq 21: segment 2/),
+    });
+    expect(await cli(['archive'], { ...env, ARCHIVE_DIR: '' })).toMatchObject({ code: 78 });
+  });
+});
