@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import type { AuditInput } from './audit/audit-event.js';
+import { AuditArchiver } from './audit/archive/audit-archiver.js';
+import { SegmentFiles } from './audit/archive/segment-files.js';
 import { AuditCheckpointer } from './audit/audit-checkpointer.js';
 import { AuditMirror } from './audit/audit-mirror.js';
 import { AuditQueryStore } from './audit/audit-query.store.js';
@@ -154,6 +156,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   });
   const vendors = new VendorService({ store: domainStore, requests, jobs: bus, now });
   const audit = (event: AuditInput) => tx.append(event);
+  // Sealed audit segments (issue 13): read by every reader of the trail, written by the archiver below.
+  const auditArchive = env.ARCHIVE_DIR ? new SegmentFiles(env.ARCHIVE_DIR) : undefined;
   // Listen before the first commit so the start-up event is mirrored at once by the writer.
   const auditMirror = new AuditMirror({
     redis,
@@ -161,6 +165,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     file: env.AUDIT_LOG_FILE,
     syslogUrl: env.AUDIT_SYSLOG_URL,
     reanchorKey: config.auditReanchorKey,
+    archive: auditArchive,
     logger: logger.child({ component: 'audit-mirror' }),
   });
   tx.onCommit(auditMirror.onCommit);
@@ -194,6 +199,21 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     },
   });
   checkpointer.start();
+  // Full segments are sealed into ARCHIVE_DIR where jobs run (one process at a time, under a lease).
+  const archiver =
+    auditArchive && mode !== 'api'
+      ? new AuditArchiver({
+          redis,
+          keys,
+          tx,
+          files: auditArchive,
+          segmentEvents: policy.audit.segmentEvents,
+          reanchorKey: config.auditReanchorKey,
+          intervalMs: timerMs('audit-archive', config),
+          logger: logger.child({ component: 'audit-archive' }),
+        })
+      : undefined;
+  archiver?.start();
   // Session logs arrive over HTTP, syslog and the accesslog; all three store through this one ingest.
   const sessionMetrics = createSessionMetrics(metrics.registry);
   const sessionIngest = new SessionIngestService({ store: sessionStore, policy: policy.sessions, metrics: sessionMetrics, now });
@@ -293,7 +313,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         evidence: new EvidenceService({
           store: domainStore,
           sessions: sessionStore,
-          trail: redisEvidenceTrail(new AuditQueryStore(redis, keys), new AuditVerifier(redis, keys, config.auditReanchorKey)),
+          trail: redisEvidenceTrail(new AuditQueryStore(redis, keys, {}, auditArchive), new AuditVerifier(redis, keys, config.auditReanchorKey, auditArchive)),
           rooms: registerRooms(roomRegister),
           now,
         }),
@@ -320,8 +340,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         now,
       },
       audit: {
-        query: new AuditQueryStore(redis, keys),
-        verifier: new AuditVerifier(redis, keys, config.auditReanchorKey),
+        query: new AuditQueryStore(redis, keys, {}, auditArchive),
+        verifier: new AuditVerifier(redis, keys, config.auditReanchorKey, auditArchive),
         audit,
         mirrorFile: env.AUDIT_LOG_FILE,
         now,
@@ -389,6 +409,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         () => undefined,
       );
       // After the API and workers stop, so that their last events reach the mirror.
+      await archiver?.stop();
       await checkpointer.stop();
       await auditMirror.close();
       await bus.close();

@@ -157,6 +157,8 @@ const REPEATING = {
   timers: {
     // Verifies the chain since the newest checkpoint and records a new one; 0 turns it off.
     'audit-checkpoint': { setting: 'env AUDIT_CHECKPOINT_INTERVAL_SECONDS', everySeconds: (c) => c.env.AUDIT_CHECKPOINT_INTERVAL_SECONDS },
+    // Seals every full segment of the audit trail into ARCHIVE_DIR (in the worker, under a lease).
+    'audit-archive': { setting: 'policy audit.archiveMinutes', everySeconds: (c) => c.policy.audit.archiveMinutes * 60 },
     // One `sessions.ingested` audit event per syslog sending address and period.
     'syslog-audit-summary': { setting: 'policy sessions.syslogAuditSeconds', everySeconds: (c) => c.policy.sessions.syslogAuditSeconds },
   },
