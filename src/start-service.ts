@@ -43,7 +43,7 @@ import { AccesslogImportService, ldapAccesslogReader } from './sessions/accesslo
 import { IncidentService } from './sessions/incident.service.js';
 import { SessionIngestService } from './sessions/session-ingest.service.js';
 import { createSessionMetrics } from './sessions/session-metrics.js';
-import { RedisSessionStore } from './sessions/redis-session.store.js';
+import { createSessionStorage } from './sessions/create-session-storage.js';
 import { SessionReviewService } from './sessions/session-review.service.js';
 import type { SessionStore } from './sessions/session-store.port.js';
 import { SyslogListener } from './sessions/syslog-listener.js';
@@ -131,7 +131,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   );
   // Group verdicts are shared for a second: a burst of approvals naming the same groups asks the directory once.
   const requestPolicy = new RequestPolicy(policy, directory, { groupVerdictTtlMs: 1000 });
-  const sessionStore = new RedisSessionStore({ redis, records: store, tx });
+  // Session event bodies go to ARCHIVE_DIR or SESSION_REDIS_URL when set, else stay in this Redis (create-session-storage.ts).
+  const sessionStorage = await createSessionStorage(config, { redis, records: store, tx, logger: logger.child({ component: 'sessions' }), now });
+  const sessionStore = sessionStorage.store;
   // Webhooks, and mail when SMTP_URL is set; the room register is asked what is overdue only when a job runs.
   const notifications = createNotifications(config, {
     bus,
@@ -414,6 +416,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       await auditMirror.close();
       await bus.close();
       await notifications.close();
+      await sessionStorage.close();
       await directory.close();
       await Promise.all([redis.quit().catch(() => undefined), txRedis.quit().catch(() => undefined)]);
     },

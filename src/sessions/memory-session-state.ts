@@ -1,7 +1,9 @@
 import { indexIn, SortedIndex } from '../store/memory/sorted-index.js';
+import { advanceMarks, formatMark } from './session-dedupe.js';
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
 import { isFlagged, type Incident, type SessionRecord } from './session-record.js';
 import { liveField, type LiveEntry } from './session-router.js';
+import type { DedupeRead } from './redis-session-writes.js';
 import { sessionScore, type SessionRef, type StoredBatch } from './session-store.port.js';
 
 /** A write planned by a decision, applied only when its unit of work commits. */
@@ -11,14 +13,20 @@ export type Write = () => void;
  * The session records of the in-memory session store, shared by its peers.
  * Kept as JSON, as Redis keeps them, with indexes that mirror the keys of
  * session-keys.ts one for one, written exactly as redis-session-writes.ts
- * writes them. Keys do not expire here (Redis forgets dedupe ids after 8
- * days, live entries after 7, failures after 1): no test lives that long.
+ * writes them. Keys do not expire here (Redis forgets batch digests after a
+ * day, stream marks after 8, live entries after 7, failures after 1): no test
+ * lives that long.
  */
 export class MemorySessionState {
   readonly records = new Map<string, string>();
   /** Per session: one JSON array of events per batch that added to it. */
   readonly events = new Map<string, string[]>();
-  readonly seen = new Set<string>();
+  /** Digests of the batches stored (session-dedupe.ts). */
+  readonly batches = new Set<string>();
+  /** Per account key: stream marks (formatted, as in Redis) by stream field. */
+  readonly marks = new Map<string, Map<string, string>>();
+  /** Reviewed sessions not archived yet, by last event time. */
+  readonly archiveDue = new SortedIndex();
   /** Per account key: live entries (JSON) by field. */
   readonly live = new Map<string, Map<string, string>>();
   /** Per account key: failed login id → time. */
@@ -43,10 +51,10 @@ export class MemorySessionState {
     return this.versions.get(`${r.kind}:${r.id}`) ?? 0;
   }
 
-  /** The writes of a batch, serialised now (as a MULTI queues its arguments). */
-  planBatch(batch: StoredBatch): Write {
+  /** The writes of a batch, serialised now (as a MULTI queues its arguments); `dedupe` is what its first read found. */
+  planBatch(batch: StoredBatch, dedupe: DedupeRead): Write {
     const { plan, fresh, accounts, reviewDueMs } = batch;
-    const ids = fresh.map((e) => e.id);
+    const marks = [...advanceMarks(fresh, dedupe.marks)].map(([a, fields]) => ({ a, fields: [...fields].map(([f, m]) => [f, formatMark(m)] as const) }));
     const sessions = [...plan.touched.values()].map((s) => {
       const events = plan.events.get(s.id);
       const sorted = events?.length ? JSON.stringify(events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) : undefined;
@@ -60,7 +68,12 @@ export class MemorySessionState {
     });
     const failures = [...plan.failures].map(([a, list]) => ({ a, list: list.map((f) => ({ ...f })) }));
     return () => {
-      for (const id of ids) this.seen.add(id);
+      this.batches.add(dedupe.digest);
+      for (const { a, fields } of marks) {
+        const entries = this.marks.get(a) ?? new Map<string, string>();
+        for (const [field, raw] of fields) entries.set(field, raw);
+        this.marks.set(a, entries);
+      }
       for (const { s, json, reindex, events } of sessions) {
         this.records.set(s.id, json);
         this.touch('session', s.id);
@@ -108,6 +121,7 @@ export class MemorySessionState {
       this.unreviewed.remove(session.id);
       this.reviewed.add(session.id, sessionScore(session.n, isFlagged(session)));
       this.due.remove(session.id);
+      this.archiveDue.add(session.id, Date.parse(session.lastAt));
       const open = session.requestId ? this.openOfRequest.get(session.requestId) : undefined;
       if (open?.score(session.id) !== undefined) {
         open.remove(session.id);
@@ -117,6 +131,17 @@ export class MemorySessionState {
       const raw = entries?.get(field);
       const live = raw ? (JSON.parse(raw) as LiveEntry) : undefined;
       if (live?.id === session.id) entries!.set(field, JSON.stringify({ ...live, reviewed: true }));
+    };
+  }
+
+  /** A session archived: the record stays, its events go. */
+  planArchived(session: SessionRecord): Write {
+    const json = JSON.stringify(session);
+    return () => {
+      this.records.set(session.id, json);
+      this.touch('session', session.id);
+      this.events.delete(session.id);
+      this.archiveDue.remove(session.id);
     };
   }
 

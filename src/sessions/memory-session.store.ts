@@ -3,6 +3,9 @@ import type { AccessRequest } from '../domain/types.js';
 import type { MemoryRecords } from '../store/memory/memory-records.js';
 import { SortedIndex } from '../store/memory/sorted-index.js';
 import { MemorySessionState, type Write } from './memory-session-state.js';
+import type { DedupeRead } from './redis-session-writes.js';
+import type { SessionArchive } from './session-archive.js';
+import { batchDigest, freshEvents, parseMark, type StreamMark } from './session-dedupe.js';
 import type { NormalizedEvent } from './session-event.schema.js';
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
 import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
@@ -40,7 +43,7 @@ export class MemorySessionStore implements SessionStore {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly options: { now: () => Date },
+    private readonly options: { now: () => Date; archive?: SessionArchive },
     private readonly domain: MemoryRecords,
     private readonly state: MemorySessionState = new MemorySessionState(),
   ) {}
@@ -52,9 +55,14 @@ export class MemorySessionStore implements SessionStore {
 
   appendEvents<T>(decide: (read: BatchReader) => Promise<BatchDecision<T>>): Promise<T> {
     return this.commit([], async () => {
-      const decision = await decide(this.batchReader());
-      return { writes: decision.batch ? [this.state.planBatch(decision.batch)] : [], events: decision.events, result: decision.result };
+      const dedupe: DedupeRead = { digest: '', marks: new Map() };
+      const decision = await decide(this.batchReader(dedupe));
+      return { writes: decision.batch ? [this.state.planBatch(decision.batch, dedupe)] : [], events: decision.events, result: decision.result };
     });
+  }
+
+  archiveDue(beforeMs: number, limit: number): Promise<string[]> {
+    return Promise.resolve(this.state.archiveDue.upTo(beforeMs - 1, limit));
   }
 
   run<T>(lock: SessionRef[], decide: (read: SessionReader) => Promise<SessionDecision<T>>): Promise<T> {
@@ -79,10 +87,14 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(parse(this.state.records.get(id)));
   }
 
-  getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
+  async getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
+    if (session.archive) {
+      if (!this.options.archive) throw new Error(`session ${session.id} is archived and this store has no archive`);
+      return (await this.options.archive.events(session)).slice(offset, offset + limit);
+    }
     const all = (this.state.events.get(session.id) ?? []).flatMap((chunk) => (JSON.parse(chunk) as CompactEvent[]).map((e) => expandEvent(e, session)));
     if (session.eventCount <= SORT_LIMIT) all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-    return Promise.resolve(all.slice(offset, offset + limit));
+    return all.slice(offset, offset + limit);
   }
 
   /** Through the most selective index, filtering the rest: as SessionQueryStore does. */
@@ -166,12 +178,16 @@ export class MemorySessionStore implements SessionStore {
     return result;
   }
 
-  private batchReader(): BatchReader {
+  private batchReader(dedupe: DedupeRead): BatchReader {
     const { state, domain } = this;
     return {
       routingState: (events: NormalizedEvent[]) => {
-        const fresh = events.filter((e) => !state.seen.has(e.id));
         const accounts = [...new Set(events.map((e) => e.accountKey))];
+        dedupe.digest = batchDigest(events.map((e) => e.id));
+        dedupe.marks = new Map(
+          accounts.map((a) => [a, new Map([...(state.marks.get(a) ?? [])].map(([f, raw]) => [f, parseMark(raw)!] as [string, StreamMark]))]),
+        );
+        const fresh = freshEvents(events, dedupe.marks, state.batches.has(dedupe.digest));
         const owners = new Map(accounts.map((a) => [a, domain.usernames.get(a) ?? null]));
         const live = new Map(accounts.map((a) => [a, new Map([...(state.live.get(a) ?? [])].map(([f, json]) => [f, JSON.parse(json) as LiveEntry]))]));
         const priorFailures = new Map<string, number[]>();
@@ -221,6 +237,7 @@ export class MemorySessionStore implements SessionStore {
   private writer(writes: Write[]): SessionWriter {
     return {
       putReviewed: (session) => void writes.push(this.state.planReviewed(session)),
+      putArchived: (session) => void writes.push(this.state.planArchived(session)),
       putIncident: (incident, previous) => void writes.push(this.state.planIncident(incident, previous)),
       putRequest: (request, previous) => void writes.push(...this.domain.plan((w) => w.putRequest(request, previous))),
     };

@@ -1,8 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
-import { SEEN_ADD } from './dedupe-scripts.js';
+import { advanceMarks, BATCH_TTL_SECONDS, formatMark, MARK_TTL_SECONDS, type StreamMark } from './session-dedupe.js';
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
 import type { GroupingPlan } from './session-grouper.js';
-import { DEDUPE_TTL_SECONDS, HOUR_MS, type SessionKeys } from './session-keys.js';
+import type { SessionKeys } from './session-keys.js';
 import { isFlagged, type Incident, type SessionRecord } from './session-record.js';
 import type { LiveEntry } from './session-router.js';
 import { sessionScore, type StoredBatch } from './session-store.port.js';
@@ -10,22 +10,40 @@ import { sessionScore, type StoredBatch } from './session-store.port.js';
 const LIVE_TTL_SECONDS = 7 * 24 * 3600;
 const FAILS_TTL_SECONDS = 24 * 3600;
 
+/** What the batch's first read found for deduplication (session-dedupe.ts). */
+export interface DedupeRead {
+  digest: string;
+  marks: Map<string, Map<string, StreamMark>>;
+}
+
+/** Per session of the batch: its new events as one chunk, a JSON array in time order. */
+export function batchChunks(plan: GroupingPlan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, events] of plan.events) if (events.length) out.set(id, JSON.stringify(events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))));
+  return out;
+}
+
 /**
  * Queues a batch's writes onto the MULTI that commits it with its audit
- * events: the dedupe sets (one Lua call per hour bucket), the records and
- * their indexes, one list element per session of its new events, the live
- * entries and the recent failures.
+ * events: its digest and the advanced stream marks (dedupe), the records and
+ * their indexes, per session one list element of its new events — the events
+ * themselves (`ses:ev`), or with `refs` the reference to where they were put
+ * (`ses:ref`) — the live entries and the recent failures.
  */
-export function writeBatch(m: ChainableCommander, skeys: SessionKeys, batch: StoredBatch): void {
+export function writeBatch(
+  m: ChainableCommander,
+  skeys: SessionKeys,
+  batch: StoredBatch,
+  dedupe: DedupeRead,
+  chunks: Map<string, string>,
+  refs?: Map<string, string>,
+): void {
   const { plan, fresh, accounts, reviewDueMs } = batch;
-  const seen = new Map<number, string[]>();
-  for (const e of fresh) {
-    const b = Math.floor(e.atMs / HOUR_MS);
-    const list = seen.get(b);
-    if (list) list.push(e.id);
-    else seen.set(b, [e.id]);
+  m.set(skeys.batch(dedupe.digest), '1', 'EX', BATCH_TTL_SECONDS);
+  for (const [account, fields] of advanceMarks(fresh, dedupe.marks)) {
+    m.hset(skeys.mark(account), ...[...fields].flatMap(([field, mark]) => [field, formatMark(mark)]));
+    m.expire(skeys.mark(account), MARK_TTL_SECONDS);
   }
-  for (const [b, ids] of seen) m.eval(SEEN_ADD, 1, skeys.seen(b), ids.join(','), DEDUPE_TTL_SECONDS);
 
   for (const s of plan.touched.values()) {
     m.set(skeys.record(s.id), JSON.stringify(s));
@@ -34,12 +52,14 @@ export function writeBatch(m: ChainableCommander, skeys: SessionKeys, batch: Sto
       m.zadd(skeys.all(), score, s.id).zadd(skeys.byAccount(s.account.toLowerCase()), score, s.id).zadd(skeys.unreviewed(), score, s.id);
       if (s.requestId) m.zadd(skeys.byRequest(s.requestId), score, s.id).zadd(skeys.openOfRequest(s.requestId), score, s.id);
     }
-    const events = plan.events.get(s.id);
-    if (events?.length) {
+    const chunk = chunks.get(s.id);
+    if (chunk !== undefined) {
       m.zadd(skeys.due(), Date.parse(s.endedAt ?? s.lastAt) + reviewDueMs, s.id);
-      // One list element per session per batch (a JSON array of its events, in time order): for Redis a
-      // single append instead of one sorted-set insert per event. The query side flattens and sorts.
-      m.rpush(skeys.events(s.id), JSON.stringify(events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))));
+      // One list element per session per batch: for Redis a single append instead of one sorted-set insert per
+      // event. The query side flattens and sorts.
+      const ref = refs?.get(s.id);
+      if (ref !== undefined) m.rpush(skeys.refs(s.id), ref);
+      else m.rpush(skeys.events(s.id), chunk);
     }
   }
   for (const a of accounts) {
@@ -64,14 +84,26 @@ function liveOf(plan: GroupingPlan, account: string): string[] {
   return out;
 }
 
-/** Queues a signed-off session; `live` is its live entry as read (marked reviewed when it is still this session's). */
+/**
+ * Queues a signed-off session; `live` is its live entry as read (marked
+ * reviewed when it is still this session's). It becomes due for archival by
+ * its last event's time.
+ */
 export function writeReviewed(m: ChainableCommander, skeys: SessionKeys, session: SessionRecord, field: string, live: LiveEntry | undefined): void {
   m.set(skeys.record(session.id), JSON.stringify(session));
   m.zrem(skeys.unreviewed(), session.id)
     .zadd(skeys.reviewed(), sessionScore(session.n, isFlagged(session)), session.id)
-    .zrem(skeys.due(), session.id);
+    .zrem(skeys.due(), session.id)
+    .zadd(skeys.archiveDue(), Date.parse(session.lastAt), session.id);
   if (session.requestId) m.zrem(skeys.openOfRequest(session.requestId), session.id);
   if (live?.id === session.id) m.hset(skeys.live(session.account.toLowerCase()), field, JSON.stringify({ ...live, reviewed: true }));
+}
+
+/** Queues an archived session: its record (now naming the archive file) stays, its events and their references go. */
+export function writeArchived(m: ChainableCommander, skeys: SessionKeys, session: SessionRecord): void {
+  m.set(skeys.record(session.id), JSON.stringify(session));
+  m.del(skeys.events(session.id), skeys.refs(session.id));
+  m.zrem(skeys.archiveDue(), session.id);
 }
 
 /** Queues an incident and its indexes. */

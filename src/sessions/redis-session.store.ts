@@ -2,7 +2,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { Page } from '../domain/ports/domain-store.port.js';
 import type { RedisRecordStore } from '../store/redis-record.store.js';
 import type { Transactor } from '../store/transactor.js';
-import { writeBatch, writeIncident, writeReviewed } from './redis-session-writes.js';
+import type { EventBodies } from './event-bodies.js';
+import { batchChunks, writeArchived, writeBatch, writeIncident, writeReviewed, type DedupeRead } from './redis-session-writes.js';
+import type { SessionArchive } from './session-archive.js';
 import { SessionKeys } from './session-keys.js';
 import { SessionQueryStore } from './session-query.store.js';
 import type { Incident, IncidentStatus, SessionRecord, StoredEvent } from './session-record.js';
@@ -29,36 +31,94 @@ type Planned = (m: ChainableCommander) => void;
  * go to the SessionQueryStore. A batch costs what it did before the port: two
  * pipelined reads (SessionStateReader), rarely a third for extra positions,
  * and the commit.
+ *
+ * With `bodies` (ARCHIVE_DIR or SESSION_REDIS_URL) a batch's events are put
+ * there, durably, before the commit, and the commit writes only references to
+ * them (`ses:ref`); without, they go into `ses:ev` in the commit itself.
  */
 export class RedisSessionStore implements SessionStore {
   private readonly skeys: SessionKeys;
   private readonly state: SessionStateReader;
   private readonly queries: SessionQueryStore;
 
-  /** @param deps.redis the connection for reads outside units of work (the Transactor has its own) */
-  constructor(private readonly deps: { redis: Redis; records: RedisRecordStore; tx: Transactor }) {
+  /**
+   * @param deps.redis the connection for reads outside units of work (the Transactor has its own)
+   * @param deps.bodies where event bodies go instead of this Redis
+   * @param deps.archive where retention archived sessions are read from
+   */
+  constructor(private readonly deps: { redis: Redis; records: RedisRecordStore; tx: Transactor; bodies?: EventBodies; archive?: SessionArchive }) {
     const { keys } = deps.records;
     this.skeys = new SessionKeys(keys);
     this.state = new SessionStateReader(keys);
-    this.queries = new SessionQueryStore(deps.redis, keys);
+    this.queries = new SessionQueryStore(deps.redis, keys, { bodies: deps.bodies, archive: deps.archive });
   }
 
   appendEvents<T>(decide: (read: BatchReader) => Promise<BatchDecision<T>>): Promise<T> {
     return this.deps.tx.run([], async (redis) => {
-      const decision = await decide(this.batchReader(redis));
+      const dedupe: DedupeRead = { digest: '', marks: new Map() };
+      const decision = await decide(this.batchReader(redis, dedupe));
       const { batch } = decision;
-      return { writes: batch && ((m: ChainableCommander) => writeBatch(m, this.skeys, batch)), events: decision.events, result: decision.result };
+      if (!batch) return { events: decision.events, result: decision.result };
+      const chunks = batchChunks(batch.plan);
+      // Durable before the commit that references them: once the answer is 202 the events are on disk (or in the
+      // second Redis). Should the commit fail or run again, these copies are simply never referenced.
+      const refs = this.deps.bodies && chunks.size ? await this.putBodies(this.deps.bodies, chunks) : undefined;
+      return {
+        writes: (m: ChainableCommander) => writeBatch(m, this.skeys, batch, dedupe, chunks, refs),
+        events: decision.events,
+        result: decision.result,
+      };
     });
   }
 
-  run<T>(lock: SessionRef[], decide: (read: SessionReader) => Promise<SessionDecision<T>>): Promise<T> {
-    return this.deps.tx.run(
+  private async putBodies(bodies: EventBodies, chunks: Map<string, string>): Promise<Map<string, string>> {
+    const list = [...chunks].map(([sessionId, json]) => ({ sessionId, json }));
+    const refs = await bodies.put(list);
+    return new Map(list.map((c, i) => [c.sessionId, refs[i]!]));
+  }
+
+  async archiveDue(beforeMs: number, limit: number): Promise<string[]> {
+    await this.backfillArchiveDue();
+    return this.deps.redis.zrangebyscore(this.skeys.archiveDue(), '-inf', `(${beforeMs}`, 'LIMIT', 0, limit);
+  }
+
+  /** Sessions reviewed before `ses:archive-due` existed join it once (walked from the reviewed index). */
+  private async backfillArchiveDue(): Promise<void> {
+    const { redis } = this.deps;
+    if (await redis.exists(this.skeys.archiveDueBuilt())) return;
+    let cursor = '0';
+    do {
+      const [next, flat] = await redis.zscan(this.skeys.reviewed(), cursor, 'COUNT', 500);
+      cursor = next;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      if (ids.length === 0) continue;
+      const records = await redis.mget(ids.map((id) => this.skeys.record(id)));
+      const p = redis.pipeline();
+      for (const raw of records) {
+        const s = raw ? (JSON.parse(raw) as SessionRecord) : undefined;
+        if (s?.review && !s.archive) p.zadd(this.skeys.archiveDue(), Date.parse(s.lastAt), s.id);
+      }
+      await p.exec();
+    } while (cursor !== '0');
+    await redis.set(this.skeys.archiveDueBuilt(), '1');
+  }
+
+  async run<T>(lock: SessionRef[], decide: (read: SessionReader) => Promise<SessionDecision<T>>): Promise<T> {
+    let archived: { id: string; refs: string[] }[] = [];
+    const result = await this.deps.tx.run(
       lock.map((r) => this.keyOf(r)),
       async (redis) => {
         const decision = await decide(this.reader(redis));
         const planned: Planned[] = [];
         const reviewed: SessionRecord[] = [];
-        decision.writes?.(this.writer(planned, reviewed));
+        const archiving: SessionRecord[] = [];
+        decision.writes?.(this.writer(planned, reviewed, archiving));
+        archived = [];
+        for (const session of archiving) {
+          // The references are read now, to drop the bodies they name once the archival committed.
+          if (this.deps.bodies) archived.push({ id: session.id, refs: await redis.lrange(this.skeys.refs(session.id), 0, -1) });
+          planned.push((m) => writeArchived(m, this.skeys, session));
+        }
         // The live entries of reviewed sessions are read now, on the transaction's connection, to queue their update.
         for (const session of reviewed) {
           const field = liveField({ source: session.source.toLowerCase(), sid: session.sourceSessionId ?? '', id: session.id });
@@ -69,6 +129,8 @@ export class RedisSessionStore implements SessionStore {
         return { writes: (m: ChainableCommander) => planned.forEach((write) => write(m)), events: decision.events, result: decision.result };
       },
     );
+    for (const { id, refs } of archived) await this.deps.bodies!.drop(id, refs);
+    return result;
   }
 
   async accesslogCursor(): Promise<string | undefined> {
@@ -98,10 +160,12 @@ export class RedisSessionStore implements SessionStore {
     return this.queries.listIncidents(status, cursor, limit);
   }
 
-  private batchReader(redis: Redis): BatchReader {
+  private batchReader(redis: Redis, dedupe: DedupeRead): BatchReader {
     return {
       routingState: async (events) => {
         const first = await this.state.readFirst(redis, events);
+        dedupe.digest = first.digest;
+        dedupe.marks = first.marks;
         const owners = new Map(first.accounts.map((a, i) => [a, first.requestIds[i] ?? null]));
         return { fresh: first.fresh, owners, live: first.live, priorFailures: first.priorFailures };
       },
@@ -127,9 +191,10 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  private writer(planned: Planned[], reviewed: SessionRecord[]): SessionWriter {
+  private writer(planned: Planned[], reviewed: SessionRecord[], archiving: SessionRecord[]): SessionWriter {
     return {
       putReviewed: (session) => void reviewed.push(session),
+      putArchived: (session) => void archiving.push(session),
       putIncident: (incident, previous) => void planned.push((m) => writeIncident(m, this.skeys, incident, previous)),
       putRequest: (request, previous) => void planned.push((m) => this.deps.records.putRequest(m, request, previous)),
     };

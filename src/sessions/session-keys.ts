@@ -3,11 +3,16 @@ import type { RedisKeys } from '../store/redis-keys.js';
 /**
  * Every Redis key of the session logs, under RedisKeys' `ses` and `incident`
  * roots. Layout (DESIGN.md, Session logs; docs/sessions.md):
- * - `ses:rec:<id>` session record (JSON); `ses:ev:<id>` its events: a list
- *   with one element per batch that added to the session, a JSON array of
- *   those events in time order.
- * - `ses:seen:<hour>` ids of events already stored, bucketed by the event's
- *   hour and expiring: retried batches are recognised without one key per event.
+ * - `ses:rec:<id>` session record (JSON); `ses:ev:<id>` its events when they
+ *   are kept in this Redis (no ARCHIVE_DIR, no SESSION_REDIS_URL): a list with
+ *   one element per batch that added to the session, a JSON array of those
+ *   events in time order; otherwise `ses:ref:<id>`, one reference per such
+ *   chunk to where its body is (event-bodies.ts).
+ * - `ses:batch:<digest>` batches already stored, and `ses:mark:<account>` per
+ *   source the newest event time with the ids just below it, expiring
+ *   (session-dedupe.ts): retries are recognised without one entry per event.
+ * - `ses:archive-due` reviewed sessions by last event time (retention
+ *   archival, session-archiver.service.ts).
  * - `ses:live:<account>` hash of the account's recent sessions (routing of new
  *   events, concurrency checks); `ses:fails:<account>` recent failed logins.
  * - `ses:idx:*` listing indexes scored by list position plus a boost when
@@ -18,7 +23,14 @@ export class SessionKeys {
   constructor(private readonly keys: RedisKeys) {}
   record = (id: string) => this.keys.sessions('rec', id);
   events = (id: string) => this.keys.sessions('ev', id);
-  seen = (hourBucket: number) => this.keys.sessions('seen', String(hourBucket));
+  /** References to the event chunks of a session kept outside this Redis (file or SESSION_REDIS_URL). */
+  refs = (id: string) => this.keys.sessions('ref', id);
+  batch = (digest: string) => this.keys.sessions('batch', digest);
+  mark = (accountKey: string) => this.keys.sessions('mark', accountKey);
+  /** Reviewed sessions not yet archived, scored by their last event's time. */
+  archiveDue = () => this.keys.sessions('archive-due');
+  /** Set once archiveDue holds the sessions reviewed before it existed. */
+  archiveDueBuilt = () => this.keys.sessions('archive-due-built');
   live = (accountKey: string) => this.keys.sessions('live', accountKey);
   fails = (accountKey: string) => this.keys.sessions('fails', accountKey);
   all = () => this.keys.sessions('idx', 'all');
@@ -36,7 +48,3 @@ export class SessionKeys {
   incidentsByStatus = (status: string) => this.keys.incidents('idx', 'status', status);
   incidentSequence = () => this.keys.incidents('seq');
 }
-
-export const HOUR_MS = 3_600_000;
-/** How long a stored event id is remembered for deduplication of retried batches. */
-export const DEDUPE_TTL_SECONDS = 8 * 24 * 3600;

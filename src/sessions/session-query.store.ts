@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Page } from '../domain/ports/domain-store.port.js';
 import type { RedisKeys } from '../store/redis-keys.js';
+import type { EventBodies } from './event-bodies.js';
+import { ArchiveAltered, type SessionArchive } from './session-archive.js';
 import { SessionKeys } from './session-keys.js';
 import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
 import { encodeCursor, FLAG_BOOST, scoredPage, SORT_LIMIT, type SessionFilter, type SessionQueries } from './session-store.port.js';
@@ -8,17 +10,37 @@ import { encodeCursor, FLAG_BOOST, scoredPage, SORT_LIMIT, type SessionFilter, t
 /** List elements (one per session per batch) read at a time when paging a long session. */
 const CHUNK_PAGE = 100;
 
+function results(replies: [Error | null, unknown][] | null): unknown[] {
+  return (replies ?? []).map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
 function parseAll<T>(raws: (string | null)[]): T[] {
   return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
 }
 
-/** The read side of the session logs and incidents over Redis: lists, one record, events, overdue reviews (RedisSessionStore's queries). */
+/** Where a session's event bodies may be besides `ses:ev`: another store (with references in `ses:ref`), or an archive file. */
+export interface EventSources {
+  bodies?: EventBodies;
+  archive?: SessionArchive;
+}
+
+/**
+ * The read side of the session logs and incidents over Redis: lists, one
+ * record, events, overdue reviews (RedisSessionStore's queries). A session's
+ * events are the chunks of `ses:ev` followed by those `ses:ref` points to
+ * (both may exist where ARCHIVE_DIR or SESSION_REDIS_URL was set later), or
+ * the archive file once retention archived it.
+ */
 export class SessionQueryStore implements SessionQueries {
   readonly skeys: SessionKeys;
 
   constructor(
     private readonly redis: Redis,
     keys: RedisKeys,
+    private readonly sources: EventSources = {},
   ) {
     this.skeys = new SessionKeys(keys);
   }
@@ -30,16 +52,19 @@ export class SessionQueryStore implements SessionQueries {
 
   /** As the port says; a session longer than SORT_LIMIT events is read a few list elements at a time. */
   async getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
-    const key = this.skeys.events(session.id);
+    if (session.archive) {
+      if (!this.sources.archive) throw new ArchiveAltered(`session ${session.id} was archived to ${session.archive.file}, but ARCHIVE_DIR is not set`);
+      return (await this.sources.archive.events(session)).slice(offset, offset + limit);
+    }
     const expand = (chunk: string) => (JSON.parse(chunk) as CompactEvent[]).map((e) => expandEvent(e, session));
     if (session.eventCount <= SORT_LIMIT) {
-      const all = (await this.redis.lrange(key, 0, -1)).flatMap(expand);
+      const all = (await this.chunks(session.id, 0, -1)).flatMap(expand);
       return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).slice(offset, offset + limit);
     }
     const out: StoredEvent[] = [];
     let skip = offset;
     for (let from = 0; out.length < limit; from += CHUNK_PAGE) {
-      const chunks = await this.redis.lrange(key, from, from + CHUNK_PAGE - 1);
+      const chunks = await this.chunks(session.id, from, from + CHUNK_PAGE - 1);
       if (chunks.length === 0) break;
       for (const chunk of chunks) {
         const events = expand(chunk);
@@ -50,6 +75,26 @@ export class SessionQueryStore implements SessionQueries {
       }
     }
     return out;
+  }
+
+  /**
+   * Chunks `from`..`to` (inclusive, -1 = last) of a session's events in
+   * arrival order: those in `ses:ev`, then those `ses:ref` points to.
+   */
+  async chunks(sessionId: string, from: number, to: number): Promise<string[]> {
+    const { bodies } = this.sources;
+    const evKey = this.skeys.events(sessionId);
+    const refKey = this.skeys.refs(sessionId);
+    if (!bodies) return this.redis.lrange(evKey, from, to);
+    if (from === 0 && to === -1) {
+      const [inline, refs] = results(await this.redis.pipeline().lrange(evKey, 0, -1).lrange(refKey, 0, -1).exec()) as [string[], string[]];
+      return refs.length ? [...inline, ...(await bodies.get(sessionId, refs))] : inline;
+    }
+    const [own, inlineLength] = results(await this.redis.pipeline().lrange(evKey, from, to).llen(evKey).exec()) as [string[], number];
+    if (to >= 0 && own.length === to - from + 1) return own;
+    // The rest of the range is in the references, which follow the inline chunks.
+    const refs = await this.redis.lrange(refKey, Math.max(0, from - inlineLength), to < 0 ? -1 : to - inlineLength);
+    return refs.length ? [...own, ...(await bodies.get(sessionId, refs))] : own;
   }
 
   /**

@@ -119,6 +119,17 @@ export interface SessionRecord {
   continues?: string;
   createdAt: string;
   updatedAt: string;
+  /** Set once retention archived the session: its events are no longer in Redis but in this file (session-archive.ts). */
+  archive?: SessionArchiveRef;
+}
+
+/** Where an archived session's record and events are, and the SHA-256 of that file (also in the audit trail). */
+export interface SessionArchiveRef {
+  /** Relative to ARCHIVE_DIR. */
+  file: string;
+  sha256: string;
+  events: number;
+  at: string;
 }
 
 export type IncidentStatus = 'open' | 'handling' | 'resolved';

@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import type { AccessRequest } from '../domain/types.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import type { NormalizedEvent } from './session-event.schema.js';
-import { SEEN_CHECK } from './dedupe-scripts.js';
+import { batchDigest, freshEvents, parseMark, type StreamMark } from './session-dedupe.js';
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
-import { HOUR_MS, SessionKeys } from './session-keys.js';
+import { SessionKeys } from './session-keys.js';
 import type { SessionRecord } from './session-record.js';
 import type { LiveEntry } from './session-router.js';
 
@@ -35,16 +35,14 @@ export class SessionStateReader {
     this.skeys = new SessionKeys(keys);
   }
 
-  /** First round trip: which events are new, who owns each account, their live sessions and recent failures. */
+  /**
+   * First round trip: which events are new (the batch's digest and the
+   * accounts' stream marks, session-dedupe.ts), who owns each account, their
+   * live sessions and recent failures.
+   */
   async readFirst(redis: Redis, unique: NormalizedEvent[]) {
     const { skeys, keys } = this;
-    const buckets = new Map<number, NormalizedEvent[]>();
-    for (const e of unique) {
-      const b = Math.floor(e.atMs / HOUR_MS);
-      const list = buckets.get(b);
-      if (list) list.push(e);
-      else buckets.set(b, [e]);
-    }
+    const digest = batchDigest(unique.map((e) => e.id));
     const accounts = [...new Set(unique.map((e) => e.accountKey))];
     const failRange = new Map<string, [number, number]>();
     for (const e of unique) {
@@ -54,20 +52,23 @@ export class SessionStateReader {
     }
 
     const p = redis.pipeline();
-    for (const [b, list] of buckets) p.eval(SEEN_CHECK, 1, skeys.seen(b), list.map((e) => e.id).join(','));
+    p.exists(skeys.batch(digest));
+    for (const a of accounts) p.hgetall(skeys.mark(a));
     p.hmget(keys.usernames(), ...accounts);
     for (const a of accounts) p.hgetall(skeys.live(a));
     for (const [a, [from, to]] of failRange) p.zrangebyscore(skeys.fails(a), from - FAILED_LOGIN_WINDOW_MS, to, 'WITHSCORES');
     const r = results(await p.exec());
 
     let i = 0;
-    const fresh: NormalizedEvent[] = [];
-    for (const list of buckets.values()) {
-      const seen = r[i++] as string;
-      list.forEach((e, j) => {
-        if (seen[j] !== '1') fresh.push(e);
-      });
+    const batchSeen = (r[i++] as number) === 1;
+    const marks = new Map<string, Map<string, StreamMark>>();
+    for (const a of accounts) {
+      const hash = r[i++] as Record<string, string>;
+      const fields = new Map<string, StreamMark>();
+      for (const [field, raw] of Object.entries(hash)) fields.set(field, parseMark(raw)!);
+      marks.set(a, fields);
     }
+    const fresh = freshEvents(unique, marks, batchSeen);
     const requestIds = r[i++] as (string | null)[];
     const live = new Map<string, Map<string, LiveEntry>>();
     for (const a of accounts) {
@@ -81,7 +82,7 @@ export class SessionStateReader {
       for (let k = 1; k < flat.length; k += 2) times.push(Number(flat[k]));
       priorFailures.set(a, times);
     }
-    return { fresh, accounts, requestIds, live, priorFailures };
+    return { fresh, accounts, requestIds, live, priorFailures, digest, marks };
   }
 
   /** Second round trip: the requests, the session records the routing needs, and positions for new sessions. */

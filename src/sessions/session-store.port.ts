@@ -107,6 +107,12 @@ export interface SessionWriter {
   putIncident(incident: Incident, previous: Incident | null): void;
   /** Writes a request as the DomainStore's RecordWriter does. */
   putRequest(request: Stored<AccessRequest>, previous: AccessRequest | null): void;
+  /**
+   * Writes a session retention archived (`session.archive` set): the record
+   * stays, its events (or the references to them) leave the store and it
+   * leaves the archival index; bodies kept elsewhere are dropped after the commit.
+   */
+  putArchived(session: SessionRecord): void;
 }
 
 export interface SessionDecision<T> {
@@ -157,6 +163,8 @@ export interface SessionStore extends SessionQueries {
    * named in `lock` changed meanwhile (as DomainStore.run).
    */
   run<T>(lock: SessionRef[], decide: (read: SessionReader) => Promise<SessionDecision<T>>): Promise<T>;
+  /** Ids of reviewed, not yet archived sessions whose last event is before `beforeMs`, oldest first. */
+  archiveDue(beforeMs: number, limit: number): Promise<string[]>;
   /** Where the next accesslog import starts (exclusive), or undefined before the first. */
   accesslogCursor(): Promise<string | undefined>;
   saveAccesslogCursor(cursor: string): Promise<void>;

@@ -45,10 +45,11 @@ function cursorOf(value: string | undefined): number | undefined {
   return n;
 }
 
-/** The public shape of a session: list position and flag keys are internal. */
+/** The public shape of a session: list position, flag keys and where an archived session's file is are internal. */
 function sessionView(s: SessionRecord) {
   const body: Partial<SessionRecord> = { ...s };
   delete body.n;
+  delete body.archive;
   const flags = s.flags.map((f) => ({ code: f.code, at: f.at, ...(f.eventId ? { eventId: f.eventId } : {}), detail: f.detail }));
   return { ...(body as Omit<SessionRecord, 'n'>), reviewed: s.review !== undefined, flagged: flags.length > 0, flags };
 }
