@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AuditScaleResult } from './audit-scale.scenario.js';
 import type { IngestResult } from './ingest.scenario.js';
 import type { MemoryResult } from './memory.scenario.js';
 import type { ProvisioningResult } from './provisioning.scenario.js';
@@ -24,6 +25,8 @@ export interface BenchResults extends DialectResults {
   memory?: MemoryResult;
   /** `--scale`: reconciliation pass time and LDAP requests per pass at several sizes (OpenLDAP). */
   reconcile?: ReconcileResult;
+  /** `--scale`: the audit trail at 1M events before and after sealing it into ARCHIVE_DIR. */
+  auditScale?: AuditScaleResult;
   ad?: DialectResults;
   targets: Target[];
 }
@@ -128,6 +131,40 @@ function tableRows(r: BenchResults): string[][] {
       s.accounts === 20_000 ? '≤ 5 s' : '',
       s.accounts === 20_000 ? mark(s.medianSeconds <= 5) : '',
     ]);
+  const a = r.auditScale;
+  if (a) {
+    const n = a.events.toLocaleString('en-US');
+    rows.push([
+      `audit: Redis bytes per event, ${n} events all live / after sealing (segments of ${a.segmentEvents})`,
+      `${fmt(a.redisBytesPerEventLive, 0)} / ${fmt(a.redisBytesPerEventArchived, 1)}`,
+      'near 0 archived',
+      '',
+    ]);
+    rows.push([
+      `audit: events left in Redis after sealing ${n}`,
+      fmt(a.liveEventsAfter, 0),
+      `< ${a.segmentEvents.toLocaleString('en-US')}`,
+      mark(a.liveEventsAfter < a.segmentEvents),
+    ]);
+    rows.push([
+      `audit: API verify at ${n} events, all in Redis / seals + live tail (s)`,
+      `${fmt(a.apiVerifySecondsBefore, 3)} / ${fmt(a.apiVerifySecondsAfter, 3)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      `audit: full verify of ${n} events with --archive (s); sealing them (s)`,
+      `${fmt(a.fullVerifySecondsAfter, 2)}; ${fmt(a.archiveSeconds, 2)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      `audit: every event of a rare actor at ${n}, scan / segment indexes (s)`,
+      `${fmt(a.rareActorSearchSecondsBefore, 3)} (${a.rareActorPagesBefore} pages) / ${fmt(a.rareActorSearchSecondsAfter, 3)}`,
+      '',
+      '',
+    ]);
+  }
   if (r.ad) dialect('Samba AD', r.ad);
   return rows;
 }

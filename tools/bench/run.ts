@@ -6,6 +6,7 @@ import type { BenchContext } from './bench-context.js';
 import { evaluateTargets, printTable, writeResults, type BenchResults, type DialectResults } from './bench-report.js';
 import type { DirectoryInfo } from '../dev/directory-info.js';
 import { startBenchRig } from './bench.rig.js';
+import { auditScaleScenario } from './audit-scale.scenario.js';
 import { ingestScenario } from './ingest.scenario.js';
 import { memoryScenario } from './memory.scenario.js';
 import { provisioningScenario } from './provisioning.scenario.js';
@@ -25,13 +26,17 @@ const SIZES = {
 };
 
 /** `--scale`: reconciliation at these sizes (OpenLDAP), several passes each (the median is reported). */
-const SCALE = { full: { reconcile: [1000, 5000, 20_000], passes: 5 }, quick: { reconcile: [500, 1000, 2000], passes: 3 } };
+const SCALE = {
+  full: { reconcile: [1000, 5000, 20_000], passes: 5, auditEvents: 1_000_000 },
+  quick: { reconcile: [500, 1000, 2000], passes: 3, auditEvents: 100_000 },
+};
 
 const USAGE = `usage: npm run bench -- [--quick] [--ad] [--only ${SCENARIOS.join(',')}] [--profile DIR]
   --quick    smaller sizes (about a minute)
   --ad       also run provisioning and revocation against Samba AD (started or joined here)
   --only     run only these scenarios (results then go to a dated *-partial.json only)
-  --scale    measure at scale instead: a reconciliation pass at 1k/5k/20k accounts (with --quick 500/1k/2k), add --only to run other scenarios too
+  --scale    measure at scale instead: a reconciliation pass at 1k/5k/20k accounts (with --quick 500/1k/2k) and the audit trail
+             at 1M events before and after archival (quick 100k); add --only to run other scenarios too
   --sizes    with --scale: other numbers of accounts (e.g. 1000,20000); --passes: passes per size (default 5, quick 3)
   --profile  write a CPU profile of every service process to DIR
   --concurrency  WORKER_CONCURRENCY of the services and lanes of the raw client (default: the service default)`;
@@ -112,6 +117,8 @@ async function main(): Promise<void> {
       if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(passes) || passes < 1) throw new Error(`bad --sizes or --passes\n${USAGE}`);
       log(`reconciliation passes at ${sizes.join(' / ')} accounts`);
       results.reconcile = await reconcileScenario(ctx, { server: rig.openldap, sizes, passes: () => passes, tag: 'ol', log });
+      log(`audit trail: ${scale.auditEvents} events, sealed into segments of 10,000`);
+      results.auditScale = await auditScaleScenario(ctx, { events: scale.auditEvents, segmentEvents: 10_000, log });
     }
     if (rig.ad) {
       results.ad = { revocation: {} };
