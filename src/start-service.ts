@@ -44,6 +44,7 @@ import { IncidentService } from './sessions/incident.service.js';
 import { SessionIngestService } from './sessions/session-ingest.service.js';
 import { createSessionMetrics } from './sessions/session-metrics.js';
 import { createSessionStorage } from './sessions/create-session-storage.js';
+import { SessionArchiverService } from './sessions/session-archiver.service.js';
 import { SessionReviewService } from './sessions/session-review.service.js';
 import type { SessionStore } from './sessions/session-store.port.js';
 import { SyslogListener } from './sessions/syslog-listener.js';
@@ -254,6 +255,15 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       logger: logger.child({ component: 'retention' }),
       now,
     });
+    const sessionArchiver = sessionStorage.archive
+      ? new SessionArchiverService({
+          store: sessionStore,
+          archive: sessionStorage.archive,
+          retentionDays: policy.sessions.retentionDays,
+          logger: logger.child({ component: 'session-archive' }),
+          now,
+        })
+      : undefined;
     const accesslog = runsRepeating('accesslog-import', config)
       ? accesslogImporter(config, sessionStore, sessionIngest, logger.child({ component: 'accesslog' }))
       : undefined;
@@ -272,6 +282,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         sweep: async () => void (await sweeper.sweep()),
         reconcile: async () => void (await reconciler.reconcile()),
         purge: async () => void (await purger.purge()),
+        'session-archive': async () => void (await sessionArchiver?.run()),
         ...notifications.handlers,
         'accesslog-import': async () => void (await accesslog?.importer.run()),
       },

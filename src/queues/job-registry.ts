@@ -19,6 +19,8 @@ export interface JobPayloads {
   reconcile: Record<string, never>;
   /** Deletes accounts disabled longer than retentionDays (RetentionService). */
   purge: Record<string, never>;
+  /** Archives reviewed sessions older than sessions.retentionDays out of Redis into ARCHIVE_DIR (SessionArchiverService). */
+  'session-archive': Record<string, never>;
   /** Delivers one notification to one configured webhook. */
   notify: WebhookJob;
   /** Resolves who is mailed about one event (role members or the requester) and queues one `mail` job each. */
@@ -80,6 +82,7 @@ export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; b
   sweep: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   reconcile: { queue: 'reconciliation', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   purge: { queue: 'reconciliation', options: { ...retrying, attempts: 5 } },
+  'session-archive': { queue: 'reconciliation', options: { ...retrying, attempts: 5 } },
   // Up to ~1 hour of retries for a receiver that is down.
   notify: { queue: 'notifications', options: { ...retrying, attempts: 40 } },
   'mail-fanout': { queue: 'notifications', options: { ...retrying, attempts: 40 } },
@@ -135,6 +138,12 @@ const REPEATING = {
     reconcile: { setting: 'policy reconcileIntervalSeconds', everySeconds: (c) => c.policy.reconcileIntervalSeconds },
     // Retention runs with reconciliation: one cheap sorted-set query when nothing is due.
     purge: { setting: 'policy reconcileIntervalSeconds', everySeconds: (c) => c.policy.reconcileIntervalSeconds },
+    // Session retention as well (one sorted-set query when nothing is due); only where there is an archive to write.
+    'session-archive': {
+      setting: 'policy reconcileIntervalSeconds',
+      everySeconds: (c) => c.policy.reconcileIntervalSeconds,
+      runsWhen: (c) => c.env.ARCHIVE_DIR !== undefined,
+    },
     // Active Directory has no accesslog (docs/sessions.md, source 3).
     'accesslog-import': {
       setting: 'policy sessions.accesslogImportSeconds',

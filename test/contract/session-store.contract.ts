@@ -219,6 +219,26 @@ export function sessionStoreContract(name: string, makeContext: () => Promise<Se
         expect((await ctx.auditTrail()).map((e) => e.action).slice(-1)).toEqual(['session.reviewed']);
       });
 
+      it('lists reviewed sessions for archival by last event, and keeps the record of an archived one without its events', async () => {
+        const [a, b] = (await store(ev(0, { type: 'login', sourceSessionId: 'a' }), ev(30, { type: 'login', sourceSessionId: 'b' }))).sessions;
+        expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([]); // unreviewed sessions are never archived
+        await review(await session(b!));
+        await review(await session(a!));
+        expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([a, b]);
+        expect(await sessions.archiveDue(t0 + 30 * MIN, 10)).toEqual([a]);
+        const archived: SessionRecord = {
+          ...(await session(a!)),
+          archive: { file: 'sessions/archived/x.json', sha256: '0'.repeat(64), events: 1, at: at(200) },
+        };
+        await sessions.run([sessionRef.session(a!)], () =>
+          Promise.resolve({ writes: (w) => w.putArchived(archived), events: [event('session.archived', `session:${a}`)], result: undefined }),
+        );
+        expect(await sessions.getSession(a!)).toEqual(archived);
+        expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([b]);
+        expect(ids((await sessions.listSessions({ reviewed: true }, undefined, 10)).items)).toEqual([b, a]);
+        expect((await sessions.getEvents(await session(b!), 0, 10)).map((e) => e.type)).toEqual(['login']);
+      });
+
       it('keeps incidents with numbers, status indexes and history; closes a request in the same commit', async () => {
         const request = await seedRequest(ctx.domain, new Date(t0), { status: 'expired' });
         const open = (n: number): Incident => ({
