@@ -213,6 +213,10 @@ const verifyFields = {
   fromSeq: z.number().int().optional(),
   status: z.literal('intact-with-reanchors').optional(),
   reanchored: z.array(z.number().int()).optional(),
+  archived: z
+    .object({ segments: z.number().int(), throughSeq: z.number().int() })
+    .optional()
+    .describe('with ARCHIVE_DIR: seq 1–throughSeq are sealed in this many segments, whose seals were checked; count and fromSeq are the live tail'),
   firstBadSeq: z.number().int().optional().describe('when ok is false'),
   reason: z.string().optional().describe('when ok is false'),
 };

@@ -2,7 +2,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { AuditInput } from '../../audit/audit-event.js';
 import { decodeAuditCursor, recordedFilter, type AuditFilter, type AuditQueryStore, type ExportFormat } from '../../audit/audit-query.store.js';
-import type { AuditVerifier, VerifyResult } from '../../audit/audit-verifier.js';
+import type { ArchivedPart, AuditVerifier, VerifyResult } from '../../audit/audit-verifier.js';
 import { ValidationError } from '../../errors.js';
 import { route, type RouteSpec } from '../route.js';
 import { auditEventView, auditVerifyView, pageOf } from '../response.schema.js';
@@ -50,10 +50,18 @@ function filterOf(q: AuditFilter & Record<string, unknown>): AuditFilter {
   return Object.fromEntries(Object.entries({ since, until, actor, action, subject, outcome }).filter(([, v]) => v !== undefined));
 }
 
-function verdict(r: VerifyResult): Record<string, unknown> {
+function verdict(r: VerifyResult & { archived?: ArchivedPart }): Record<string, unknown> {
   if (!r.ok) return { ok: false, firstBadSeq: r.firstBadSeq, reason: r.reason };
   // Events accepted by a signed re-anchor are named: intact, but not as if nothing had happened.
-  return { ok: true, count: r.count, head: r.head, fromSeq: r.fromSeq, ...(r.reanchored ? { status: 'intact-with-reanchors', reanchored: r.reanchored } : {}) };
+  return {
+    ok: true,
+    count: r.count,
+    head: r.head,
+    fromSeq: r.fromSeq,
+    ...(r.reanchored ? { status: 'intact-with-reanchors', reanchored: r.reanchored } : {}),
+    // Sealed segments (ARCHIVE_DIR): their seals were checked, the tail verified from the last one.
+    ...('archived' in r && r.archived ? { archived: r.archived } : {}),
+  };
 }
 
 /** Waits until the client takes more data, or goes away. */

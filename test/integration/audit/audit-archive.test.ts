@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createApp } from '../../../src/api/create-app.js';
+import { auditRoutes } from '../../../src/api/routes/audit.routes.js';
+import { sha256Hex, TokenAuthenticator } from '../../../src/api/token-authenticator.js';
 import { verifyWithArchive } from '../../../src/audit/archive/archive-verifier.js';
 import { ArchiveRefused, AuditArchiver } from '../../../src/audit/archive/audit-archiver.js';
 import { SegmentFiles } from '../../../src/audit/archive/segment-files.js';
@@ -129,6 +133,37 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
     const exported = join(rig.dir, 'export.jsonl');
     await writeFile(exported, jsonl);
     expect(await verifyJsonlFile(exported)).toMatchObject({ ok: true, count: 99 });
+  });
+
+  it('answers the audit API from the archive: verify names the sealed part, pages reach sealed events', async () => {
+    await archiverFor(rig, files).archive();
+    const token = 'auditor-token-0123456789';
+    const app = createApp({
+      routes: auditRoutes({
+        query: new AuditQueryStore(rig.redis, rig.keys, {}, files),
+        verifier: new AuditVerifier(rig.redis, rig.keys, undefined, files),
+        audit: (e) => rig.tx.append(e),
+        mirrorFile: rig.file,
+        now: () => new Date(),
+      }),
+      auth: new TokenAuthenticator([{ name: 'aud', roles: ['auditor'], sha256: sha256Hex(token) }]),
+      logger: silentLogger(),
+      audit: (e) => rig.tx.append(e),
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const get = async (path: string) =>
+        (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
+      expect(await get('/v1/audit/verify')).toMatchObject({ ok: true, fromSeq: 81, count: 19, archived: { segments: 4, throughSeq: 80 } });
+      expect(await get('/v1/audit/verify?fromSeq=2')).toMatchObject({ ok: true, fromSeq: 2, count: 98 });
+      const sealedPage = await get('/v1/audit?subject=request:req_3');
+      expect((sealedPage.items as AuditEvent[]).map((e) => [e.seq, e.hash])).toEqual([[3, before[2]!.hash]]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('lets a mirror that fell behind catch up from the archive', async () => {

@@ -6545,6 +6545,11 @@ export interface operations {
             /** @constant */
             status?: 'intact-with-reanchors';
             reanchored?: number[];
+            /** @description with ARCHIVE_DIR: seq 1–throughSeq are sealed in this many segments, whose seals were checked; count and fromSeq are the live tail */
+            archived?: {
+              segments: number;
+              throughSeq: number;
+            };
             /** @description when ok is false */
             firstBadSeq?: number;
             /** @description when ok is false */
@@ -6560,6 +6565,11 @@ export interface operations {
               /** @constant */
               status?: 'intact-with-reanchors';
               reanchored?: number[];
+              /** @description with ARCHIVE_DIR: seq 1–throughSeq are sealed in this many segments, whose seals were checked; count and fromSeq are the live tail */
+              archived?: {
+                segments: number;
+                throughSeq: number;
+              };
               /** @description when ok is false */
               firstBadSeq?: number;
               /** @description when ok is false */

@@ -374,6 +374,8 @@ export const en: Messages = {
   'audit.col.details': 'Details',
   'audit.verify': 'Verify the hash chain',
   'audit.verifyOk': 'Verified: {count} events intact, head {head}.',
+  'audit.verifyArchived':
+    'Events 1–{through} are sealed in {segments} archived segments; their seals are intact (the whole archive: npx leasehold audit verify --archive).',
   'audit.verifyBad': 'Verification failed from event {seq} on ({reason}).',
   'audit.exportCsv': 'Export CSV',
   'audit.exportJsonl': 'Export JSONL',

@@ -373,6 +373,7 @@ export const zhTW = {
   'audit.col.details': '內容',
   'audit.verify': '驗證雜湊鏈',
   'audit.verifyOk': '驗證通過：{count} 筆紀錄完整，鏈首 {head}。',
+  'audit.verifyArchived': '第 1–{through} 筆已封存為 {segments} 個歸檔區段，封存紀錄完整（驗證全部歸檔：npx leasehold audit verify --archive）。',
   'audit.verifyBad': '驗證失敗：第 {seq} 筆起不一致（{reason}）。',
   'audit.exportCsv': '匯出 CSV',
   'audit.exportJsonl': '匯出 JSONL',

@@ -99,6 +99,7 @@ export function AuditScreen() {
             ? t('audit.verifyOk', { count: v.count ?? 0, head: v.head ? `#${v.head.seq} ${v.head.hash.slice(0, 16)}…` : '—' })
             : t('audit.verifyBad', { seq: v.firstBadSeq ?? '?', reason: v.reason ?? '' })}{' '}
           {v.reanchored?.length ? t('audit.reanchored', { seqs: v.reanchored.join(', ') }) : ''}
+          {v.ok && v.archived ? t('audit.verifyArchived', { segments: v.archived.segments, through: v.archived.throughSeq }) : ''}
         </p>
       )}
       {!list.items ? (
