@@ -20,6 +20,8 @@ export interface ProvisioningResult {
   rawOps: string;
   /** Redis commands (all clients: API, worker, BullMQ) per provisioned account. */
   redisCallsPerAccount: number;
+  /** The same by command (INFO commandstats, which counts the commands scripts run too), per account, most first. */
+  redisCallsByCommand: Record<string, number>;
   /** Cores used by each process during each phase (raw: the bench process is the client). */
   cores: { raw: Record<string, number>; service: Record<string, number> };
   /** CPU milliseconds per account, all processes doing the work (client or service, slapd, redis). */
@@ -135,6 +137,12 @@ export async function provisioningScenario(ctx: BenchContext, o: { server: Direc
       ratio: round(servicePerSec / rawPerSec, 3),
       rawOps: raw.provisionOps,
       redisCallsPerAccount: round(totalCalls(calls) / n),
+      redisCallsByCommand: Object.fromEntries(
+        [...calls]
+          .sort((a, b) => b[1] - a[1])
+          .filter(([, c]) => c / n >= 0.1)
+          .map(([cmd, c]) => [cmd, round(c / n, 1)]),
+      ),
       cores: { raw: rawCpu.cores, service: serviceCpu.cores },
       cpuMsPerAccount: { raw: cpuMsPer(rawCpu, 'service', n), service: cpuMsPer(serviceCpu, 'bench', n) },
     };
