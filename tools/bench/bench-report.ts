@@ -5,6 +5,7 @@ import type { IngestResult } from './ingest.scenario.js';
 import type { MemoryResult } from './memory.scenario.js';
 import type { ProvisioningResult } from './provisioning.scenario.js';
 import type { ReconcileResult } from './reconcile.scenario.js';
+import type { SessionScaleResult } from './session-scale.scenario.js';
 import type { MassRevocationResult } from './revocation-mass.scenario.js';
 import type { SingleRevocationResult } from './revocation-single.scenario.js';
 
@@ -27,6 +28,8 @@ export interface BenchResults extends DialectResults {
   reconcile?: ReconcileResult;
   /** `--scale`: the audit trail at 1M events before and after sealing it into ARCHIVE_DIR. */
   auditScale?: AuditScaleResult;
+  /** `--scale`: control-plane Redis bytes per session event per layout, before and after retention archival. */
+  sessionScale?: SessionScaleResult;
   ad?: DialectResults;
   targets: Target[];
 }
@@ -161,6 +164,42 @@ function tableRows(r: BenchResults): string[][] {
     rows.push([
       `audit: every event of a rare actor at ${n}, scan / segment indexes (s)`,
       `${fmt(a.rareActorSearchSecondsBefore, 3)} (${a.rareActorPagesBefore} pages) / ${fmt(a.rareActorSearchSecondsAfter, 3)}`,
+      '',
+      '',
+    ]);
+  }
+  const ss = r.sessionScale;
+  if (ss) {
+    const n = ss.events.toLocaleString('en-US');
+    rows.push([
+      `sessions: Redis bytes per event at ${n}, bodies in Redis / ARCHIVE_DIR / after archival`,
+      `${fmt(ss.controlPlaneBytesPerEvent, 0)} / ${fmt(ss.archiveDirBytesPerEvent, 0)} / ${fmt(ss.afterArchivalBytesPerEvent, 0)}`,
+      '',
+      '',
+    ]);
+    const k = ss.sessionKeyBytesPerEvent;
+    rows.push([
+      `sessions: bytes of ses:* keys per event, bodies in Redis / ARCHIVE_DIR / after archival`,
+      `${fmt(k.controlPlane, 0)} / ${fmt(k.archiveDir, 0)} / ${fmt(k.afterArchival, 0)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      `sessions: ingest events/s at ${n}, bodies in Redis / ARCHIVE_DIR`,
+      `${fmt(ss.controlPlaneEventsPerSec, 0)} / ${fmt(ss.archiveDirEventsPerSec, 0)}`,
+      '≥ 20,000',
+      mark(ss.archiveDirEventsPerSec >= 20_000),
+    ]);
+    const l = ss.latencyMs;
+    rows.push([
+      `sessions: p50 / p99 at 1,000 events/s (batches of 10), bodies in Redis / ARCHIVE_DIR (ms)`,
+      `${fmt(l.controlPlane[0], 1)} / ${fmt(l.controlPlane[1], 1)}; ${fmt(l.archiveDir[0], 1)} / ${fmt(l.archiveDir[1], 1)}`,
+      'p99 ≤ 50',
+      mark(l.archiveDir[1] <= 50),
+    ]);
+    rows.push([
+      `sessions: day-file bytes per event; ${ss.sessions} sessions reviewed / archived (s)`,
+      `${fmt(ss.fileBytesPerEvent, 0)}; ${fmt(ss.reviewSeconds, 1)} / ${fmt(ss.archivalSeconds, 1)}`,
       '',
       '',
     ]);

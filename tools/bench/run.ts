@@ -11,6 +11,7 @@ import { ingestScenario } from './ingest.scenario.js';
 import { memoryScenario } from './memory.scenario.js';
 import { provisioningScenario } from './provisioning.scenario.js';
 import { reconcileScenario } from './reconcile.scenario.js';
+import { sessionScaleScenario } from './session-scale.scenario.js';
 import { massRevocationScenario } from './revocation-mass.scenario.js';
 import { singleRevocationScenario } from './revocation-single.scenario.js';
 
@@ -27,16 +28,19 @@ const SIZES = {
 
 /** `--scale`: reconciliation at these sizes (OpenLDAP), several passes each (the median is reported). */
 const SCALE = {
-  full: { reconcile: [1000, 5000, 20_000], passes: 5, auditEvents: 1_000_000 },
-  quick: { reconcile: [500, 1000, 2000], passes: 3, auditEvents: 100_000 },
+  full: { reconcile: [1000, 5000, 20_000], passes: 5, auditEvents: 1_000_000, sessionEvents: 200_000 },
+  quick: { reconcile: [500, 1000, 2000], passes: 3, auditEvents: 100_000, sessionEvents: 50_000 },
 };
+const SCALE_PARTS = ['reconcile', 'audit', 'sessions'] as const;
 
 const USAGE = `usage: npm run bench -- [--quick] [--ad] [--only ${SCENARIOS.join(',')}] [--profile DIR]
   --quick    smaller sizes (about a minute)
   --ad       also run provisioning and revocation against Samba AD (started or joined here)
   --only     run only these scenarios (results then go to a dated *-partial.json only)
   --scale    measure at scale instead: a reconciliation pass at 1k/5k/20k accounts (with --quick 500/1k/2k) and the audit trail
-             at 1M events before and after archival (quick 100k); add --only to run other scenarios too
+             at 1M events before and after archival (quick 100k) and session events at 200k (quick 50k) per layout, before and
+             after retention archival; add --only to run other scenarios too
+  --parts    with --scale: only these of ${SCALE_PARTS.join(',')}
   --sizes    with --scale: other numbers of accounts (e.g. 1000,20000); --passes: passes per size (default 5, quick 3)
   --profile  write a CPU profile of every service process to DIR
   --concurrency  WORKER_CONCURRENCY of the services and lanes of the raw client (default: the service default)`;
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
       scale: { type: 'boolean', default: false },
       sizes: { type: 'string' },
       passes: { type: 'string' },
+      parts: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -115,10 +120,20 @@ async function main(): Promise<void> {
       const sizes = values.sizes ? values.sizes.split(',').map(Number) : scale.reconcile;
       const passes = values.passes ? Number(values.passes) : scale.passes;
       if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(passes) || passes < 1) throw new Error(`bad --sizes or --passes\n${USAGE}`);
-      log(`reconciliation passes at ${sizes.join(' / ')} accounts`);
-      results.reconcile = await reconcileScenario(ctx, { server: rig.openldap, sizes, passes: () => passes, tag: 'ol', log });
-      log(`audit trail: ${scale.auditEvents} events, sealed into segments of 10,000`);
-      results.auditScale = await auditScaleScenario(ctx, { events: scale.auditEvents, segmentEvents: 10_000, log });
+      const parts = values.parts ? values.parts.split(',') : [...SCALE_PARTS];
+      if (parts.some((p) => !(SCALE_PARTS as readonly string[]).includes(p))) throw new Error(`bad --parts\n${USAGE}`);
+      if (parts.includes('reconcile')) {
+        log(`reconciliation passes at ${sizes.join(' / ')} accounts`);
+        results.reconcile = await reconcileScenario(ctx, { server: rig.openldap, sizes, passes: () => passes, tag: 'ol', log });
+      }
+      if (parts.includes('audit')) {
+        log(`audit trail: ${scale.auditEvents} events, sealed into segments of 10,000`);
+        results.auditScale = await auditScaleScenario(ctx, { events: scale.auditEvents, segmentEvents: 10_000, log });
+      }
+      if (parts.includes('sessions')) {
+        log(`session events: ${scale.sessionEvents} per layout, then reviewed and archived`);
+        results.sessionScale = await sessionScaleScenario(ctx, { server: rig.openldap, events: scale.sessionEvents, log });
+      }
     }
     if (rig.ad) {
       results.ad = { revocation: {} };
