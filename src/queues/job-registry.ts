@@ -69,16 +69,22 @@ export function jitteredBackoff(attemptsMade: number, random: () => number = Mat
 }
 
 const retrying = { backoff: { type: 'jittered' }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
+/**
+ * The account jobs forget a completed job at once: keeping the last 1,000 cost every completion a ZADD, a ZRANGE,
+ * a ZREMRANGEBYRANK and the deletion of the oldest (issue 15), and nothing reads them — the audit trail records
+ * each step, and a job added again under a completed job's id finds its request already done (each is idempotent).
+ */
+const accountJob = { ...retrying, removeOnComplete: true } as const;
 
 /** Revocations retry at least every few seconds, so access ends soon after the directory returns. */
 const REVOKE_BACKOFF_CAP_MS = 4000;
 
 export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; backoffCapMs?: number } } = {
   // ~20 tries over ~8 minutes, then the request is marked failed for an admin to retry.
-  provision: { queue: 'provisioning', options: { ...retrying, attempts: 20 } },
+  provision: { queue: 'provisioning', options: { ...accountJob, attempts: 20 } },
   // A revocation never gives up: the sweeper re-queues it anyway, but the job itself keeps trying.
-  revoke: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
-  depart: { queue: 'revocation', options: { ...retrying, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
+  revoke: { queue: 'revocation', options: { ...accountJob, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
+  depart: { queue: 'revocation', options: { ...accountJob, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
   sweep: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   reconcile: { queue: 'reconciliation', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   purge: { queue: 'reconciliation', options: { ...retrying, attempts: 5 } },
