@@ -1,13 +1,15 @@
 import type { Redis } from 'ioredis';
-import { LeaseholdError } from '../../errors.js';
+import { AppError } from '../../errors.js';
 import type { RedisKeys } from '../../store/redis-keys.js';
 import { CHUNK } from '../audit-reader.js';
 import type { ChainHead } from '../chain-checker.js';
 import type { SegmentFiles } from './segment-files.js';
 import { parseSeal, type Seal } from './segment-seal.js';
 
-/** An archived event was asked for by a process that cannot read the archive. */
-export class ArchiveUnavailable extends LeaseholdError {
+/** An archived event was asked for by a process that cannot read the archive: the API answers 503, naming what is missing. */
+export class ArchiveUnavailable extends AppError {
+  readonly status = 503;
+  readonly code = 'archive_unavailable';
   constructor(seq: number, seal: Seal | undefined) {
     super(
       seal

@@ -120,6 +120,15 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
     for await (const { event } of query.events({ actor: 'sup-bob' })) bobAcross.push(event.seq);
     expect(bobAcross).toEqual(before.filter((e) => e.actor === 'sup-bob').map((e) => e.seq));
 
+    // A process without ARCHIVE_DIR reads the live tail and says what it cannot read (the API answers 503).
+    const blind = new AuditQueryStore(rig.redis, rig.keys);
+    expect((await blind.page({}, undefined, 10)).items.map((e) => e.seq)).toEqual([99, 98, 97, 96, 95, 94, 93, 92, 91, 90]);
+    await expect(blind.page({}, undefined, 50)).rejects.toMatchObject({
+      status: 503,
+      code: 'archive_unavailable',
+      message: expect.stringMatching(/segment 4/),
+    });
+
     // By time: the bound is found through the seals.
     const mid = new Date(before[29]!.at);
     const since = [];
