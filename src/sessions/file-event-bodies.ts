@@ -98,12 +98,15 @@ export class FileEventBodies implements EventBodies {
     for (const [rel, indexes] of byFile) {
       const handle = await open(join(this.root, `${rel}.jsonl`), 'r');
       try {
-        for (const i of indexes) {
-          const { offset, length } = parsed[i]!;
-          const buffer = Buffer.alloc(length);
-          const { bytesRead } = await handle.read(buffer, 0, length, offset);
-          out[i] = chunkOf(sessionId, refs[i]!, buffer.subarray(0, bytesRead).toString());
-        }
+        // Positional reads of one handle may run at once: a long session's chunks are read together, not one by one.
+        await Promise.all(
+          indexes.map(async (i) => {
+            const { offset, length } = parsed[i]!;
+            const buffer = Buffer.alloc(length);
+            const { bytesRead } = await handle.read(buffer, 0, length, offset);
+            out[i] = chunkOf(sessionId, refs[i]!, buffer.subarray(0, bytesRead).toString());
+          }),
+        );
       } finally {
         await handle.close();
       }
