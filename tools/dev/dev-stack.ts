@@ -87,6 +87,8 @@ async function main(): Promise<void> {
       sweepIntervalSeconds: 2,
       reconcileIntervalSeconds: 15,
       privilegedGroups: ['dba-team'],
+      // Small segments, so that a demo sees the trail sealed into ARCHIVE_DIR within minutes.
+      audit: { segmentEvents: 100, archiveMinutes: 5 },
       staff: { roles: DEMO_STAFF_ROLES },
       // Clauses 1.6.4/1.1.9: the initial password goes to the vendor person by a pickup link and code, not to the requester.
       credentials: { handover: 'vendor', pickupHours: 24, mustChangeAtFirstLogon: true },
@@ -107,6 +109,8 @@ async function main(): Promise<void> {
     API_TOKENS_FILE: join(root, 'tokens.json'),
     POLICY_FILE: join(root, 'policy.yaml'),
     AUDIT_LOG_FILE: join(root, 'audit.jsonl'),
+    // Sealed audit segments and session event bodies (docs/audit.md, docs/sessions.md).
+    ARCHIVE_DIR: join(root, 'archive'),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
     // The console is served over plain HTTP on loopback here: a Secure cookie would never come back.
     COOKIE_SECURE: 'false',
@@ -122,6 +126,9 @@ async function main(): Promise<void> {
     // What `npx leasehold audit …` reads: without these it checks the default store and finds nothing.
     `export REDIS_URL=${redis.url}`,
     `export REDIS_PREFIX=${config.env.REDIS_PREFIX}`,
+    // And `npx leasehold archive` / `audit verify --archive $ARCHIVE_DIR`.
+    `export ARCHIVE_DIR=${join(root, 'archive')}`,
+    `export POLICY_FILE=${join(root, 'policy.yaml')}`,
     ...Object.entries(tokens).map(([name, token]) => `export ${name.toUpperCase()}_TOKEN=${token}`),
     `export GROUP_DN='${demoGroup}'`,
     `export PRIVILEGED_GROUP_DN='${privilegedGroup}'`,
