@@ -9,6 +9,7 @@ import { FileEventBodies } from '../../../src/sessions/file-event-bodies.js';
 import { RedisSessionStore } from '../../../src/sessions/redis-session.store.js';
 import { normalizeEvent } from '../../../src/sessions/session-event.schema.js';
 import { SessionIngestService } from '../../../src/sessions/session-ingest.service.js';
+import { SessionQueryStore } from '../../../src/sessions/session-query.store.js';
 import { RedisKeys } from '../../../src/store/redis-keys.js';
 import { RedisRecordStore } from '../../../src/store/redis-record.store.js';
 import { Transactor } from '../../../src/store/transactor.js';
@@ -186,6 +187,51 @@ describe('a crash between the file append and the Redis commit', () => {
         const stored = await store.getEvents(s, 0, 100);
         expect(stored.map((e) => e.id)).toEqual(batch.filter((e) => e.sourceSessionId === s.sourceSessionId).map((e) => e.id));
       }
+    } finally {
+      const stale = await redis.keys(`${keys.prefix}:*`);
+      if (stale.length) await redis.del(...stale);
+      await bodies.close();
+      await Promise.all([redis.quit(), txRedis.quit()]);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a session whose events are partly in the control plane and partly in files (ARCHIVE_DIR set later)', () => {
+  it('reads the control-plane chunks first, then the referenced ones, whole or by list range', async () => {
+    const url = inject('redisUrl');
+    const keys = new RedisKeys(`mixed-${randomBytes(4).toString('hex')}`);
+    const dir = await mkdtemp(join(tmpdir(), 'leasehold-archive-'));
+    const redis = new Redis(url);
+    const txRedis = new Redis(url);
+    const bodies = new FileEventBodies(dir, () => new Date());
+    const records = new RedisRecordStore(redis, keys);
+    const tx = new Transactor(txRedis, keys, () => new Date());
+    const policy = { privilegedCommands: DEFAULT_PRIVILEGED_COMMANDS, idleTimeoutMinutes: 30, failedLoginBurst: 5, reviewDueDays: 7 };
+    const before = new SessionIngestService({ store: new RedisSessionStore({ redis, records, tx }), policy, now: () => new Date() });
+    const after = new SessionIngestService({ store: new RedisSessionStore({ redis, records, tx, bodies }), policy, now: () => new Date() });
+    try {
+      const all = bastionEvents(Date.now() - 60 * MIN, 1, 40).map((e) => normalizeEvent(e as Parameters<typeof normalizeEvent>[0], 'http'));
+      const batches = [all.slice(0, 10), all.slice(10, 20), all.slice(20, 30), all.slice(30)];
+      await before.ingest(batches[0]!, { origin: 'http', actor: 'log-source' });
+      await before.ingest(batches[1]!, { origin: 'http', actor: 'log-source' });
+      await after.ingest(batches[2]!, { origin: 'http', actor: 'log-source' });
+      const last = await after.ingest(batches[3]!, { origin: 'http', actor: 'log-source' });
+      const id = last.sessions[0]!;
+      expect(await redis.llen(`${keys.prefix}:ses:ev:${id}`)).toBe(2);
+      expect(await redis.llen(`${keys.prefix}:ses:ref:${id}`)).toBe(2);
+
+      const query = new SessionQueryStore(redis, keys, { bodies });
+      const idsOf = (chunks: string[]) => chunks.map((c) => (JSON.parse(c) as { id: string }[]).map((e) => e.id));
+      const expected = batches.map((b) => b.map((e) => e.id));
+      expect(idsOf(await query.chunks(id, 0, -1))).toEqual(expected);
+      expect(idsOf(await query.chunks(id, 1, 2))).toEqual(expected.slice(1, 3));
+      expect(idsOf(await query.chunks(id, 0, 0))).toEqual(expected.slice(0, 1));
+      expect(idsOf(await query.chunks(id, 3, 99))).toEqual(expected.slice(3));
+      expect(idsOf(await query.chunks(id, 2, -1))).toEqual(expected.slice(2));
+      expect(await query.chunks(id, 4, 10)).toEqual([]);
+      const session = (await query.getSession(id))!;
+      expect((await query.getEvents(session, 0, 100)).map((e) => e.id)).toEqual(all.map((e) => e.id));
     } finally {
       const stale = await redis.keys(`${keys.prefix}:*`);
       if (stale.length) await redis.del(...stale);
