@@ -3,7 +3,7 @@ import { advanceMarks, BATCH_TTL_SECONDS, formatMark, MARK_TTL_SECONDS, type Str
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
 import type { GroupingPlan } from './session-grouper.js';
 import type { SessionKeys } from './session-keys.js';
-import { isFlagged, type Incident, type SessionRecord } from './session-record.js';
+import { archivedStub, isFlagged, type Incident, type SessionRecord } from './session-record.js';
 import type { LiveEntry } from './session-router.js';
 import { sessionScore, type StoredBatch } from './session-store.port.js';
 
@@ -99,9 +99,13 @@ export function writeReviewed(m: ChainableCommander, skeys: SessionKeys, session
   if (live?.id === session.id) m.hset(skeys.live(session.account.toLowerCase()), field, JSON.stringify({ ...live, reviewed: true }));
 }
 
-/** Queues an archived session: its record (now naming the archive file) stays, its events and their references go. */
+/**
+ * Queues an archived session: its record gives way to a stub naming the
+ * archive file (the full record is in the file), its events and their
+ * references go.
+ */
 export function writeArchived(m: ChainableCommander, skeys: SessionKeys, session: SessionRecord): void {
-  m.set(skeys.record(session.id), JSON.stringify(session));
+  m.set(skeys.record(session.id), JSON.stringify(archivedStub(session)));
   m.del(skeys.events(session.id), skeys.refs(session.id));
   m.zrem(skeys.archiveDue(), session.id);
 }

@@ -182,7 +182,10 @@ export class RedisSessionStore implements SessionStore {
     const { skeys } = this;
     const parse = <T>(raw: string | null): T | null => (raw === null ? null : (JSON.parse(raw) as T));
     return {
-      session: async (id) => parse<SessionRecord>(await redis.get(skeys.record(id))),
+      session: async (id) => {
+        const stored = parse<SessionRecord>(await redis.get(skeys.record(id)));
+        return stored && this.queries.hydrate(stored);
+      },
       incident: async (id) => parse<Incident>(await redis.get(skeys.incident(id))),
       request: (id) => this.deps.records.getRequest(id),
       unreviewedOf: (requestId, limit) => redis.zrange(skeys.openOfRequest(requestId), 0, limit - 1),

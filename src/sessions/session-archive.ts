@@ -56,7 +56,12 @@ export class SessionArchive {
   }
 
   /** The events of an archived session, once its file's SHA-256 is checked against the record's. */
-  async events(session: SessionRecord): Promise<StoredEvent[]> {
+  async events(session: Pick<SessionRecord, 'id' | 'archive'>): Promise<StoredEvent[]> {
+    return (await this.read(session)).events;
+  }
+
+  /** An archived session's document (its full record and events), once its file's SHA-256 is checked against the record's. */
+  async read(session: Pick<SessionRecord, 'id' | 'archive'>): Promise<ArchivedSession> {
     const ref = session.archive!;
     let bytes: Buffer;
     try {
@@ -67,6 +72,7 @@ export class SessionArchive {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== ref.sha256)
       throw new ArchiveAltered(`session ${session.id}: the archive ${ref.file} was altered (its SHA-256 is ${sha256}, the audit trail recorded ${ref.sha256})`);
-    return (JSON.parse(bytes.toString()) as ArchivedSession).events;
+    // Read and checked every time (no cache): an altered file is refused from the moment it is altered.
+    return JSON.parse(bytes.toString()) as ArchivedSession;
   }
 }

@@ -4,7 +4,16 @@ import type { RedisKeys } from '../store/redis-keys.js';
 import type { EventBodies } from './event-bodies.js';
 import { ArchiveAltered, type SessionArchive } from './session-archive.js';
 import { SessionKeys } from './session-keys.js';
-import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
+import {
+  expandEvent,
+  isArchivedStub,
+  type ArchivedStub,
+  type CompactEvent,
+  type Incident,
+  type IncidentStatus,
+  type SessionRecord,
+  type StoredEvent,
+} from './session-record.js';
 import { encodeCursor, FLAG_BOOST, scoredPage, SORT_LIMIT, type SessionFilter, type SessionQueries } from './session-store.port.js';
 
 /** List elements (one per session per batch) read at a time when paging a long session. */
@@ -47,7 +56,14 @@ export class SessionQueryStore implements SessionQueries {
 
   async getSession(id: string): Promise<SessionRecord | null> {
     const raw = await this.redis.get(this.skeys.record(id));
-    return raw === null ? null : (JSON.parse(raw) as SessionRecord);
+    return raw === null ? null : this.hydrate(JSON.parse(raw) as SessionRecord | ArchivedStub);
+  }
+
+  /** The full record of a stored one: an archived session's stub is replaced by the record in its file (hash checked). */
+  async hydrate(stored: SessionRecord | ArchivedStub): Promise<SessionRecord> {
+    if (!isArchivedStub(stored)) return stored;
+    if (!this.sources.archive) throw new ArchiveAltered(`session ${stored.id} was archived to ${stored.archive!.file}, but ARCHIVE_DIR is not set`);
+    return { ...(await this.sources.archive.read(stored)).session, archive: stored.archive! };
   }
 
   /** As the port says; a session longer than SORT_LIMIT events is read a few list elements at a time. */
@@ -117,7 +133,7 @@ export class SessionQueryStore implements SessionQueries {
     let max = cursor === undefined ? Infinity : cursor;
     if (filter.flagged === false) max = Math.min(max, FLAG_BOOST);
     const min = filter.flagged === true ? String(FLAG_BOOST) : '-inf';
-    const items: { item: SessionRecord; score: number }[] = [];
+    const items: { item: SessionRecord | ArchivedStub; score: number }[] = [];
     for (;;) {
       const flat = await this.redis.zrevrangebyscore(index, max === Infinity ? '+inf' : `(${max}`, min, 'WITHSCORES', 'LIMIT', 0, Math.max(limit * 2, 50));
       if (flat.length === 0) break;
@@ -128,16 +144,21 @@ export class SessionQueryStore implements SessionQueries {
         scores.set(flat[i]!, Number(flat[i + 1]));
       }
       max = scores.get(ids[ids.length - 1]!)!;
-      for (const s of parseAll<SessionRecord>(await this.redis.mget(ids.map((id) => skeys.record(id))))) {
+      for (const s of parseAll<SessionRecord | ArchivedStub>(await this.redis.mget(ids.map((id) => skeys.record(id))))) {
         if (filter.reviewed !== undefined && (s.review !== undefined) !== filter.reviewed) continue;
-        if (filter.flagged !== undefined && s.flags.length > 0 !== filter.flagged) continue;
+        if (filter.flagged !== undefined && (isArchivedStub(s) ? s.flagged : s.flags.length > 0) !== filter.flagged) continue;
         if (filter.requestId && s.requestId !== filter.requestId) continue;
         if (account && s.account.toLowerCase() !== account) continue;
         items.push({ item: s, score: scores.get(s.id)! });
-        if (items.length > limit) return scoredPage(items, limit);
+        if (items.length > limit) return this.hydratedPage(items, limit);
       }
     }
-    return scoredPage(items, limit);
+    return this.hydratedPage(items, limit);
+  }
+
+  private async hydratedPage(items: { item: SessionRecord | ArchivedStub; score: number }[], limit: number): Promise<Page<SessionRecord>> {
+    const page = scoredPage(items, limit);
+    return { items: await Promise.all(page.items.map((s) => this.hydrate(s))), nextCursor: page.nextCursor };
   }
 
   /** Unreviewed sessions whose review is due before `nowMs` (ended longer than reviewDueDays ago), oldest first. */

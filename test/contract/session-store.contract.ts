@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-event.js';
 import { DEFAULT_PRIVILEGED_COMMANDS } from '../../src/config/policy.schema.js';
+import type { SessionArchive } from '../../src/sessions/session-archive.js';
 import type { DomainStore, Page } from '../../src/domain/ports/domain-store.port.js';
 import { newId } from '../../src/domain/ids.js';
 import { normalizeEvent, type NormalizedEvent } from '../../src/sessions/session-event.schema.js';
@@ -20,6 +21,8 @@ export interface SessionStoreContractContext {
   otherProcess(): SessionStore;
   /** The audit trail as stored, oldest first. */
   auditTrail(): Promise<AuditEvent[]>;
+  /** The archive (in a directory of the test's own) the store reads archived sessions from. */
+  archive: SessionArchive;
   clock: FakeClock;
   cleanup(): Promise<void>;
 }
@@ -226,17 +229,26 @@ export function sessionStoreContract(name: string, makeContext: () => Promise<Se
         await review(await session(a!));
         expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([a, b]);
         expect(await sessions.archiveDue(t0 + 30 * MIN, 10)).toEqual([a]);
-        const archived: SessionRecord = {
-          ...(await session(a!)),
-          archive: { file: 'sessions/archived/x.json', sha256: '0'.repeat(64), events: 1, at: at(200) },
-        };
+        const reviewed = await session(a!);
+        const events = await sessions.getEvents(reviewed, 0, 10);
+        const { file, sha256 } = await ctx.archive.write({ session: reviewed, events });
+        const archived: SessionRecord = { ...reviewed, archive: { file, sha256, events: events.length, at: at(200) } };
         await sessions.run([sessionRef.session(a!)], () =>
           Promise.resolve({ writes: (w) => w.putArchived(archived), events: [event('session.archived', `session:${a}`)], result: undefined }),
         );
+        // Read back whole (the store may keep less of it and read the rest from the file).
         expect(await sessions.getSession(a!)).toEqual(archived);
+        expect(await sessions.getEvents(archived, 0, 10)).toEqual(events);
         expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([b]);
-        expect(ids((await sessions.listSessions({ reviewed: true }, undefined, 10)).items)).toEqual([b, a]);
+        expect((await sessions.listSessions({ reviewed: true }, undefined, 10)).items).toEqual([await session(b!), archived]);
+        expect(ids((await sessions.listSessions({ flagged: true }, undefined, 10)).items)).toEqual([b, a]); // an account no request owns
+        expect(ids((await sessions.listSessions({ account: 'v-acme-chen-1', flagged: false }, undefined, 10)).items)).toEqual([]);
         expect((await sessions.getEvents(await session(b!), 0, 10)).map((e) => e.type)).toEqual(['login']);
+        // A batch whose events would join the archived session opens a new one that continues it.
+        const next = await store(ev(1, { sourceSessionId: 'a', detail: 'late' }));
+        expect(next.sessions).not.toContain(a);
+        expect(await session(next.sessions[0]!)).toMatchObject({ continues: a, eventCount: 1 });
+        expect(await sessions.getSession(a!)).toEqual(archived);
       });
 
       it('keeps incidents with numbers, status indexes and history; closes a request in the same commit', async () => {

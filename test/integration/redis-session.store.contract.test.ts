@@ -9,6 +9,7 @@ import type { EventBodies } from '../../src/sessions/event-bodies.js';
 import { FileEventBodies } from '../../src/sessions/file-event-bodies.js';
 import { RedisEventBodies } from '../../src/sessions/redis-event-bodies.js';
 import { RedisSessionStore } from '../../src/sessions/redis-session.store.js';
+import { SessionArchive } from '../../src/sessions/session-archive.js';
 import { RedisDomainStore } from '../../src/store/redis-domain.store.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { RedisRecordStore } from '../../src/store/redis-record.store.js';
@@ -34,12 +35,14 @@ function redisContext(bodiesFor?: (keys: RedisKeys, clock: FakeClock) => Promise
       return c;
     };
     const outside = await bodiesFor?.(keys, clock);
+    const archiveDir = await mkdtemp(join(tmpdir(), 'leasehold-archive-'));
+    const archive = new SessionArchive(archiveDir);
     // As in start-service.ts: reads on one connection, transactions on their own (WATCH is per connection).
     const newProcess = () => {
       const redis = connect();
       const records = new RedisRecordStore(redis, keys);
       const tx = new Transactor(connect(), keys, clock.now);
-      return { domain: new RedisDomainStore(records, tx), sessions: new RedisSessionStore({ redis, records, tx, bodies: outside?.bodies }) };
+      return { domain: new RedisDomainStore(records, tx), sessions: new RedisSessionStore({ redis, records, tx, bodies: outside?.bodies, archive }) };
     };
     const first = newProcess();
     const admin = connect();
@@ -48,10 +51,12 @@ function redisContext(bodiesFor?: (keys: RedisKeys, clock: FakeClock) => Promise
       otherProcess: () => newProcess().sessions,
       auditTrail: async () => (await admin.lrange(keys.auditEvents(), 0, -1)).map((line) => JSON.parse(line) as AuditEvent),
       clock,
+      archive,
       async cleanup() {
         const stale = await admin.keys(`${keys.prefix}:*`);
         if (stale.length) await admin.del(...stale);
         await outside?.cleanup();
+        await rm(archiveDir, { recursive: true, force: true });
         await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
       },
     };

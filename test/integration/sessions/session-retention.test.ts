@@ -82,14 +82,23 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
 
     // Out of Redis: no events or references; the record stays, marked with the file and its hash.
     expect(await redis.exists(`${svc.prefix}:ses:ref:${id}`, `${svc.prefix}:ses:ev:${id}`)).toBe(0);
-    expect(JSON.parse((await redis.get(`${svc.prefix}:ses:rec:${id}`))!)).toMatchObject({
+    // What stays of the record is a stub (the full record is in the file): what lists filter on, the review, the file and hash.
+    const stub = JSON.parse((await redis.get(`${svc.prefix}:ses:rec:${id}`))!) as Record<string, unknown>;
+    expect(stub).toMatchObject({
+      stub: true,
+      flagged: true,
+      review: { verdict: 'ok' },
       archive: { file: archived!.details.file, sha256: archived!.details.sha256 },
     });
+    expect(stub).not.toHaveProperty('flags');
     expect(await redis.exists(`${svc.prefix}:ses:ref:${ids.get('old-open')}`, `${svc.prefix}:ses:ref:${ids.get('new-reviewed')}`)).toBe(2);
 
     // The API answers as before, from the file.
     expect((await api('GET', `/v1/sessions/${id}`, svc.tokens.auditor)).body).toEqual(reviewed);
     expect((await api('GET', `/v1/sessions/${id}?offset=10&limit=3`, svc.tokens.auditor)).body.events).toEqual(before.events.slice(10, 13));
+    const { events: _events, nextOffset: _next, ...view } = reviewed;
+    const listed = (await api('GET', '/v1/sessions?reviewed=true&flagged=true', svc.tokens.auditor)).body.items as Record<string, unknown>[];
+    expect(listed.find((s) => s.id === id)).toEqual(view);
   });
 
   it('is idempotent: a further run archives nothing again', async () => {
