@@ -11,6 +11,12 @@ export class ArchiveAltered extends AppError {
   readonly code = 'archive_altered';
 }
 
+/** An archived session was asked for where its file cannot be read (no ARCHIVE_DIR here, or the file is not there): 503, as for sealed audit events. */
+export class SessionArchiveUnavailable extends AppError {
+  readonly status = 503;
+  readonly code = 'archive_unavailable';
+}
+
 /** The document an archived session is kept as: its record as reviewed, and its events as the API returned them. */
 export interface ArchivedSession {
   session: SessionRecord;
@@ -67,7 +73,9 @@ export class SessionArchive {
     try {
       bytes = await readFile(join(this.archiveDir, ref.file));
     } catch (err) {
-      throw new ArchiveAltered(`session ${session.id} was archived to ${ref.file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new SessionArchiveUnavailable(
+        `session ${session.id} was archived to ${ref.file} in ARCHIVE_DIR, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): is ARCHIVE_DIR mounted here, or was the file removed? Restore it from the copy`,
+      );
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== ref.sha256)

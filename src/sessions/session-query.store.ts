@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Page } from '../domain/ports/domain-store.port.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import type { EventBodies } from './event-bodies.js';
-import { ArchiveAltered, type SessionArchive } from './session-archive.js';
+import { SessionArchiveUnavailable, type SessionArchive } from './session-archive.js';
 import { SessionKeys } from './session-keys.js';
 import {
   expandEvent,
@@ -62,14 +62,16 @@ export class SessionQueryStore implements SessionQueries {
   /** The full record of a stored one: an archived session's stub is replaced by the record in its file (hash checked). */
   async hydrate(stored: SessionRecord | ArchivedStub): Promise<SessionRecord> {
     if (!isArchivedStub(stored)) return stored;
-    if (!this.sources.archive) throw new ArchiveAltered(`session ${stored.id} was archived to ${stored.archive!.file}, but ARCHIVE_DIR is not set`);
+    if (!this.sources.archive)
+      throw new SessionArchiveUnavailable(`session ${stored.id} was archived to ${stored.archive!.file}; this process has no ARCHIVE_DIR to read it from`);
     return { ...(await this.sources.archive.read(stored)).session, archive: stored.archive! };
   }
 
   /** As the port says; a session longer than SORT_LIMIT events is read a few list elements at a time. */
   async getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
     if (session.archive) {
-      if (!this.sources.archive) throw new ArchiveAltered(`session ${session.id} was archived to ${session.archive.file}, but ARCHIVE_DIR is not set`);
+      if (!this.sources.archive)
+        throw new SessionArchiveUnavailable(`session ${session.id} was archived to ${session.archive.file}; this process has no ARCHIVE_DIR to read it from`);
       return (await this.sources.archive.events(session)).slice(offset, offset + limit);
     }
     const expand = (chunk: string) => (JSON.parse(chunk) as CompactEvent[]).map((e) => expandEvent(e, session));

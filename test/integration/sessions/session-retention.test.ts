@@ -123,7 +123,7 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     expect(await archivedEvents()).toHaveLength(1);
   });
 
-  it('refuses to show an archived session whose file was altered, saying so', async () => {
+  it('refuses to show an archived session whose file was altered or is missing, saying so', async () => {
     const [archived] = await archivedEvents();
     const path = join(archiveDir, archived!.details.file);
     const text = await readFile(path, 'utf8');
@@ -132,6 +132,11 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('archive_altered');
     expect(res.body.error.message).toMatch(/archive .* was altered/);
+    // A file that is not there (removed, or the volume not mounted) is unavailable, as a sealed audit segment would be.
+    await rm(path);
+    const gone = await api('GET', `/v1/sessions/${ids.get('old-reviewed')}`, svc.tokens.auditor);
+    expect([gone.status, gone.body.error.code]).toEqual([503, 'archive_unavailable']);
+    expect(gone.body.error.message).toContain(archived!.details.file);
     await writeFile(path, text);
     expect((await api('GET', `/v1/sessions/${ids.get('old-reviewed')}`, svc.tokens.auditor)).status).toBe(200);
   });
