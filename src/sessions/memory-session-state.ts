@@ -134,14 +134,28 @@ export class MemorySessionState {
     };
   }
 
-  /** A session archived: the record stays, its events go. */
+  /** A session archived: nothing of it stays (as writeArchived), its live entry only if it is still this session's. */
   planArchived(session: SessionRecord): Write {
-    const json = JSON.stringify(session);
+    const { id } = session;
+    const account = session.account.toLowerCase();
+    const field = liveField({ source: session.source.toLowerCase(), sid: session.sourceSessionId ?? '', id });
     return () => {
-      this.records.set(session.id, json);
-      this.touch('session', session.id);
-      this.events.delete(session.id);
-      this.archiveDue.remove(session.id);
+      this.records.delete(id);
+      this.touch('session', id);
+      this.events.delete(id);
+      for (const index of [this.archiveDue, this.all, this.reviewed, this.unreviewed, this.due]) index.remove(id);
+      this.byAccount.get(account)?.remove(id);
+      if (session.requestId) {
+        this.byRequest.get(session.requestId)?.remove(id);
+        const open = this.openOfRequest.get(session.requestId);
+        if (open?.score(id) !== undefined) {
+          open.remove(id);
+          this.touch('unreviewed-of-request', session.requestId);
+        }
+      }
+      const entries = this.live.get(account);
+      const raw = entries?.get(field);
+      if (raw && (JSON.parse(raw) as LiveEntry).id === id) entries!.delete(field);
     };
   }
 

@@ -83,8 +83,12 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve();
   }
 
-  getSession(id: string): Promise<SessionRecord | null> {
-    return Promise.resolve(parse(this.state.records.get(id)));
+  /** As SessionQueryStore: in the store, or else in the archive (its shard's manifest names it). */
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const stored = parse<SessionRecord>(this.state.records.get(id));
+    if (stored) return stored;
+    const line = await this.options.archive?.lineOf(id);
+    return line ? this.options.archive!.recordOf(line) : null;
   }
 
   async getEvents(session: SessionRecord, offset: number, limit: number): Promise<StoredEvent[]> {
@@ -97,8 +101,21 @@ export class MemorySessionStore implements SessionStore {
     return all.slice(offset, offset + limit);
   }
 
-  /** Through the most selective index, filtering the rest: as SessionQueryStore does. */
+  /** As SessionQueryStore: what the store holds, by request or account followed by the archived sessions. */
   listSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
+    const { archive } = this.options;
+    if (!archive) return this.liveSessions(filter, cursor, limit);
+    return archive.list(
+      filter,
+      cursor,
+      limit,
+      (c) => this.liveSessions(filter, c, limit),
+      (ids) => Promise.resolve(ids.map((id) => this.state.records.has(id))),
+    );
+  }
+
+  /** Through the most selective index, filtering the rest: as SessionQueryStore does. */
+  private liveSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
     const { state } = this;
     const account = filter.account?.toLowerCase();
     const index = filter.requestId
@@ -229,7 +246,11 @@ export class MemorySessionStore implements SessionStore {
       request: (id) => Promise.resolve(parse<Stored<AccessRequest>>(domain.requests.get(id))),
       unreviewedOf: (requestId, limit) => Promise.resolve(open(requestId).ascending().slice(0, limit)),
       unreviewedCount: (requestId) => Promise.resolve(open(requestId).size),
-      sessionCount: (requestId) => Promise.resolve(state.byRequest.get(requestId)?.size ?? 0),
+      sessionCount: async (requestId) => {
+        const listed = new Set(state.byRequest.get(requestId)?.ascending() ?? []);
+        const archived = (await this.options.archive?.manifest({ requestId })) ?? [];
+        return listed.size + archived.filter((l) => !listed.has(l.id)).length;
+      },
       nextIncidentNumber: () => Promise.resolve(++state.incidentSequence),
     };
   }

@@ -3,7 +3,7 @@ import { advanceMarks, BATCH_TTL_SECONDS, formatMark, MARK_TTL_SECONDS, type Str
 import { FAILED_LOGIN_WINDOW_MS } from './session-flags.js';
 import type { GroupingPlan } from './session-grouper.js';
 import type { SessionKeys } from './session-keys.js';
-import { archivedStub, isFlagged, type Incident, type SessionRecord } from './session-record.js';
+import { isFlagged, type Incident, type SessionRecord } from './session-record.js';
 import type { LiveEntry } from './session-router.js';
 import { sessionScore, type StoredBatch } from './session-store.port.js';
 
@@ -100,14 +100,21 @@ export function writeReviewed(m: ChainableCommander, skeys: SessionKeys, session
 }
 
 /**
- * Queues an archived session: its record gives way to a stub naming the
- * archive file (the full record is in the file), its events and their
- * references go.
+ * Queues an archived session: nothing of it stays (docs/sessions.md,
+ * Retention) — its record, its events or their references, its entries in
+ * every listing index, the archival and due indexes, and its live entry
+ * (`liveField`, when the entry there is still this session's; a later event
+ * with its source session id opens a new session). Its file and the
+ * manifest lines were fsynced before this commit.
  */
-export function writeArchived(m: ChainableCommander, skeys: SessionKeys, session: SessionRecord): void {
-  m.set(skeys.record(session.id), JSON.stringify(archivedStub(session)));
-  m.del(skeys.events(session.id), skeys.refs(session.id));
-  m.zrem(skeys.archiveDue(), session.id);
+export function writeArchived(m: ChainableCommander, skeys: SessionKeys, session: SessionRecord, liveField: string | undefined): void {
+  const { id } = session;
+  const account = session.account.toLowerCase();
+  m.del(skeys.record(id), skeys.events(id), skeys.refs(id));
+  m.zrem(skeys.archiveDue(), id).zrem(skeys.all(), id).zrem(skeys.reviewed(), id).zrem(skeys.unreviewed(), id).zrem(skeys.due(), id);
+  m.zrem(skeys.byAccount(account), id);
+  if (session.requestId) m.zrem(skeys.byRequest(session.requestId), id).zrem(skeys.openOfRequest(session.requestId), id);
+  if (liveField !== undefined) m.hdel(skeys.live(account), liveField);
 }
 
 /** Queues an incident and its indexes. */

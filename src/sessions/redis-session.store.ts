@@ -117,7 +117,11 @@ export class RedisSessionStore implements SessionStore {
         for (const session of archiving) {
           // The references are read now, to drop the bodies they name once the archival committed.
           if (this.deps.bodies) archived.push({ id: session.id, refs: await redis.lrange(this.skeys.refs(session.id), 0, -1) });
-          planned.push((m) => writeArchived(m, this.skeys, session));
+          // Its live entry goes only if it is still this session's (a later session may have the same source session id).
+          const field = liveField({ source: session.source.toLowerCase(), sid: session.sourceSessionId ?? '', id: session.id });
+          const raw = await redis.hget(this.skeys.live(session.account.toLowerCase()), field);
+          const own = raw !== null && (JSON.parse(raw) as LiveEntry).id === session.id;
+          planned.push((m) => writeArchived(m, this.skeys, session, own ? field : undefined));
         }
         // The live entries of reviewed sessions are read now, on the transaction's connection, to queue their update.
         for (const session of reviewed) {
@@ -182,17 +186,24 @@ export class RedisSessionStore implements SessionStore {
     const { skeys } = this;
     const parse = <T>(raw: string | null): T | null => (raw === null ? null : (JSON.parse(raw) as T));
     return {
-      session: async (id) => {
-        const stored = parse<SessionRecord>(await redis.get(skeys.record(id)));
-        return stored && this.queries.hydrate(stored);
-      },
+      // An archived session is read from the archive (its review is what a reviewer or the archiver asks about).
+      session: async (id) => parse<SessionRecord>(await redis.get(skeys.record(id))) ?? (await this.archivedSession(id)),
       incident: async (id) => parse<Incident>(await redis.get(skeys.incident(id))),
       request: (id) => this.deps.records.getRequest(id),
       unreviewedOf: (requestId, limit) => redis.zrange(skeys.openOfRequest(requestId), 0, limit - 1),
       unreviewedCount: (requestId) => redis.zcard(skeys.openOfRequest(requestId)),
-      sessionCount: (requestId) => redis.zcard(skeys.byRequest(requestId)),
+      sessionCount: async (requestId) => {
+        const listed = new Set(await redis.zrange(skeys.byRequest(requestId), 0, -1));
+        const archived = (await this.deps.archive?.manifest({ requestId })) ?? [];
+        return listed.size + archived.filter((l) => !listed.has(l.id)).length;
+      },
       nextIncidentNumber: () => redis.incr(skeys.incidentSequence()),
     };
+  }
+
+  private async archivedSession(id: string): Promise<SessionRecord | null> {
+    const line = await this.deps.archive?.lineOf(id);
+    return line ? this.deps.archive!.recordOf(line) : null;
   }
 
   private writer(planned: Planned[], reviewed: SessionRecord[], archiving: SessionRecord[]): SessionWriter {

@@ -12,14 +12,15 @@ const MAX_PER_RUN = 2000;
 /**
  * Retention archival of reviewed sessions (docs/sessions.md, Retention): a
  * reviewed session whose last event is older than `sessions.retentionDays`
- * is written with its events to one JSON document under ARCHIVE_DIR
- * (SessionArchive, fsynced), and then, in one unit of work, its record is
- * marked archived with the file and its SHA-256, its events (or the
- * references to them) leave Redis, and `session.archived` with the hash
- * enters the audit trail. The record stays, so the session still lists and
- * reads (from the file, hash checked). Idempotent: an archived session leaves
- * the index in that same commit; a run that died after writing the file
- * writes the same bytes again next time.
+ * is written with its events to one JSON document under ARCHIVE_DIR and
+ * listed in the archive's manifests (SessionArchive, all fsynced), and then,
+ * in one unit of work, everything of it leaves Redis (record, events or
+ * their references, index entries, live entry) and `session.archived` with
+ * the file's SHA-256 enters the audit trail. The session still reads by id
+ * and lists by request or account, from the file (hash checked against the
+ * manifest). Idempotent: an archived session leaves the archival index in
+ * that same commit; a run that died after writing the file writes the same
+ * bytes again next time, and its manifest line again (read once).
  */
 export class SessionArchiverService {
   constructor(
@@ -57,11 +58,28 @@ export class SessionArchiverService {
     if (!record?.review || record.archive || Date.parse(record.lastAt) >= cutoff) return false;
     const events = await store.getEvents(record, 0, Math.max(1, record.eventCount));
     const { file, sha256 } = await archive.write({ session: record, events });
+    const at = now().toISOString();
+    // Durable before the commit that drops the session from Redis; a run that fails after this appends the line
+    // again next time (readers take each session once).
+    await archive.record({
+      id,
+      n: record.n,
+      account: record.account,
+      ...(record.requestId ? { requestId: record.requestId } : {}),
+      lastAt: record.lastAt,
+      eventCount: record.eventCount,
+      flagged: record.flags.length > 0,
+      ...(record.review ? { review: record.review } : {}),
+      file,
+      sha256,
+      events: events.length,
+      at,
+    });
     return store.run([sessionRef.session(id)], async (read) => {
       const current = await read.session(id);
       // A reviewed session never changes; if this one did, the file may not describe it: leave it to the next run.
       if (!current || current.archive || !sameRecord(current, record)) return { events: [], result: false };
-      const archivedSession: SessionRecord = { ...record, archive: { file, sha256, events: events.length, at: now().toISOString() } };
+      const archivedSession: SessionRecord = { ...record, archive: { file, sha256, events: events.length, at } };
       return {
         writes: (w) => w.putArchived(archivedSession),
         events: [

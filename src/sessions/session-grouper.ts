@@ -85,14 +85,15 @@ export class SessionGrouper {
       const request = state.requests.get(e.accountKey) ?? null;
       const id = remap.get(routing.sessionOf[i]!) ?? routing.sessionOf[i]!;
       let record = plan.touched.get(id) ?? state.records.get(id);
-      if (!record) {
-        const created = routing.created.get(id);
-        record = this.newRecord(id, created?.first ?? e, request, nowIso, created?.continues);
+      const created = routing.created.get(id);
+      if (!record && created) {
+        record = this.newRecord(id, created.first, request, nowIso, created.continues);
         plan.created.add(id);
         plan.reindex.add(id);
-      } else if (record.review) {
-        // The live entry missed the review: keep the signed-off record as it is and continue it.
-        const next = this.newRecord(this.deps.mintId(e.atMs), e, request, nowIso, record.id);
+      } else if (!record || record.review) {
+        // The live entry missed the review, or names a session no longer in the store (retention archived it): that
+        // session stays as it was reviewed, and a new one continues it (never one with the archived session's id).
+        const next = this.newRecord(this.deps.mintId(e.atMs), e, request, nowIso, id);
         remap.set(id, next.id);
         this.relink(routing, e.accountKey, id, next.id);
         plan.created.add(next.id);

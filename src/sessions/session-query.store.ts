@@ -4,16 +4,7 @@ import type { RedisKeys } from '../store/redis-keys.js';
 import type { EventBodies } from './event-bodies.js';
 import { SessionArchiveUnavailable, type SessionArchive } from './session-archive.js';
 import { SessionKeys } from './session-keys.js';
-import {
-  expandEvent,
-  isArchivedStub,
-  type ArchivedStub,
-  type CompactEvent,
-  type Incident,
-  type IncidentStatus,
-  type SessionRecord,
-  type StoredEvent,
-} from './session-record.js';
+import { expandEvent, type CompactEvent, type Incident, type IncidentStatus, type SessionRecord, type StoredEvent } from './session-record.js';
 import { encodeCursor, FLAG_BOOST, scoredPage, SORT_LIMIT, type SessionFilter, type SessionQueries } from './session-store.port.js';
 
 /** List elements (one per session per batch) read at a time when paging a long session. */
@@ -41,7 +32,9 @@ export interface EventSources {
  * record, events, overdue reviews (RedisSessionStore's queries). A session's
  * events are the chunks of `ses:ev` followed by those `ses:ref` points to
  * (both may exist where ARCHIVE_DIR or SESSION_REDIS_URL was set later), or
- * the archive file once retention archived it.
+ * the archive file once retention archived it (then nothing of it is left in
+ * Redis: it is found by id through its shard's manifest, and in lists by
+ * request or account through theirs).
  */
 export class SessionQueryStore implements SessionQueries {
   readonly skeys: SessionKeys;
@@ -54,17 +47,12 @@ export class SessionQueryStore implements SessionQueries {
     this.skeys = new SessionKeys(keys);
   }
 
+  /** A session in Redis, or else one retention archived (its shard's manifest names it; the file's hash is checked). */
   async getSession(id: string): Promise<SessionRecord | null> {
     const raw = await this.redis.get(this.skeys.record(id));
-    return raw === null ? null : this.hydrate(JSON.parse(raw) as SessionRecord | ArchivedStub);
-  }
-
-  /** The full record of a stored one: an archived session's stub is replaced by the record in its file (hash checked). */
-  async hydrate(stored: SessionRecord | ArchivedStub): Promise<SessionRecord> {
-    if (!isArchivedStub(stored)) return stored;
-    if (!this.sources.archive)
-      throw new SessionArchiveUnavailable(`session ${stored.id} was archived to ${stored.archive!.file}; this process has no ARCHIVE_DIR to read it from`);
-    return { ...(await this.sources.archive.read(stored)).session, archive: stored.archive! };
+    if (raw !== null) return JSON.parse(raw) as SessionRecord;
+    const line = await this.sources.archive?.lineOf(id);
+    return line ? this.sources.archive!.recordOf(line) : null;
   }
 
   /** As the port says; a session longer than SORT_LIMIT events is read a few list elements at a time. */
@@ -116,11 +104,36 @@ export class SessionQueryStore implements SessionQueries {
   }
 
   /**
-   * Sessions, flagged first, newest first within each group. Uses the most
-   * selective index and filters the rest while scanning; the cursor is the
-   * index score of the last item returned.
+   * Sessions, flagged first, newest first within each group; by request or
+   * account, the archived ones follow from the archive's manifests
+   * (SessionArchive.list).
    */
-  async listSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
+  listSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
+    const { archive } = this.sources;
+    if (!archive) return this.liveSessions(filter, cursor, limit);
+    return archive.list(
+      filter,
+      cursor,
+      limit,
+      (c) => this.liveSessions(filter, c, limit),
+      (ids) => this.inRedis(ids),
+    );
+  }
+
+  /** Which of these sessions have a record in Redis. */
+  async inRedis(ids: string[]): Promise<boolean[]> {
+    if (ids.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.exists(this.skeys.record(id));
+    return (results(await p.exec()) as number[]).map((n) => n === 1);
+  }
+
+  /**
+   * Sessions in Redis, flagged first, newest first within each group. Uses
+   * the most selective index and filters the rest while scanning; the cursor
+   * is the index score of the last item returned.
+   */
+  private async liveSessions(filter: SessionFilter, cursor: number | undefined, limit: number): Promise<Page<SessionRecord>> {
     const { skeys } = this;
     const account = filter.account?.toLowerCase();
     const index = filter.requestId
@@ -135,7 +148,7 @@ export class SessionQueryStore implements SessionQueries {
     let max = cursor === undefined ? Infinity : cursor;
     if (filter.flagged === false) max = Math.min(max, FLAG_BOOST);
     const min = filter.flagged === true ? String(FLAG_BOOST) : '-inf';
-    const items: { item: SessionRecord | ArchivedStub; score: number }[] = [];
+    const items: { item: SessionRecord; score: number }[] = [];
     for (;;) {
       const flat = await this.redis.zrevrangebyscore(index, max === Infinity ? '+inf' : `(${max}`, min, 'WITHSCORES', 'LIMIT', 0, Math.max(limit * 2, 50));
       if (flat.length === 0) break;
@@ -146,21 +159,16 @@ export class SessionQueryStore implements SessionQueries {
         scores.set(flat[i]!, Number(flat[i + 1]));
       }
       max = scores.get(ids[ids.length - 1]!)!;
-      for (const s of parseAll<SessionRecord | ArchivedStub>(await this.redis.mget(ids.map((id) => skeys.record(id))))) {
+      for (const s of parseAll<SessionRecord>(await this.redis.mget(ids.map((id) => skeys.record(id))))) {
         if (filter.reviewed !== undefined && (s.review !== undefined) !== filter.reviewed) continue;
-        if (filter.flagged !== undefined && (isArchivedStub(s) ? s.flagged : s.flags.length > 0) !== filter.flagged) continue;
+        if (filter.flagged !== undefined && s.flags.length > 0 !== filter.flagged) continue;
         if (filter.requestId && s.requestId !== filter.requestId) continue;
         if (account && s.account.toLowerCase() !== account) continue;
         items.push({ item: s, score: scores.get(s.id)! });
-        if (items.length > limit) return this.hydratedPage(items, limit);
+        if (items.length > limit) return scoredPage(items, limit);
       }
     }
-    return this.hydratedPage(items, limit);
-  }
-
-  private async hydratedPage(items: { item: SessionRecord | ArchivedStub; score: number }[], limit: number): Promise<Page<SessionRecord>> {
-    const page = scoredPage(items, limit);
-    return { items: await Promise.all(page.items.map((s) => this.hydrate(s))), nextCursor: page.nextCursor };
+    return scoredPage(items, limit);
   }
 
   /** Unreviewed sessions whose review is due before `nowMs` (ended longer than reviewDueDays ago), oldest first. */

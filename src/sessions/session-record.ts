@@ -119,41 +119,11 @@ export interface SessionRecord {
   continues?: string;
   createdAt: string;
   updatedAt: string;
-  /** Set once retention archived the session: its events are no longer in Redis but in this file (session-archive.ts). */
+  /** Set on a session read from the archive (retention archived it: nothing of it is left in Redis; session-archive.ts). */
   archive?: SessionArchiveRef;
 }
 
-/**
- * What the store keeps of an archived session in place of its record: what
- * lists filter on, its review (all that grouping reads of a signed-off
- * session), and where the full record is. Readers hydrate it from the file.
- */
-export interface ArchivedStub extends Pick<SessionRecord, 'id' | 'n' | 'account' | 'requestId' | 'lastAt' | 'eventCount' | 'review' | 'archive'> {
-  stub: true;
-  flagged: boolean;
-}
-
-export function isArchivedStub(s: SessionRecord | ArchivedStub): s is ArchivedStub {
-  return (s as ArchivedStub).stub === true;
-}
-
-/** The stub an archived session (`archive` set) is stored as. */
-export function archivedStub(s: SessionRecord): ArchivedStub {
-  return {
-    stub: true,
-    id: s.id,
-    n: s.n,
-    account: s.account,
-    ...(s.requestId ? { requestId: s.requestId } : {}),
-    lastAt: s.lastAt,
-    eventCount: s.eventCount,
-    flagged: s.flags.length > 0,
-    ...(s.review ? { review: s.review } : {}),
-    ...(s.archive ? { archive: s.archive } : {}),
-  };
-}
-
-/** Where an archived session's record and events are, and the SHA-256 of that file (also in the audit trail). */
+/** Where an archived session's record and events are, and the SHA-256 of that file (in the manifests and the audit trail). */
 export interface SessionArchiveRef {
   /** Relative to ARCHIVE_DIR. */
   file: string;

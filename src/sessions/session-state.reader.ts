@@ -95,7 +95,7 @@ export class SessionStateReader {
     const r = ownedIds.length || needed.length || creating ? results(await p.exec()) : [];
     const byId = new Map<string, AccessRequest>();
     if (ownedIds.length) for (const req of parseAll<AccessRequest>(r.shift())) byId.set(req.id, req);
-    // An archived session's stub carries its review, which is all grouping reads of a signed-off session.
+    // An archived session has no record here: grouping opens a new session for events its live entry would route to it.
     const records = new Map<string, SessionRecord>();
     if (needed.length) for (const s of parseAll<SessionRecord>(r.shift())) records.set(s.id, s);
     const lastPosition = creating ? (r.shift() as number) : 0;

@@ -108,9 +108,11 @@ export interface SessionWriter {
   /** Writes a request as the DomainStore's RecordWriter does. */
   putRequest(request: Stored<AccessRequest>, previous: AccessRequest | null): void;
   /**
-   * Writes a session retention archived (`session.archive` set): the record
-   * stays, its events (or the references to them) leave the store and it
-   * leaves the archival index; bodies kept elsewhere are dropped after the commit.
+   * Writes a session retention archived (`session.archive` set; its file
+   * and manifest lines are already durable): nothing of it stays — record,
+   * events or their references, index entries, its live entry if still its
+   * own; bodies kept elsewhere are dropped after the commit. It is read from
+   * then on from the archive (getSession, listSessions by request or account).
    */
   putArchived(session: SessionRecord): void;
 }

@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-event.js';
 import { DEFAULT_PRIVILEGED_COMMANDS } from '../../src/config/policy.schema.js';
-import type { SessionArchive } from '../../src/sessions/session-archive.js';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SessionArchive } from '../../src/sessions/session-archive.js';
+import { SessionArchiverService } from '../../src/sessions/session-archiver.service.js';
 import type { DomainStore, Page } from '../../src/domain/ports/domain-store.port.js';
 import { newId } from '../../src/domain/ids.js';
 import { normalizeEvent, type NormalizedEvent } from '../../src/sessions/session-event.schema.js';
@@ -10,6 +13,7 @@ import type { Incident, SessionEventInput, SessionRecord } from '../../src/sessi
 import { decodeCursor, sessionRef, type RoutingState, type SessionStore } from '../../src/sessions/session-store.port.js';
 import type { FakeClock } from '../support/fake-clock.js';
 import { followPages } from '../support/follow-pages.js';
+import { silentLogger } from '../support/log-capture.js';
 import { event, seedRequest } from '../support/store-records.js';
 
 /** Everything the suite needs from one session store implementation, fresh and empty for each test. */
@@ -23,6 +27,7 @@ export interface SessionStoreContractContext {
   auditTrail(): Promise<AuditEvent[]>;
   /** The archive (in a directory of the test's own) the store reads archived sessions from. */
   archive: SessionArchive;
+  archiveDir: string;
   clock: FakeClock;
   cleanup(): Promise<void>;
 }
@@ -55,6 +60,8 @@ export function sessionStoreContract(name: string, makeContext: () => Promise<Se
       sessions.appendEvents(async (read) => ({ events: [], result: await read.routingState(events) }));
     const session = async (id: string) => (await sessions.getSession(id))!;
     const ids = (list: { id: string }[]) => list.map((s) => s.id);
+    const archiver = (store: SessionStore, nowMs: number) =>
+      new SessionArchiverService({ store, archive: ctx.archive, retentionDays: 0, logger: silentLogger(), now: () => new Date(nowMs) });
     const review = (s: SessionRecord) =>
       sessions.run([sessionRef.session(s.id)], () => {
         const reviewed: SessionRecord = { ...s, review: { verdict: 'ok', by: 'aud-eve', at: at(100) } };
@@ -222,33 +229,97 @@ export function sessionStoreContract(name: string, makeContext: () => Promise<Se
         expect((await ctx.auditTrail()).map((e) => e.action).slice(-1)).toEqual(['session.reviewed']);
       });
 
-      it('lists reviewed sessions for archival by last event, and keeps the record of an archived one without its events', async () => {
+      it('lists reviewed sessions for archival by last event; an archived session leaves the store and is read from the archive by id, request and account', async () => {
+        const request = await seedRequest(ctx.domain, new Date(t0), { status: 'active' });
+        await ctx.domain.reserveUsername('v-acme-chen-1', request.id);
         const [a, b] = (await store(ev(0, { type: 'login', sourceSessionId: 'a' }), ev(30, { type: 'login', sourceSessionId: 'b' }))).sessions;
         expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([]); // unreviewed sessions are never archived
         await review(await session(b!));
-        await review(await session(a!));
+        const reviewed = await review(await session(a!));
         expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([a, b]);
         expect(await sessions.archiveDue(t0 + 30 * MIN, 10)).toEqual([a]);
-        const reviewed = await session(a!);
         const events = await sessions.getEvents(reviewed, 0, 10);
-        const { file, sha256 } = await ctx.archive.write({ session: reviewed, events });
-        const archived: SessionRecord = { ...reviewed, archive: { file, sha256, events: events.length, at: at(200) } };
-        await sessions.run([sessionRef.session(a!)], () =>
-          Promise.resolve({ writes: (w) => w.putArchived(archived), events: [event('session.archived', `session:${a}`)], result: undefined }),
-        );
-        // Read back whole (the store may keep less of it and read the rest from the file).
-        expect(await sessions.getSession(a!)).toEqual(archived);
+
+        expect(await archiver(sessions, t0 + 10 * MIN).run()).toEqual({ archived: 1 });
+        // Read back whole from the archive, whose path follows from the id.
+        const archived = await session(a!);
+        expect(archived).toEqual({ ...reviewed, archive: expect.objectContaining({ file: `sessions/archived/${a!.slice(-2)}/${a}.json`, events: 1 }) });
         expect(await sessions.getEvents(archived, 0, 10)).toEqual(events);
         expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([b]);
-        expect((await sessions.listSessions({ reviewed: true }, undefined, 10)).items).toEqual([await session(b!), archived]);
-        expect(ids((await sessions.listSessions({ flagged: true }, undefined, 10)).items)).toEqual([b, a]); // an account no request owns
-        expect(ids((await sessions.listSessions({ account: 'v-acme-chen-1', flagged: false }, undefined, 10)).items)).toEqual([]);
-        expect((await sessions.getEvents(await session(b!), 0, 10)).map((e) => e.type)).toEqual(['login']);
-        // A batch whose events would join the archived session opens a new one that continues it.
+        expect((await ctx.auditTrail()).at(-1)).toMatchObject({
+          action: 'session.archived',
+          subject: `session:${a}`,
+          details: { file: archived.archive!.file, sha256: archived.archive!.sha256 },
+        });
+        // Lists by request or account: what the store holds, then the archived sessions; other lists only the store's.
+        expect((await sessions.listSessions({ requestId: request.id }, undefined, 10)).items).toEqual([await session(b!), archived]);
+        expect(ids((await sessions.listSessions({ account: 'V-Acme-Chen-1' }, undefined, 10)).items)).toEqual([b, a]);
+        expect(ids((await sessions.listSessions({ account: 'v-acme-chen-1', requestId: request.id, reviewed: true }, undefined, 10)).items)).toEqual([b, a]);
+        expect(await allPages((c) => sessions.listSessions({ requestId: request.id }, c, 1))).toEqual([[await session(b!)], [archived]]);
+        expect(ids((await sessions.listSessions({ requestId: request.id, reviewed: false }, undefined, 10)).items)).toEqual([]);
+        expect(ids((await sessions.listSessions({ reviewed: true }, undefined, 10)).items)).toEqual([b]);
+        expect(ids((await sessions.listSessions({}, undefined, 10)).items)).toEqual([b]);
+        const counted = await sessions.run([sessionRef.unreviewedOf(request.id)], async (read) => ({
+          events: [],
+          result: [await read.unreviewedCount(request.id), await read.sessionCount(request.id), (await read.session(a!))?.review],
+        }));
+        expect(counted).toEqual([0, 2, reviewed.review]);
+
+        // An event with the archived session's source session id opens a new session; the archived one stays as it was.
         const next = await store(ev(1, { sourceSessionId: 'a', detail: 'late' }));
+        expect(next.sessions).toHaveLength(1);
         expect(next.sessions).not.toContain(a);
-        expect(await session(next.sessions[0]!)).toMatchObject({ continues: a, eventCount: 1 });
+        expect(await session(next.sessions[0]!)).toMatchObject({ eventCount: 1, requestId: request.id });
         expect(await sessions.getSession(a!)).toEqual(archived);
+        expect(ids((await sessions.listSessions({ requestId: request.id }, undefined, 10)).items)).toEqual([next.sessions[0], b, a]);
+      });
+
+      it('lists a session once when its archival ran twice (the first commit failed after the manifests were written)', async () => {
+        const request = await seedRequest(ctx.domain, new Date(t0), { status: 'active' });
+        await ctx.domain.reserveUsername('v-acme-chen-1', request.id);
+        const [a] = (await store(ev(0, { type: 'login', sourceSessionId: 'a' }))).sessions;
+        await review(await session(a!));
+        let failing = true;
+        const flaky = Object.assign(Object.create(sessions) as SessionStore, {
+          run: <T>(...args: Parameters<SessionStore['run']>) => {
+            if (!failing) return sessions.run(...args) as Promise<T>;
+            failing = false;
+            return Promise.reject(new Error('connection lost'));
+          },
+        });
+        await expect(archiver(flaky, t0 + 10 * MIN).run()).rejects.toThrow('connection lost');
+        // Not archived: still in the store, and listed once although the manifests name it.
+        expect((await session(a!)).archive).toBeUndefined();
+        expect(ids((await sessions.listSessions({ requestId: request.id }, undefined, 10)).items)).toEqual([a]);
+        expect(await archiver(flaky, t0 + 10 * MIN).run()).toEqual({ archived: 1 });
+        const manifest = await readFile(join(ctx.archiveDir, SessionArchive.manifestOfRequest(request.id)), 'utf8');
+        expect(manifest.trim().split('\n')).toHaveLength(2);
+        expect(ids(await ctx.archive.manifest({ requestId: request.id }))).toEqual([a]);
+        expect(ids((await sessions.listSessions({ requestId: request.id }, undefined, 10)).items)).toEqual([a]);
+        expect(ids((await sessions.listSessions({ account: 'v-acme-chen-1' }, undefined, 10)).items)).toEqual([a]);
+        expect((await session(a!)).archive).toBeDefined();
+        expect((await ctx.auditTrail()).filter((e) => e.action === 'session.archived')).toHaveLength(1);
+      });
+
+      it('refuses an archived session whose file was altered (archive_altered) or is missing (archive_unavailable), by id and in lists', async () => {
+        const request = await seedRequest(ctx.domain, new Date(t0), { status: 'active' });
+        await ctx.domain.reserveUsername('v-acme-chen-1', request.id);
+        const [a] = (await store(ev(0, { type: 'login', sourceSessionId: 'a' }), ev(1, { sourceSessionId: 'a', detail: 'ls /srv' }))).sessions;
+        await review(await session(a!));
+        expect(await archiver(sessions, t0 + 10 * MIN).run()).toEqual({ archived: 1 });
+        const path = join(ctx.archiveDir, SessionArchive.fileOf(a!)!);
+        const text = await readFile(path, 'utf8');
+        const byRequest = () => sessions.listSessions({ requestId: request.id }, undefined, 10);
+        await writeFile(path, text.replace('ls /srv', 'ls /tmp'));
+        await expect(sessions.getSession(a!)).rejects.toMatchObject({ code: 'archive_altered', status: 500 });
+        await expect(byRequest()).rejects.toMatchObject({ code: 'archive_altered' });
+        await rm(path);
+        await expect(sessions.getSession(a!)).rejects.toMatchObject({ code: 'archive_unavailable', status: 503 });
+        await expect(byRequest()).rejects.toMatchObject({ code: 'archive_unavailable' });
+        await writeFile(path, text);
+        expect((await session(a!)).eventCount).toBe(2);
+        expect(await sessions.getSession('ses_00000000000000000000zz')).toBeNull(); // never archived: its shard's manifest does not name it
+        expect(await sessions.getSession('../../etc/passwd')).toBeNull();
       });
 
       it('keeps incidents with numbers, status indexes and history; closes a request in the same commit', async () => {

@@ -52,6 +52,7 @@ function redisContext(bodiesFor?: (keys: RedisKeys, clock: FakeClock) => Promise
       auditTrail: async () => (await admin.lrange(keys.auditEvents(), 0, -1)).map((line) => JSON.parse(line) as AuditEvent),
       clock,
       archive,
+      archiveDir,
       async cleanup() {
         const stale = await admin.keys(`${keys.prefix}:*`);
         if (stale.length) await admin.del(...stale);

@@ -22,6 +22,7 @@ sessionStoreContract('in memory', () => {
     auditTrail: () => Promise.resolve(domain.events()),
     clock,
     archive,
+    archiveDir: dir,
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   });
 });
