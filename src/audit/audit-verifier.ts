@@ -4,7 +4,7 @@ import type { RedisKeys } from '../store/redis-keys.js';
 import { AuditCheckpointStore } from './audit-checkpoint.store.js';
 import { ArchiveUnavailable, AuditTrail } from './archive/audit-trail.js';
 import type { SegmentFiles } from './archive/segment-files.js';
-import { checkSeals, sealEventMismatch, type Seal } from './archive/segment-seal.js';
+import { SealChainCheck, sealEventMismatch, type Seal } from './archive/segment-seal.js';
 import { CHUNK, GENESIS, readHead } from './audit-reader.js';
 import { ChainChecker, EDITED, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
 import { readCompleteLines, readLines } from './jsonl-file.js';
@@ -57,6 +57,9 @@ export async function verifyJsonlFile(path: string, reanchorKey?: Buffer): Promi
   return reanchors.size ? checkFile(path, reanchors) : first;
 }
 
+/** How often a verifier reads and checks every seal again rather than only the new ones. */
+const FULL_SEAL_CHECK_MS = 3_600_000;
+
 /** How much of a verified trail was sealed into the archive (present once anything was). */
 export interface ArchivedPart {
   /** Sealed segments whose seals were checked. */
@@ -69,6 +72,8 @@ export interface ArchivedPart {
 export class AuditVerifier {
   private readonly checkpoints: AuditCheckpointStore;
   private readonly trail: AuditTrail;
+  private readonly sealCheck = new SealChainCheck();
+  private sealsReadAt = 0;
 
   /**
    * @param reanchorKey AUDIT_REANCHOR_KEY: without it, a re-anchored event fails as edited (and says why)
@@ -96,13 +101,19 @@ export class AuditVerifier {
    * @throws ValidationError when `fromSeq` lies beyond the head
    */
   async verifyRedis(from: VerifyFrom = {}): Promise<VerifyResult & { archived?: ArchivedPart }> {
+    // New seals are checked on each call; all of them again at least hourly, so that an edit of an older seal
+    // alone (which breaks the seal chain without touching the last seal) is found by a long-running process too.
+    if (Date.now() - this.sealsReadAt >= FULL_SEAL_CHECK_MS) {
+      this.trail.forgetSeals();
+      this.sealsReadAt = Date.now();
+    }
     const snap = await this.trail.snapshot();
     const { head, base, length, seals } = snap;
     if (from.fromSeq !== undefined && from.fromSeq - 1 > (head?.seq ?? 0))
       throw new ValidationError(`fromSeq ${from.fromSeq} is beyond the head of the trail (seq ${head?.seq ?? 0})`, [
         { field: 'fromSeq', message: 'beyond the head of the trail' },
       ]);
-    const problem = checkSeals(seals, base);
+    const problem = this.sealCheck.check(seals, base, this.trail.generation);
     if (problem) return { ok: false, firstBadSeq: problem.seq, reason: problem.reason, count: 0 };
     const sealed = seals as Seal[];
     const anchor = await this.anchor(from, base, sealed.at(-1));

@@ -11,7 +11,7 @@ import { loadReanchors } from '../reanchor.js';
 import { RedisLease } from '../redis-lease.js';
 import { AuditTrail } from './audit-trail.js';
 import { segmentPath, type SegmentFiles } from './segment-files.js';
-import { checkSeals, makeSeal, SEALED_ACTION, type Seal } from './segment-seal.js';
+import { makeSeal, SEALED_ACTION, SealChainCheck, type Seal } from './segment-seal.js';
 
 /** Sealing stopped: the trail (or the archive) is not in a state to seal from; nothing was dropped. */
 export class ArchiveRefused extends LeaseholdError {}
@@ -43,6 +43,7 @@ export interface AuditArchiverOptions {
 export class AuditArchiver {
   private readonly trail: AuditTrail;
   private readonly lease: RedisLease;
+  private readonly sealCheck = new SealChainCheck();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -90,7 +91,7 @@ export class AuditArchiver {
 
   private async sealNext(): Promise<Seal | undefined> {
     const { head, base, seals } = await this.trail.snapshot();
-    const problem = checkSeals(seals, base);
+    const problem = this.sealCheck.check(seals, base, this.trail.generation);
     if (problem) throw new ArchiveRefused(`the seals do not verify (${problem.reason}); nothing is archived until this is resolved`);
     const count = this.opts.segmentEvents;
     if ((head?.seq ?? 0) - base < count) return undefined;

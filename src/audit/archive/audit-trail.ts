@@ -26,6 +26,7 @@ export interface TrailSnapshot {
   base: number;
   /** Events in the Redis list. */
   length: number;
+  /** The seals as of this snapshot (the last one ends at `base`), oldest first. */
   seals: (Seal | string)[];
 }
 
@@ -50,7 +51,14 @@ return out`;
  * so sealing a segment changes where events are read from, never what.
  */
 export class AuditTrail {
+  private raw: string[] = [];
   private seals: (Seal | string)[] = [];
+  /**
+   * Counts the times the seals had to be read again in full because the last
+   * one read before had changed: seals checked under an earlier generation
+   * must be checked again (SealChainCheck).
+   */
+  generation = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -59,26 +67,51 @@ export class AuditTrail {
     readonly archive?: SegmentFiles,
   ) {}
 
+  /** Head, base and list length in one step, and the seals that go with them. */
   async snapshot(): Promise<TrailSnapshot> {
     const result = await this.redis
       .multi()
       .get(this.keys.auditHead())
       .get(this.keys.auditBase())
       .llen(this.keys.auditEvents())
-      .lrange(this.keys.auditSeals(), 0, -1)
+      .llen(this.keys.auditSeals())
       .exec();
     if (!result) throw new Error('audit snapshot was aborted');
     for (const [err] of result) if (err) throw err;
-    const [rawHead, rawBase, length, seals] = result.map(([, v]) => v) as [string | null, string | null, number, string[]];
-    this.seals = seals.map(parseSeal);
-    return { head: rawHead ? (JSON.parse(rawHead) as ChainHead) : null, base: Number(rawBase ?? 0), length, seals: this.seals };
+    const [rawHead, rawBase, length, sealCount] = result.map(([, v]) => v) as [string | null, string | null, number, number];
+    // Seals are only ever appended, with the base that goes with them: those read now include the snapshot's.
+    const seals = (await this.sealList()).slice(0, sealCount);
+    return { head: rawHead ? (JSON.parse(rawHead) as ChainHead) : null, base: Number(rawBase ?? 0), length, seals };
   }
 
-  /** The seals, oldest first (only those added since the last call are read). */
+  /**
+   * The seals, oldest first. Only those added since the last call are read,
+   * together with the last one read before: if that one changed (or the list
+   * shrank), all are read again and `generation` moves on. A seal chain
+   * rewritten consistently behind it would have had to change it too.
+   */
   async sealList(): Promise<(Seal | string)[]> {
-    const more = await this.redis.lrange(this.keys.auditSeals(), this.seals.length, -1);
-    if (more.length) this.seals = [...this.seals, ...more.map(parseSeal)];
+    const known = this.raw.length;
+    const more = await this.redis.lrange(this.keys.auditSeals(), Math.max(0, known - 1), -1);
+    if (known > 0 && more[0] !== this.raw[known - 1]) {
+      this.raw = await this.redis.lrange(this.keys.auditSeals(), 0, -1);
+      this.seals = this.raw.map(parseSeal);
+      this.generation++;
+      return this.seals;
+    }
+    const fresh = known > 0 ? more.slice(1) : more;
+    if (fresh.length) {
+      this.raw = this.raw.concat(fresh);
+      this.seals = this.seals.concat(fresh.map(parseSeal));
+    }
     return this.seals;
+  }
+
+  /** Drops the seals read so far: the next read takes them all from Redis again (a new generation). */
+  forgetSeals(): void {
+    this.raw = [];
+    this.seals = [];
+    this.generation++;
   }
 
   /** Stored lines from seq `from` to `to` inclusive, oldest first, in chunks; stops early where the trail ends. */

@@ -72,9 +72,10 @@ export interface SealProblem {
  * naming the one before, each recomputing to its own hash, the last ending
  * exactly at `base` (the events dropped from Redis).
  */
-export function checkSeals(seals: readonly (Seal | string)[], base: number): SealProblem | undefined {
-  let prev: Seal | undefined;
-  for (const [i, s] of seals.entries()) {
+export function checkSeals(seals: readonly (Seal | string)[], base: number, from = 0): SealProblem | undefined {
+  let prev = from > 0 ? (seals[from - 1] as Seal) : undefined;
+  for (let i = from; i < seals.length; i++) {
+    const s = seals[i]!;
     const segment = i + 1;
     const seq = prev ? prev.toSeq + 1 : 1;
     if (typeof s === 'string') return { segment, seq, reason: `seal ${segment} is malformed: ${s}` };
@@ -97,6 +98,25 @@ export function checkSeals(seals: readonly (Seal | string)[], base: number): Sea
       reason: `the seals end at seq ${sealedTo} but ${base} events were dropped from Redis`,
     };
   return undefined;
+}
+
+/**
+ * checkSeals that remembers how far it got: the next call checks only the
+ * seals added since, chained on the last one checked — as long as the trail
+ * read them in the same generation (AuditTrail.sealList re-reads them all when
+ * the last one it knew changed). So a verification costs the new seals, not
+ * all of them; `leasehold audit verify --archive` still checks every one.
+ */
+export class SealChainCheck {
+  private checked = { generation: -1, count: 0 };
+
+  check(seals: readonly (Seal | string)[], base: number, generation: number): SealProblem | undefined {
+    const { checked } = this;
+    const from = checked.generation === generation && checked.count <= seals.length ? checked.count : 0;
+    const problem = checkSeals(seals, base, from);
+    this.checked = problem ? { generation: -1, count: 0 } : { generation, count: seals.length };
+    return problem;
+  }
 }
 
 /**

@@ -202,16 +202,27 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
     expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: true });
 
     // A seal edited in Redis fails its own hash; one re-hashed consistently no longer matches the seal event in the chain.
+    // The API's verifier is long-lived and reads only new seals plus the last it knew: it must still see both.
+    const api = new AuditVerifier(rig.redis, rig.keys);
+    expect(await api.verifyRedis()).toMatchObject({ ok: true, archived: { segments: 4 } });
+    await commit(rig.tx, 20, 200);
+    await archiverFor(rig, files).archive();
+    expect(await api.verifyRedis()).toMatchObject({ ok: true, archived: { segments: 6, throughSeq: 120 } });
     const third = sealed[2]!;
     await rig.redis.lset(rig.keys.auditSeals(), 2, JSON.stringify({ ...third, sha256: '0'.repeat(64) }));
     expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis()).toMatchObject({ ok: false, firstBadSeq: 41, reason: expect.stringMatching(/edited/) });
     const { makeSeal } = await import('../../../src/audit/archive/segment-seal.js');
     const forged = makeSeal({ ...third, sha256: '0'.repeat(64) });
-    const fourth = makeSeal({ ...sealed[3]!, prevSeal: forged.seal });
+    // Rewritten consistently to the end: each later seal re-made on the forged one, so the last one changes too.
     await rig.redis.lset(rig.keys.auditSeals(), 2, JSON.stringify(forged));
-    await rig.redis.lset(rig.keys.auditSeals(), 3, JSON.stringify(fourth));
-    const rewritten = await new AuditVerifier(rig.redis, rig.keys).verifyRedis();
-    expect(rewritten).toMatchObject({ ok: false, reason: expect.stringMatching(/seals were rewritten/) });
+    let prev = forged;
+    for (const [i, later] of (await seals(rig)).entries()) {
+      if (i <= 2) continue;
+      prev = makeSeal({ ...later, prevSeal: prev.seal });
+      await rig.redis.lset(rig.keys.auditSeals(), i, JSON.stringify(prev));
+    }
+    for (const verifier of [api, new AuditVerifier(rig.redis, rig.keys)])
+      expect(await verifier.verifyRedis()).toMatchObject({ ok: false, reason: expect.stringMatching(/seals were rewritten/) });
   });
 
   it('refuses to seal a broken chain and drops nothing', async () => {
