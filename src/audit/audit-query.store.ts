@@ -239,14 +239,17 @@ export class AuditQueryStore {
   private async firstSeqFrom(time: number, headSeq: number): Promise<number> {
     let lo = 1;
     let hi = headSeq + 1;
-    // Sealed segments know their first and last times: most of the search is over seals, not lines.
-    for (const seal of (await this.trail.sealList()).filter((s): s is Seal => typeof s !== 'string')) {
-      if (Date.parse(seal.lastAt) < time) lo = seal.toSeq + 1;
-      else {
-        hi = Math.min(hi, seal.toSeq + 1);
-        break;
-      }
+    // Sealed segments know their last times: a binary search over the seals first finds the segment (or the tail).
+    const seals = (await this.trail.sealList()).filter((s): s is Seal => typeof s !== 'string');
+    let first = 0;
+    let past = seals.length;
+    while (first < past) {
+      const mid = (first + past) >>> 1;
+      if (Date.parse(seals[mid]!.lastAt) < time) first = mid + 1;
+      else past = mid;
     }
+    if (first > 0) lo = seals[first - 1]!.toSeq + 1;
+    if (first < seals.length) hi = Math.min(hi, seals[first]!.toSeq + 1);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const raw = await this.trail.line(mid);
