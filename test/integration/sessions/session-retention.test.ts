@@ -14,7 +14,7 @@ import { RedisRecordStore } from '../../../src/store/redis-record.store.js';
 import { Transactor } from '../../../src/store/transactor.js';
 import { apiClient, eventually, startTestService, type TestService } from '../../support/service-harness.js';
 import { silentLogger } from '../../support/log-capture.js';
-import { fakeDirectory, NO_DIRECTORY } from '../../support/session-fixtures.js';
+import { fakeDirectory, NO_DIRECTORY, seedRequest, type SeededRequest } from '../../support/session-fixtures.js';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -37,6 +37,29 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
       ...(i > 0 && i < count - 1 ? { detail: `ls /srv/${sid}/${i}` } : {}),
     }));
   const ids = new Map<string, string>();
+  let request: SeededRequest;
+  /** Keys under the service's prefix that name the session, hold it in a sorted set or hash, or mention it in their value. */
+  const namingInRedis = async (id: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (const key of await redis.keys(`${svc.prefix}:ses:*`)) {
+      if (key.includes(id)) out.push(key);
+      const type = await redis.type(key);
+      const text =
+        type === 'string'
+          ? await redis.get(key)
+          : type === 'zset'
+            ? (await redis.zrange(key, 0, -1)).join(' ')
+            : type === 'hash'
+              ? JSON.stringify(await redis.hgetall(key))
+              : type === 'list'
+                ? (await redis.lrange(key, 0, -1)).join(' ')
+                : type === 'set'
+                  ? (await redis.smembers(key)).join(' ')
+                  : '';
+      if (text?.includes(id)) out.push(`${key} (${type})`);
+    }
+    return out;
+  };
   const archivedEvents = async () => (await api('GET', '/v1/audit?action=session.archived', svc.tokens.auditor)).body.items as Archived[];
 
   beforeAll(async () => {
@@ -52,6 +75,12 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
       policy: { reconcileIntervalSeconds: 1, sessions: { retentionDays: 2 } } as Partial<Policy>,
     });
     api = apiClient(svc.url);
+    request = await seedRequest(redisUrl, svc.prefix, {
+      username: 'v-acme-lin-1',
+      targetSystems: [],
+      validFrom: new Date(Date.now() - 5 * DAY),
+      validTo: new Date(Date.now() + DAY),
+    });
     const old = Date.now() - 3 * DAY;
     const events = [...session('old-reviewed', old, 30), ...session('old-open', old + 60 * MIN, 5), ...session('new-reviewed', Date.now() - DAY, 5)];
     expect((await api('POST', '/v1/session-events', svc.tokens.logSource, { events })).status).toBe(202);
@@ -63,7 +92,7 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     if (archiveDir) await rm(archiveDir, { recursive: true, force: true });
   });
 
-  it('archives a reviewed session older than sessions.retentionDays to a file whose SHA-256 is in the trail, and still answers for it', async () => {
+  it('archives a reviewed session older than sessions.retentionDays to a file whose SHA-256 is in the trail, leaves nothing of it in Redis, and still answers for it', async () => {
     const id = ids.get('old-reviewed')!;
     const before = (await api('GET', `/v1/sessions/${id}`, svc.tokens.auditor)).body as { events: unknown[] };
     expect(before.events).toHaveLength(30);
@@ -71,34 +100,62 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     for (const sid of ['old-reviewed', 'new-reviewed'])
       expect((await api('POST', `/v1/sessions/${ids.get(sid)}/review`, svc.tokens.auditor, { verdict: 'ok' })).status).toBe(200);
     const reviewed = (await api('GET', `/v1/sessions/${id}`, svc.tokens.auditor)).body as Record<string, unknown>;
+    expect(await namingInRedis(id)).not.toEqual([]); // the check below can see the session while Redis holds it
 
     // The worker's repeating session-archive job.
     await eventually(async () => (await archivedEvents()).length === 1);
     const [archived] = await archivedEvents();
     expect(archived).toMatchObject({ subject: `session:${id}`, details: { events: 30, retentionDays: 2 } });
-    expect(archived!.details.file).toMatch(/^sessions\/archived\/\d{4}-\d{2}\/ses_[^/]+\.json$/);
+    expect(archived!.details.file).toBe(`sessions/archived/${id.slice(-2)}/${id}.json`);
     const bytes = await readFile(join(archiveDir, archived!.details.file));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(archived!.details.sha256);
 
-    // Out of Redis: no events or references; the record stays, marked with the file and its hash.
-    expect(await redis.exists(`${svc.prefix}:ses:ref:${id}`, `${svc.prefix}:ses:ev:${id}`)).toBe(0);
-    // What stays of the record is a stub (the full record is in the file): what lists filter on, the review, the file and hash.
-    const stub = JSON.parse((await redis.get(`${svc.prefix}:ses:rec:${id}`))!) as Record<string, unknown>;
-    expect(stub).toMatchObject({
-      stub: true,
-      flagged: true,
-      review: { verdict: 'ok' },
-      archive: { file: archived!.details.file, sha256: archived!.details.sha256 },
-    });
-    expect(stub).not.toHaveProperty('flags');
+    // Nothing of it is left in the control-plane Redis: no record, events, references, index or live entry.
+    expect(await namingInRedis(id)).toEqual([]);
     expect(await redis.exists(`${svc.prefix}:ses:ref:${ids.get('old-open')}`, `${svc.prefix}:ses:ref:${ids.get('new-reviewed')}`)).toBe(2);
+    // The manifests list it, with the hash the trail recorded.
+    for (const manifest of [`by-request/${request.requestId}`, 'by-account/v-acme-lin-1', `by-shard/${id.slice(-2)}`]) {
+      const lines = (await readFile(join(archiveDir, 'sessions/archived', `${manifest}.jsonl`), 'utf8')).trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+        expect.objectContaining({ id, account: 'v-acme-lin-1', requestId: request.requestId, eventCount: 30, sha256: archived!.details.sha256 }),
+      ]);
+    }
 
-    // The API answers as before, from the file.
+    // The API answers as before, from the file: by id, and in the lists by request and by account (after the live sessions).
     expect((await api('GET', `/v1/sessions/${id}`, svc.tokens.auditor)).body).toEqual(reviewed);
     expect((await api('GET', `/v1/sessions/${id}?offset=10&limit=3`, svc.tokens.auditor)).body.events).toEqual(before.events.slice(10, 13));
     const { events: _events, nextOffset: _next, ...view } = reviewed;
-    const listed = (await api('GET', '/v1/sessions?reviewed=true&flagged=true', svc.tokens.auditor)).body.items as Record<string, unknown>[];
-    expect(listed.find((s) => s.id === id)).toEqual(view);
+    const live = [ids.get('new-reviewed'), ids.get('old-open')];
+    for (const query of [`requestId=${request.requestId}`, 'account=V-Acme-Lin-1', `requestId=${request.requestId}&reviewed=true`]) {
+      const listed = (await api('GET', `/v1/sessions?${query}`, svc.tokens.auditor)).body.items as Record<string, unknown>[];
+      expect(listed.map((s) => s.id).slice(-1)).toEqual([id]);
+      expect(listed.find((s) => s.id === id)).toEqual(view);
+    }
+    const paged = (await api('GET', `/v1/sessions?requestId=${request.requestId}&limit=2`, svc.tokens.auditor)).body as {
+      items: { id: string }[];
+      nextCursor: string;
+    };
+    expect(paged.items.map((s) => s.id).sort()).toEqual([...live].sort());
+    const rest = (await api('GET', `/v1/sessions?requestId=${request.requestId}&limit=2&cursor=${paged.nextCursor}`, svc.tokens.auditor)).body;
+    expect([rest.items.map((s: { id: string }) => s.id), rest.nextCursor]).toEqual([[id], null]);
+    // Lists without a request or account are what Redis holds.
+    expect(((await api('GET', '/v1/sessions', svc.tokens.auditor)).body.items as { id: string }[]).map((s) => s.id)).not.toContain(id);
+
+    // The request's evidence pack shows it, read from the archive.
+    const packReply = await api('GET', `/v1/requests/${request.requestId}/evidence?format=json`, svc.tokens.auditor);
+    expect([packReply.status, packReply.body.error]).toEqual([200, undefined]);
+    const pack = (packReply.body as { request: { sessions: { items: { id: string; eventCount: number }[] } } }).request;
+    expect(pack.sessions.items).toEqual(expect.arrayContaining([expect.objectContaining({ id, eventCount: 30 })]));
+    expect(pack.sessions.items).toHaveLength(3);
+
+    // A later event with its source session id opens a new session; the archived one is not brought back.
+    const late = session('old-reviewed', Date.now() - 3 * DAY + 40_000, 2).map((e) => ({ ...e, type: 'command', detail: 'late' }));
+    expect((await api('POST', '/v1/session-events', svc.tokens.logSource, { events: late })).body).toMatchObject({ accepted: 2 });
+    expect((await api('GET', `/v1/sessions/${id}`, svc.tokens.auditor)).body).toEqual(reviewed);
+    expect(await redis.exists(`${svc.prefix}:ses:rec:${id}`)).toBe(0);
+    const byRequest = (await api('GET', `/v1/sessions?requestId=${request.requestId}`, svc.tokens.auditor)).body.items as Record<string, unknown>[];
+    expect(byRequest.filter((s) => s.id === id)).toHaveLength(1);
+    expect(byRequest.find((s) => s.sourceSessionId === 'old-reviewed' && s.id !== id)).toMatchObject({ eventCount: 2 });
   });
 
   it('is idempotent: a further run archives nothing again', async () => {
@@ -132,12 +189,17 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('archive_altered');
     expect(res.body.error.message).toMatch(/archive .* was altered/);
+    const list = () => api('GET', `/v1/sessions?requestId=${request.requestId}`, svc.tokens.auditor);
+    const pack = () => api('GET', `/v1/requests/${request.requestId}/evidence?format=json`, svc.tokens.auditor);
+    for (const reply of [await list(), await pack()]) expect([reply.status, reply.body.error?.code]).toEqual([500, 'archive_altered']);
     // A file that is not there (removed, or the volume not mounted) is unavailable, as a sealed audit segment would be.
     await rm(path);
     const gone = await api('GET', `/v1/sessions/${ids.get('old-reviewed')}`, svc.tokens.auditor);
     expect([gone.status, gone.body.error.code]).toEqual([503, 'archive_unavailable']);
     expect(gone.body.error.message).toContain(archived!.details.file);
+    for (const reply of [await list(), await pack()]) expect([reply.status, reply.body.error?.code]).toEqual([503, 'archive_unavailable']);
     await writeFile(path, text);
     expect((await api('GET', `/v1/sessions/${ids.get('old-reviewed')}`, svc.tokens.auditor)).status).toBe(200);
+    expect((await list()).status).toBe(200);
   });
 });
