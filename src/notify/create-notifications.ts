@@ -10,6 +10,7 @@ import type { RedisRecordStore } from '../store/redis-record.store.js';
 import { MailNotifier, type MailEnqueue } from './mail-notifier.js';
 import { Notifications } from './notifications.js';
 import { NotifyWatchService } from './notify-watch.service.js';
+import { RedisReportedOnce } from './reported-once.js';
 import { LdapRecipientDirectory } from './recipient-directory.js';
 import { SmtpMailer } from './smtp-mailer.js';
 import { WebhookNotifier, type Notifier, type RoomReviewSource } from './webhook-notifier.js';
@@ -89,7 +90,7 @@ export function createNotifications(
   const watch = new NotifyWatchService({
     sessions: deps.sessions,
     ...(deps.rooms ? { rooms: deps.rooms } : {}),
-    markReported: async (key) => (await deps.redis.sadd(deps.keys.notifications('reported'), key)) === 1,
+    reported: new RedisReportedOnce(deps.redis, deps.keys.notifications('reported-at'), deps.keys.notifications('reported')),
     notifier: webhooks,
     logger: logger.child({ component: 'notify-watch' }),
     now,

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotifyWatchService } from '../../src/notify/notify-watch.service.js';
+import { NotifyWatchService, REPORT_MEMORY_MS } from '../../src/notify/notify-watch.service.js';
 import { signPayload, WebhookNotifier, type NotificationEvent } from '../../src/notify/webhook-notifier.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
 import { silentLogger } from '../support/log-capture.js';
@@ -158,8 +158,9 @@ describe('webhook notifications', () => {
     await notifier.deliver({ event: 'room.review_overdue', subjectId: '2026-11-01T01:00:00.000Z', hook: 0 });
   });
 
-  it('the watch notifies each overdue session review and room-register period once, however often it runs', async () => {
-    const reported = new Set<string>();
+  it('the watch notifies each overdue session review and room-register period once, however often it runs, and again a month later', async () => {
+    const reported = new Map<string, number>();
+    let now = new Date('2026-12-06T00:00:00Z');
     const sent: [NotificationEvent, string][] = [];
     const watch = new NotifyWatchService({
       sessions: {
@@ -167,17 +168,26 @@ describe('webhook notifications', () => {
           Promise.resolve({ items: [{ id: 'ses_1' }, { id: 'ses_2' }] as unknown as (SessionRecord & { reviewDueAt: string })[], nextCursor: null }),
       },
       rooms: { overdueReview: () => Promise.resolve({ periodStart: '2026-11-01T01:00:00.000Z', dueAt: '2026-12-02T01:00:00.000Z' }) },
-      markReported: (key) => Promise.resolve(!reported.has(key) && !!reported.add(key)),
+      reported: {
+        mark: (key, at) => Promise.resolve(!reported.has(key) && !!reported.set(key, at)),
+        forgetBefore: (ms) => Promise.resolve(reported.forEach((at, key) => at < ms && reported.delete(key))),
+      },
       notifier: { notify: (event, id) => Promise.resolve(void sent.push([event, id])) },
       logger: silentLogger(),
-      now: () => new Date('2026-12-06T00:00:00Z'),
+      now: () => now,
     });
     expect(await watch.run()).toEqual({ sessions: 2, room: true });
     expect(await watch.run()).toEqual({ sessions: 0, room: false });
-    expect(sent).toEqual([
+    now = new Date(now.getTime() + REPORT_MEMORY_MS - 1000);
+    expect(await watch.run()).toEqual({ sessions: 0, room: false });
+    now = new Date(now.getTime() + 2000);
+    expect(await watch.run()).toEqual({ sessions: 2, room: true });
+    expect(reported.size).toBe(3);
+    const once: [NotificationEvent, string][] = [
       ['review.overdue', 'ses_1'],
       ['review.overdue', 'ses_2'],
       ['room.review_overdue', '2026-11-01T01:00:00.000Z'],
-    ]);
+    ];
+    expect(sent).toEqual([...once, ...once]);
   });
 });
