@@ -115,12 +115,23 @@ export class SessionArchive {
     return `sessions/archived/by-shard/${fileNameOf(id.slice(-2))}.jsonl`;
   }
 
-  /** Writes the document durably; its relative path and SHA-256 (hex). */
-  async write(doc: ArchivedSession): Promise<{ file: string; sha256: string }> {
+  /**
+   * Writes the document durably; its relative path and SHA-256 (hex). With
+   * `line`, the session's manifest line (made of the path and hash) is
+   * appended to its manifests at the same time, all fsynced when this returns.
+   */
+  async write(doc: ArchivedSession, line?: (ref: { file: string; sha256: string }) => ManifestLine): Promise<{ file: string; sha256: string }> {
     const file = SessionArchive.fileOf(doc.session.id);
     if (!file) throw new Error(`not a session id: ${JSON.stringify(doc.session.id)}`);
-    const path = join(this.archiveDir, file);
     const bytes = Buffer.from(`${JSON.stringify(doc)}\n`);
+    const ref = { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+    // In parallel: the fsyncs of the file and of the manifests share the file system's journal commits.
+    await Promise.all([this.writeFile(file, bytes), line ? this.record(line(ref)) : undefined]);
+    return ref;
+  }
+
+  private async writeFile(file: string, bytes: Buffer): Promise<void> {
+    const path = join(this.archiveDir, file);
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
     const handle = await open(temp, 'w');
@@ -135,7 +146,6 @@ export class SessionArchive {
     await handle.close();
     await rename(temp, path);
     await syncDir(dirname(path));
-    return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
 
   /** Appends a session's line to its manifests (request, account, shard) and fsyncs them, all before the commit that drops it from Redis. */

@@ -57,11 +57,10 @@ export class SessionArchiverService {
     const record = await store.getSession(id);
     if (!record?.review || record.archive || Date.parse(record.lastAt) >= cutoff) return false;
     const events = await store.getEvents(record, 0, Math.max(1, record.eventCount));
-    const { file, sha256 } = await archive.write({ session: record, events });
     const at = now().toISOString();
-    // Durable before the commit that drops the session from Redis; a run that fails after this appends the line
-    // again next time (readers take each session once).
-    await archive.record({
+    // The file and its manifest lines are durable before the commit that drops the session from Redis; a run that
+    // fails after this writes the same file and appends the line again next time (readers take each session once).
+    const { file, sha256 } = await archive.write({ session: record, events }, (ref) => ({
       id,
       n: record.n,
       account: record.account,
@@ -70,11 +69,10 @@ export class SessionArchiverService {
       eventCount: record.eventCount,
       flagged: record.flags.length > 0,
       ...(record.review ? { review: record.review } : {}),
-      file,
-      sha256,
+      ...ref,
       events: events.length,
       at,
-    });
+    }));
     return store.run([sessionRef.session(id)], async (read) => {
       const current = await read.session(id);
       // A reviewed session never changes; if this one did, the file may not describe it: leave it to the next run.

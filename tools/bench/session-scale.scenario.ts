@@ -33,6 +33,8 @@ export interface SessionScaleResult {
   afterArchivalBytesPerEvent: number;
   /** MEMORY USAGE of the session keys alone (`ses:*`) per event: bodies in Redis / ARCHIVE_DIR / after archival. */
   sessionKeyBytesPerEvent: { controlPlane: number; archiveDir: number; afterArchival: number };
+  /** The same after archival, by kind of key (`live`, `mark`, `batch`, …: the live window). */
+  afterArchivalKeyBytesPerEventByKind: Record<string, number>;
   /** Bytes of the day files per event (on disk, not in Redis). */
   fileBytesPerEvent: number;
   /** Ingest throughput through POST /v1/session-events (batches of 1,000, 4 in flight), each layout. */
@@ -51,8 +53,8 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
 }
 
-/** MEMORY USAGE of every session key (`<prefix>:ses:*`). */
-async function sessionKeyBytes(redis: Redis, prefix: string): Promise<number> {
+/** MEMORY USAGE of every session key (`<prefix>:ses:*`), with the same by kind of key (`rec`, `idx`, `live`, `mark`, …). */
+async function sessionKeyBytes(redis: Redis, prefix: string, byKind = new Map<string, number>()): Promise<number> {
   let total = 0;
   let cursor = '0';
   do {
@@ -60,7 +62,12 @@ async function sessionKeyBytes(redis: Redis, prefix: string): Promise<number> {
     cursor = next;
     const p = redis.pipeline();
     for (const key of keys) p.memory('USAGE', key, 'SAMPLES', '0');
-    for (const [err, bytes] of (await p.exec()) ?? []) if (!err) total += Number(bytes ?? 0);
+    ((await p.exec()) ?? []).forEach(([err, bytes], i) => {
+      if (err) return;
+      total += Number(bytes ?? 0);
+      const kind = keys[i]!.slice(prefix.length + 5).split(':')[0]!;
+      byKind.set(kind, (byKind.get(kind) ?? 0) + Number(bytes ?? 0));
+    });
   } while (cursor !== '0');
   return total;
 }
@@ -150,7 +157,10 @@ export async function sessionScaleScenario(
     if (archived !== sessions) throw new Error(`archived ${archived} of ${sessions} sessions`);
     o.log(`session scale: ${sessions} sessions reviewed in ${round(reviewSeconds, 1)} s, archived in ${round(archivalSeconds, 1)} s`);
     const afterArchival = await usedMemory(redis);
-    const keyBytesAfter = await sessionKeyBytes(redis, keys.prefix);
+    const byKind = new Map<string, number>();
+    const keyBytesAfter = await sessionKeyBytes(redis, keys.prefix, byKind);
+    const perEvent = (bytes: number) => round(bytes / (o.events + LATENCY_EVENTS), 2);
+    o.log(`session scale: ses:* bytes per event after archival by kind: ${[...byKind].map(([k, b]) => `${k} ${perEvent(b)}`).join(', ')}`);
     await txRedis.quit();
 
     return {
@@ -164,6 +174,7 @@ export async function sessionScaleScenario(
         archiveDir: round(files.keyBytes / o.events, 1),
         afterArchival: round(keyBytesAfter / (o.events + LATENCY_EVENTS), 1),
       },
+      afterArchivalKeyBytesPerEventByKind: Object.fromEntries([...byKind].map(([k, b]) => [k, perEvent(b)])),
       fileBytesPerEvent: round(fileBytes / (o.events + LATENCY_EVENTS), 1),
       controlPlaneEventsPerSec: inline.eventsPerSec,
       archiveDirEventsPerSec: files.eventsPerSec,
