@@ -36,7 +36,8 @@ export interface AuditArchiverOptions {
  * previous seal, checkpoints and re-anchors applied), written to ARCHIVE_DIR
  * and fsynced, read back and verified again, and only then, in one
  * transaction, dropped from the front of the Redis list while its seal is
- * recorded (the seals list, `audit.segment_sealed` in the chain itself).
+ * recorded (the seals list, `audit.segment_sealed` in the chain itself) and
+ * the checkpoints inside it are dropped too.
  * A crash at any point leaves either the events in Redis (and perhaps a
  * file written twice, identically) or the seal: never neither.
  */
@@ -124,6 +125,8 @@ export class AuditArchiver {
       return {
         writes: (m) => {
           m.ltrim(keys.auditEvents(), count, -1).set(keys.auditBase(), String(toSeq)).rpush(keys.auditSeals(), JSON.stringify(seal));
+          // The checkpoints inside the segment were checked as it was sealed; the seal vouches for it from now on.
+          m.zremrangebyscore(keys.auditCheckpoints(), '-inf', String(toSeq));
         },
         events: [{ actor: 'system', action: SEALED_ACTION, subject: `audit:segment:${segment}`, outcome: 'success', details: { ...seal } }],
         result: seal,

@@ -12,6 +12,7 @@ import { ArchiveRefused, AuditArchiver } from '../../../src/audit/archive/audit-
 import { SegmentFiles } from '../../../src/audit/archive/segment-files.js';
 import { parseSeal, SEALED_ACTION, type Seal } from '../../../src/audit/archive/segment-seal.js';
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
+import { AuditCheckpointStore } from '../../../src/audit/audit-checkpoint.store.js';
 import { AuditMirror } from '../../../src/audit/audit-mirror.js';
 import { AuditQueryStore } from '../../../src/audit/audit-query.store.js';
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
@@ -56,6 +57,8 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
   afterEach(() => rig.close());
 
   it('seals every full segment, drops it from Redis, and records each seal in the chain', async () => {
+    const checkpoints = new AuditCheckpointStore(rig.redis, rig.keys);
+    for (const seq of [10, 50, 90]) await checkpoints.add({ seq, hash: before[seq - 1]!.hash, at: new Date().toISOString() });
     const sealed = await archiverFor(rig, files).archive();
     const head = await headSeq(rig);
     // 95 events plus one seal event per segment: sealing stops once fewer than SEGMENT events are live.
@@ -70,6 +73,8 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
     expect(await rig.redis.llen(rig.keys.auditEvents())).toBe(19);
     expect((JSON.parse((await rig.redis.lindex(rig.keys.auditEvents(), 0))!) as AuditEvent).seq).toBe(81);
     expect(await seals(rig)).toEqual(sealed);
+    // Checkpoints inside sealed segments go with them; the one in the live tail stays.
+    expect((await checkpoints.after(0)).map((c) => c.seq)).toEqual([90]);
 
     // Each file holds exactly the stored lines, and its SHA-256 is the seal's.
     for (const seal of sealed) {
