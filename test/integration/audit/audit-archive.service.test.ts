@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +8,7 @@ import { childDn } from '../../../src/provisioner/ldap/escape.js';
 import { createLdapSubtree, type LdapSubtree } from '../../rig/ldap-subtree.js';
 import { fileRequest, untilStatus, vendorWithPerson } from '../../support/fixtures.js';
 import { apiClient, slapdTarget, startTestService, type TestService } from '../../support/service-harness.js';
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['dist/cli.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { runCli as cli } from '../../support/cli-run.js';
 
 /** A running service with ARCHIVE_DIR: what auditors see does not change when the trail is sealed out of Redis. */
 describe('a service whose audit trail is sealed into ARCHIVE_DIR', () => {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,11 +13,13 @@ import { parseSeal, SEALED_ACTION, type Seal } from '../../../src/audit/archive/
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
 import { AuditCheckpointStore } from '../../../src/audit/audit-checkpoint.store.js';
 import { AuditMirror } from '../../../src/audit/audit-mirror.js';
-import { AuditQueryStore } from '../../../src/audit/audit-query.store.js';
+import { AuditQueryStore, decodeAuditCursor } from '../../../src/audit/audit-query.store.js';
 import { AuditVerifier, verifyJsonlFile } from '../../../src/audit/audit-verifier.js';
 import type { Transactor } from '../../../src/store/transactor.js';
 import { silentLogger } from '../../support/log-capture.js';
 import { auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
+import { runCli as cli } from '../../support/cli-run.js';
+import { followPages } from '../../support/follow-pages.js';
 
 const SEGMENT = 20;
 
@@ -36,10 +37,6 @@ async function seals(rig: AuditRig): Promise<Seal[]> {
 
 async function headSeq(rig: AuditRig): Promise<number> {
   return (JSON.parse((await rig.redis.get(rig.keys.auditHead()))!) as { seq: number }).seq;
-}
-
-function seqOf(cursor: string): number {
-  return Number(Buffer.from(cursor, 'base64url').toString().slice(2));
 }
 
 describe('sealing the audit trail into ARCHIVE_DIR', () => {
@@ -104,15 +101,8 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
   it('pages, filters and exports across sealed segments and the live tail as before', async () => {
     await archiverFor(rig, files).archive();
     const query = new AuditQueryStore(rig.redis, rig.keys, { scanBudget: 1000 }, files);
-    const seen: number[] = [];
-    let cursor: number | undefined;
-    for (;;) {
-      const page = await query.page({}, cursor, 15);
-      seen.push(...page.items.map((e) => e.seq));
-      if (!page.nextCursor) break;
-      cursor = seqOf(page.nextCursor);
-    }
-    expect(seen).toEqual(Array.from({ length: 99 }, (_, i) => 99 - i));
+    const pages = await followPages((cursor) => query.page({}, cursor, 15), decodeAuditCursor);
+    expect(pages.flat().map((e) => e.seq)).toEqual(Array.from({ length: 99 }, (_, i) => 99 - i));
 
     // By actor and subject: the archived part comes from the segment indexes.
     const alice = before.filter((e) => e.actor === 'ops-alice').map((e) => e.seq);
@@ -253,20 +243,6 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
     expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: true, count: 99 });
   });
 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['dist/cli.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('leasehold archive and audit verify --archive (CLI)', () => {
   let rig: AuditRig;

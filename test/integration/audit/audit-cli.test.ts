@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,24 +7,7 @@ import { AuditMirror } from '../../../src/audit/audit-mirror.js';
 import { silentLogger } from '../../support/log-capture.js';
 import { appendDateDefectEvent, auditRig, commit, type AuditRig } from '../../support/audit-rig.js';
 import { parseCsv } from '../../support/parse-csv.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * The CLI as an operator runs it: the built `dist/cli.js` (the package's bin; `npm run build`
- * first), in its own process, with only REDIS_URL and REDIS_PREFIX set (no LDAP, no tokens).
- */
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['dist/cli.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { runCli as cli } from '../../support/cli-run.js';
 
 describe('leasehold audit (CLI)', () => {
   let rig: AuditRig;
