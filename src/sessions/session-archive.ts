@@ -50,6 +50,16 @@ export interface ManifestLine {
 /** Ids as newId makes them; nothing else names a file. */
 const ID = /^[a-z]{3}_[0-9a-z]{8,40}$/;
 
+const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** `<UTC day of the id's creation>/<its last two characters>` (ids as newId makes them: prefix, 10 characters of time, random). */
+function shardOf(id: string): string {
+  let ms = 0;
+  for (const c of id.slice(4, 14)) ms = ms * 32 + Math.max(0, ID_ALPHABET.indexOf(c));
+  const day = new Date(Math.min(ms, 8.64e15)).toISOString().slice(0, 10);
+  return `${day}/${id.slice(-2)}`;
+}
+
 /** Cursors of a list's archived part are this plus the list position the next page starts below. */
 export const ARCHIVED_CURSOR = 2 ** 52;
 const ARCHIVED_START = 2 ** 52 - 1;
@@ -86,8 +96,8 @@ function parseManifest(text: string): ManifestLine[] {
 /**
  * Reviewed sessions archived by retention (session-archiver.service.ts;
  * docs/sessions.md, Retention). Each session is one JSON document,
- * `ARCHIVE_DIR/sessions/archived/<shard>/<id>.json` (the shard is the last two
- * characters of the id, random ones: the path follows from the id alone),
+ * `ARCHIVE_DIR/sessions/archived/<day>/<xx>/<id>.json` (the UTC day its id
+ * was made and the id's last two characters: the path follows from the id alone),
  * written to a temporary name, fsynced, renamed, and its directory fsynced.
  * The same session always yields the same bytes (a reviewed session never
  * changes), so writing it again after a crash gives the same file and hash.
@@ -100,9 +110,14 @@ function parseManifest(text: string): ManifestLine[] {
 export class SessionArchive {
   constructor(private readonly archiveDir: string) {}
 
-  /** Where a session's document goes, relative to ARCHIVE_DIR; undefined for what is not a session id. */
+  /**
+   * Where a session's document goes, relative to ARCHIVE_DIR; undefined for
+   * what is not a session id. The id holds its creation time (newId): the
+   * directory is that UTC day and the id's last two (random) characters, so
+   * no directory or shard manifest grows with the years.
+   */
   static fileOf(id: string): string | undefined {
-    return ID.test(id) ? `sessions/archived/${id.slice(-2)}/${id}.json` : undefined;
+    return ID.test(id) ? `sessions/archived/${shardOf(id)}/${id}.json` : undefined;
   }
 
   static manifestOfRequest(requestId: string): string {
@@ -112,7 +127,7 @@ export class SessionArchive {
     return `sessions/archived/by-account/${fileNameOf(account.toLowerCase())}.jsonl`;
   }
   static manifestOfShard(id: string): string {
-    return `sessions/archived/by-shard/${fileNameOf(id.slice(-2))}.jsonl`;
+    return `sessions/archived/by-shard/${shardOf(id)}.jsonl`;
   }
 
   /**

@@ -243,7 +243,7 @@ export function sessionStoreContract(name: string, makeContext: () => Promise<Se
         expect(await archiver(sessions, t0 + 10 * MIN).run()).toEqual({ archived: 1 });
         // Read back whole from the archive, whose path follows from the id.
         const archived = await session(a!);
-        expect(archived).toEqual({ ...reviewed, archive: expect.objectContaining({ file: `sessions/archived/${a!.slice(-2)}/${a}.json`, events: 1 }) });
+        expect(archived).toEqual({ ...reviewed, archive: expect.objectContaining({ file: SessionArchive.fileOf(a!), events: 1 }) });
         expect(await sessions.getEvents(archived, 0, 10)).toEqual(events);
         expect(await sessions.archiveDue(t0 + DAY, 10)).toEqual([b]);
         expect((await ctx.auditTrail()).at(-1)).toMatchObject({

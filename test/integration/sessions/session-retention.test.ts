@@ -106,7 +106,8 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     await eventually(async () => (await archivedEvents()).length === 1);
     const [archived] = await archivedEvents();
     expect(archived).toMatchObject({ subject: `session:${id}`, details: { events: 30, retentionDays: 2 } });
-    expect(archived!.details.file).toBe(`sessions/archived/${id.slice(-2)}/${id}.json`);
+    expect(archived!.details.file).toBe(SessionArchive.fileOf(id));
+    expect(archived!.details.file).toMatch(new RegExp(`^sessions/archived/\\d{4}-\\d{2}-\\d{2}/${id.slice(-2)}/${id}\\.json$`));
     const bytes = await readFile(join(archiveDir, archived!.details.file));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(archived!.details.sha256);
 
@@ -114,8 +115,12 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     expect(await namingInRedis(id)).toEqual([]);
     expect(await redis.exists(`${svc.prefix}:ses:ref:${ids.get('old-open')}`, `${svc.prefix}:ses:ref:${ids.get('new-reviewed')}`)).toBe(2);
     // The manifests list it, with the hash the trail recorded.
-    for (const manifest of [`by-request/${request.requestId}`, 'by-account/v-acme-lin-1', `by-shard/${id.slice(-2)}`]) {
-      const lines = (await readFile(join(archiveDir, 'sessions/archived', `${manifest}.jsonl`), 'utf8')).trim().split('\n');
+    for (const manifest of [
+      SessionArchive.manifestOfRequest(request.requestId),
+      'sessions/archived/by-account/v-acme-lin-1.jsonl',
+      SessionArchive.manifestOfShard(id),
+    ]) {
+      const lines = (await readFile(join(archiveDir, manifest), 'utf8')).trim().split('\n');
       expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
         expect.objectContaining({ id, account: 'v-acme-lin-1', requestId: request.requestId, eventCount: 30, sha256: archived!.details.sha256 }),
       ]);
