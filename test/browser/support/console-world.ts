@@ -31,7 +31,10 @@ export interface ConsoleWorld {
  * staff (tools/dev/slapd-seed.ts) sign in with their roles. Chromium starts
  * at the same time.
  */
-export async function startConsoleWorld(label: string, options: { policy?: Record<string, unknown> } = {}): Promise<ConsoleWorld> {
+export async function startConsoleWorld(
+  label: string,
+  options: { policy?: Record<string, unknown>; env?: Record<string, string> } = {},
+): Promise<ConsoleWorld> {
   // Without a build the service answers 404 at `/`, and every test would fail waiting for the sign-in screen.
   if (!existsSync(join(CONSOLE_DIR, 'index.html'))) throw new Error(`no console build in ${CONSOLE_DIR}: run \`npm run build\` first`);
   const p = `${label}${randomBytes(3).toString('hex')}`;
@@ -44,7 +47,7 @@ export async function startConsoleWorld(label: string, options: { policy?: Recor
     startTestService({
       redisUrl: inject('redisUrl'),
       directory: target,
-      env: { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, COOKIE_SECURE: 'false' },
+      env: { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, COOKIE_SECURE: 'false', ...options.env },
       policy: { grantableGroups: [`/^cn=(${p}-資訊組|dba-${p}),/`], ...options.policy },
     }),
   );
