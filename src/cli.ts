@@ -250,6 +250,9 @@ async function archive(args: string[]): Promise<number> {
     });
     try {
       const sealed = await archiver.archive();
+      // Ours was released when archive() returned: a lease still held is another process's, sealing now.
+      if (sealed.length === 0 && (await redis.exists(keys.auditArchiveLease())))
+        process.stdout.write('another process is sealing segments now (it holds the archive lease): nothing done here\n');
       for (const s of sealed) process.stdout.write(`sealed segment ${s.segment}: seq ${s.fromSeq}–${s.toSeq} → ${s.file} (sha256 ${s.sha256})\n`);
       const { base } = await new AuditTrail(redis, keys).snapshot();
       process.stdout.write(`${sealed.length} segment(s) sealed; seq 1–${base} archived in ${ARCHIVE_DIR}, segments of ${segmentEvents} events\n`);

@@ -257,6 +257,10 @@ describe('leasehold archive and audit verify --archive (CLI)', () => {
     await writeFile(policy, `audit:\n  segmentEvents: ${SEGMENT}\n`);
     const archiveDir = join(rig.dir, 'archive');
     const env = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: rig.prefix, ARCHIVE_DIR: archiveDir, POLICY_FILE: policy };
+    // While another process holds the archive lease, the command says so and leaves the sealing to it.
+    await rig.redis.set(rig.keys.auditArchiveLease(), 'worker-elsewhere', 'PX', 60_000);
+    expect(await cli(['archive'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/another process is sealing segments now/) });
+    await rig.redis.del(rig.keys.auditArchiveLease());
     const sealed = await cli(['archive'], env);
     expect(sealed).toMatchObject({ code: 0, stdout: expect.stringMatching(/2 segment\(s\) sealed; seq 1–40 archived/) });
     expect(await cli(['audit', 'verify', '--archive', archiveDir], env)).toMatchObject({
