@@ -199,6 +199,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ldapTls: { startTls: env.LDAP_STARTTLS, allowInsecure: env.LDAP_ALLOW_INSECURE, customCa: Boolean(env.LDAP_CA_FILE) },
       nodeEnv: env.NODE_ENV ?? null,
       audit: { file: env.AUDIT_LOG_FILE, syslog: env.AUDIT_SYSLOG_URL ?? null, checkpointSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS },
+      // Where the trail's sealed segments and the session logs are kept (issue 13): an auditor reads it here.
+      archive: { dir: env.ARCHIVE_DIR ?? null, sessionBodies: sessionStorage.bodies },
     },
   });
   checkpointer.start();

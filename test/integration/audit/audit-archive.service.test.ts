@@ -53,6 +53,11 @@ describe('a service whose audit trail is sealed into ARCHIVE_DIR', () => {
     await rm(archiveDir, { recursive: true, force: true });
   });
 
+  it('records where the archive is in the start-up event', async () => {
+    const started = (await api<{ items: AuditEvent[] }>('GET', '/v1/audit?action=service.started', svc.tokens.auditor)).body.items;
+    expect(started.at(-1)!.details).toMatchObject({ archive: { dir: archiveDir, sessionBodies: 'file' } });
+  });
+
   it('keeps only the live tail in Redis and the segments in ARCHIVE_DIR', async () => {
     const base = Number(await svc.redis.get(`${svc.prefix}:audit:base`));
     expect(base).toBeGreaterThanOrEqual(10);
