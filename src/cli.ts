@@ -88,7 +88,11 @@ async function withRedis<T>(work: (redis: Redis, keys: RedisKeys) => Promise<T>)
   }
 }
 
-function report(what: string, r: VerifyResult | FileVerifyResult | (VerifyResult & { archived?: ArchivedPart }), allowEmpty = false): number {
+function report(
+  what: string,
+  r: VerifyResult | FileVerifyResult | (VerifyResult & { archived?: ArchivedPart; archivedSessions?: number }),
+  allowEmpty = false,
+): number {
   if (!r.ok) return fail(EXIT.broken, `${what}: BROKEN at seq ${r.firstBadSeq}: ${r.reason} (${r.count} events verified before it)`);
   // A trail verified from its start that holds nothing is almost always the wrong store or prefix, not a new deployment.
   if (r.fromSeq === 1 && r.count === 0 && !allowEmpty)
@@ -98,9 +102,10 @@ function report(what: string, r: VerifyResult | FileVerifyResult | (VerifyResult
     );
   const head = r.head ? `head seq ${r.head.seq} hash ${r.head.hash}` : 'empty';
   const sealed = 'archived' in r && r.archived ? `; seq 1–${r.archived.throughSeq} sealed in ${r.archived.segments} segments` : '';
+  const sessions = 'archivedSessions' in r && r.archivedSessions ? `; ${r.archivedSessions} archived session files match the trail` : '';
   const behind = 'behindBy' in r && r.behindBy ? `; ${r.behindBy} events behind Redis` : '';
   const state = r.reanchored ? `intact with re-anchors at seq ${r.reanchored.join(', ')}` : 'intact';
-  process.stdout.write(`${what}: ${state}, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}${sealed}\n`);
+  process.stdout.write(`${what}: ${state}, ${r.count} events from seq ${r.fromSeq}, ${head}${behind}${sealed}${sessions}\n`);
   return EXIT.ok;
 }
 

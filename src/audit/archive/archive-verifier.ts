@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../store/redis-keys.js';
 import { AuditCheckpointStore } from '../audit-checkpoint.store.js';
@@ -18,10 +21,17 @@ function failure(firstBadSeq: number, reason: string, count: number): VerifyFail
  * must match the SHA-256 in its seal, its events must chain on from the
  * segment before and end at the hash the seal names), then the live tail in
  * Redis, up to the recorded head. Checkpoints, re-anchors and the
- * `audit.segment_sealed` events are checked as in Redis. Cost: every event
- * once (about 10 µs each).
+ * `audit.segment_sealed` events are checked as in Redis; then every session
+ * file that retention archived (`session.archived` events) must still hash to
+ * the SHA-256 the trail recorded. Cost: every event once (10–30 µs each) and
+ * every archived session file read once.
  */
-export async function verifyWithArchive(redis: Redis, keys: RedisKeys, dir: string, reanchorKey?: Buffer): Promise<VerifyResult & { archived?: ArchivedPart }> {
+export async function verifyWithArchive(
+  redis: Redis,
+  keys: RedisKeys,
+  dir: string,
+  reanchorKey?: Buffer,
+): Promise<VerifyResult & { archived?: ArchivedPart; archivedSessions?: number }> {
   const files = new SegmentFiles(dir);
   const trail = new AuditTrail(redis, keys, files);
   const { head, base, length, seals } = await trail.snapshot();
@@ -31,10 +41,16 @@ export async function verifyWithArchive(redis: Redis, keys: RedisKeys, dir: stri
   const pins = new Map((await new AuditCheckpointStore(redis, keys).after(0)).map((c) => [c.seq, c.hash]));
   const checker = new ChainChecker(GENESIS, pins, await loadReanchors(redis, keys, reanchorKey));
   let count = 0;
+  const sessionFiles: { seq: number; file: string; sha256: string }[] = [];
   const feed = (line: string): VerifyFailure | undefined => {
     const broken = checker.next(line);
     if (broken) return broken;
     count++;
+    if (line.includes(SESSION_ARCHIVED)) {
+      const e = parseEvent(line);
+      if (typeof e !== 'string' && e.action === SESSION_ARCHIVED && typeof e.details.file === 'string' && typeof e.details.sha256 === 'string')
+        sessionFiles.push({ seq: e.seq, file: e.details.file, sha256: e.details.sha256 });
+    }
     const mismatch = sealEventMismatch(line, sealed);
     return mismatch ? failure(count, mismatch, count - 1) : undefined;
   };
@@ -64,5 +80,23 @@ export async function verifyWithArchive(redis: Redis, keys: RedisKeys, dir: stri
     if (broken) return broken;
   }
   const result = checker.finish(head);
-  return result.ok && base > 0 ? { ...result, archived: { segments: sealed.length, throughSeq: base } } : result;
+  if (!result.ok) return result;
+  // The session logs archived by retention: each file must still hash to what the trail recorded for it.
+  for (const s of sessionFiles) {
+    let sha256: string;
+    try {
+      sha256 = createHash('sha256')
+        .update(await readFile(join(dir, s.file)))
+        .digest('hex');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return failure(s.seq, `the archived session ${s.file} recorded at seq ${s.seq} is missing from ${dir}`, count);
+    }
+    if (sha256 !== s.sha256)
+      return failure(s.seq, `the archived session ${s.file} recorded at seq ${s.seq} was altered: its SHA-256 differs from the trail's`, count);
+  }
+  return { ...result, ...(base > 0 ? { archived: { segments: sealed.length, throughSeq: base } } : {}), archivedSessions: sessionFiles.length };
 }
+
+/** The audit action retention archival records a session's file and hash with (src/sessions/session-archiver.service.ts). */
+const SESSION_ARCHIVED = 'session.archived';

@@ -13,13 +13,14 @@ import { RedisKeys } from '../../../src/store/redis-keys.js';
 import { RedisRecordStore } from '../../../src/store/redis-record.store.js';
 import { Transactor } from '../../../src/store/transactor.js';
 import { apiClient, eventually, startTestService, type TestService } from '../../support/service-harness.js';
+import { runCli as cli } from '../../support/cli-run.js';
 import { silentLogger } from '../../support/log-capture.js';
 import { fakeDirectory, NO_DIRECTORY, seedRequest, type SeededRequest } from '../../support/session-fixtures.js';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 type Session = { id: string; sourceSessionId: string };
-type Archived = { subject: string; details: { file: string; sha256: string; events: number; retentionDays: number } };
+type Archived = { seq: number; subject: string; details: { file: string; sha256: string; events: number; retentionDays: number } };
 
 describe('retention archival of reviewed sessions (issue 13)', () => {
   let svc: TestService;
@@ -197,13 +198,21 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     const list = () => api('GET', `/v1/sessions?requestId=${request.requestId}`, svc.tokens.auditor);
     const pack = () => api('GET', `/v1/requests/${request.requestId}/evidence?format=json`, svc.tokens.auditor);
     for (const reply of [await list(), await pack()]) expect([reply.status, reply.body.error?.code]).toEqual([500, 'archive_altered']);
+    // The auditor's whole-archive check finds it too, at the seq that recorded the file's hash.
+    const verifyArchive = () => cli(['audit', 'verify', '--archive', archiveDir], { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: svc.prefix });
+    expect(await verifyArchive()).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(new RegExp(`BROKEN at seq ${archived!.seq}: the archived session .* was altered`)),
+    });
     // A file that is not there (removed, or the volume not mounted) is unavailable, as a sealed audit segment would be.
     await rm(path);
     const gone = await api('GET', `/v1/sessions/${ids.get('old-reviewed')}`, svc.tokens.auditor);
     expect([gone.status, gone.body.error.code]).toEqual([503, 'archive_unavailable']);
     expect(gone.body.error.message).toContain(archived!.details.file);
     for (const reply of [await list(), await pack()]) expect([reply.status, reply.body.error?.code]).toEqual([503, 'archive_unavailable']);
+    expect(await verifyArchive()).toMatchObject({ code: 1, stderr: expect.stringMatching(/the archived session .* is missing/) });
     await writeFile(path, text);
+    expect(await verifyArchive()).toMatchObject({ code: 0, stdout: expect.stringMatching(/archived session files match the trail/) });
     expect((await api('GET', `/v1/sessions/${ids.get('old-reviewed')}`, svc.tokens.auditor)).status).toBe(200);
     expect((await list()).status).toBe(200);
   });
