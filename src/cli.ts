@@ -259,8 +259,9 @@ async function archive(args: string[]): Promise<number> {
       if (sealed.length === 0 && (await redis.exists(keys.auditArchiveLease())))
         process.stdout.write('another process is sealing segments now (it holds the archive lease): nothing done here\n');
       for (const s of sealed) process.stdout.write(`sealed segment ${s.segment}: seq ${s.fromSeq}–${s.toSeq} → ${s.file} (sha256 ${s.sha256})\n`);
-      const { base } = await new AuditTrail(redis, keys).snapshot();
-      process.stdout.write(`${sealed.length} segment(s) sealed; seq 1–${base} archived in ${ARCHIVE_DIR}, segments of ${segmentEvents} events\n`);
+      const { base, length } = await new AuditTrail(redis, keys).snapshot();
+      const where = base > 0 ? `seq 1–${base} archived in ${ARCHIVE_DIR}` : `nothing archived yet in ${ARCHIVE_DIR}`;
+      process.stdout.write(`${sealed.length} segment(s) sealed; ${where}, ${length} events live in Redis (segments of ${segmentEvents} events)\n`);
       return EXIT.ok;
     } catch (err) {
       if (err instanceof ArchiveRefused) return fail(EXIT.broken, `archive refused: ${err.message}`);
