@@ -63,7 +63,7 @@ const ms = (t: Date | string) => (typeof t === 'string' ? Date.parse(t) : t.getT
 export class RoomRegisterService {
   constructor(private readonly deps: RoomRegisterDeps) {}
 
-  /** Records an entry; 422 naming each rule broken (escort, person, vendor, request), audited as room.visit.refused. */
+  /** Records an entry; 422 naming each rule broken (escort, person, vendor, request, already inside), audited as room.visit.refused. */
   async enter(actor: string, input: NewVisit): Promise<RoomVisit> {
     const { store, records, now } = this.deps;
     const broken: ErrorDetail[] = [];
@@ -79,6 +79,16 @@ export class RoomRegisterService {
       const request = await records.getRequest(input.requestId);
       if (!request || request.personId !== input.personId)
         broken.push({ field: 'requestId', rule: 'request_of_person', message: `request ${input.requestId} is not one of this person's requests` });
+    }
+    if (person) {
+      // One entry per person at a time: a second one before the exit would leave the first open for ever.
+      const [inside] = (await store.listVisits({ open: true, personId: person.id }, undefined, 1)).items;
+      if (inside)
+        broken.push({
+          field: 'personId',
+          rule: 'already_inside',
+          message: `the person is still inside ${inside.room} (visit ${inside.id}, entered ${inside.enteredAt}): record that exit first`,
+        });
     }
     if (broken.length || !person) throw await this.refuse(actor, 'room.visit.refused', `person:${input.personId}`, broken);
     const at = now();

@@ -96,9 +96,14 @@ describe('machine-room register', () => {
     const a = await vendorWithPerson(api, svc, 'List Co A');
     const b = await vendorWithPerson(api, svc, 'List Co B');
     const ids: string[] = [];
-    for (const personId of [a.personId, b.personId, a.personId])
-      ids.push((await api('POST', '/v1/room-visits', svc.tokens.requester, entry(personId))).body.id);
+    const enter = async (personId: string) => ids.push((await api('POST', '/v1/room-visits', svc.tokens.requester, entry(personId))).body.id);
+    await enter(a.personId);
+    await enter(b.personId);
+    // A second entry while the first is open is refused (422 already_inside) until the exit is recorded.
+    const twice = await api('POST', '/v1/room-visits', svc.tokens.requester, entry(a.personId));
+    expect([twice.status, fields(twice.body)]).toEqual([422, ['personId:already_inside']]);
     await api('POST', `/v1/room-visits/${ids[0]}/exit`, svc.tokens.requester, { mediaOut: [] });
+    await enter(a.personId);
     const list = async (query: string, token = svc.tokens.auditor) => {
       const reply = await api('GET', `/v1/room-visits?${query}`, token);
       expect(reply.status, JSON.stringify(reply.body)).toBe(200);

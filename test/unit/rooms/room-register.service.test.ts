@@ -99,7 +99,9 @@ describe('machine-room register', () => {
       expect(rules(await rejection(register.enter(OPS, visitOf(person.id, { requestId: othersRequest.id }))))).toEqual(['requestId:request_of_person']);
       expect(rules(await rejection(register.enter(OPS, visitOf(person.id, { requestId: 'req_nope' }))))).toEqual(['requestId:request_of_person']);
       const own = await world.requests.file(OPS, world.terms(person.id));
-      expect((await register.enter(OPS, visitOf(person.id, { requestId: own.id }))).requestId).toBe(own.id);
+      const ownVisit = await register.enter(OPS, visitOf(person.id, { requestId: own.id }));
+      expect(ownVisit.requestId).toBe(own.id);
+      await register.exit(OPS, ownVisit.id, ownVisit.media);
 
       await world.vendors.departure(OPS, other.id, 'left');
       expect(rules(await rejection(register.enter(OPS, visitOf(other.id))))).toContain('personId:person_active');
@@ -128,6 +130,18 @@ describe('machine-room register', () => {
       world.expectChainIntact();
     });
 
+    it('refuses a second entry of a person still inside, naming the open visit, until its exit is recorded', async () => {
+      const { world, register } = roomWorld();
+      const { person } = await world.vendorWithPerson();
+      const first = await register.enter(OPS, visitOf(person.id));
+      const err = await rejection(register.enter(OPS, visitOf(person.id, { room: 'A2 network room' })));
+      expect(rules(err)).toEqual(['personId:already_inside']);
+      expect((err as PolicyViolation).details[0]!.message).toContain(first.id);
+      expect(world.events().at(-1)).toMatchObject({ action: 'room.visit.refused', outcome: 'refused', details: { rules: ['already_inside'] } });
+      await register.exit(OPS, first.id, first.media);
+      expect((await register.enter(OPS, visitOf(person.id, { room: 'A2 network room' }))).room).toBe('A2 network room');
+    });
+
     it('refuses a second exit (409) and an unknown visit (404), changing nothing', async () => {
       const { world, register } = roomWorld();
       const { person } = await world.vendorWithPerson();
@@ -153,8 +167,8 @@ describe('machine-room register', () => {
       world.clock.advance(DAY);
       const v2 = await register.enter(OPS, visitOf(b.person.id));
       world.clock.advance(DAY);
-      const v3 = await register.enter(OPS, visitOf(a.person.id));
       await register.exit(OPS, v1.id, []);
+      const v3 = await register.enter(OPS, visitOf(a.person.id));
       const ids = async (f: Parameters<RoomRegisterService['page']>[0]) => (await register.page(f, undefined, 50)).items.map((v) => v.id);
       expect(await ids({})).toEqual([v3.id, v2.id, v1.id]);
       expect(await ids({ open: true })).toEqual([v3.id, v2.id]);
@@ -202,11 +216,16 @@ describe('machine-room register', () => {
       const { world, register } = roomWorld(10);
       const { person } = await world.vendorWithPerson();
       const t0 = world.clock.now().getTime();
-      await register.enter(OPS, visitOf(person.id));
+      const visitAndLeave = async () => {
+        const v = await register.enter(OPS, visitOf(person.id));
+        await register.exit(OPS, v.id, v.media);
+        return v;
+      };
+      await visitAndLeave();
       world.clock.advance(5 * DAY);
-      const gap = await register.enter(OPS, visitOf(person.id));
+      const gap = await visitAndLeave();
       world.clock.advance(5 * DAY);
-      await register.enter(OPS, visitOf(person.id));
+      await visitAndLeave();
       world.clock.advance(20 * DAY);
       await register.signReview(SUPERVISOR, { from: new Date(t0 + 8 * DAY), to: new Date(t0 + 12 * DAY), note: 'second week' });
       await register.signReview(SUPERVISOR, { from: new Date(t0), to: new Date(t0 + 4 * DAY), note: 'first week' });
