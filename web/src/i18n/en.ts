@@ -81,6 +81,7 @@ export const en: Messages = {
   'rooms.reviewCountsText': '{visits} in all, {open} still inside, {flagged} flagged',
   'rule.escort_required': 'A machine-room entry needs a school staff escort.',
   'rule.request_of_person': "This request is not one of this person's.",
+  'rule.already_inside': 'This person is still inside: record the exit of the open visit first.',
   'rule.period_order': 'The period must end after it starts.',
   'rule.period_not_future': 'The period is not over yet: a future time cannot be reviewed.',
   'rule.already_exited': 'This exit is already recorded.',

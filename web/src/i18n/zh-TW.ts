@@ -81,6 +81,7 @@ export const zhTW = {
   'rooms.reviewCountsText': '共 {visits} 筆，在場 {open} 筆，異常 {flagged} 筆',
   'rule.escort_required': '進入機房須有本校人員陪同。',
   'rule.request_of_person': '此申請單不屬於這位人員。',
+  'rule.already_inside': '這位人員仍在機房內：請先登記上一次進入的離開。',
   'rule.period_order': '期間迄日必須晚於起日。',
   'rule.period_not_future': '期間尚未結束，不能審閱未來的時間。',
   'rule.already_exited': '此筆已登記離開。',
