@@ -17,13 +17,16 @@ export interface AuditFilter {
   action?: string;
   /** Exact, or a prefix ending in `*` (`request:*`). */
   subject?: string;
+  /** Any of these exact subjects (evidence packs: a request, its person, vendor, sessions …). */
+  subjects?: readonly string[];
   outcome?: AuditEvent['outcome'];
 }
 
 /** The filter as the audit event records it: dates as the ISO strings they were given as. */
 export function recordedFilter(filter: AuditFilter): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(filter) as [string, Date | string | undefined][]) if (v !== undefined) out[k] = v instanceof Date ? v.toISOString() : v;
+  for (const [k, v] of Object.entries(filter) as [string, Date | string | readonly string[] | undefined][])
+    if (v !== undefined) out[k] = v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : v.join(',');
   return out;
 }
 
@@ -60,7 +63,8 @@ function matchesFilter(e: AuditEvent, f: AuditFilter): boolean {
     (!f.outcome || e.outcome === f.outcome) &&
     (f.actor === undefined || e.actor === f.actor) &&
     like(e.action, f.action) &&
-    like(e.subject, f.subject)
+    like(e.subject, f.subject) &&
+    (f.subjects === undefined || f.subjects.includes(e.subject))
   );
 }
 
@@ -90,6 +94,8 @@ function indexedPositions(index: SegmentIndex, f: AuditFilter): number[] | undef
       );
     } else sets.push(Object.hasOwn(index.subjects, f.subject) ? index.subjects[f.subject]! : []);
   }
+  if (f.subjects !== undefined)
+    sets.push([...new Set(f.subjects)].flatMap((s) => (Object.hasOwn(index.subjects, s) ? index.subjects[s]! : [])).sort((a, b) => a - b));
   if (sets.length === 0) return undefined;
   const [first, ...rest] = sets;
   const others = rest.map((r) => new Set(r));

@@ -134,6 +134,50 @@ export class AuditVerifier {
   }
 
   /**
+   * Verifies what vouches for the events at `seqs` without reading the
+   * whole history between them and the head: each sealed segment holding one
+   * of them (its file's SHA-256 against its seal, its chain from the seal
+   * before to its own last hash), the seal chain, and the live tail up to the
+   * head. Without sealed segments among them (or without the archive here)
+   * it is verifyRedis from the oldest of them. Evidence packs use it.
+   */
+  async verifyCovering(seqs: readonly number[]): Promise<VerifyResult> {
+    const oldest = Math.min(...seqs);
+    const { base } = await this.trail.snapshot();
+    const files = this.trail.archive;
+    if (!Number.isFinite(oldest) || oldest > base || !files) return this.verifyRedis({ fromSeq: Number.isFinite(oldest) ? oldest : undefined });
+    const tail = await this.verifyRedis();
+    if (!tail.ok) return tail;
+    const seals = (await this.trail.sealList()).filter((s): s is Seal => typeof s !== 'string');
+    const holding = [...new Set(seqs.filter((q) => q <= base).map((q) => seals.findIndex((s) => q >= s.fromSeq && q <= s.toSeq)))].sort((a, b) => a - b);
+    let count = tail.count;
+    for (const i of holding) {
+      const seal = seals[i]!;
+      const before = seals[i - 1];
+      let read: { lines: string[]; sha256: string };
+      try {
+        read = await files.read(seal.file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        return this.differ(seal.fromSeq, `segment ${seal.segment} (${seal.file}) is missing from the archive`, count);
+      }
+      const checker = new ChainChecker(
+        before ? { seq: before.toSeq, hash: before.lastHash } : GENESIS,
+        undefined,
+        await loadReanchors(this.redis, this.keys, this.reanchorKey),
+      );
+      for (const line of read.lines) if (checker.next(line)) break;
+      const result = checker.finish({ seq: seal.toSeq, hash: seal.lastHash });
+      if (!result.ok) return { ...result, count: count + result.count };
+      if (read.sha256 !== seal.sha256)
+        return this.differ(seal.fromSeq, `segment ${seal.segment} (${seal.file}) differs from the SHA-256 in its seal: the file was altered`, count);
+      count += result.count;
+    }
+    const first = holding.length ? seals[holding[0]!]!.fromSeq : tail.fromSeq;
+    return { ...tail, count, fromSeq: first };
+  }
+
+  /**
    * Verifies a mirror file and compares it with the trail up to the seqs both
    * hold: the file must hold a verified chain and the same events (same
    * hashes) as the trail. The mirror lags Redis by design, so a file shorter

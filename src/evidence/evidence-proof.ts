@@ -8,10 +8,13 @@ import type { EvidenceProof } from './evidence-pack.schema.js';
  * Implemented over Redis by evidence-trail.ts; unit tests give a list.
  */
 export interface EvidenceTrail {
-  /** Events oldest first, from about `since` on (a few minutes earlier is fine: subjects are filtered after). */
-  events(since: Date | undefined): AsyncIterable<AuditEvent>;
-  /** Verifies the chain from `fromSeq` (trusting the stored hash of the event before it) up to the head. */
-  verifyFrom(fromSeq: number): Promise<VerifyResult>;
+  /** Events oldest first, from about `since` on, about these subjects (more is fine: subjects are filtered again). */
+  events(since: Date | undefined, subjects: readonly string[]): AsyncIterable<AuditEvent>;
+  /**
+   * Verifies the chain that vouches for the events at `seqs` up to the head: from the oldest of them,
+   * or, where the trail is sealed, the segments holding them, the seal chain and the live tail.
+   */
+  verifyCovering(seqs: readonly number[]): Promise<VerifyResult>;
 }
 
 /** Events listed in a pack's proof at most; the verification covers the whole range however many there are. */
@@ -27,21 +30,24 @@ export interface CollectedProof {
  * Finds every audit event about `subjects` from `since` on, and verifies
  * the chain from the oldest of them to the head: if any event in that range
  * was edited, deleted, inserted or reordered, or the range does not end at
- * the recorded head, the verification says so and where.
+ * the recorded head, the verification says so and where. Where the trail is
+ * sealed into ARCHIVE_DIR, "the range" is the segments holding the pack's
+ * events, the seal chain that links them to the live tail, and the tail: the
+ * cost of a pack follows its events, not the history since the vendor began.
  */
 export async function collectProof(trail: EvidenceTrail, subjects: string[], since: Date | undefined, now: () => Date): Promise<CollectedProof> {
   const wanted = new Set(subjects);
   const events: AuditEvent[] = [];
-  for await (const event of trail.events(since)) if (wanted.has(event.subject)) events.push(event);
-  const fromSeq = events.length ? Math.min(...events.map((e) => e.seq)) : null;
+  for await (const event of trail.events(since, [...wanted])) if (wanted.has(event.subject)) events.push(event);
+  const oldest = events.length ? Math.min(...events.map((e) => e.seq)) : null;
   const verifiedAt = now().toISOString();
   let verification: EvidenceProof['verification'];
-  if (fromSeq === null) verification = { ok: true, verifiedAt, fromSeq: null, count: 0, head: null };
+  if (oldest === null) verification = { ok: true, verifiedAt, fromSeq: null, count: 0, head: null };
   else {
-    const result = await trail.verifyFrom(fromSeq);
+    const result = await trail.verifyCovering(events.map((e) => e.seq));
     verification = result.ok
-      ? { ok: true, verifiedAt, fromSeq, count: result.count, head: result.head }
-      : { ok: false, verifiedAt, fromSeq, count: result.count, head: null, firstBadSeq: result.firstBadSeq, reason: result.reason };
+      ? { ok: true, verifiedAt, fromSeq: oldest, count: result.count, head: result.head }
+      : { ok: false, verifiedAt, fromSeq: oldest, count: result.count, head: null, firstBadSeq: result.firstBadSeq, reason: result.reason };
   }
   const listed = events.slice(0, PROOF_EVENT_LIMIT);
   return {

@@ -6,9 +6,10 @@ import type { EvidenceTrail } from './evidence-proof.js';
 /** The evidence packs' view of the Redis audit trail: the auditors' reader and verifier. */
 export function redisEvidenceTrail(query: AuditQueryStore, verifier: AuditVerifier): EvidenceTrail {
   return {
-    async *events(since: Date | undefined): AsyncGenerator<AuditEvent> {
-      for await (const { event } of query.events(since ? { since } : {})) yield event;
+    // Sealed segments are read only where their indexes name one of the subjects.
+    async *events(since: Date | undefined, subjects: readonly string[]): AsyncGenerator<AuditEvent> {
+      for await (const { event } of query.events(since ? { since, subjects } : { subjects })) yield event;
     },
-    verifyFrom: (fromSeq) => verifier.verifyRedis({ fromSeq }),
+    verifyCovering: (seqs) => verifier.verifyCovering(seqs),
   };
 }

@@ -220,6 +220,21 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
       expect(await verifier.verifyRedis()).toMatchObject({ ok: false, reason: expect.stringMatching(/seals were rewritten/) });
   });
 
+  it('verifies what vouches for a few events (an evidence pack) by the segments holding them, the seals and the tail', async () => {
+    const sealed = await archiverFor(rig, files).archive();
+    const verifier = new AuditVerifier(rig.redis, rig.keys, undefined, files);
+    // Events 25 and 30 are in segment 2, 90 in the live tail: segments 1, 3 and 4 are not read at all.
+    for (const i of [0, 2, 3]) await rm(join(archiveDir, sealed[i]!.file));
+    expect(await verifier.verifyCovering([25, 30, 90])).toMatchObject({ ok: true, fromSeq: 21, count: 20 + 19, head: { seq: 99 } });
+    const second = join(archiveDir, sealed[1]!.file);
+    await writeFile(second, (await readFile(second, 'utf8')).replace('"note":"event 25"', '"note":"event 26"'));
+    expect(await verifier.verifyCovering([30])).toMatchObject({ ok: false, firstBadSeq: 25 });
+    await rm(second);
+    expect(await verifier.verifyCovering([30])).toMatchObject({ ok: false, firstBadSeq: 21, reason: expect.stringMatching(/missing/) });
+    // Without the archive, or for live events only, it is the verification from the oldest event.
+    expect(await new AuditVerifier(rig.redis, rig.keys).verifyCovering([85, 90])).toMatchObject({ ok: true, fromSeq: 85, count: 15 });
+  });
+
   it('refuses to seal a broken chain and drops nothing', async () => {
     const tampered = before[11]!;
     await rig.redis.lset(rig.keys.auditEvents(), 11, JSON.stringify({ ...tampered, actor: 'mallory' }));

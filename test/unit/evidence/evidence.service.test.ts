@@ -15,7 +15,8 @@ function memoryTrail(records: MemoryRecords): EvidenceTrail {
     async *events() {
       yield* records.events;
     },
-    verifyFrom(fromSeq) {
+    verifyCovering(seqs) {
+      const fromSeq = Math.min(...seqs);
       const events = records.events;
       const before = events[fromSeq - 2];
       const checker = new ChainChecker(before ? { seq: before.seq, hash: before.hash } : undefined);
