@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Page } from '../domain/ports/domain-store.port.js';
 import { AppError } from '../errors.js';
@@ -197,6 +197,24 @@ export class SessionArchive {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+  }
+
+  /**
+   * The sessions every shard manifest lists (`leasehold audit verify --archive`
+   * holds them against the `session.archived` events of the trail).
+   */
+  async shardLines(): Promise<ManifestLine[]> {
+    const root = join(this.archiveDir, 'sessions/archived/by-shard');
+    let names: string[];
+    try {
+      names = (await readdir(root, { recursive: true })).filter((n) => n.endsWith('.jsonl'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: ManifestLine[] = [];
+    for (const name of names.sort()) out.push(...(await this.readManifest(join('sessions/archived/by-shard', name))));
+    return out;
   }
 
   /** The line of an archived session, or undefined when its shard's manifest does not list it (never archived). */

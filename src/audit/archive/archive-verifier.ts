@@ -9,6 +9,7 @@ import type { ArchivedPart } from '../audit-verifier.js';
 import { ChainChecker, parseEvent, type VerifyFailure, type VerifyResult } from '../chain-checker.js';
 import { loadReanchors } from '../reanchor.js';
 import { AuditTrail } from './audit-trail.js';
+import { SessionArchive } from '../../sessions/session-archive.js';
 import { SegmentFiles } from './segment-files.js';
 import { checkSeals, sealEventMismatch, type Seal } from './segment-seal.js';
 
@@ -41,7 +42,7 @@ export async function verifyWithArchive(
   const pins = new Map((await new AuditCheckpointStore(redis, keys).after(0)).map((c) => [c.seq, c.hash]));
   const checker = new ChainChecker(GENESIS, pins, await loadReanchors(redis, keys, reanchorKey));
   let count = 0;
-  const sessionFiles: { seq: number; file: string; sha256: string }[] = [];
+  const sessionFiles: { seq: number; id: string; file: string; sha256: string }[] = [];
   const feed = (line: string): VerifyFailure | undefined => {
     const broken = checker.next(line);
     if (broken) return broken;
@@ -49,7 +50,7 @@ export async function verifyWithArchive(
     if (line.includes(SESSION_ARCHIVED)) {
       const e = parseEvent(line);
       if (typeof e !== 'string' && e.action === SESSION_ARCHIVED && typeof e.details.file === 'string' && typeof e.details.sha256 === 'string')
-        sessionFiles.push({ seq: e.seq, file: e.details.file, sha256: e.details.sha256 });
+        sessionFiles.push({ seq: e.seq, id: e.subject.replace(/^session:/, ''), file: e.details.file, sha256: e.details.sha256 });
     }
     const mismatch = sealEventMismatch(line, sealed);
     return mismatch ? failure(count, mismatch, count - 1) : undefined;
@@ -95,6 +96,20 @@ export async function verifyWithArchive(
     if (sha256 !== s.sha256)
       return failure(s.seq, `the archived session ${s.file} recorded at seq ${s.seq} was altered: its SHA-256 differs from the trail's`, count);
   }
+  // Reads by id go through the shard manifests: each line must be what the trail recorded, and the trail must record each.
+  const recorded = new Map(sessionFiles.map((s) => [s.id, s]));
+  const listed = new Set<string>();
+  for (const line of await new SessionArchive(dir).shardLines()) {
+    listed.add(line.id);
+    const s = recorded.get(line.id);
+    // Listed but not yet recorded while the session is still in Redis: an archival under way (or to be retried), not a break.
+    if (!s && (await redis.exists(keys.sessions('rec', line.id)))) continue;
+    if (!s) return failure(count + 1, `the session manifests list ${line.id}, but no session.archived event in the trail records it`, count);
+    if (line.file !== s.file || line.sha256 !== s.sha256)
+      return failure(s.seq, `the manifest line of archived session ${line.id} differs from what seq ${s.seq} recorded (file or SHA-256)`, count);
+  }
+  const unlisted = sessionFiles.find((s) => !listed.has(s.id));
+  if (unlisted) return failure(unlisted.seq, `the archived session ${unlisted.id} recorded at seq ${unlisted.seq} is in no shard manifest`, count);
   return { ...result, ...(base > 0 ? { archived: { segments: sealed.length, throughSeq: base } } : {}), archivedSessions: sessionFiles.length };
 }
 

@@ -213,6 +213,16 @@ describe('retention archival of reviewed sessions (issue 13)', () => {
     expect(await verifyArchive()).toMatchObject({ code: 1, stderr: expect.stringMatching(/the archived session .* is missing/) });
     await writeFile(path, text);
     expect(await verifyArchive()).toMatchObject({ code: 0, stdout: expect.stringMatching(/archived session files match the trail/) });
+    // The shard manifest (what a read by id goes through) must say what the trail recorded, and nothing it did not.
+    const manifest = join(archiveDir, SessionArchive.manifestOfShard(ids.get('old-reviewed')!));
+    const lines = await readFile(manifest, 'utf8');
+    await writeFile(manifest, lines.replaceAll(archived!.details.sha256, '0'.repeat(64)));
+    expect(await verifyArchive()).toMatchObject({ code: 1, stderr: expect.stringMatching(/the manifest line of archived session .* differs/) });
+    const stranger = { ...(JSON.parse(lines.split('\n')[0]!) as Record<string, unknown>), id: 'ses_0000000000strangerxx' };
+    await writeFile(manifest, `${lines}${JSON.stringify(stranger)}\n`);
+    expect(await verifyArchive()).toMatchObject({ code: 1, stderr: expect.stringMatching(/list ses_0000000000strangerxx, but no session.archived event/) });
+    await writeFile(manifest, lines);
+    expect(await verifyArchive()).toMatchObject({ code: 0 });
     expect((await api('GET', `/v1/sessions/${ids.get('old-reviewed')}`, svc.tokens.auditor)).status).toBe(200);
     expect((await list()).status).toBe(200);
   });
