@@ -255,9 +255,10 @@ async function archive(args: string[]): Promise<number> {
     });
     try {
       const sealed = await archiver.archive();
-      // Ours was released when archive() returned: a lease still held is another process's, sealing now.
-      if (sealed.length === 0 && (await redis.exists(keys.auditArchiveLease())))
+      if (!sealed) {
         process.stdout.write('another process is sealing segments now (it holds the archive lease): nothing done here\n');
+        return EXIT.ok;
+      }
       for (const s of sealed) process.stdout.write(`sealed segment ${s.segment}: seq ${s.fromSeq}–${s.toSeq} → ${s.file} (sha256 ${s.sha256})\n`);
       const { base, length } = await new AuditTrail(redis, keys).snapshot();
       const where = base > 0 ? `seq 1–${base} archived in ${ARCHIVE_DIR}` : `nothing archived yet in ${ARCHIVE_DIR}`;

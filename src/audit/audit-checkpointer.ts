@@ -4,6 +4,7 @@ import type { RedisKeys } from '../store/redis-keys.js';
 import type { AuditInput } from './audit-event.js';
 import { AuditCheckpointStore, type Checkpoint } from './audit-checkpoint.store.js';
 import { AuditVerifier, type VerifyFailure } from './audit-verifier.js';
+import { IntervalTask } from './interval-task.js';
 
 export interface AuditCheckpointerOptions {
   redis: Redis;
@@ -30,29 +31,26 @@ export interface AuditCheckpointerOptions {
 export class AuditCheckpointer {
   private readonly store: AuditCheckpointStore;
   private readonly verifier: AuditVerifier;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: IntervalTask;
   private reportedBreak: number | undefined;
 
   constructor(private readonly opts: AuditCheckpointerOptions) {
     this.store = new AuditCheckpointStore(opts.redis, opts.keys);
     this.verifier = new AuditVerifier(opts.redis, opts.keys, opts.reanchorKey);
+    this.task = new IntervalTask(
+      opts.intervalMs,
+      () => this.checkpoint(),
+      (err) => opts.logger.warn('audit checkpoint failed; will retry', { error: err.message }),
+      opts.shouldRun,
+    );
   }
 
   start(): void {
-    if (this.opts.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running || (this.opts.shouldRun && !this.opts.shouldRun())) return;
-      this.running = this.checkpoint()
-        .catch((err: unknown) => this.opts.logger.warn('audit checkpoint failed; will retry', { error: (err as Error).message }))
-        .finally(() => (this.running = undefined));
-    }, this.opts.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Verifies since the newest checkpoint; returns the new checkpoint, null when nothing is new, or the break. */

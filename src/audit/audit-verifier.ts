@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { AuditCheckpointStore } from './audit-checkpoint.store.js';
 import { ArchiveUnavailable, AuditTrail } from './archive/audit-trail.js';
-import type { SegmentFiles } from './archive/segment-files.js';
+import { alteredSegment, missingSegment, type SegmentFiles } from './archive/segment-files.js';
 import { SealChainCheck, sealEventMismatch, type Seal } from './archive/segment-seal.js';
 import { CHUNK, GENESIS, readHead } from './audit-reader.js';
 import { ChainChecker, EDITED, parseEvent, type ChainHead, type VerifyFailure, type VerifyResult } from './chain-checker.js';
@@ -150,27 +150,18 @@ export class AuditVerifier {
     if (!tail.ok) return tail;
     const seals = (await this.trail.sealList()).filter((s): s is Seal => typeof s !== 'string');
     const holding = [...new Set(seqs.filter((q) => q <= base).map((q) => seals.findIndex((s) => q >= s.fromSeq && q <= s.toSeq)))].sort((a, b) => a - b);
+    const reanchors = await loadReanchors(this.redis, this.keys, this.reanchorKey);
     let count = tail.count;
     for (const i of holding) {
       const seal = seals[i]!;
       const before = seals[i - 1];
-      let read: { lines: string[]; sha256: string };
-      try {
-        read = await files.read(seal.file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        return this.differ(seal.fromSeq, `segment ${seal.segment} (${seal.file}) is missing from the archive`, count);
-      }
-      const checker = new ChainChecker(
-        before ? { seq: before.toSeq, hash: before.lastHash } : GENESIS,
-        undefined,
-        await loadReanchors(this.redis, this.keys, this.reanchorKey),
-      );
+      const read = await files.readSealed(seal);
+      if (!read) return this.differ(seal.fromSeq, missingSegment(seal, files.dir), count);
+      const checker = new ChainChecker(before ? { seq: before.toSeq, hash: before.lastHash } : GENESIS, undefined, reanchors);
       for (const line of read.lines) if (checker.next(line)) break;
       const result = checker.finish({ seq: seal.toSeq, hash: seal.lastHash });
       if (!result.ok) return { ...result, count: count + result.count };
-      if (read.sha256 !== seal.sha256)
-        return this.differ(seal.fromSeq, `segment ${seal.segment} (${seal.file}) differs from the SHA-256 in its seal: the file was altered`, count);
+      if (read.altered) return this.differ(seal.fromSeq, alteredSegment(seal), count);
       count += result.count;
     }
     const first = holding.length ? seals[holding[0]!]!.fromSeq : tail.fromSeq;

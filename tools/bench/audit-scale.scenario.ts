@@ -127,7 +127,7 @@ export async function auditScaleScenario(
       logger: createLogger('warn', false),
       intervalMs: 0,
     });
-    const archived = await timed(() => archiver.archive());
+    const archived = await timed(async () => (await archiver.archive()) ?? []);
     opts.log(`audit scale: ${archived.value.length} segments sealed in ${round(archived.seconds, 1)} s`);
     const memoryArchived = await usedMemory(redis);
     const after = await timed(() => new AuditVerifier(redis, keys, undefined, files).verifyRedis());

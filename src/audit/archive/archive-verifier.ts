@@ -10,7 +10,7 @@ import { ChainChecker, parseEvent, type VerifyFailure, type VerifyResult } from 
 import { loadReanchors } from '../reanchor.js';
 import { AuditTrail } from './audit-trail.js';
 import { SessionArchive } from '../../sessions/session-archive.js';
-import { SegmentFiles } from './segment-files.js';
+import { alteredSegment, missingSegment, SegmentFiles } from './segment-files.js';
 import { checkSeals, sealEventMismatch, type Seal } from './segment-seal.js';
 
 function failure(firstBadSeq: number, reason: string, count: number): VerifyFailure {
@@ -56,13 +56,8 @@ export async function verifyWithArchive(
     return mismatch ? failure(count, mismatch, count - 1) : undefined;
   };
   for (const seal of sealed) {
-    let read: { lines: string[]; sha256: string };
-    try {
-      read = await files.read(seal.file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return failure(seal.fromSeq, `segment ${seal.segment} (${seal.file}) is missing from ${dir}`, count);
-    }
+    const read = await files.readSealed(seal);
+    if (!read) return failure(seal.fromSeq, missingSegment(seal, dir), count);
     for (const line of read.lines) {
       const broken = feed(line);
       if (broken) return broken;
@@ -71,8 +66,7 @@ export async function verifyWithArchive(
     if (count !== seal.toSeq) return failure(count + 1, `segment ${seal.segment} (${seal.file}) ends at seq ${count}, its seal at seq ${seal.toSeq}`, count);
     if (read.lines.length !== seal.toSeq - seal.fromSeq + 1)
       return failure(seal.toSeq + 1, `segment ${seal.segment} (${seal.file}) holds lines after seq ${seal.toSeq}`, count);
-    if (read.sha256 !== seal.sha256)
-      return failure(seal.fromSeq, `segment ${seal.segment} (${seal.file}) differs from the SHA-256 in its seal: the file was altered`, count);
+    if (read.altered) return failure(seal.fromSeq, alteredSegment(seal), count);
     const last = parseEvent(read.lines.at(-1)!);
     if (typeof last === 'string' || last.hash !== seal.lastHash) return failure(seal.toSeq, `seq ${seal.toSeq} does not match the hash its seal names`, count);
   }

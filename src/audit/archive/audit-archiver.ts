@@ -8,6 +8,7 @@ import { GENESIS_HASH } from '../audit-event.js';
 import { AuditCheckpointStore } from '../audit-checkpoint.store.js';
 import { ChainChecker, parseEvent, type ChainHead } from '../chain-checker.js';
 import { loadReanchors } from '../reanchor.js';
+import { IntervalTask } from '../interval-task.js';
 import { RedisLease } from '../redis-lease.js';
 import { AuditTrail } from './audit-trail.js';
 import { segmentPath, type SegmentFiles } from './segment-files.js';
@@ -45,38 +46,34 @@ export class AuditArchiver {
   private readonly trail: AuditTrail;
   private readonly lease: RedisLease;
   private readonly sealCheck = new SealChainCheck();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: IntervalTask;
 
   constructor(private readonly opts: AuditArchiverOptions) {
     this.trail = new AuditTrail(opts.redis, opts.keys, opts.files);
     this.lease = new RedisLease(opts.redis, opts.keys.auditArchiveLease(), randomUUID(), 10 * 60_000);
+    this.task = new IntervalTask(
+      opts.intervalMs,
+      () => this.archive(),
+      (err) => opts.logger.error('audit archival failed; will retry', { error: err.message }),
+    );
   }
 
   start(): void {
-    if (this.opts.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.archive()
-        .catch((err: unknown) => this.opts.logger.error('audit archival failed; will retry', { error: (err as Error).message }))
-        .finally(() => (this.running = undefined));
-    }, this.opts.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /**
-   * Seals every full segment now (one process at a time: the others return
-   * nothing while one holds the lease).
-   * @returns the seals made
+   * Seals every full segment now, one process at a time.
+   * @returns the seals made (none when no segment is full), or null when
+   *   another process holds the archive lease and is sealing
    * @throws ArchiveRefused when the chain or the seals do not verify
    */
-  async archive(): Promise<Seal[]> {
-    if (!(await this.lease.acquire())) return [];
+  async archive(): Promise<Seal[] | null> {
+    if (!(await this.lease.acquire())) return null;
     try {
       const sealed: Seal[] = [];
       for (let seal = await this.sealNext(); seal; seal = await this.sealNext()) {

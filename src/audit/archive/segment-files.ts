@@ -17,6 +17,16 @@ export interface SegmentIndex {
   subjects: Record<string, number[]>;
 }
 
+/** Why a verification stops at a segment file that is not there. */
+export function missingSegment(seal: Seal, dir: string): string {
+  return `segment ${seal.segment} (${seal.file}) is missing from ${dir}`;
+}
+
+/** Why a verification stops at a segment file whose bytes are not what was sealed. */
+export function alteredSegment(seal: Seal): string {
+  return `segment ${seal.segment} (${seal.file}) differs from the SHA-256 in its seal: the file was altered`;
+}
+
 /** The file names of a segment, relative to ARCHIVE_DIR. */
 export function segmentPath(segment: number, fromSeq: number, toSeq: number): string {
   return join('audit', `segment-${String(segment).padStart(6, '0')}-${fromSeq}-${toSeq}.jsonl`);
@@ -94,6 +104,21 @@ export class SegmentFiles {
     const text = data.toString('utf8');
     const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text === '' ? [] : text.split('\n');
     return { lines, sha256: createHash('sha256').update(data).digest('hex') };
+  }
+
+  /**
+   * A sealed segment as its verifiers read it: its lines, and whether its
+   * bytes still hash to its seal's SHA-256 (they check the chain first, to
+   * name the first bad seq, then this); undefined when the file is missing.
+   */
+  async readSealed(seal: Seal): Promise<{ lines: string[]; altered: boolean } | undefined> {
+    try {
+      const { lines, sha256 } = await this.read(seal.file);
+      return { lines, altered: sha256 !== seal.sha256 };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   /** The index of a sealed segment: its sidecar, or built from the segment when that is missing or does not fit. */

@@ -27,6 +27,13 @@ function archiverFor(rig: AuditRig, files: SegmentFiles, tx: Transactor = rig.tx
   return new AuditArchiver({ redis: rig.redis, keys: rig.keys, tx, files, segmentEvents: SEGMENT, logger: silentLogger(), intervalMs: 0 });
 }
 
+/** Seals what is full now, in this process (no other one holds the lease in these tests). */
+async function sealNow(rig: AuditRig, files: SegmentFiles, tx?: Transactor): Promise<Seal[]> {
+  const sealed = await archiverFor(rig, files, tx).archive();
+  expect(sealed, 'the archive lease was held elsewhere').not.toBeNull();
+  return sealed!;
+}
+
 async function allEvents(rig: AuditRig): Promise<AuditEvent[]> {
   return (await rig.redis.lrange(rig.keys.auditEvents(), 0, -1)).map((l) => JSON.parse(l) as AuditEvent);
 }
@@ -56,7 +63,7 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
   it('seals every full segment, drops it from Redis, and records each seal in the chain', async () => {
     const checkpoints = new AuditCheckpointStore(rig.redis, rig.keys);
     for (const seq of [10, 50, 90]) await checkpoints.add({ seq, hash: before[seq - 1]!.hash, at: new Date().toISOString() });
-    const sealed = await archiverFor(rig, files).archive();
+    const sealed = await sealNow(rig, files);
     const head = await headSeq(rig);
     // 95 events plus one seal event per segment: sealing stops once fewer than SEGMENT events are live.
     expect(sealed.map((s) => [s.fromSeq, s.toSeq])).toEqual([
@@ -84,8 +91,11 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
     const sealEvents = (await allEvents(rig)).filter((e) => e.action === SEALED_ACTION);
     expect(sealEvents.map((e) => e.details)).toEqual(sealed.map((s) => ({ ...s })));
 
-    // Nothing more to seal until another segment fills up.
+    // Nothing more to seal until another segment fills up; nothing done at all while another process seals.
     expect(await archiverFor(rig, files).archive()).toEqual([]);
+    await rig.redis.set(rig.keys.auditArchiveLease(), 'worker-elsewhere', 'PX', 60_000);
+    expect(await archiverFor(rig, files).archive()).toBeNull();
+    await rig.redis.del(rig.keys.auditArchiveLease());
   });
 
   it('verifies over the API from the seals and the live tail, and as one chain with the archive', async () => {
@@ -183,7 +193,7 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
   });
 
   it('finds an altered or missing segment, and rewritten seals', async () => {
-    const sealed = await archiverFor(rig, files).archive();
+    const sealed = await sealNow(rig, files);
     const second = join(archiveDir, sealed[1]!.file);
     const original = await readFile(second, 'utf8');
     await writeFile(second, original.replace('"note":"event 25"', '"note":"event 25!"'));
@@ -221,7 +231,7 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
   });
 
   it('verifies what vouches for a few events (an evidence pack) by the segments holding them, the seals and the tail', async () => {
-    const sealed = await archiverFor(rig, files).archive();
+    const sealed = await sealNow(rig, files);
     const verifier = new AuditVerifier(rig.redis, rig.keys, undefined, files);
     // Events 25 and 30 are in segment 2, 90 in the live tail: segments 1, 3 and 4 are not read at all.
     for (const i of [0, 2, 3]) await rm(join(archiveDir, sealed[i]!.file));
@@ -252,7 +262,7 @@ describe('sealing the audit trail into ARCHIVE_DIR', () => {
     expect(await rig.redis.llen(rig.keys.auditEvents())).toBe(95);
     expect(await new AuditVerifier(rig.redis, rig.keys).verifyRedis()).toMatchObject({ ok: true, count: 95 });
     // The next run writes the same segment again and seals it.
-    const sealed = await archiverFor(rig, files).archive();
+    const sealed = await sealNow(rig, files);
     expect(sealed).toHaveLength(4);
     expect((await readdir(join(archiveDir, 'audit'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(await verifyWithArchive(rig.redis, rig.keys, archiveDir)).toMatchObject({ ok: true, count: 99 });
