@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, settledScreen, signIn, zh, zhLabel } from './support/browser.js';
+import { person, scanSummary, screenshot, settledScreen, signIn, zh, zhLabel } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const staff = (login: string) => DEMO_STAFF.find((s) => s.login === login)!;
@@ -73,6 +73,21 @@ describe('machine-room register in the console', () => {
     await form.getByRole('button', { name: zh('rooms.enterSubmit') }).click();
     await page.getByText(zh('rooms.entered', { name: '林志明', room: '行政大樓 B1 主機房' })).waitFor();
     expect.soft(await settledScreen(page, 'machine room (one inside)', { name: 'machine-room', fullPage: true })).toEqual([]);
+
+    // A second entry of the same person before the exit is refused, saying why (already_inside), and records nothing.
+    await form.getByRole('combobox', { name: new RegExp(`^${zh('form.vendor')}\\s*${zh('common.required').trim()}`) }).selectOption({ label: '台北機電維護' });
+    await expect.poll(() => form.getByLabel(zhLabel('form.person')).locator('option').count()).toBe(2);
+    await form.getByLabel(zhLabel('form.person')).selectOption({ label: '林志明' });
+    await form.getByLabel(zhLabel('rooms.room')).fill('行政大樓 3F 網路機房');
+    await form.getByLabel(zhLabel('rooms.purpose')).fill('檢查交換器');
+    await form.getByLabel(zhLabel('rooms.escortedBy')).fill('王小明');
+    await form.getByRole('button', { name: zh('rooms.enterSubmit') }).click();
+    await page.getByText(zh('rule.already_inside')).first().waitFor();
+    // The refusal points at the marked field, and the notice of the entry before is gone.
+    expect(await page.getByRole('alert').first().textContent()).toBe(zh('error.policyAtFields'));
+    expect(await page.getByText(zh('rooms.entered', { name: '林志明', room: '行政大樓 B1 主機房' })).count()).toBe(0);
+    await screenshot(page, 'machine-room-already-inside', true);
+    expect((await api('GET', '/v1/room-visits', world.svc.tokens.auditor)).body.items).toHaveLength(1);
 
     const exit = page.getByRole('form', { name: zh('rooms.exitFor', { name: '林志明' }) });
     await exit.getByRole('checkbox', { name: /SanDisk/ }).uncheck();

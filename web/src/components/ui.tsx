@@ -26,9 +26,11 @@ export function ErrorBox({ error, shownFields = [] }: { error: unknown; shownFie
     error instanceof ApiError
       ? error.details.filter((d) => !d.field || !shownFields.includes(d.field.replace(/^(body|query|params)\.?/, '').split('.')[0] ?? ''))
       : [];
+  // A refusal whose every rule is already shown beside its field says so, instead of an empty list after a colon.
+  const atFields = error instanceof ApiError && error.status === 422 && error.details.length > 0 && rest.length === 0;
   return (
     <div className="alert alert-error" role="alert">
-      <p>{describeError(error, t)}</p>
+      <p>{atFields ? t('error.policyAtFields') : describeError(error, t)}</p>
       {rest.length > 0 && (
         <ul>
           {rest.map((d, i) => (

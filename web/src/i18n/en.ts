@@ -116,6 +116,7 @@ export const en: Messages = {
   'error.conflict': 'The state has changed; not done: {message}',
   'error.policy': 'Refused by policy:',
   'error.invalid': 'Please correct the marked fields.',
+  'error.policyAtFields': 'Refused by policy: see the notes beside the marked fields.',
 
   'login.title': 'Sign in',
   'login.intro': 'Sign in with your directory (AD/LDAP) account.',

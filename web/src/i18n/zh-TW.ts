@@ -116,6 +116,7 @@ export const zhTW = {
   'error.conflict': '狀態已改變，無法執行：{message}',
   'error.policy': '不符合政策規定：',
   'error.invalid': '請修正標示的欄位。',
+  'error.policyAtFields': '不符合政策規定：請見標示欄位旁的說明。',
 
   'login.title': '登入',
   'login.intro': '請使用您的目錄（AD／LDAP）帳號登入。',

@@ -10,7 +10,8 @@ const FIELDS = ['personId', 'room', 'purpose', 'escortedBy', 'requestId', 'media
 const LIVE = new Set(['pending', 'approved', 'provisioning', 'active']);
 
 /** Records a vendor person entering a machine room (POST /v1/room-visits): who, where, why, escorted by whom, carrying what. */
-export function RoomEntryForm({ onSaved }: { onSaved: (visit: RoomVisit) => void }) {
+/** `onStart`: a new entry is being recorded (the screen drops the notice of the last one). */
+export function RoomEntryForm({ onSaved, onStart }: { onSaved: (visit: RoomVisit) => void; onStart?: () => void }) {
   const { t, detail } = useI18n();
   const vendors = useLoad(async () => (await api.get('/v1/vendors', { query: { limit: 200 } })).items.filter((v) => v.status === 'active'), []);
   const [vendor, setVendor] = useState<VendorWithPeople>();
@@ -39,6 +40,7 @@ export function RoomEntryForm({ onSaved }: { onSaved: (visit: RoomVisit) => void
     e.preventDefault();
     setBusy(true);
     setError(undefined);
+    onStart?.();
     try {
       const visit = await api.post('/v1/room-visits', {
         body: {

@@ -45,7 +45,7 @@ export function RoomVisitsScreen() {
             : t('rooms.entered', { name: name(saved.personId), room: saved.room })}
         </p>
       )}
-      {recorder && <RoomEntryForm onSaved={changed} />}
+      {recorder && <RoomEntryForm onSaved={changed} onStart={() => setSaved(undefined)} />}
       <section className="panel" aria-labelledby="rooms-open-title">
         <h2 id="rooms-open-title">{t('rooms.open')}</h2>
         {!open.data ? (
