@@ -6,10 +6,9 @@ import { AuditArchiver } from '../../src/audit/archive/audit-archiver.js';
 import { SegmentFiles } from '../../src/audit/archive/segment-files.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { Transactor } from '../../src/store/transactor.js';
-import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { silentLogger } from '../support/log-capture.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, settledScreen, signIn, zh } from './support/browser.js';
+import { scanSummary, settledScreen, signedIn, zh } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 /** The auditor's audit screen over a trail whose older part was sealed into ARCHIVE_DIR (issue 13). */
@@ -49,10 +48,7 @@ describe('the audit trail screen with sealed segments', () => {
   });
 
   it('verifies and says which events are sealed, and lists sealed events as any other', async () => {
-    const { context, page } = await person(world.browser, world.url);
-    const auditor = DEMO_STAFF.find((s) => s.login === 'auditor')!;
-    await page.goto('/');
-    await signIn(page, auditor.login, auditor.password);
+    const { context, page } = await signedIn(world.browser, world.url, 'auditor');
     await page.goto('/audit');
     await page.getByRole('button', { name: zh('audit.verify') }).click();
     const verdict = page.getByRole('status').filter({ hasText: `第 1–${throughSeq} 筆已封存` });

@@ -3,7 +3,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, settledScreen, signIn, zh, zhLabel } from './support/browser.js';
+import { scanSummary, settledScreen, signedIn, zh, zhLabel } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const requester = DEMO_STAFF.find((s) => s.login === 'requester')!;
@@ -32,9 +32,7 @@ describe('bad input in the console', () => {
     });
     expect(vendor.status).toBe(201);
     vendorId = vendor.body.id;
-    page = (await person(world.browser, world.url)).page;
-    await page.goto('/');
-    await signIn(page, requester.login, requester.password);
+    page = (await signedIn(world.browser, world.url, requester.login)).page;
   });
   afterAll(async () => {
     console.info(scanSummary());

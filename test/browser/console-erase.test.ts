@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, settledScreen, signIn, zh } from './support/browser.js';
+import { scanSummary, settledScreen, signedIn, zh } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const admin = DEMO_STAFF.find((s) => s.login === 'admin')!;
@@ -50,16 +50,12 @@ describe('erasing personal data in the console', () => {
   });
 
   it('offers the erasure to an admin only, shows the refusal with its date, and erases after the confirmation', async () => {
-    const { page: asRequester } = await person(world.browser, world.url);
-    await asRequester.goto('/');
-    await signIn(asRequester, requester.login, requester.password);
+    const { page: asRequester } = await signedIn(world.browser, world.url, requester.login);
     await asRequester.goto(`/vendors/${encodeURIComponent(vendorId)}`);
     await asRequester.locator(`[id="person-${people.done}"]`).waitFor();
     expect(await asRequester.getByRole('button', { name: zh('people.erase') }).count()).toBe(0);
 
-    const { page } = await person(world.browser, world.url);
-    await page.goto('/');
-    await signIn(page, admin.login, admin.password);
+    const { page } = await signedIn(world.browser, world.url, admin.login);
     await page.goto(`/vendors/${encodeURIComponent(vendorId)}`);
 
     const live = page.locator(`[id="person-${people.live}"]`);

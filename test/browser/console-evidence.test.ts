@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, settledScreen, signIn, zh } from './support/browser.js';
+import { scanSummary, settledScreen, signedIn, zh } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
 
 const auditor = DEMO_STAFF.find((s) => s.login === 'auditor')!;
@@ -42,16 +42,12 @@ describe('evidence packs in the console', () => {
   });
 
   it('offers the pack to auditors only, and opens it as a document in a new tab', async () => {
-    const { page: asRequester } = await person(world.browser, world.url);
-    await asRequester.goto('/');
-    await signIn(asRequester, requester.login, requester.password);
+    const { page: asRequester } = await signedIn(world.browser, world.url, requester.login);
     await asRequester.goto(`/requests/${encodeURIComponent(requestId)}`);
     await asRequester.getByRole('heading', { level: 1 }).waitFor();
     expect(await asRequester.getByRole('link', { name: zh('evidence.open') }).count()).toBe(0);
 
-    const { page } = await person(world.browser, world.url);
-    await page.goto('/');
-    await signIn(page, auditor.login, auditor.password);
+    const { page } = await signedIn(world.browser, world.url, auditor.login);
     await page.goto(`/requests/${encodeURIComponent(requestId)}`);
     const link = page.getByRole('link', { name: zh('evidence.open') });
     expect(await link.getAttribute('href')).toBe(`/v1/requests/${requestId}/evidence?lang=zh-TW`);
@@ -66,9 +62,7 @@ describe('evidence packs in the console', () => {
   });
 
   it('opens a vendor’s pack for the period the auditor chooses', async () => {
-    const { page } = await person(world.browser, world.url);
-    await page.goto('/');
-    await signIn(page, auditor.login, auditor.password);
+    const { page } = await signedIn(world.browser, world.url, auditor.login);
     await page.goto(`/vendors/${encodeURIComponent(vendorId)}`);
     const panel = page.getByRole('region', { name: zh('evidence.title') });
     await panel.getByLabel(zh('evidence.from')).fill('2026-01-01');

@@ -1,11 +1,9 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_STAFF, DEMO_STAFF_ROLES } from '../../tools/dev/slapd-seed.js';
+import { DEMO_STAFF_ROLES } from '../../tools/dev/slapd-seed.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, settledScreen, signIn, zh, zhLabel } from './support/browser.js';
+import { scanSummary, settledScreen, signedIn as staffAt, zh, zhLabel } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
-
-const staff = (login: string) => DEMO_STAFF.find((s) => s.login === login)!;
 
 function taipeiWall(ms: number): string {
   return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Taipei', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
@@ -43,9 +41,7 @@ describe('exceptions in the console', () => {
   });
 
   async function signedIn(login: string, path: string): Promise<Page> {
-    const { page } = await person(world.browser, world.url);
-    await page.goto('/');
-    await signIn(page, login, staff(login).password);
+    const { page } = await staffAt(world.browser, world.url, login);
     await page.goto(path);
     return page;
   }

@@ -1,11 +1,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_STAFF } from '../../tools/dev/slapd-seed.js';
 import { apiClient } from '../support/service-harness.js';
-import { person, scanSummary, screenshot, settledScreen, signIn, zh, zhLabel } from './support/browser.js';
+import { scanSummary, screenshot, settledScreen, signedIn as staffAt, zh, zhLabel } from './support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from './support/console-world.js';
-
-const staff = (login: string) => DEMO_STAFF.find((s) => s.login === login)!;
 
 /** Clause 1.8 in the console: a requester records an escorted entry and the exit, the register shows what stayed behind, an approver signs the period off. */
 describe('machine-room register in the console', () => {
@@ -35,9 +32,7 @@ describe('machine-room register in the console', () => {
   });
 
   async function signedIn(login: string): Promise<Page> {
-    const { page } = await person(world.browser, world.url);
-    await page.goto('/');
-    await signIn(page, login, staff(login).password);
+    const { page } = await staffAt(world.browser, world.url, login);
     await page
       .getByRole('navigation')
       .getByRole('link', { name: zh('nav.rooms') })

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { DEMO_STAFF } from '../../../tools/dev/slapd-seed.js';
 import { zhTW, type MessageKey } from '../../../web/src/i18n/zh-TW.js';
 
 /** Debian's chromium (scripts/ensure-packages.sh installs it): `npx playwright install` cannot download a browser here. */
@@ -37,6 +38,16 @@ export async function person(browser: Browser, baseUrl: string): Promise<{ conte
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   return { context, page };
+}
+
+/** One of the demo staff (tools/dev/slapd-seed.ts) at their own browser, signed in through the sign-in screen. */
+export async function signedIn(browser: Browser, baseUrl: string, login: string): Promise<{ context: BrowserContext; page: Page }> {
+  const staff = DEMO_STAFF.find((s) => s.login === login);
+  if (!staff) throw new Error(`no demo staff member ${login}`);
+  const at = await person(browser, baseUrl);
+  await at.page.goto('/');
+  await signIn(at.page, staff.login, staff.password);
+  return at;
 }
 
 /** Signs in through the sign-in screen and waits for the menu (or for the refusal the caller expects). */
