@@ -73,9 +73,9 @@ export class ProvisionService {
       validTo: new Date(current.validTo),
     });
     const password = generatePassword();
-    await directory.setPassword(account.dn, password, { mustChange: this.deps.policy.credentials.mustChangeAtFirstLogon });
+    await directory.setPassword(account.dn, password);
     await directory.addToGroups(account.dn, current.groups);
-    await directory.enableAccount(account.dn, new Date(current.validTo));
+    await directory.enableAccount(account.dn, new Date(current.validTo), { mustChangePassword: this.deps.policy.credentials.mustChangeAtFirstLogon });
 
     const sealed = vault.seal(requestId, password);
     const activated = await updateRequest(store, requestId, (r) => {
@@ -132,11 +132,12 @@ export class ProvisionService {
     return request.exception ? requestPolicy.notRelaxed(broken) : broken;
   }
 
-  /** Picks the first free candidate: reserved nowhere else in the store and absent from the directory. */
+  /**
+   * Picks the first free candidate: reserved nowhere else in the store and absent from the directory.
+   * One directory search per candidate also finds an account an earlier try made for the request.
+   */
   private async reserveUsername(request: Stored<AccessRequest>, person: Stored<Person> | null, vendor: Stored<Vendor> | null): Promise<string> {
     const { store, directory, policy } = this.deps;
-    const existing = await directory.findAccount(request.id);
-    if (existing) return existing.username;
     for (let n = 1; n < 1000; n++) {
       const candidate = candidateUsername(
         policy.usernameTemplate,
@@ -146,7 +147,9 @@ export class ProvisionService {
       );
       const owner = await store.reserveUsername(candidate, request.id);
       if (owner !== request.id) continue;
-      if (!(await directory.usernameTaken(candidate))) return candidate;
+      const found = await directory.lookUpUsername(request.id, candidate);
+      if (found.existing) return found.existing;
+      if (!found.taken) return candidate;
     }
     throw new Error('no free username after 1000 candidates');
   }

@@ -43,21 +43,9 @@ export class RevokeService {
     if (request.status === 'provisioning') throw new ProvisioningInProgress(`request ${requestId} is being provisioned; revocation waits`);
 
     const dn = request.account?.dn ?? (await directory.findAccount(requestId))?.dn;
-    const removedGroups: string[] = [];
-    if (dn) {
-      const before = await directory.getAccount(dn);
-      if (before) {
-        // Each write is confirmed by the directory's answer (a refused one throws and the job retries),
-        // so the account is not read back; later tampering is reconciliation's (layer 4). The groups go
-        // in parallel with the lock: neither depends on the other, and a mass expiry waits on round trips.
-        await Promise.all([
-          // Scramble first: OpenLDAP's ppolicy clears pwdAccountLockedTime when an administrator sets a password.
-          directory.setPassword(dn, generatePassword()).then(() => directory.disableAccount(dn)),
-          directory.removeFromGroups(dn, before.groups),
-        ]);
-        removedGroups.push(...before.groups);
-      }
-    }
+    // Scramble, lock and strip every group, each write confirmed by the directory's answer (a refused one throws
+    // and the job retries); the account is not read back: later tampering is reconciliation's (layer 4).
+    const removedGroups = dn ? ((await directory.revokeAccount(dn, generatePassword())) ?? []) : [];
 
     const effective: RevocationTrigger = request.revocation?.trigger ?? trigger;
     const to = effective === 'expiry' ? 'expired' : 'revoked';

@@ -145,12 +145,17 @@ export function directoryContract(name: string, makeContext: () => Promise<Direc
         expect(await dir.getAccount(account.dn.replace(/^([^=]+=)/, `$1nobody-${rand()}`))).toBeNull();
       });
 
-      it('tells whether a username is taken, without treating it as a pattern', async () => {
+      it('tells in one look-up whether a username is taken, or finds the account the request already has, without treating either as a pattern', async () => {
         const s = spec('taken');
         await dir.createAccount(s);
-        expect(await dir.usernameTaken(s.username)).toBe(true);
-        expect(await dir.usernameTaken(ctx.username('free'))).toBe(false);
-        expect(await dir.usernameTaken('*')).toBe(false);
+        const other = `req-other-${rand()}`;
+        expect(await dir.lookUpUsername(other, s.username)).toEqual({ taken: true });
+        expect(await dir.lookUpUsername(other, ctx.username('free'))).toEqual({ taken: false });
+        expect(await dir.lookUpUsername(other, '*')).toEqual({ taken: false });
+        expect(await dir.lookUpUsername('req*', '*')).toEqual({ taken: false });
+        // A retried job finds its own account, whichever candidate it asks about.
+        expect(await dir.lookUpUsername(s.requestId, ctx.username('next'))).toEqual({ existing: s.username, taken: false });
+        expect(await dir.lookUpUsername(s.requestId, s.username)).toEqual({ existing: s.username, taken: false });
       });
 
       it('fails permanently to set the password of an account that does not exist', async () => {
@@ -234,6 +239,24 @@ export function directoryContract(name: string, makeContext: () => Promise<Direc
         await dir.setPassword(account.dn, `${PASSWORD}-new`);
         expect(await ctx.canBind(account.dn, `${PASSWORD}-new`)).toBe(false);
         expect((await dir.getAccount(account.dn))?.enabled).toBe(false);
+      });
+
+      it('revokes in one call: scrambled, shut, out of every direct group, the groups named; again changes nothing; no account gives null', async () => {
+        const [a, b] = [await ctx.createGroup(`rev-a-${rand()}`), await ctx.createGroup(`rev-b-${rand()}`)];
+        const account = await live('revoke');
+        await dir.addToGroups(account.dn, [a, b]);
+        const removed = await dir.revokeAccount(account.dn, `${PASSWORD}-scrambled`);
+        expect(removed?.map(normalizeDn).sort()).toEqual([a, b].map(normalizeDn).sort());
+        expect(await ctx.canBind(account.dn, PASSWORD)).toBe(false);
+        expect(await ctx.canBind(account.dn, `${PASSWORD}-scrambled`)).toBe(false);
+        expect(await lists(a, account.dn)).toBe(false);
+        expect(await lists(b, account.dn)).toBe(false);
+        const read = await dir.getAccount(account.dn);
+        expect(read?.enabled).toBe(false);
+        expect(read?.groups).toEqual([]);
+        expect(await dir.revokeAccount(account.dn, `${PASSWORD}-again`)).toEqual([]);
+        await dir.deleteAccount(account.dn);
+        expect(await dir.revokeAccount(account.dn, `${PASSWORD}-gone`)).toBeNull();
       });
 
       it('deletes idempotently and leaves no membership behind', async () => {
@@ -335,7 +358,7 @@ export function directoryContract(name: string, makeContext: () => Promise<Direc
           const s = spec('odd', { username });
           const account = await dir.createAccount(s);
           expect((await dir.findAccount(s.requestId))?.username).toBe(username);
-          expect(await dir.usernameTaken(username)).toBe(true);
+          expect((await dir.lookUpUsername(`req-other-${rand()}`, username)).taken).toBe(true);
           await dir.setPassword(account.dn, PASSWORD);
           await dir.enableAccount(account.dn, s.validTo);
           expect(await ctx.canBind(account.dn, PASSWORD)).toBe(true);

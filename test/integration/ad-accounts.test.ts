@@ -120,9 +120,9 @@ describe.skipIf(!samba)('AD vendor accounts on a real Samba AD DC', () => {
     });
 
     it('counts a sAMAccountName as taken anywhere in the domain, whatever the case, groups included', async () => {
-      expect(await ad.usernameTaken('Administrator')).toBe(true);
-      expect(await ad.usernameTaken('ERP-SUPPORT')).toBe(true);
-      expect(await ad.usernameTaken(`v-free-${rand()}`)).toBe(false);
+      expect((await ad.lookUpUsername('req_none', 'Administrator')).taken).toBe(true);
+      expect((await ad.lookUpUsername('req_none', 'ERP-SUPPORT')).taken).toBe(true);
+      expect((await ad.lookUpUsername('req_none', `v-free-${rand()}`)).taken).toBe(false);
     });
 
     it('refuses a weak password permanently, naming the password policy, and leaves the account disabled', async () => {

@@ -1,7 +1,8 @@
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 
 /** The directory writes a job makes, in the order the provision and revoke jobs make them. */
-export type DirectoryWrite = 'createAccount' | 'setPassword' | 'addToGroups' | 'enableAccount' | 'disableAccount' | 'removeFromGroups' | 'deleteAccount';
+export type DirectoryWrite =
+  'createAccount' | 'setPassword' | 'addToGroups' | 'enableAccount' | 'revokeAccount' | 'disableAccount' | 'removeFromGroups' | 'deleteAccount';
 
 /** Where a simulated crash hits a directory write: before it reaches the directory, or once the directory has done it. */
 export type CrashPoint = { method: DirectoryWrite; when: 'before' | 'after' };

@@ -37,7 +37,7 @@ describe('fake directory test hooks', () => {
     const first = await fake.ping().catch((e: unknown) => e);
     expect(first).toBeInstanceOf(DirectoryError);
     expect((first as DirectoryError).retryable).toBe(true);
-    await expect(fake.usernameTaken('x')).rejects.toThrow(/simulated/);
+    await expect(fake.lookUpUsername('req_x', 'x')).rejects.toThrow(/simulated/);
     await expect(fake.ping()).resolves.toBeUndefined();
   });
 

@@ -83,8 +83,8 @@ describe('RevokeService', () => {
   });
 
   const crashes: CrashPoint[] = [
-    { method: 'disableAccount', when: 'after' },
-    { method: 'removeFromGroups', when: 'before' },
+    { method: 'revokeAccount', when: 'before' },
+    { method: 'revokeAccount', when: 'after' },
   ];
   it.each(crashes)('finishes after a crash $when $method: disabled, no group left, recorded once', async (crash) => {
     const { person } = await world.vendorWithPerson();

@@ -46,6 +46,14 @@ export interface DirectoryAccount {
   primaryGroup?: string;
 }
 
+/** What lookUpUsername found. */
+export interface UsernameLookup {
+  /** The username of the account already made for the request, if there is one. */
+  existing?: string;
+  /** Whether another entry holds the username. */
+  taken: boolean;
+}
+
 export interface PrivilegedMembership {
   /** The group that lists the account directly. */
   group: string;
@@ -86,8 +94,15 @@ export interface DirectoryPort {
    */
   searchGroups(text: string, limit: number): Promise<DirectoryGroup[]>;
 
-  /** Whether a username is taken by any entry in the vendor container. */
-  usernameTaken(username: string): Promise<boolean>;
+  /**
+   * The one read before an account is made, in one directory search: the
+   * username of the account already made for the request (a retried job
+   * finds its own), and whether `username` is taken by another entry (in the
+   * vendor container; AD and OpenLDAP look in the whole tree, where a second
+   * entry with the same login name would make logins ambiguous). `username`
+   * is never a pattern.
+   */
+  lookUpUsername(requestId: string, username: string): Promise<UsernameLookup>;
 
   /** The account made for a request, if it exists. */
   findAccount(requestId: string): Promise<DirectoryAccount | null>;
@@ -97,17 +112,18 @@ export interface DirectoryPort {
 
   /**
    * Creates the account disabled (or returns the existing one made for the
-   * same request). Never creates a second entry for one request.
+   * same request under the same username). Never creates a second entry for
+   * one request and username; lookUpUsername, asked first, finds an account
+   * the request has under another name.
    */
   createAccount(spec: AccountSpec): Promise<DirectoryAccount>;
 
   /**
-   * Sets the password (only over an encrypted connection on AD). With
-   * `mustChange` the first logon must change it (AD `pwdLastSet=0`, OpenLDAP
-   * `pwdReset: TRUE`); with `mustChange: false` that mark is cleared; without
-   * the option it is left as the directory's own policy sets it.
+   * Sets the password (only over an encrypted connection on AD). Whether the
+   * first logon must change it is left as the directory's own policy sets it;
+   * enableAccount decides that for a new account.
    */
-  setPassword(dn: string, password: string, options?: { mustChange?: boolean }): Promise<void>;
+  setPassword(dn: string, password: string): Promise<void>;
 
   /** Adds the account to each group; already a member counts as done. */
   addToGroups(dn: string, groupDns: string[]): Promise<void>;
@@ -115,14 +131,28 @@ export interface DirectoryPort {
   /** Removes the account from the given groups; not a member counts as done. */
   removeFromGroups(dn: string, groupDns: string[]): Promise<void>;
 
-  /** Enables the account with the directory's own expiry at validTo. */
-  enableAccount(dn: string, validTo: Date): Promise<void>;
+  /**
+   * Enables the account with the directory's own expiry at validTo. With
+   * `mustChangePassword` the first logon must change the password set before
+   * (AD `pwdLastSet=0`, OpenLDAP `pwdReset: TRUE`), written in the same
+   * modify; with `false` that mark is cleared; without it, left as it is.
+   */
+  enableAccount(dn: string, validTo: Date, options?: { mustChangePassword?: boolean }): Promise<void>;
 
   /**
    * Disables the account so that binds fail in the directory itself
    * (ppolicy lock / userAccountControl), and sets its expiry to now.
    */
   disableAccount(dn: string): Promise<void>;
+
+  /**
+   * Revocation in the directory: scrambles the password to `scramble`,
+   * disables the account (as disableAccount) and removes it from every group
+   * that lists it directly. Returns the groups it was removed from, or null
+   * when no account has this DN (nothing to revoke). Each write is confirmed
+   * by the directory's answer; a refused one throws. Idempotent.
+   */
+  revokeAccount(dn: string, scramble: string): Promise<string[] | null>;
 
   /** Deletes the entry; absent counts as done. */
   deleteAccount(dn: string): Promise<void>;

@@ -9,8 +9,9 @@ import {
   type DirectoryGroup,
   type DirectoryPort,
   type PrivilegedMembership,
+  type UsernameLookup,
 } from '../../domain/ports/directory.port.js';
-import { childDn, firstRdnValue, sameDn } from '../ldap/escape.js';
+import { childDn, firstRdnValue, isUnder, sameDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
@@ -99,11 +100,23 @@ export class AdDirectory implements DirectoryPort {
     return found.sort(byGroupName).slice(0, limit);
   }
 
-  /** sAMAccountName is unique in the whole domain and the UPN in the forest, so both are checked everywhere, not only in the vendor OU. */
-  async usernameTaken(username: string): Promise<boolean> {
-    const filter = or(eq('sAMAccountName', username), eq('userPrincipalName', `${username}@${this.upnSuffix}`));
-    const entries = await adOp(`look up username ${username}`, () => this.conn.search(this.options.baseDn, { scope: 'sub', filter, attributes: ['1.1'] }));
-    return entries.length > 0;
+  /**
+   * sAMAccountName is unique in the whole domain and the UPN in the forest, so both are checked everywhere, not
+   * only in the vendor OU; the same search finds the request's own account.
+   */
+  async lookUpUsername(requestId: string, username: string): Promise<UsernameLookup> {
+    const upn = `${username}@${this.upnSuffix}`;
+    const filter = or(and(PERSON, eq(REQUEST_ID_ATTRIBUTE, requestId)), eq('sAMAccountName', username), eq('userPrincipalName', upn));
+    const entries = await adOp(`look up username ${username}`, () =>
+      this.conn.search(this.options.baseDn, { scope: 'sub', filter, attributes: ['sAMAccountName', 'userPrincipalName', REQUEST_ID_ATTRIBUTE] }),
+    );
+    const byRequest = (e: Entry) => attrValue(e, REQUEST_ID_ATTRIBUTE) === requestId;
+    const mine = entries.find((e) => byRequest(e) && isUnder(e.dn, this.options.vendorOu));
+    if (mine) return { existing: attrValue(mine, 'sAMAccountName') ?? username, taken: false };
+    // Both names compare case-insensitively in AD.
+    const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+    const holdsName = (e: Entry) => !byRequest(e) || same(attrValue(e, 'sAMAccountName'), username) || same(attrValue(e, 'userPrincipalName'), upn);
+    return { taken: entries.some(holdsName) };
   }
 
   async findAccount(requestId: string): Promise<DirectoryAccount | null> {
@@ -120,10 +133,9 @@ export class AdDirectory implements DirectoryPort {
     return entry ? toDirectoryAccount(entry, this.now()) : null;
   }
 
+  /** One add; only a clash reads (lookUpUsername has looked for the request's account before). */
   async createAccount(spec: AccountSpec): Promise<DirectoryAccount> {
     assertSamAccountName(spec.username);
-    const existing = await this.findAccount(spec.requestId);
-    if (existing) return existing;
     const dn = childDn('CN', spec.username, this.options.vendorOu);
     try {
       await this.conn.add(dn, accountAttributes(spec, this.upnSuffix), `create account ${spec.username}`);
@@ -133,21 +145,16 @@ export class AdDirectory implements DirectoryPort {
       if (mine) return mine;
       throw toAdDirectoryError(err, `create account ${spec.username}`);
     }
-    const created = await this.getAccount(dn);
-    if (!created) throw new DirectoryError(`account ${dn} vanished right after it was created`, true);
-    return created;
+    // As written: created disabled, accountExpires at validTo, in no group yet.
+    return { username: spec.username, dn, requestId: spec.requestId, enabled: false, expiresAt: spec.validTo, groups: [] };
   }
 
-  async setPassword(dn: string, password: string, options: { mustChange?: boolean } = {}): Promise<void> {
+  async setPassword(dn: string, password: string): Promise<void> {
     if (!this.conn.encrypted) throw new DirectoryError('AD accepts passwords only over LDAPS or StartTLS', false);
     // unicodePwd: the password in double quotes, UTF-16LE, as a Buffer (DIRECTORY.md).
     const value = Buffer.from(`"${password}"`, 'utf16le');
     const change = new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [value] }) });
     await adOp(`set password of ${dn}`, () => this.conn.modify(dn, change, `set password of ${dn}`));
-    if (!options.mustChange) return;
-    // pwdLastSet 0: "user must change password at next logon"; a bind with this password answers 49 / data 773.
-    const mustChange = new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) });
-    await adOp(`require a password change of ${dn}`, () => this.conn.modify(dn, mustChange, `require a password change of ${dn}`));
   }
 
   async addToGroups(dn: string, groupDns: string[]): Promise<void> {
@@ -163,6 +170,11 @@ export class AdDirectory implements DirectoryPort {
     if (groupDns.length === 0) return;
     const account = await this.readEntry(dn, PERSON, ['primaryGroupID']);
     if (!account) return;
+    await this.stripGroups(dn, groupDns, account);
+  }
+
+  /** removeFromGroups on an account already read (with primaryGroupID). */
+  private async stripGroups(dn: string, groupDns: string[], account: Entry): Promise<void> {
     const primaryRid = Number(attrValue(account, 'primaryGroupID') ?? DOMAIN_USERS_RID);
     if (primaryRid !== DOMAIN_USERS_RID) {
       const sid = await this.domainSid();
@@ -175,11 +187,13 @@ export class AdDirectory implements DirectoryPort {
     if (left.length) throw new DirectoryError(`account ${dn} is still a member of ${left.join('; ')}`, true);
   }
 
-  async enableAccount(dn: string, validTo: Date): Promise<void> {
+  async enableAccount(dn: string, validTo: Date, options: { mustChangePassword?: boolean } = {}): Promise<void> {
     const uac = await this.currentUac(dn);
     if (uac === undefined) throw new DirectoryError(`account ${dn} does not exist`, false, 32);
     const enabled = (uac & ~UAC.ACCOUNTDISABLE) | UAC.NORMAL_ACCOUNT;
-    await this.writeUacAndExpiry(dn, enabled, validTo, `enable ${dn}`);
+    // pwdLastSet 0: "user must change password at next logon" (a bind with the password answers 49 / data 773); -1: set now.
+    const mark = options.mustChangePassword === undefined ? [] : [replace('pwdLastSet', options.mustChangePassword ? '0' : '-1')];
+    await this.writeUacAndExpiry(dn, enabled, validTo, `enable ${dn}`, mark);
   }
 
   /** Sets ACCOUNTDISABLE and accountExpires = now; an account that is gone counts as disabled. */
@@ -187,6 +201,18 @@ export class AdDirectory implements DirectoryPort {
     const uac = await this.currentUac(dn);
     if (uac === undefined) return;
     await this.writeUacAndExpiry(dn, uac | UAC.ACCOUNTDISABLE, this.now(), `disable ${dn}`);
+  }
+
+  /** One read (groups, state, primary group); the scramble, the lock and the removals; then memberOf confirms. */
+  async revokeAccount(dn: string, scramble: string): Promise<string[] | null> {
+    const account = await this.readEntry(dn, PERSON, ['memberOf', 'userAccountControl', 'primaryGroupID']);
+    if (!account) return null;
+    const groups = attrValues(account, 'memberOf');
+    await Promise.all([
+      this.setPassword(dn, scramble).then(() => this.writeUacAndExpiry(dn, uacOf(account) | UAC.ACCOUNTDISABLE, this.now(), `disable ${dn}`)),
+      groups.length ? this.stripGroups(dn, groups, account) : undefined,
+    ]);
+    return groups;
   }
 
   async deleteAccount(dn: string): Promise<void> {
@@ -278,11 +304,8 @@ export class AdDirectory implements DirectoryPort {
   }
 
   /** One modify, so the account never sits enabled with a stale expiry (or the reverse). */
-  private async writeUacAndExpiry(dn: string, uac: number, expires: Date, what: string): Promise<void> {
-    const changes = [
-      new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: [String(uac)] }) }),
-      new Change({ operation: 'replace', modification: new Attribute({ type: 'accountExpires', values: [toFileTime(expires)] }) }),
-    ];
+  private async writeUacAndExpiry(dn: string, uac: number, expires: Date, what: string, more: Change[] = []): Promise<void> {
+    const changes = [replace('userAccountControl', String(uac)), replace('accountExpires', toFileTime(expires)), ...more];
     await adOp(what, () => this.conn.modify(dn, changes, what));
   }
 
@@ -296,4 +319,8 @@ export class AdDirectory implements DirectoryPort {
       throw toAdDirectoryError(err, `read ${dn}`);
     }
   }
+}
+
+function replace(type: string, value: string): Change {
+  return new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) });
 }

@@ -6,6 +6,7 @@ import {
   type DirectoryGroup,
   type DirectoryPort,
   type PrivilegedMembership,
+  type UsernameLookup,
 } from '../../domain/ports/directory.port.js';
 import { childDn, normalizeDn } from '../ldap/escape.js';
 import { isBuiltinPrivileged, nameFromDn, namingValues, privilegeResolver, PrivilegedGroupPolicy, type GroupFacts } from '../privileged-groups.js';
@@ -24,7 +25,7 @@ interface FakeAccount {
   username: string;
   requestId?: string;
   password?: string;
-  /** The first logon must change the password (setPassword with mustChange). */
+  /** The first logon must change the password (enableAccount with mustChangePassword). */
   mustChange?: boolean;
   locked: boolean;
   expiresAt?: Date;
@@ -156,9 +157,12 @@ export class FakeDirectory implements DirectoryPort {
       .slice(0, limit);
   }
 
-  async usernameTaken(username: string): Promise<boolean> {
-    await this.op('usernameTaken');
-    return [...this.accounts.values()].some((a) => a.username.toLowerCase() === username.toLowerCase() && this.inVendorOu(a.dn));
+  async lookUpUsername(requestId: string, username: string): Promise<UsernameLookup> {
+    await this.op('lookUpUsername');
+    const all = [...this.accounts.values()];
+    const mine = all.find((a) => a.requestId === requestId && this.inVendorOu(a.dn));
+    if (mine) return { existing: mine.username, taken: false };
+    return { taken: all.some((a) => a.username.toLowerCase() === username.toLowerCase()) };
   }
 
   async findAccount(requestId: string): Promise<DirectoryAccount | null> {
@@ -186,11 +190,11 @@ export class FakeDirectory implements DirectoryPort {
     return this.view(account);
   }
 
-  async setPassword(dn: string, password: string, options: { mustChange?: boolean } = {}): Promise<void> {
+  async setPassword(dn: string, password: string): Promise<void> {
     await this.op('setPassword');
     const account = this.existing(dn);
     account.password = password;
-    account.mustChange = options.mustChange ?? false;
+    account.mustChange = false;
   }
 
   /** Whether the account's first logon must change its password, as a test would read it from a real directory. Not on the port. */
@@ -213,11 +217,12 @@ export class FakeDirectory implements DirectoryPort {
     for (const g of groupDns) this.group(g)?.members.delete(normalizeDn(dn));
   }
 
-  async enableAccount(dn: string, validTo: Date): Promise<void> {
+  async enableAccount(dn: string, validTo: Date, options: { mustChangePassword?: boolean } = {}): Promise<void> {
     await this.op('enableAccount');
     const account = this.existing(dn);
     account.locked = false;
     account.expiresAt = validTo;
+    if (options.mustChangePassword !== undefined) account.mustChange = options.mustChangePassword;
   }
 
   async disableAccount(dn: string): Promise<void> {
@@ -226,6 +231,18 @@ export class FakeDirectory implements DirectoryPort {
     if (!account) return;
     account.locked = true;
     account.expiresAt = this.now();
+  }
+
+  async revokeAccount(dn: string, scramble: string): Promise<string[] | null> {
+    await this.op('revokeAccount');
+    const key = normalizeDn(dn);
+    const account = this.accounts.get(key);
+    if (!account) return null;
+    account.password = scramble;
+    account.locked = true;
+    account.expiresAt = this.now();
+    const removed = [...this.groups.values()].filter((g) => g.members.delete(key)).map((g) => g.dn);
+    return removed;
   }
 
   async deleteAccount(dn: string): Promise<void> {

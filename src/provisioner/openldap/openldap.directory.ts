@@ -9,8 +9,9 @@ import {
   type DirectoryGroup,
   type DirectoryPort,
   type PrivilegedMembership,
+  type UsernameLookup,
 } from '../../domain/ports/directory.port.js';
-import { childDn, firstRdnValue, normalizeDn } from '../ldap/escape.js';
+import { childDn, firstRdnValue, isUnder, normalizeDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues, toGeneralizedTime } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
@@ -60,6 +61,7 @@ export class OpenLdapDirectory implements DirectoryPort {
   private readonly policy: PrivilegedGroupPolicy;
   private readonly now: () => Date;
   private readonly logger: Logger | undefined;
+  private readonly uidNumbers: FreshUidNumbers;
 
   constructor(private readonly options: OpenLdapDirectoryOptions) {
     this.logger = options.logger?.child({ component: 'openldap-directory' });
@@ -67,6 +69,7 @@ export class OpenLdapDirectory implements DirectoryPort {
     this.groups = new OpenLdapGroupWriter(options.connection);
     this.policy = new PrivilegedGroupPolicy(options.privilegedGroups);
     this.now = options.now ?? (() => new Date());
+    this.uidNumbers = new FreshUidNumbers(() => Date.now());
   }
 
   async ping(): Promise<void> {
@@ -91,9 +94,35 @@ export class OpenLdapDirectory implements DirectoryPort {
     return found.sort(byGroupName).slice(0, limit);
   }
 
-  async usernameTaken(username: string): Promise<boolean> {
-    const hits = await this.connection.search(this.options.vendorOu, { scope: 'sub', filter: eq('uid', username), attributes: ['1.1'], sizeLimit: 1 });
-    return hits.length > 0;
+  /**
+   * One search of the whole tree for the request's account, the username and
+   * the username's first uidNumber candidate (all equality-indexed). What it
+   * learns of the uidNumber is kept for createAccount, which then needs no
+   * search of its own unless the candidate is taken or the note has aged.
+   */
+  async lookUpUsername(requestId: string, username: string): Promise<UsernameLookup> {
+    const uidNumber = uidNumberCandidate(username, 0);
+    const hits = await this.connection.search(
+      this.options.baseDn,
+      {
+        scope: 'sub',
+        filter: or(and(accountFilter, eq('employeeNumber', requestId)), eq('uid', username), eq('uidNumber', String(uidNumber))),
+        attributes: ['uid', 'employeeNumber', 'uidNumber'],
+      },
+      `look up username ${username}`,
+    );
+    const byRequest = (e: Entry) => attrValue(e, 'employeeNumber') === requestId;
+    const mine = hits.find((e) => byRequest(e) && isUnder(e.dn, this.options.vendorOu));
+    if (mine) return { existing: attrValue(mine, 'uid') ?? firstRdnValue(mine.dn) ?? username, taken: false };
+    const holdsNumber = (e: Entry) => attrValues(e, 'uidNumber').includes(String(uidNumber));
+    // An entry the request id and the number do not explain matched the uid; one they do is compared as uid matches (case and spaces folded).
+    const holdsUid = (e: Entry) => (!byRequest(e) && !holdsNumber(e)) || attrValues(e, 'uid').some((u) => foldUid(u) === foldUid(username));
+    const dn = normalizeDn(childDn('uid', username, this.options.vendorOu));
+    this.uidNumbers.note(
+      username,
+      hits.every((e) => !holdsNumber(e) || normalizeDn(e.dn) === dn),
+    );
+    return { taken: hits.some(holdsUid) };
   }
 
   async findAccount(requestId: string): Promise<DirectoryAccount | null> {
@@ -135,15 +164,11 @@ export class OpenLdapDirectory implements DirectoryPort {
   /**
    * ppolicy marks `pwdReset: TRUE` by itself after an administrator's change
    * when the policy has `pwdMustChange: TRUE` (and only then restricts a
-   * session bound with that password to changing it), so a caller that says
-   * (provisioning) gets the mark set or removed; a scramble says nothing and
-   * costs no second write.
+   * session bound with that password to changing it); enableAccount sets or
+   * removes the mark as provisioning says.
    */
-  async setPassword(dn: string, password: string, options: { mustChange?: boolean } = {}): Promise<void> {
+  async setPassword(dn: string, password: string): Promise<void> {
     await this.connection.passwordModify(dn, password);
-    if (options.mustChange === undefined) return;
-    const mark = options.mustChange ? replace('pwdReset', 'TRUE') : replace('pwdReset'); // no values: removed if present
-    await this.connection.modify(dn, [mark], `${options.mustChange ? 'set' : 'clear'} pwdReset of ${dn}`);
   }
 
   async addToGroups(dn: string, groupDns: string[]): Promise<void> {
@@ -156,13 +181,15 @@ export class OpenLdapDirectory implements DirectoryPort {
     await Promise.all(groupDns.map((g) => this.groups.remove(g, dn, uid)));
   }
 
-  async enableAccount(dn: string, validTo: Date): Promise<void> {
+  async enableAccount(dn: string, validTo: Date, options: { mustChangePassword?: boolean } = {}): Promise<void> {
+    const mark = options.mustChangePassword === undefined ? [] : [options.mustChangePassword ? replace('pwdReset', 'TRUE') : replace('pwdReset')];
     await this.connection.modify(
       dn,
       [
         replace('pwdAccountLockedTime'), // no values: removes the lock if present, no error if not
         replace('pwdEndTime', toGeneralizedTime(validTo)),
         replace('shadowExpire', String(shadowExpireFor(validTo))),
+        ...mark,
       ],
       `enable ${dn}`,
     );
@@ -185,6 +212,32 @@ export class OpenLdapDirectory implements DirectoryPort {
       if (ldapResultCode(err) !== 32) throw err;
       this.logger?.warn('account to disable does not exist', { dn });
     }
+  }
+
+  /**
+   * Four operations, as a revocation by hand would take: the groups listing
+   * the account (one search) alongside the scramble, then the lock alongside
+   * the group removals (batched per group across concurrent revocations).
+   * The scramble goes before the lock: ppolicy clears pwdAccountLockedTime
+   * when an administrator sets a password. An entry that is gone answers the
+   * scramble with noSuchObject: nothing to revoke.
+   */
+  async revokeAccount(dn: string, scramble: string): Promise<string[] | null> {
+    const uid = firstRdnValue(dn);
+    const [groups, exists] = await Promise.all([
+      this.directGroups(dn, uid),
+      this.connection.passwordModify(dn, scramble).then(
+        () => true,
+        (err: unknown) => {
+          if (ldapResultCode(err) === 32) return false;
+          throw err;
+        },
+      ),
+    ]);
+    if (!exists) return null;
+    const removed = groups.map((g) => g.dn);
+    await Promise.all([this.disableAccount(dn), this.removeFromGroups(dn, removed)]);
+    return removed;
   }
 
   async deleteAccount(dn: string): Promise<void> {
@@ -276,8 +329,11 @@ export class OpenLdapDirectory implements DirectoryPort {
   /**
    * The first candidate uidNumber (see uidNumberCandidate) no other entry in
    * the tree uses. A clash with our own entry (a retried creation) keeps it.
+   * The first candidate is not searched again when lookUpUsername just found
+   * it free.
    */
   private async freeUidNumber(username: string, dn: string): Promise<number> {
+    if (this.uidNumbers.take(username)) return uidNumberCandidate(username, 0);
     for (let attempt = 0; attempt < UID_ATTEMPTS; attempt++) {
       const candidate = uidNumberCandidate(username, attempt);
       const users = await this.connection.search(
@@ -374,4 +430,35 @@ function replace(type: string, ...values: string[]): Change {
 interface GroupMembers {
   dn: string;
   lists(accountKey: string, uid: string | undefined): boolean;
+}
+
+/** uid compares case-insensitively, with leading, trailing and repeated spaces insignificant (caseIgnoreMatch). */
+function foldUid(uid: string): string {
+  return uid.trim().replace(/ +/g, ' ').toLowerCase();
+}
+
+/** How long lookUpUsername's finding that a username's first uidNumber candidate is free stands in for a search. */
+const UID_NOTE_MS = 60_000;
+/** Most notes kept: a burst of provisioning notes one per account and takes it a moment later. */
+const UID_NOTES_MAX = 10_000;
+
+/** Usernames whose first uidNumber candidate lookUpUsername found free, each taken once by createAccount. */
+class FreshUidNumbers {
+  private readonly notes = new Map<string, number>();
+
+  constructor(private readonly clock: () => number) {}
+
+  note(username: string, free: boolean): void {
+    this.notes.delete(username);
+    if (!free) return;
+    if (this.notes.size >= UID_NOTES_MAX) this.notes.delete(this.notes.keys().next().value!);
+    this.notes.set(username, this.clock());
+  }
+
+  /** Whether the first candidate was found free lately; the note is used up. */
+  take(username: string): boolean {
+    const at = this.notes.get(username);
+    this.notes.delete(username);
+    return at !== undefined && this.clock() - at < UID_NOTE_MS;
+  }
 }
