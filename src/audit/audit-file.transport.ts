@@ -9,6 +9,13 @@ export interface AuditLine {
   seq: number;
 }
 
+/** The open file and the inode it was opened as. */
+interface OpenFile {
+  file: FileHandle;
+  ino: number;
+  dev: number;
+}
+
 type Waiter = { seq: number; resolve: () => void; reject: (err: Error) => void };
 
 /**
@@ -21,7 +28,7 @@ type Waiter = { seq: number; resolve: () => void; reject: (err: Error) => void }
  * listener): a failed write rejects the waiters and is retried by the mirror.
  */
 export class AuditFileTransport extends TransportStream {
-  private handle: Promise<FileHandle> | undefined;
+  private handle: Promise<OpenFile> | undefined;
   private written = 0;
   private waiters: Waiter[] = [];
 
@@ -55,7 +62,7 @@ export class AuditFileTransport extends TransportStream {
   async closeFile(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
-    if (handle) await (await handle.catch(() => undefined))?.close();
+    if (handle) await (await handle.catch(() => undefined))?.file.close();
   }
 
   override close(): void {
@@ -69,11 +76,11 @@ export class AuditFileTransport extends TransportStream {
       let handle = await (this.handle ??= this.openFile());
       // Moved or deleted under us (logrotate, an operator): write to the path, not to the orphaned inode.
       if (!(await this.stillAtPath(handle))) {
-        await handle.close().catch(() => undefined);
+        await handle.file.close().catch(() => undefined);
         handle = await (this.handle = this.openFile());
       }
-      await handle.appendFile(text);
-      if (this.fsync) await handle.datasync();
+      await handle.file.write(text);
+      if (this.fsync) await handle.file.datasync();
       this.written = Math.max(this.written, maxSeq);
       this.settle();
     } catch (err) {
@@ -86,15 +93,23 @@ export class AuditFileTransport extends TransportStream {
     }
   }
 
-  private async openFile(): Promise<FileHandle> {
+  /** Opens for appending and notes which inode it holds, so that each batch checks the path with one stat. */
+  private async openFile(): Promise<OpenFile> {
     await mkdir(dirname(this.path), { recursive: true });
-    return open(this.path, 'a', 0o640);
+    const file = await open(this.path, 'a', 0o640);
+    try {
+      const { ino, dev } = await file.stat();
+      return { file, ino, dev };
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      throw err;
+    }
   }
 
-  private async stillAtPath(handle: FileHandle): Promise<boolean> {
+  private async stillAtPath(handle: OpenFile): Promise<boolean> {
     try {
-      const [held, named] = await Promise.all([handle.stat(), stat(this.path)]);
-      return held.ino === named.ino && held.dev === named.dev;
+      const named = await stat(this.path);
+      return handle.ino === named.ino && handle.dev === named.dev;
     } catch {
       return false;
     }
