@@ -70,8 +70,8 @@ export class RedisDomainStore implements DomainStore {
   requestIdsOfVendor(vendorId: string): Promise<string[]> {
     return this.records.requestIdsOfVendor(vendorId);
   }
-  dueForExpiry(untilMs: number, limit: number): Promise<string[]> {
-    return this.records.dueForExpiry(untilMs, limit);
+  dueForExpiry(untilMs: number, limit: number, afterMs?: number): Promise<string[]> {
+    return this.records.dueForExpiry(untilMs, limit, afterMs);
   }
   pendingRevocations(untilMs: number, limit: number): Promise<string[]> {
     return this.records.pendingRevocations(untilMs, limit);

@@ -148,9 +148,9 @@ export class RedisRecordStore {
     return pageOf(items, limit);
   }
 
-  /** Request ids whose validTo is at or before `until` and that are still live. */
-  dueForExpiry(untilMs: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.validTo(), '-inf', untilMs, 'LIMIT', 0, limit);
+  /** Request ids whose validTo is at or before `until` (and after `afterMs`, when given) and that are still live. */
+  dueForExpiry(untilMs: number, limit: number, afterMs?: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.validTo(), afterMs === undefined ? '-inf' : `(${afterMs}`, untilMs, 'LIMIT', 0, limit);
   }
 
   /** Request ids whose asked-for revocation is older than `untilMs` and not yet confirmed. */

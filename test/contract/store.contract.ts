@@ -328,6 +328,19 @@ export function storeContract(name: string, makeContext: () => Promise<StoreCont
         expect(await due(3 * HOUR)).toEqual([b.id, d.id]);
       });
 
+      it('finds requests due for expiry within a window (after one instant, up to another), as an expiry alarm reads its slot', async () => {
+        const within = (after: number, until: number, limit = 10) => store.dueForExpiry(at(until).getTime(), limit, at(after).getTime());
+        const edge = await seedRequest(store, t0, { status: 'active', validTo: at(HOUR).toISOString() });
+        const inside = await seedRequest(store, t0, { status: 'active', validTo: at(HOUR + 50).toISOString() });
+        const end = await seedRequest(store, t0, { status: 'approved', validTo: at(HOUR + 100).toISOString() });
+        await seedRequest(store, t0, { status: 'active', validTo: at(HOUR + 101).toISOString() });
+        await seedRequest(store, t0, { status: 'expired', validTo: at(HOUR + 60).toISOString() });
+        expect(await within(HOUR, HOUR + 100)).toEqual([inside.id, end.id]);
+        expect(await within(HOUR, HOUR + 100, 1)).toEqual([inside.id]);
+        expect(await within(HOUR - 1, HOUR)).toEqual([edge.id]);
+        expect(await within(HOUR + 101, HOUR + 200)).toEqual([]);
+      });
+
       it('finds asked-for revocations until the request is no longer live', async () => {
         const revocation = { trigger: 'manual' as const, by: 'ops-test', requestedAt: at(HOUR).toISOString() };
         const x = await seedRequest(store, t0, { status: 'active', revocation });

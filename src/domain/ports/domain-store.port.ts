@@ -121,8 +121,8 @@ export interface RecordQueries {
   requestIdsOfPerson(personId: string): Promise<string[]>;
   /** Ids of a vendor's requests, newest first. */
   requestIdsOfVendor(vendorId: string): Promise<string[]>;
-  /** Ids of live requests whose validTo is at or before `untilMs`, earliest first. */
-  dueForExpiry(untilMs: number, limit: number): Promise<string[]>;
+  /** Ids of live requests whose validTo is at or before `untilMs` (and after `afterMs`, when given), earliest first. */
+  dueForExpiry(untilMs: number, limit: number, afterMs?: number): Promise<string[]>;
   /** Ids of live requests whose revocation was asked for at or before `untilMs`, earliest first. */
   pendingRevocations(untilMs: number, limit: number): Promise<string[]>;
   /** Ids of active vendors whose contract ends at or before `untilMs`, earliest first. */

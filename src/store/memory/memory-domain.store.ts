@@ -121,8 +121,8 @@ export class MemoryDomainStore implements DomainStore {
   requestIdsOfVendor(vendorId: string): Promise<string[]> {
     return Promise.resolve(this.indexOrEmpty(this.records.requestsByVendor, vendorId).ascending().reverse());
   }
-  dueForExpiry(untilMs: number, limit: number): Promise<string[]> {
-    return Promise.resolve(this.records.validTo.upTo(untilMs, limit));
+  dueForExpiry(untilMs: number, limit: number, afterMs?: number): Promise<string[]> {
+    return Promise.resolve(this.records.validTo.upTo(untilMs, limit, afterMs));
   }
   pendingRevocations(untilMs: number, limit: number): Promise<string[]> {
     return Promise.resolve(this.records.pendingRevocations.upTo(untilMs, limit));

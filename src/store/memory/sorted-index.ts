@@ -29,10 +29,10 @@ export class SortedIndex {
     return [...this.scores.entries()].sort(([a, sa], [b, sb]) => sa - sb || (a < b ? -1 : a > b ? 1 : 0)).map(([m]) => m);
   }
 
-  /** At most `limit` members scored at or below `max`, lowest first (ZRANGEBYSCORE -inf max LIMIT 0 limit). */
-  upTo(max: number, limit: number): string[] {
+  /** At most `limit` members scored at or below `max` (and above `above`, when given), lowest first (ZRANGEBYSCORE -inf|(above max LIMIT 0 limit). */
+  upTo(max: number, limit: number, above?: number): string[] {
     return this.ascending()
-      .filter((m) => this.scores.get(m)! <= max)
+      .filter((m) => this.scores.get(m)! <= max && (above === undefined || this.scores.get(m)! > above))
       .slice(0, limit);
   }
 
