@@ -141,6 +141,11 @@ export class TransientJobError extends JobError {
   readonly permanent = false;
 }
 
+/** Whether retrying cannot cure a failure: a permanent JobError, or a DirectoryError that is not retryable. */
+export function isPermanentFailure(err: unknown): err is JobError | DirectoryError {
+  return (err instanceof JobError && err.permanent) || (err instanceof DirectoryError && !err.retryable);
+}
+
 /** Exit statuses of main.ts and the operator CLI: sysexits(3) where one fits. */
 export const EXIT = { ok: 0, broken: 1, usage: 64, noInput: 66, unavailable: 69, software: 70, config: 78 } as const;
 

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type MinimalJob } from 'bullmq';
-import { DirectoryError, JobError, PermanentJobError } from '../errors.js';
+import { isPermanentFailure, PermanentJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JOBS, jitteredBackoff, QUEUES, STALLS_ALLOWED, type JobName, type JobPayloads, type QueueName } from './job-registry.js';
 
@@ -17,8 +17,7 @@ export type GiveUpHandler = (name: JobName, data: unknown, reason: string) => Pr
  * retried with backoff until its attempts are used up.
  */
 export function jobFailure(err: unknown): unknown {
-  const permanent = (err instanceof JobError && err.permanent) || (err instanceof DirectoryError && !err.retryable);
-  return permanent ? new UnrecoverableError(err.message) : err;
+  return isPermanentFailure(err) ? new UnrecoverableError(err.message) : err;
 }
 
 /**
