@@ -176,7 +176,7 @@ export class RequestService {
     }
   }
 
-  /** Applies an approval or rejection atomically with its events; once approved, queues provisioning, expiry and the reminder. */
+  /** Applies an approval or rejection atomically with its events; once approved, queues provisioning, the expiry alarm and the reminder. */
   private async decide(id: string, change: (r: Stored<AccessRequest>) => RequestUpdate): Promise<Stored<AccessRequest>> {
     const { now } = this.deps;
     const decided = (await updateRequest(this.deps.store, id, (r) => change(r)))!;
@@ -184,7 +184,7 @@ export class RequestService {
     if (decided.status !== 'approved') return decided;
     const approved = decided;
     await this.deps.jobs.scheduleProvision(id, approved.attempt, new Date(approved.validFrom));
-    await this.deps.jobs.scheduleRevoke(id, 'expiry', new Date(approved.validTo));
+    await this.deps.jobs.scheduleExpiry(new Date(approved.validTo));
     const remindAt = Date.parse(approved.validTo) - (this.deps.reminderHours ?? 24) * 3_600_000;
     if (remindAt > now().getTime()) await this.deps.notifier?.notify('reminder', id, new Date(remindAt));
     await this.deps.notifier?.notify('approved', id);

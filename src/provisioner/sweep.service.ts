@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { JobScheduler } from '../domain/ports/job-scheduler.port.js';
+import { expirySlot, type JobScheduler } from '../domain/ports/job-scheduler.port.js';
 import { overdueRequestIds } from '../domain/overdue.js';
 import type { DomainStore, Stored } from '../domain/ports/domain-store.port.js';
 import type { VendorService } from '../domain/vendor.service.js';
@@ -56,8 +56,15 @@ export class SweepService {
       for (let i = 0; i < ids.length; i += CATCH_UP_CHUNK) await Promise.all((await store.getRequests(ids.slice(i, i + CATCH_UP_CHUNK))).map(queue));
     };
     await each(await store.idsInStatus('approved'), (r) => jobs.scheduleProvision(r.id, r.attempt, new Date(r.validFrom)));
-    for (const status of ['approved', 'provisioning', 'active'] as const)
-      await each(await store.idsInStatus(status), (r) => jobs.scheduleRevoke(r.id, 'expiry', new Date(r.validTo)));
+    // One expiry alarm per slot of validTo, not per request: many requests share a slot (a mass expiry all of them).
+    const slots = new Set<number>();
+    const alarm = (r: Stored<AccessRequest>) => {
+      const slot = expirySlot(new Date(r.validTo));
+      if (slots.has(slot)) return Promise.resolve();
+      slots.add(slot);
+      return jobs.scheduleExpiry(new Date(r.validTo));
+    };
+    for (const status of ['approved', 'provisioning', 'active'] as const) await each(await store.idsInStatus(status), alarm);
     await this.sweep();
   }
 

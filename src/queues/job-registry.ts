@@ -12,6 +12,11 @@ import type { WebhookJob } from '../notify/webhook-notifier.js';
 export interface JobPayloads {
   provision: { requestId: string; attempt: number };
   revoke: { requestId: string; trigger: RevocationTrigger };
+  /**
+   * Layer 2 of revocation: the expiry alarm of one slot of validTo (EXPIRY_SLOT_MS), shared by every request
+   * expiring in it (ExpiryAlarmService).
+   */
+  expire: { slot: number };
   depart: { personId: string };
   /** Expiry sweep (SweepService): revokes anything overdue in the validTo index; ends contracts that passed. */
   sweep: Record<string, never>;
@@ -84,6 +89,9 @@ export const JOBS: { [K in JobName]: { queue: QueueName; options: JobsOptions; b
   provision: { queue: 'provisioning', options: { ...accountJob, attempts: 20 } },
   // A revocation never gives up: the sweeper re-queues it anyway, but the job itself keeps trying.
   revoke: { queue: 'revocation', options: { ...accountJob, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
+  // One job per 100 ms of validTo instead of one per request (issue 15): a second request in the slot costs one
+  // deduplicated add. It retries until every revocation due in its slot has succeeded, like revoke.
+  expire: { queue: 'revocation', options: { ...accountJob, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
   depart: { queue: 'revocation', options: { ...accountJob, attempts: 1_000_000 }, backoffCapMs: REVOKE_BACKOFF_CAP_MS },
   sweep: { queue: 'maintenance', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
   reconcile: { queue: 'reconciliation', options: { removeOnComplete: true, removeOnFail: { count: 100 } } },
@@ -139,7 +147,7 @@ export type Repeat = number | CalendarRepeat;
  */
 const REPEATING = {
   jobs: {
-    // Layer 3 of revocation: seconds, so an expiry missed by its delayed job is caught almost at once.
+    // Layer 3 of revocation: seconds, so an expiry missed by its alarm is caught almost at once.
     sweep: { setting: 'policy sweepIntervalSeconds', everySeconds: (c) => c.policy.sweepIntervalSeconds },
     reconcile: { setting: 'policy reconcileIntervalSeconds', everySeconds: (c) => c.policy.reconcileIntervalSeconds },
     // Retention runs with reconciliation: one cheap sorted-set query when nothing is due.
@@ -203,7 +211,8 @@ export function timerMs(name: RepeatingTimer, config: Config): number {
 /** Job ids: BullMQ deduplicates on them (ids may not contain ':'). */
 export const jobIds = {
   provision: (requestId: string, attempt: number) => `provision-${requestId}-${attempt}`,
-  revoke: (requestId: string, trigger: RevocationTrigger, scheduled: boolean) =>
-    scheduled ? `revoke-${requestId}-${trigger}-at` : `revoke-${requestId}-${trigger}`,
+  revoke: (requestId: string, trigger: RevocationTrigger) => `revoke-${requestId}-${trigger}`,
+  /** The expiry alarm of a slot of validTo (expirySlot in the job scheduler port). */
+  expire: (slot: number) => `expire-${slot}`,
   depart: (personId: string) => `depart-${personId}`,
 };

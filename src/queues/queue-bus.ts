@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { JobScheduler } from '../domain/ports/job-scheduler.port.js';
+import { EXPIRY_SLOT_MS, expirySlot, type JobScheduler } from '../domain/ports/job-scheduler.port.js';
 import type { RevocationTrigger } from '../domain/types.js';
 import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName, type Repeat, type RepeatingJob } from './job-registry.js';
 
@@ -36,9 +36,14 @@ export class QueueBus implements JobScheduler {
     return this.add('provision', { requestId, attempt }, { jobId: jobIds.provision(requestId, attempt), delayMs: this.delayUntil(validFrom) });
   }
 
-  scheduleRevoke(requestId: string, trigger: RevocationTrigger, at?: Date): Promise<void> {
-    const delayMs = at ? this.delayUntil(at) : 0;
-    return this.add('revoke', { requestId, trigger }, { jobId: jobIds.revoke(requestId, trigger, delayMs > 0), delayMs });
+  scheduleRevoke(requestId: string, trigger: RevocationTrigger): Promise<void> {
+    return this.add('revoke', { requestId, trigger }, { jobId: jobIds.revoke(requestId, trigger) });
+  }
+
+  /** The slot's alarm, at the slot's end: BullMQ keeps one job per id, so a request in a slot already set costs one script call. */
+  scheduleExpiry(validTo: Date): Promise<void> {
+    const slot = expirySlot(validTo);
+    return this.add('expire', { slot }, { jobId: jobIds.expire(slot), delayMs: this.delayUntil(new Date(slot * EXPIRY_SLOT_MS)) });
   }
 
   scheduleDeparture(personId: string, at: Date): Promise<void> {

@@ -1,11 +1,12 @@
-import type { JobScheduler } from '../../src/domain/ports/job-scheduler.port.js';
+import { expirySlot, type JobScheduler } from '../../src/domain/ports/job-scheduler.port.js';
 import type { NotificationEvent, Notifier } from '../../src/notify/webhook-notifier.js';
 import type { RevocationTrigger } from '../../src/domain/types.js';
 
 /** One job the domain asked for, as the scheduler port received it. */
 export type ScheduledJob =
   | { job: 'provision'; requestId: string; attempt: number; at: string }
-  | { job: 'revoke'; requestId: string; trigger: RevocationTrigger; at?: string }
+  | { job: 'revoke'; requestId: string; trigger: RevocationTrigger }
+  | { job: 'expire'; at: string }
   | { job: 'depart'; personId: string; at: string };
 
 /**
@@ -21,14 +22,24 @@ export class RecordingJobScheduler implements JobScheduler {
     return Promise.resolve();
   }
 
-  scheduleRevoke(requestId: string, trigger: RevocationTrigger, at?: Date): Promise<void> {
-    this.scheduled.push({ job: 'revoke', requestId, trigger, ...(at ? { at: at.toISOString() } : {}) });
+  scheduleRevoke(requestId: string, trigger: RevocationTrigger): Promise<void> {
+    this.scheduled.push({ job: 'revoke', requestId, trigger });
+    return Promise.resolve();
+  }
+
+  scheduleExpiry(validTo: Date): Promise<void> {
+    this.scheduled.push({ job: 'expire', at: validTo.toISOString() });
     return Promise.resolve();
   }
 
   scheduleDeparture(personId: string, at: Date): Promise<void> {
     this.scheduled.push({ job: 'depart', personId, at: at.toISOString() });
     return Promise.resolve();
+  }
+
+  /** The slots of the expiry alarms asked for, in order (expirySlot of each validTo). */
+  alarmSlots(): number[] {
+    return this.scheduled.flatMap((j) => (j.job === 'expire' ? [expirySlot(new Date(j.at))] : []));
   }
 
   /** The revoke jobs asked for, in order. */

@@ -134,7 +134,7 @@ describe('exceptions (clause 1.9)', () => {
         ['exception.approved', `request:${first.id}`, 'success'],
         ['request.approved', `request:${first.id}`, 'success'],
       ]);
-      expect(world.jobs.scheduled.map((j) => j.job)).toEqual(['provision', 'revoke']);
+      expect(world.jobs.scheduled.map((j) => j.job)).toEqual(['provision', 'expire']);
 
       const second = await world.requests.file(OPS, { ...world.terms(first.personId, days(40)), exception: EXCEPTION });
       await world.requests.approveException(EXCEPTIONS, second.id);

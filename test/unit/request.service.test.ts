@@ -105,7 +105,7 @@ describe('RequestService', () => {
   });
 
   describe('approval', () => {
-    it('approves a pending request and schedules its provisioning at validFrom, its expiry at validTo and a reminder', async () => {
+    it('approves a pending request and schedules its provisioning at validFrom, the expiry alarm of its validTo and a reminder', async () => {
       const { person } = await world.vendorWithPerson();
       const filed = await world.requests.file(OPS, world.terms(person.id, { validFrom: new Date(world.clock.now().getTime() + HOUR) }));
       const mark = world.mark();
@@ -114,7 +114,7 @@ describe('RequestService', () => {
       expect(world.eventsSince(mark)).toEqual([['request.approved', `request:${filed.id}`, 'success']]);
       expect(world.jobs.scheduled).toEqual([
         { job: 'provision', requestId: filed.id, attempt: 1, at: filed.validFrom },
-        { job: 'revoke', requestId: filed.id, trigger: 'expiry', at: filed.validTo },
+        { job: 'expire', at: filed.validTo },
       ]);
       expect(world.notifier.sent).toEqual([
         { event: 'request.filed', requestId: filed.id },
@@ -244,9 +244,9 @@ describe('RequestService', () => {
       expect(await world.store.pendingRevocations(world.clock.now().getTime(), 10)).toEqual([active.id]);
       expect(world.eventsSince(mark)).toEqual([['revocation.requested', `request:${active.id}`, 'success']]);
       // Each ask queues the job (the queue deduplicates per request and trigger); the revoke service uses the first trigger.
-      expect(world.jobs.revocations().map((j) => [j.requestId, j.trigger, j.at])).toEqual([
-        [active.id, 'manual', undefined],
-        [active.id, 'departure', undefined],
+      expect(world.jobs.revocations()).toEqual([
+        { job: 'revoke', requestId: active.id, trigger: 'manual' },
+        { job: 'revoke', requestId: active.id, trigger: 'departure' },
       ]);
 
       await world.revoker.revoke(active.id, 'departure');

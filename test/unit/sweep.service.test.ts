@@ -148,7 +148,7 @@ describe('SweepService', () => {
     expect(world.eventsSince(mark).filter(([action]) => action === 'revocation.overdue')).toHaveLength(2);
   });
 
-  it('catches up at start-up: provision for approved, revoke at validTo for approved, provisioning and active, then sweeps', async () => {
+  it('catches up at start-up: provision for approved, the expiry alarm of approved, provisioning and active, then sweeps', async () => {
     const { person } = await world.vendorWithPerson();
     const now = world.clock.now().getTime();
     const approved = await world.approved(person.id, { validFrom: new Date(now + DAY) });
@@ -171,10 +171,27 @@ describe('SweepService', () => {
     expect(sorted(world.jobs.scheduled)).toEqual(
       sorted([
         { job: 'provision', requestId: approved.id, attempt: 1, at: approved.validFrom },
-        ...[approved, stuck, active, revoking].map((r) => ({ job: 'revoke', requestId: r.id, trigger: 'expiry', at: r.validTo })),
+        // All four end a week from the same instant: one slot, one alarm.
+        { job: 'expire', at: active.validTo },
         { job: 'revoke', requestId: revoking.id, trigger: 'manual' }, // from the sweep that follows
       ]),
     );
+    expect(new Set([approved, stuck, active, revoking].map((r) => r.validTo))).toEqual(new Set([active.validTo]));
     expect(world.jobs.scheduled.map((j) => ('requestId' in j ? j.requestId : ''))).not.toContain(pending.id);
+  });
+
+  it('queues one expiry alarm per distinct 100 ms slot of validTo at catch-up, however many requests share a slot', async () => {
+    const { person } = await world.vendorWithPerson();
+    // A slot boundary six days ahead: slot n covers ((n - 1) × 100 ms, n × 100 ms] and its alarm fires at its end.
+    const slot = Math.ceil((world.clock.now().getTime() + 6 * DAY) / 100);
+    const ending = (offsetMs: number) => world.active(person.id, { validTo: new Date(slot * 100 + offsetMs) });
+    for (const offset of [1, 50, 100]) await ending(offset); // slot + 1, its end included
+    for (const offset of [101, 199]) await ending(offset); // slot + 2
+    await ending(-5); // slot
+    freshJobs();
+
+    await sweeper.catchUp();
+    expect(world.jobs.alarmSlots().sort((a, b) => a - b)).toEqual([slot, slot + 1, slot + 2]);
+    expect(world.jobs.revocations()).toEqual([]);
   });
 });
