@@ -19,7 +19,7 @@ export interface MemoryResult {
   /** Lowest RSS of the loaded worker in the window (between reconciliation passes, after garbage collection). */
   workerRssMbAt10kLow: number;
   windowSeconds: number;
-  /** How long the loaded worker took to start (its catch-up queues a delayed revocation per active request). */
+  /** How long the loaded worker took to start (its catch-up queues an expiry alarm per 100 ms slot of the active requests' validTo). */
   startSeconds: number;
 }
 

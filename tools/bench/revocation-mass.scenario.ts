@@ -20,7 +20,7 @@ export interface MassRevocationResult {
   rawOps: string;
   /** lagMs the service recorded per account (validTo → directory confirmed), over the whole wave. */
   serviceRecorded: LatencySummary;
-  /** How long the service took to start: its catch-up queues one delayed revocation per active request. */
+  /** How long the service took to start: its catch-up queues the expiry alarm of the accounts' validTo (one 100 ms slot: one job). */
   serviceStartSeconds: number;
   cores: { raw: Record<string, number>; service: Record<string, number> };
   cpuMsPerAccount: { raw: number; service: number };
@@ -28,7 +28,7 @@ export interface MassRevocationResult {
 
 const DAY_MS = 86_400_000;
 const GROUPS = 8;
-/** Time for the worker to start and for its catch-up to queue every delayed revocation, before the common validTo. */
+/** Time for the worker to start and for its catch-up to queue the expiry alarm, before the common validTo. */
 const leadMs = (count: number): number => 5000 + 6 * count;
 
 /**
@@ -37,7 +37,7 @@ const leadMs = (count: number): number => 5000 + 6 * count;
  * expiry, group member removal) by ldapts, once on WORKER_CONCURRENCY
  * connections and once on 4× as many (the service's revocation
  * concurrency); the faster pass is the time the directory needs. Service
- * (`node dist/main.js all`, delayed revoke jobs queued by its start-up
+ * (`node dist/main.js all`, the expiry alarm queued by its start-up
  * catch-up): from validTo until every request is expired in the store. Each
  * pass has its own accounts, OU and equally sized groups.
  */

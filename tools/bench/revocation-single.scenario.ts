@@ -13,7 +13,7 @@ export interface SingleRevocationResult extends LatencySummary {
   serviceRecorded: LatencySummary;
 }
 
-/** Time for the worker to start (and its catch-up to queue the delayed jobs) before the first validTo. */
+/** Time for the worker to start (and its catch-up to queue the expiry alarms) before the first validTo. */
 const LEAD_MS = 8000;
 
 /**
