@@ -38,7 +38,9 @@ import { RevokeService } from './provisioner/revoke.service.js';
 import { SweepService } from './provisioner/sweep.service.js';
 import { redisDurabilityProblems } from './store/redis-durability.js';
 import { QueueBus } from './queues/queue-bus.js';
-import { repeatingJobs, runsRepeating, timerMs } from './queues/job-registry.js';
+import { jitteredBackoff, repeatingJobs, runsRepeating, timerMs, type JobName } from './queues/job-registry.js';
+import { ProvisionFeed } from './queues/provision-feed.js';
+import { isPermanentFailure } from './errors.js';
 import { WorkerHost } from './queues/worker-host.js';
 import { AccesslogImportService, ldapAccesslogReader } from './sessions/accesslog-import.service.js';
 import { IncidentService } from './sessions/incident.service.js';
@@ -128,8 +130,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const metrics = createMetrics();
   const directory = options.directory ?? (await createDirectory(config, logger.child({ component: `${env.LDAP_DIALECT}-directory` })));
   const vault = new CredentialVault(config.credentialsKey);
-  const bus = new QueueBus(bullConnection, keys.queuePrefix(), now, (queue, err) =>
-    logger.warn('queue connection error', { component: 'queue', queue, error: err.message }),
+  const bus = new QueueBus(
+    bullConnection,
+    keys.queuePrefix(),
+    now,
+    (queue, err) => logger.warn('queue connection error', { component: 'queue', queue, error: err.message }),
+    { redis, keys: keys.provisionFeed() },
   );
   // Group verdicts are shared for a second: a burst of approvals naming the same groups asks the directory once.
   const requestPolicy = new RequestPolicy(policy, directory, { groupVerdictTtlMs: 1000 });
@@ -279,6 +285,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const accesslog = runsRepeating('accesslog-import', config)
       ? accesslogImporter(config, sessionStore, sessionIngest, logger.child({ component: 'accesslog' }))
       : undefined;
+    const giveUp = async (name: JobName, data: unknown, reason: string): Promise<void> => {
+      metrics.jobFailures.inc({ job: name });
+      if (name === 'provision') await provisioner.fail((data as { requestId: string }).requestId, reason);
+    };
     const host = new WorkerHost({
       connection: bullConnection,
       prefix: keys.queuePrefix(),
@@ -297,13 +307,31 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         ...notifications.handlers,
         'accesslog-import': async () => void (await accesslog?.importer.run()),
       },
-      onGiveUp: async (name, data, reason) => {
-        metrics.jobFailures.inc({ job: name });
-        if (name === 'provision') await provisioner.fail((data as { requestId: string }).requestId, reason);
-      },
+      onGiveUp: giveUp,
     });
     host.start();
     closers.push(() => host.close());
+    // Provisioning's common path: the store-kept feed; a failed attempt becomes a BullMQ job with backoff (above).
+    const feedLogger = logger.child({ component: 'provision-feed' });
+    const feed = new ProvisionFeed({
+      redis,
+      keys: keys.provisionFeed(),
+      concurrency: env.WORKER_CONCURRENCY,
+      leaseMs: env.JOB_LOCK_MS,
+      run: (e) => provisioner.provision(e.requestId, e.attempt),
+      failed: async (e, err) => {
+        const error = err instanceof Error ? err.message : String(err);
+        if (isPermanentFailure(err)) {
+          feedLogger.error('provisioning gave up', { requestId: e.requestId, attempt: e.attempt, error });
+          return giveUp('provision', e, error);
+        }
+        feedLogger.warn('provisioning failed, will retry', { requestId: e.requestId, attempt: e.attempt, error });
+        await bus.provisionJob(e.requestId, e.attempt, jitteredBackoff(1));
+      },
+      logger: feedLogger,
+    });
+    feed.start();
+    closers.push(() => feed.close());
     // After the worker, so that a running import finishes first.
     if (accesslog) closers.push(() => accesslog.connection.close());
     await bus.scheduleRepeating(repeatingJobs(config));

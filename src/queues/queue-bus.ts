@@ -1,6 +1,8 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { EXPIRY_SLOT_MS, expirySlot, type JobScheduler } from '../domain/ports/job-scheduler.port.js';
 import type { RevocationTrigger } from '../domain/types.js';
+import { addToFeed, type ProvisionFeedKeys } from './provision-feed.js';
 import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName, type Repeat, type RepeatingJob } from './job-registry.js';
 
 /** The producer side: typed enqueueing onto the BullMQ queues. */
@@ -13,6 +15,8 @@ export class QueueBus implements JobScheduler {
     private readonly now: () => Date,
     /** A queue's connection failed (Redis restarting, a Sentinel failover); BullMQ reconnects by itself. Unheard, BullMQ prints it to stderr. */
     onError: (queue: QueueName, err: Error) => void = () => undefined,
+    /** Provisioning's own queue in the store (the service always gives it; a bus made only to queue other jobs may not). */
+    private readonly feed?: { redis: Redis; keys: ProvisionFeedKeys },
   ) {
     this.queues = Object.fromEntries(
       QUEUES.map((name) => {
@@ -32,8 +36,18 @@ export class QueueBus implements JobScheduler {
     });
   }
 
+  /**
+   * Into the provisioning feed, due at validFrom (one round trip; ProvisionFeed runs it). Without a feed, as a
+   * BullMQ job, the form a failed attempt's retries take anyway.
+   */
   scheduleProvision(requestId: string, attempt: number, validFrom: Date): Promise<void> {
-    return this.add('provision', { requestId, attempt }, { jobId: jobIds.provision(requestId, attempt), delayMs: this.delayUntil(validFrom) });
+    if (this.feed) return addToFeed(this.feed.redis, this.feed.keys, { requestId, attempt }, validFrom);
+    return this.provisionJob(requestId, attempt, this.delayUntil(validFrom));
+  }
+
+  /** A provisioning attempt as a BullMQ job: retried with backoff, failed for good after its attempts. */
+  provisionJob(requestId: string, attempt: number, delayMs: number): Promise<void> {
+    return this.add('provision', { requestId, attempt }, { jobId: jobIds.provision(requestId, attempt), delayMs });
   }
 
   scheduleRevoke(requestId: string, trigger: RevocationTrigger): Promise<void> {

@@ -60,4 +60,10 @@ export class RedisKeys {
   /** Notification bookkeeping (src/notify/): what was reported once. */
   notifications = (...parts: string[]) => this.k('notify', ...parts);
   queuePrefix = () => this.k('q');
+  /** Provisioning's own queue (src/queues/provision-feed.ts): due attempts, claimed attempts, the wake token. */
+  provisionFeed = () => ({
+    due: this.k('feed', 'provision', 'due'),
+    claimed: this.k('feed', 'provision', 'claimed'),
+    wake: this.k('feed', 'provision', 'wake'),
+  });
 }
