@@ -45,10 +45,35 @@ export class SocketWatch {
   private watch<S extends net.Socket>(socket: S): S {
     this.opened.push(socket);
     socket.once('close', () => (this.closed = true));
+    coalesceWrites(socket);
     return socket;
   }
 
   private refuse(): never {
     throw new DirectoryError('LDAP connection closed; not reconnecting this client', true);
   }
+}
+
+/**
+ * Operations sent on one connection in the same tick leave in one write: the
+ * socket is corked at the first and uncorked once the tick's work is done.
+ * Many concurrent jobs share each connection (LDAP multiplexes), and on TLS
+ * every write is a record to encrypt and a system call; a burst of
+ * revocations sent a few operations per connection per tick (bench: mass
+ * expiry, where socket writes were the largest single cost).
+ */
+function coalesceWrites(socket: net.Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  socket.write = ((...args: unknown[]) => {
+    if (!corked && !socket.destroyed) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  });
 }
