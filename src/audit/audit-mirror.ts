@@ -80,6 +80,9 @@ export class AuditMirror {
   private rerun = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly leaseMs: number;
+  /** When the lease was last renewed (performance.now() before asking). */
+  private renewedAt = -Infinity;
 
   constructor(private readonly opts: AuditMirrorOptions) {
     this.path = resolve(opts.file);
@@ -87,7 +90,8 @@ export class AuditMirror {
     this.pollMs = opts.pollMs ?? 1000;
     const scope = createHash('sha256').update(this.path).digest('hex').slice(0, 16);
     const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
-    this.lease = new RedisLease(opts.redis, opts.keys.auditMirrorLease(scope), owner, opts.leaseMs ?? 15_000);
+    this.leaseMs = opts.leaseMs ?? 15_000;
+    this.lease = new RedisLease(opts.redis, opts.keys.auditMirrorLease(scope), owner, this.leaseMs);
     this.fileTransport = new AuditFileTransport(this.path, opts.fsync ?? true);
     const transports: TransportStream[] = [this.fileTransport];
     if (opts.syslogUrl) transports.push(new SyslogTransport(parseSyslogUrl(opts.syslogUrl), (m) => opts.logger.warn(m)));
@@ -194,12 +198,22 @@ export class AuditMirror {
       for (const line of batch.lines) this.writer.log({ level: 'audit', message: line.raw, seq: line.seq });
       await this.fileTransport.whenWritten(batch.last.seq);
       this.lastSeq = wrote = batch.last.seq;
+      // Caught up with the head read above and nothing newer in hand: the next round starts from the file's tail.
+      if (wrote === headSeq && !this.pending.some((e) => e.seq > headSeq)) return;
     }
   }
 
+  /**
+   * Renews the lease, or knows without asking that it still holds it: within a third of the lease since the
+   * last renewal (measured from before that request) it cannot have run out, so a burst of batches costs one
+   * renewal every few seconds instead of two round trips each.
+   */
   private async holdLease(): Promise<boolean> {
+    if (this.leader && performance.now() - this.renewedAt < this.leaseMs / 3) return true;
     const was = this.leader;
+    const asked = performance.now();
     this.leader = await this.lease.acquire();
+    if (this.leader) this.renewedAt = asked;
     if (this.leader && !was) this.opts.logger.info('this process writes the audit mirror', { file: this.path });
     if (!this.leader) {
       if (was) this.opts.logger.warn('audit mirror lease lost to another process', { file: this.path });
