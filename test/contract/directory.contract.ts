@@ -168,6 +168,17 @@ export function directoryContract(name: string, makeContext: () => Promise<Direc
     });
 
     describe('groups', () => {
+      it('adds many accounts to one group and removes them at once (concurrent jobs), one already in or already out counting as done', async () => {
+        const group = await ctx.createGroup(`many-${rand()}`);
+        const accounts = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => dir.createAccount(spec(`many${i}`))));
+        await dir.addToGroups(accounts[0]!.dn, [group]);
+        await Promise.all(accounts.map((a) => dir.addToGroups(a.dn, [group])));
+        for (const a of accounts) expect(await lists(group, a.dn)).toBe(true);
+        await dir.removeFromGroups(accounts[1]!.dn, [group]);
+        await Promise.all(accounts.map((a) => dir.removeFromGroups(a.dn, [group])));
+        for (const a of accounts) expect(await lists(group, a.dn)).toBe(false);
+      });
+
       it('adds and removes memberships idempotently, visible in the directory and on the account', async () => {
         const group = await ctx.createGroup(`erp-${rand()}`);
         const account = await dir.createAccount(spec('grp'));

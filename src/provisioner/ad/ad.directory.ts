@@ -28,6 +28,7 @@ import {
 } from './ad-account-entry.js';
 import { adOp, toAdDirectoryError } from './ad-errors.js';
 import { addMember, removeMember } from './ad-members.js';
+import { BatchedMemberWrites } from '../ldap/batched-member-writes.js';
 import { decodeSid } from './ad-sid.js';
 import { toFileTime } from './ad-time.js';
 import { AdPrivilege, isMissing } from './ad-privilege.js';
@@ -68,6 +69,8 @@ export class AdDirectory implements DirectoryPort {
   private readonly upnSuffix: string;
   private readonly now: () => Date;
   private domainSidPromise?: Promise<string>;
+  /** Member changes of one group by concurrent jobs go as one modify (a mass expiry strips many accounts from few groups). */
+  private readonly members: BatchedMemberWrites;
   private serviceDnPromise?: Promise<string | undefined>;
 
   constructor(private readonly options: AdDirectoryOptions) {
@@ -75,6 +78,13 @@ export class AdDirectory implements DirectoryPort {
     this.upnSuffix = options.upnSuffix ?? realmOf(options.baseDn);
     this.now = options.now ?? (() => new Date());
     this.privilege = new AdPrivilege(this.conn, options.baseDn, () => this.domainSid(), options.privilegedGroups);
+    this.members = new BatchedMemberWrites({
+      many: (op, groupDn, attribute, values) => {
+        const change = new Change({ operation: op, modification: new Attribute({ type: attribute, values }) });
+        return this.conn.modify(groupDn, change, `${op} ${values.length} members of ${groupDn}`);
+      },
+      one: (op, groupDn, _attribute, value) => (op === 'add' ? addMember(this.conn, groupDn, value) : removeMember(this.conn, groupDn, value)),
+    });
   }
 
   async ping(): Promise<void> {
@@ -158,7 +168,7 @@ export class AdDirectory implements DirectoryPort {
   }
 
   async addToGroups(dn: string, groupDns: string[]): Promise<void> {
-    for (const group of groupDns) await addMember(this.conn, group, dn);
+    await Promise.all(groupDns.map((group) => this.members.change('add', group, 'member', dn)));
   }
 
   /**
@@ -181,7 +191,7 @@ export class AdDirectory implements DirectoryPort {
       const primary = await this.privilege.groupBySid(`${sid}-${primaryRid}`);
       if (primary && groupDns.some((g) => sameDn(g, primary.dn))) await this.resetPrimaryGroup(dn, sid);
     }
-    for (const group of groupDns) await removeMember(this.conn, group, dn);
+    await Promise.all(groupDns.map((group) => this.members.change('delete', group, 'member', dn)));
     const after = await this.readEntry(dn, PERSON, ['memberOf']);
     const left = after ? attrValues(after, 'memberOf').filter((g) => groupDns.some((r) => sameDn(r, g))) : [];
     if (left.length) throw new DirectoryError(`account ${dn} is still a member of ${left.join('; ')}`, true);

@@ -6,6 +6,7 @@ import { ldapResultCode } from '../ldap/ldap-errors.js';
 import { eq, or } from '../ldap/ldap-filters.js';
 import { normalizeDn } from '../ldap/escape.js';
 import { nameFromDn, type GroupFacts } from '../privileged-groups.js';
+import { BatchedMemberWrites } from '../ldap/batched-member-writes.js';
 
 /** The group classes understood, with the attribute that lists members and what it holds. */
 const MEMBER_ATTRIBUTES = [
@@ -39,16 +40,6 @@ export function toGroupFacts(entry: Entry): GroupFacts {
 
 type MemberAttribute = (typeof MEMBER_ATTRIBUTES)[number];
 
-/** One member value waiting to be written to a group. */
-interface PendingChange {
-  value: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-/** Most values one batched modify carries. */
-const MAX_BATCH = 500;
-
 /**
  * Group membership writes for one directory. Each group is read first for its
  * classes, then every member attribute those classes use is written; a value
@@ -58,22 +49,36 @@ const MAX_BATCH = 500;
  * and out of a few groups at once): a group's member attributes are
  * remembered after the first read (a group's classes do not change; any
  * failed write forgets them), and while a modify of a group is in flight the
- * next changes of that group wait and then go as one multi-valued modify. A
- * batch the directory refuses is retried value by value, each with the rules
- * above, so batching never changes an outcome.
+ * next changes of that group wait and then go as one multi-valued modify
+ * (BatchedMemberWrites). A batch the directory refuses is retried value by
+ * value, each with the rules above, so batching never changes an outcome.
  */
 export class OpenLdapGroupWriter {
   private readonly classes = new Map<string, MemberAttribute[]>();
-  private readonly waiting = new Map<string, PendingChange[]>();
-  private readonly inFlight = new Set<string>();
+  private readonly batches: BatchedMemberWrites;
 
-  constructor(private readonly connection: LdapConnection) {}
+  constructor(private readonly connection: LdapConnection) {
+    this.batches = new BatchedMemberWrites(
+      {
+        many: (op, groupDn, attribute, values) =>
+          this.connection.modify(groupDn, change(op, attribute, ...values), `${op} ${values.length} members of ${groupDn}`),
+        one: (op, groupDn, attribute, value) =>
+          this.single(
+            op,
+            groupDn,
+            MEMBER_ATTRIBUTES.find((m) => m.attribute === attribute)!,
+            value,
+          ),
+      },
+      (groupDn) => this.classes.delete(normalizeDn(groupDn)),
+    );
+  }
 
   /** Adds the account; a missing group is a permanent NoSuchObject failure. */
   async add(groupDn: string, accountDn: string, uid: () => Promise<string>): Promise<void> {
     for (const m of await this.memberAttributes(groupDn, false)) {
       const value = m.holds === 'dn' ? accountDn : await uid();
-      await this.batched('add', groupDn, m, value);
+      await this.batches.change('add', groupDn, m.attribute, value);
     }
   }
 
@@ -81,52 +86,8 @@ export class OpenLdapGroupWriter {
   async remove(groupDn: string, accountDn: string, uid: () => Promise<string>): Promise<void> {
     for (const m of await this.memberAttributes(groupDn, true)) {
       const value = m.holds === 'dn' ? accountDn : await uid();
-      await this.batched('delete', groupDn, m, value);
+      await this.batches.change('delete', groupDn, m.attribute, value);
     }
-  }
-
-  /** One value's change, written alone or together with others waiting for the same group and attribute. */
-  private batched(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, value: string): Promise<void> {
-    const key = `${op}\n${m.attribute}\n${normalizeDn(groupDn)}`;
-    return new Promise<void>((resolve, reject) => {
-      const queue = this.waiting.get(key);
-      if (queue) queue.push({ value, resolve, reject });
-      else this.waiting.set(key, [{ value, resolve, reject }]);
-      if (!this.inFlight.has(key)) this.flush(op, groupDn, m, key);
-    });
-  }
-
-  private flush(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, key: string): void {
-    const queue = this.waiting.get(key);
-    if (!queue?.length) {
-      this.inFlight.delete(key);
-      this.waiting.delete(key);
-      return;
-    }
-    const batch = queue.splice(0, MAX_BATCH);
-    this.inFlight.add(key);
-    void this.send(op, groupDn, m, batch).finally(() => this.flush(op, groupDn, m, key));
-  }
-
-  private async send(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, batch: PendingChange[]): Promise<void> {
-    const values = [...new Set(batch.map((b) => b.value))];
-    if (values.length > 1) {
-      try {
-        await this.connection.modify(groupDn, change(op, m.attribute, ...values), `${op} ${values.length} members of ${groupDn}`);
-        for (const b of batch) b.resolve();
-        return;
-      } catch {
-        // Refused as a whole (one value present or absent, the last member, …): value by value below.
-      }
-    }
-    await Promise.all(
-      batch.map((b) =>
-        this.single(op, groupDn, m, b.value).then(b.resolve, (err: unknown) => {
-          this.classes.delete(normalizeDn(groupDn));
-          b.reject(err);
-        }),
-      ),
-    );
   }
 
   private async single(op: 'add' | 'delete', groupDn: string, m: MemberAttribute, value: string): Promise<void> {
