@@ -23,6 +23,9 @@ export class ProvisioningInProgress extends TransientJobError {}
  * expired or revoked. Idempotent.
  */
 export class RevokeService {
+  /** Revocations running in this process, by request: a second trigger for the same request joins the first. */
+  private readonly running = new Map<string, Promise<void>>();
+
   constructor(
     private readonly deps: {
       store: DomainStore;
@@ -34,7 +37,23 @@ export class RevokeService {
     },
   ) {}
 
+  /**
+   * Revokes the request's access. While one revocation of a request runs in this process, another (the sweeper
+   * re-queueing an expiry its alarm is still working through, a manual revocation at the same moment) waits
+   * for it instead of writing the directory a second time, then runs and finds the request done.
+   */
   async revoke(requestId: string, trigger: RevocationTrigger): Promise<void> {
+    const earlier = this.running.get(requestId);
+    const run = (earlier ? earlier.catch(() => undefined) : Promise.resolve()).then(() => this.revokeOnce(requestId, trigger));
+    this.running.set(requestId, run);
+    try {
+      await run;
+    } finally {
+      if (this.running.get(requestId) === run) this.running.delete(requestId);
+    }
+  }
+
+  private async revokeOnce(requestId: string, trigger: RevocationTrigger): Promise<void> {
     const { store, directory, now } = this.deps;
     const request = await store.getRequest(requestId);
     if (!request || DONE.has(request.status)) return;

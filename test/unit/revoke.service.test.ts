@@ -82,6 +82,30 @@ describe('RevokeService', () => {
     expect(world.notifier.sent.filter((n) => n.event === 'revoked')).toHaveLength(1);
   });
 
+  it('joins a second revocation of the same request to the one running: the directory is written once, the change recorded once', async () => {
+    const { person } = await world.vendorWithPerson();
+    const active = await world.active(person.id);
+    world.clock.set(new Date(Date.parse(active.validTo) + 100));
+    let revokes = 0;
+    const counting = new Proxy(world.directory, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => unknown).bind(target);
+        return (...args: unknown[]) => {
+          if (prop === 'revokeAccount') revokes++;
+          return method(...args);
+        };
+      },
+    });
+    const revoker = world.revokerOn(counting);
+    // The alarm and the sweeper's re-queued job at once, and a third trigger behind them.
+    await Promise.all([revoker.revoke(active.id, 'expiry'), revoker.revoke(active.id, 'expiry'), revoker.revoke(active.id, 'expiry')]);
+    expect(revokes).toBe(1);
+    expect((await world.request(active.id)).status).toBe('expired');
+    expect(world.events().filter((e) => e.subject === `request:${active.id}` && e.action === 'request.expired')).toHaveLength(1);
+  });
+
   const crashes: CrashPoint[] = [
     { method: 'revokeAccount', when: 'before' },
     { method: 'revokeAccount', when: 'after' },
