@@ -137,6 +137,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     (queue, err) => logger.warn('queue connection error', { component: 'queue', queue, error: err.message }),
     { redis, keys: keys.provisionFeed() },
   );
+  // Every Redis (re)connect: the alarms this process remembers queuing may be gone (a restart, a failover). Registered
+  // before the worker's catch-up below, which then queues them again.
+  redis.on('ready', () => bus.forgetQueuedAlarms());
   // Group verdicts are shared for a second: a burst of approvals naming the same groups asks the directory once.
   const requestPolicy = new RequestPolicy(policy, directory, { groupVerdictTtlMs: 1000 });
   // Session event bodies go to ARCHIVE_DIR or SESSION_REDIS_URL when set, else stay in this Redis (create-session-storage.ts).

@@ -5,9 +5,14 @@ import type { RevocationTrigger } from '../domain/types.js';
 import { addToFeed, type ProvisionFeedKeys } from './provision-feed.js';
 import { JOBS, jobIds, QUEUES, type JobName, type JobPayloads, type QueueName, type Repeat, type RepeatingJob } from './job-registry.js';
 
+/** Slots remembered at most (a day of approvals at one per 100 ms); past it the memory starts again. */
+const MAX_REMEMBERED_ALARMS = 100_000;
+
 /** The producer side: typed enqueueing onto the BullMQ queues. */
 export class QueueBus implements JobScheduler {
   readonly queues: Record<QueueName, Queue>;
+  /** Future expiry slots whose alarm this process queued: a burst of approvals ending in one slot asks Redis once. */
+  private readonly queuedAlarms = new Set<number>();
 
   constructor(
     connection: ConnectionOptions,
@@ -55,9 +60,21 @@ export class QueueBus implements JobScheduler {
   }
 
   /** The slot's alarm, at the slot's end: BullMQ keeps one job per id, so a request in a slot already set costs one script call. */
-  scheduleExpiry(validTo: Date): Promise<void> {
+  async scheduleExpiry(validTo: Date): Promise<void> {
     const slot = expirySlot(validTo);
-    return this.add('expire', { slot }, { jobId: jobIds.expire(slot), delayMs: this.delayUntil(new Date(slot * EXPIRY_SLOT_MS)) });
+    const delayMs = this.delayUntil(new Date(slot * EXPIRY_SLOT_MS));
+    // A future slot this process has queued still has its job (an alarm leaves only once it has run), unless
+    // Redis lost it: forgetQueuedAlarms() after every reconnect, before the worker's catch-up queues them again.
+    if (delayMs > 0 && this.queuedAlarms.has(slot)) return;
+    await this.add('expire', { slot }, { jobId: jobIds.expire(slot), delayMs });
+    if (delayMs <= 0) return;
+    if (this.queuedAlarms.size >= MAX_REMEMBERED_ALARMS) this.queuedAlarms.clear();
+    this.queuedAlarms.add(slot);
+  }
+
+  /** Forgets which alarms this process queued (Redis came back and may have lost the newest). */
+  forgetQueuedAlarms(): void {
+    this.queuedAlarms.clear();
   }
 
   scheduleDeparture(personId: string, at: Date): Promise<void> {

@@ -6,6 +6,7 @@ import { childDn } from '../../src/provisioner/ldap/escape.js';
 import type { LdapConnection } from '../../src/provisioner/ldap/ldap-connection.js';
 import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap.directory.js';
 import { QueueBus } from '../../src/queues/queue-bus.js';
+import { jobIds } from '../../src/queues/job-registry.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { adminConnection, createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
@@ -124,6 +125,26 @@ describe('the expiry alarm (layer 2 of revocation) on Redis and slapd, with the 
         expect(due).toBeGreaterThanOrEqual(job.data.slot * EXPIRY_SLOT_MS);
         expect(due).toBeLessThan(job.data.slot * EXPIRY_SLOT_MS + (Date.now() - before) + 5);
       }
+      await own.queues.revocation.obliterate({ force: true });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('asks Redis once per future slot a process queued, until Redis reconnects: then it queues the slot again', async () => {
+    const own = new QueueBus({ url: inject('redisUrl'), maxRetriesPerRequest: null }, `${svc.prefix}-remembered`, () => new Date());
+    try {
+      const validTo = new Date(Date.now() + 3_600_000);
+      const id = jobIds.expire(expirySlot(validTo));
+      await own.scheduleExpiry(validTo);
+      expect(await own.queues.revocation.getJob(id)).toBeDefined();
+      // As if Redis lost the newest writes in a failover: the process still remembers it queued the slot.
+      await own.queues.revocation.remove(id);
+      await own.scheduleExpiry(validTo);
+      expect(await own.queues.revocation.getJob(id)).toBeUndefined();
+      own.forgetQueuedAlarms(); // what a reconnect does, before the worker's catch-up
+      await own.scheduleExpiry(validTo);
+      expect(await own.queues.revocation.getJob(id)).toBeDefined();
       await own.queues.revocation.obliterate({ force: true });
     } finally {
       await own.close();
