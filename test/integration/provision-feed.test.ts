@@ -90,10 +90,11 @@ describe('the provisioning feed (a queue kept in Redis)', () => {
           release = resolve;
         }),
     });
-    const second: string[] = [];
-    feed({ leaseMs: 300, run: (e) => Promise.resolve(void second.push(e.requestId)) });
     await add('req_slow');
     await settles(() => expect(slowRuns).toEqual(['req_slow']));
+    // Another worker, started once the first holds the claim, must not take it however long the attempt runs.
+    const second: string[] = [];
+    feed({ leaseMs: 300, run: (e) => Promise.resolve(void second.push(e.requestId)) });
     await new Promise((r) => setTimeout(r, 1200)); // four leases
     expect(second).toEqual([]);
     release();
