@@ -8,26 +8,57 @@ function parse<T>(raw: string | null): T | null {
 }
 
 /**
+ * Single-record reads asked for in the same turn of the event loop leave as
+ * one MGET: concurrent jobs and the transactions of one group commit each
+ * read a few records (request, person, vendor), and a GET apiece was a round
+ * trip apiece (issue 15). A read waits at most until the end of the turn.
+ */
+class CoalescedGets {
+  private waiting: { key: string; resolve: (value: string | null) => void; reject: (err: unknown) => void }[] = [];
+
+  constructor(private readonly redis: Redis) {}
+
+  get(key: string): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.push({ key, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    const values = batch.length === 1 ? this.redis.get(batch[0]!.key).then((v) => [v]) : this.redis.mget(batch.map((b) => b.key));
+    values.then(
+      (found) => batch.forEach((b, i) => b.resolve(found[i] ?? null)),
+      (err: unknown) => batch.forEach((b) => b.reject(err)),
+    );
+  }
+}
+
+/**
  * Reads and writes the domain records (JSON strings) and their indexes.
  * Writes are only ever queued onto a MULTI given by the Transactor, so that
  * they commit together with their audit events.
  */
 export class RedisRecordStore {
   private peopleIndexReady: Promise<void> | undefined;
+  private readonly reads: CoalescedGets;
 
   constructor(
     private readonly redis: Redis,
     readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.reads = new CoalescedGets(redis);
+  }
 
   async getVendor(id: string): Promise<Stored<Vendor> | null> {
-    return parse(await this.redis.get(this.keys.vendor(id)));
+    return parse(await this.reads.get(this.keys.vendor(id)));
   }
   async getPerson(id: string): Promise<Stored<Person> | null> {
-    return parse(await this.redis.get(this.keys.person(id)));
+    return parse(await this.reads.get(this.keys.person(id)));
   }
   async getRequest(id: string): Promise<Stored<AccessRequest> | null> {
-    return parse(await this.redis.get(this.keys.request(id)));
+    return parse(await this.reads.get(this.keys.request(id)));
   }
   async getRequests(ids: string[]): Promise<Stored<AccessRequest>[]> {
     if (ids.length === 0) return [];
