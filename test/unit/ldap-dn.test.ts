@@ -22,6 +22,8 @@ describe('DN parsing and comparison', () => {
 
   it('gives the first value and the parent', () => {
     expect(firstRdnValue('cn=Domain Admins\\, old,ou=g,dc=t')).toBe('Domain Admins, old');
+    // Plain DNs take a path without parsing, with the same answers.
+    for (const dn of ['uid=v.wang-01,ou=vendors,dc=t', 'cn=erp@x.test,dc=t', 'uid=solo']) expect(firstRdnValue(dn)).toBe(parseDn(dn)[0]![0]!.value);
     expect(parentDn('cn=a,ou=G\\2C1,dc=t')).toBe('ou=G\\,1,dc=t');
   });
 

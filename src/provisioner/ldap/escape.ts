@@ -127,6 +127,12 @@ export function isUnder(dn: string, ancestorDn: string): boolean {
 
 /** The value of the first RDN (`cn` of `cn=wheel,ou=groups,…`), unescaped. */
 export function firstRdnValue(dn: string): string | undefined {
+  // Plain DNs (see normalizeDn) need no parsing: the value runs from the first '=' to the first ','.
+  if (PLAIN_DN.test(dn)) {
+    const eq = dn.indexOf('=');
+    const comma = dn.indexOf(',');
+    return eq < 0 ? undefined : dn.slice(eq + 1, comma < 0 ? undefined : comma);
+  }
   try {
     return parseDn(dn)[0]?.[0]?.value;
   } catch {
