@@ -65,7 +65,7 @@ export class SocketWatch {
 function coalesceWrites(socket: net.Socket): void {
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   let corked = false;
-  socket.write = ((...args: unknown[]) => {
+  socket.write = (...args: unknown[]) => {
     if (!corked && !socket.destroyed) {
       corked = true;
       socket.cork();
@@ -75,5 +75,5 @@ function coalesceWrites(socket: net.Socket): void {
       });
     }
     return write(...args);
-  });
+  };
 }
