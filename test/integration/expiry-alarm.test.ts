@@ -12,6 +12,7 @@ import { adminConnection, createLdapSubtree, type LdapSubtree } from '../rig/lda
 import { probe } from '../support/directory-probe.js';
 import { auditTrail, untilStatus, vendorWithPerson } from '../support/fixtures.js';
 import { apiClient, eventually, slapdTarget, startTestService, type DirectoryTarget, type TestService } from '../support/service-harness.js';
+import { interceptDirectory } from '../support/intercept-directory.js';
 
 /**
  * The real slapd adapter, except that once armed with an account's DN the
@@ -21,20 +22,11 @@ import { apiClient, eventually, slapdTarget, startTestService, type DirectoryTar
 function flakyDirectory(real: DirectoryPort) {
   let armed: string | undefined;
   let failures = 0;
-  const directory = new Proxy(real, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      const method = (value as (...args: unknown[]) => unknown).bind(target);
-      return (...args: unknown[]) => {
-        if (armed !== undefined && typeof args[0] === 'string' && args[0].toLowerCase() === armed) {
-          armed = undefined;
-          failures++;
-          return Promise.reject(new DirectoryError('the directory is busy (injected)', true, 51));
-        }
-        return method(...args);
-      };
-    },
+  const directory = interceptDirectory(real, ({ args, proceed }) => {
+    if (armed === undefined || typeof args[0] !== 'string' || args[0].toLowerCase() !== armed) return proceed();
+    armed = undefined;
+    failures++;
+    return Promise.reject(new DirectoryError('the directory is busy (injected)', true, 51));
   });
   return { directory, failNextFor: (dn: string) => void (armed = dn.toLowerCase()), failures: () => failures };
 }

@@ -4,6 +4,7 @@ import { OpenLdapDirectory } from '../../src/provisioner/openldap/openldap.direc
 import { adminConnection, createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { vendorWithPerson } from '../support/fixtures.js';
 import { apiClient, eventually, slapdTarget, startTestService, type TestService } from '../support/service-harness.js';
+import { interceptDirectory } from '../support/intercept-directory.js';
 
 /**
  * The real slapd adapter, except that a reconcile pass (listVendorAccounts)
@@ -22,13 +23,7 @@ function stallingDirectory(real: DirectoryPort) {
     yield* real.listVendorAccounts();
     passesEnded++;
   }
-  const directory = new Proxy(real, {
-    get(target, prop, receiver) {
-      if (prop === 'listVendorAccounts') return stalledList;
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const directory = interceptDirectory(real, ({ method, proceed }) => (method === 'listVendorAccounts' ? stalledList() : proceed()));
   return { directory, entered, release, passesEnded: () => passesEnded };
 }
 

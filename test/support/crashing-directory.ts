@@ -1,4 +1,5 @@
 import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
+import { interceptDirectory } from './intercept-directory.js';
 
 /** The directory writes a job makes, in the order the provision and revoke jobs make them. */
 export type DirectoryWrite =
@@ -19,18 +20,12 @@ export class SimulatedCrash extends Error {}
  */
 export function crashingDirectory(directory: DirectoryPort, crash: CrashPoint): DirectoryPort {
   let crashed = false;
-  return new Proxy(directory, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      const method = (value as (...args: unknown[]) => unknown).bind(target);
-      if (prop !== crash.method) return method;
-      return async (...args: unknown[]) => {
-        if (crashed) return method(...args);
-        crashed = true;
-        if (crash.when === 'after') await method(...args);
-        throw new SimulatedCrash(`crashed ${crash.when} ${crash.method}`);
-      };
-    },
+  return interceptDirectory(directory, ({ method, proceed }) => {
+    if (method !== crash.method || crashed) return proceed();
+    crashed = true;
+    return (async () => {
+      if (crash.when === 'after') await proceed();
+      throw new SimulatedCrash(`crashed ${crash.when} ${crash.method}`);
+    })();
   });
 }

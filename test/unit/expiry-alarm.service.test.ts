@@ -6,6 +6,7 @@ import { ExpiryAlarmService } from '../../src/provisioner/expiry-alarm.service.j
 import { jobIds } from '../../src/queues/job-registry.js';
 import { capturingLogger } from '../support/log-capture.js';
 import { rejection, ServiceWorld } from '../support/service-world.js';
+import { interceptDirectory } from '../support/intercept-directory.js';
 
 /**
  * The directory, except that the first `times` calls naming `dn` (whatever the
@@ -14,19 +15,10 @@ import { rejection, ServiceWorld } from '../support/service-world.js';
  */
 function failingFor(directory: DirectoryPort, dn: string, error: () => Error, times = 1): DirectoryPort {
   let left = times;
-  return new Proxy(directory, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      const method = (value as (...args: unknown[]) => unknown).bind(target);
-      return (...args: unknown[]) => {
-        if (args[0] === dn && left > 0) {
-          left--;
-          return Promise.reject(error());
-        }
-        return method(...args);
-      };
-    },
+  return interceptDirectory(directory, ({ args, proceed }) => {
+    if (args[0] !== dn || left <= 0) return proceed();
+    left--;
+    return Promise.reject(error());
   });
 }
 

@@ -3,6 +3,7 @@ import type { DirectoryPort } from '../../src/domain/ports/directory.port.js';
 import { ReconcileService } from '../../src/provisioner/reconcile.service.js';
 import { crashingDirectory, SimulatedCrash } from '../support/crashing-directory.js';
 import { DAY, GROUPS, ServiceWorld } from '../support/service-world.js';
+import { interceptDirectory } from '../support/intercept-directory.js';
 
 describe('ReconcileService', () => {
   let world: ServiceWorld;
@@ -99,17 +100,10 @@ describe('ReconcileService', () => {
     function countingDirectory(directory: DirectoryPort = world.directory) {
       const calls = new Map<string, number>();
       const askedGroups: string[] = [];
-      const counted = new Proxy(directory, {
-        get(target, prop, receiver) {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          if (typeof value !== 'function') return value;
-          const method = (value as (...args: unknown[]) => unknown).bind(target);
-          return (...args: unknown[]) => {
-            calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
-            if (prop === 'privilegedGroupsOf') askedGroups.push(...(args[0] as string[]));
-            return method(...args);
-          };
-        },
+      const counted = interceptDirectory(directory, ({ method, args, proceed }) => {
+        calls.set(method, (calls.get(method) ?? 0) + 1);
+        if (method === 'privilegedGroupsOf') askedGroups.push(...(args[0] as string[]));
+        return proceed();
       });
       return { counted, calls, askedGroups };
     }

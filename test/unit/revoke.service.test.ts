@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProvisioningInProgress } from '../../src/provisioner/revoke.service.js';
 import { crashingDirectory, SimulatedCrash, type CrashPoint } from '../support/crashing-directory.js';
+import { interceptDirectory } from '../support/intercept-directory.js';
 import { GROUPS, OPS, rejection, ServiceWorld, SUPERVISOR } from '../support/service-world.js';
 import { changeRequest } from '../support/store-records.js';
 
@@ -87,16 +88,9 @@ describe('RevokeService', () => {
     const active = await world.active(person.id);
     world.clock.set(new Date(Date.parse(active.validTo) + 100));
     let revokes = 0;
-    const counting = new Proxy(world.directory, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        const method = (value as (...args: unknown[]) => unknown).bind(target);
-        return (...args: unknown[]) => {
-          if (prop === 'revokeAccount') revokes++;
-          return method(...args);
-        };
-      },
+    const counting = interceptDirectory(world.directory, ({ method, proceed }) => {
+      if (method === 'revokeAccount') revokes++;
+      return proceed();
     });
     const revoker = world.revokerOn(counting);
     // The alarm and the sweeper's re-queued job at once, and a third trigger behind them.
