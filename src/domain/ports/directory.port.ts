@@ -95,12 +95,12 @@ export interface DirectoryPort {
   searchGroups(text: string, limit: number): Promise<DirectoryGroup[]>;
 
   /**
-   * The one read before an account is made, in one directory search: the
-   * username of the account already made for the request (a retried job
-   * finds its own), and whether `username` is taken by another entry (in the
-   * vendor container; AD and OpenLDAP look in the whole tree, where a second
-   * entry with the same login name would make logins ambiguous). `username`
-   * is never a pattern.
+   * The one look-up before an account is made (the adapters send its
+   * searches at once): the username of the account already made for the
+   * request (a retried job finds its own), and whether `username` is taken by
+   * another entry anywhere in the directory's tree, where a second entry with
+   * the same login name would make logins ambiguous. `username` is never a
+   * pattern.
    */
   lookUpUsername(requestId: string, username: string): Promise<UsernameLookup>;
 

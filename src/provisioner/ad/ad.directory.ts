@@ -11,7 +11,7 @@ import {
   type PrivilegedMembership,
   type UsernameLookup,
 } from '../../domain/ports/directory.port.js';
-import { childDn, firstRdnValue, isUnder, sameDn } from '../ldap/escape.js';
+import { childDn, firstRdnValue, sameDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
@@ -112,21 +112,24 @@ export class AdDirectory implements DirectoryPort {
 
   /**
    * sAMAccountName is unique in the whole domain and the UPN in the forest, so both are checked everywhere, not
-   * only in the vendor OU; the same search finds the request's own account.
+   * only in the vendor OU (both indexed); the request's own account is looked for at the same time in the vendor
+   * OU, apart, as employeeNumber has no index in AD's schema.
    */
   async lookUpUsername(requestId: string, username: string): Promise<UsernameLookup> {
-    const upn = `${username}@${this.upnSuffix}`;
-    const filter = or(and(PERSON, eq(REQUEST_ID_ATTRIBUTE, requestId)), eq('sAMAccountName', username), eq('userPrincipalName', upn));
-    const entries = await adOp(`look up username ${username}`, () =>
-      this.conn.search(this.options.baseDn, { scope: 'sub', filter, attributes: ['sAMAccountName', 'userPrincipalName', REQUEST_ID_ATTRIBUTE] }),
-    );
-    const byRequest = (e: Entry) => attrValue(e, REQUEST_ID_ATTRIBUTE) === requestId;
-    const mine = entries.find((e) => byRequest(e) && isUnder(e.dn, this.options.vendorOu));
-    if (mine) return { existing: attrValue(mine, 'sAMAccountName') ?? username, taken: false };
-    // Both names compare case-insensitively in AD.
-    const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
-    const holdsName = (e: Entry) => !byRequest(e) || same(attrValue(e, 'sAMAccountName'), username) || same(attrValue(e, 'userPrincipalName'), upn);
-    return { taken: entries.some(holdsName) };
+    const [mine, holders] = await Promise.all([
+      adOp(`find account of ${requestId}`, () =>
+        this.conn.search(this.options.vendorOu, { scope: 'sub', filter: and(PERSON, eq(REQUEST_ID_ATTRIBUTE, requestId)), attributes: ['sAMAccountName'] }),
+      ),
+      adOp(`look up username ${username}`, () =>
+        this.conn.search(this.options.baseDn, {
+          scope: 'sub',
+          filter: or(eq('sAMAccountName', username), eq('userPrincipalName', `${username}@${this.upnSuffix}`)),
+          attributes: ['1.1'],
+        }),
+      ),
+    ]);
+    if (mine[0]) return { existing: attrValue(mine[0], 'sAMAccountName') ?? username, taken: false };
+    return { taken: holders.length > 0 };
   }
 
   async findAccount(requestId: string): Promise<DirectoryAccount | null> {

@@ -120,11 +120,6 @@ export function sameDn(a: string, b: string): boolean {
   return normalizeDn(a) === normalizeDn(b);
 }
 
-/** Whether `dn` lies below `ancestorDn` (both compared as normalizeDn forms). */
-export function isUnder(dn: string, ancestorDn: string): boolean {
-  return normalizeDn(dn).endsWith(`,${normalizeDn(ancestorDn)}`);
-}
-
 /** The value of the first RDN (`cn` of `cn=wheel,ou=groups,…`), unescaped. */
 export function firstRdnValue(dn: string): string | undefined {
   // Plain DNs (see normalizeDn) need no parsing: the value runs from the first '=' to the first ','.

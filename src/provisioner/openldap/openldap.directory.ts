@@ -11,7 +11,7 @@ import {
   type PrivilegedMembership,
   type UsernameLookup,
 } from '../../domain/ports/directory.port.js';
-import { childDn, firstRdnValue, isUnder, normalizeDn } from '../ldap/escape.js';
+import { childDn, firstRdnValue, normalizeDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
 import { attrValue, attrValues, toGeneralizedTime } from '../ldap/ldap-entry.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
@@ -95,28 +95,32 @@ export class OpenLdapDirectory implements DirectoryPort {
   }
 
   /**
-   * One search of the whole tree for the request's account, the username and
-   * the username's first uidNumber candidate (all equality-indexed). What it
+   * Two searches at once: the request's account in the vendor container (as
+   * findAccount does), and the username and its first uidNumber candidate in
+   * the whole tree (uid and uidNumber are indexed wherever posix accounts are
+   * served). Kept apart because employeeNumber often has no index: in one OR
+   * filter it would have slapd test every entry of the tree. What the second
    * learns of the uidNumber is kept for createAccount, which then needs no
    * search of its own unless the candidate is taken or the note has aged.
    */
   async lookUpUsername(requestId: string, username: string): Promise<UsernameLookup> {
-    const uidNumber = uidNumberCandidate(username, 0);
-    const hits = await this.connection.search(
-      this.options.baseDn,
-      {
-        scope: 'sub',
-        filter: or(and(accountFilter, eq('employeeNumber', requestId)), eq('uid', username), eq('uidNumber', String(uidNumber))),
-        attributes: ['uid', 'employeeNumber', 'uidNumber'],
-      },
-      `look up username ${username}`,
-    );
-    const byRequest = (e: Entry) => attrValue(e, 'employeeNumber') === requestId;
-    const mine = hits.find((e) => byRequest(e) && isUnder(e.dn, this.options.vendorOu));
-    if (mine) return { existing: attrValue(mine, 'uid') ?? firstRdnValue(mine.dn) ?? username, taken: false };
-    const holdsNumber = (e: Entry) => attrValues(e, 'uidNumber').includes(String(uidNumber));
-    // An entry the request id and the number do not explain matched the uid; one they do is compared as uid matches (case and spaces folded).
-    const holdsUid = (e: Entry) => (!byRequest(e) && !holdsNumber(e)) || attrValues(e, 'uid').some((u) => foldUid(u) === foldUid(username));
+    const uidNumber = String(uidNumberCandidate(username, 0));
+    const [mine, hits] = await Promise.all([
+      this.connection.search(
+        this.options.vendorOu,
+        { scope: 'sub', filter: and(accountFilter, eq('employeeNumber', requestId)), attributes: ['uid'] },
+        `find account of request ${requestId}`,
+      ),
+      this.connection.search(
+        this.options.baseDn,
+        { scope: 'sub', filter: or(eq('uid', username), eq('uidNumber', uidNumber)), attributes: ['uid', 'uidNumber'] },
+        `look up username ${username}`,
+      ),
+    ]);
+    if (mine[0]) return { existing: attrValue(mine[0], 'uid') ?? firstRdnValue(mine[0].dn) ?? username, taken: false };
+    const holdsNumber = (e: Entry) => attrValues(e, 'uidNumber').includes(uidNumber);
+    // An entry the number does not explain matched the uid; one it does is compared as uid matches (case and spaces folded).
+    const holdsUid = (e: Entry) => !holdsNumber(e) || attrValues(e, 'uid').some((u) => foldUid(u) === foldUid(username));
     const dn = normalizeDn(childDn('uid', username, this.options.vendorOu));
     this.uidNumbers.note(
       username,
