@@ -24,9 +24,12 @@ export class MemoryRoomStore implements RoomStore {
 
   constructor(private readonly audit: AuditLog) {}
 
-  run<T>(_lockVisits: string[], decide: (read: RoomReader) => Promise<RoomDecision<T>>): Promise<T> {
+  run<T>(_lockVisits: string[], decide: (read: RoomReader) => Promise<RoomDecision<T>>, _lockPeople: string[] = []): Promise<T> {
     const next = this.tail.then(async () => {
-      const decision = await decide({ visit: (id) => this.getVisit(id) });
+      const decision = await decide({
+        visit: (id) => this.getVisit(id),
+        openVisitOf: async (personId) => (await this.listVisits({ open: true, personId }, undefined, 1)).items[0] ?? null,
+      });
       const planned: (() => void)[] = [];
       decision.writes?.({
         putVisit: (v, prev) => planned.push(() => this.putVisit(v, prev)),

@@ -40,11 +40,15 @@ export class RedisRoomStore implements RoomStore {
     this.k = new RoomKeys(deps.keys);
   }
 
-  run<T>(lockVisits: string[], decide: (read: RoomReader) => Promise<RoomDecision<T>>): Promise<T> {
+  run<T>(lockVisits: string[], decide: (read: RoomReader) => Promise<RoomDecision<T>>, lockPeople: string[] = []): Promise<T> {
     return this.deps.tx.run(
-      lockVisits.map((id) => this.k.visit(id)),
+      // A person's index changes with each of their entries: watching it serialises two entries of one person.
+      [...lockVisits.map((id) => this.k.visit(id)), ...lockPeople.map((id) => this.k.byPerson(id))],
       async (redis) => {
-        const decision = await decide({ visit: async (id) => parse<RoomVisit>(await redis.get(this.k.visit(id))) });
+        const decision = await decide({
+          visit: async (id) => parse<RoomVisit>(await redis.get(this.k.visit(id))),
+          openVisitOf: (personId) => this.openVisitOf(redis, personId),
+        });
         const { writes } = decision;
         return {
           writes: writes && ((multi) => writes({ putVisit: (v, prev) => this.putVisit(multi, v, prev), putReview: (r) => this.putReview(multi, r) })),
@@ -108,6 +112,18 @@ export class RedisRoomStore implements RoomStore {
     if (ids.length === 0) return [];
     const raws = await this.deps.redis.mget(ids.map(this.k.review));
     return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as RoomReview]));
+  }
+
+  /** From the open index (the people inside a room now: a short list), the one visit of this person. */
+  private async openVisitOf(redis: Redis, personId: string): Promise<RoomVisit | null> {
+    const ids = await redis.zrange(this.k.open(), 0, -1);
+    if (ids.length === 0) return null;
+    const raws = await redis.mget(ids.map(this.k.visit));
+    for (const raw of raws) {
+      const visit = parse<RoomVisit>(raw ?? null);
+      if (visit && visit.personId === personId && visit.exitedAt === undefined) return visit;
+    }
+    return null;
   }
 
   private indexFor(f: VisitFilter): string {

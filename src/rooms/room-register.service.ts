@@ -81,14 +81,10 @@ export class RoomRegisterService {
         broken.push({ field: 'requestId', rule: 'request_of_person', message: `request ${input.requestId} is not one of this person's requests` });
     }
     if (person) {
-      // One entry per person at a time: a second one before the exit would leave the first open for ever.
+      // One entry per person at a time: a second one before the exit would leave the first open for ever. Checked
+      // here with the other rules, and again in the entry's own transaction (two entries at once).
       const [inside] = (await store.listVisits({ open: true, personId: person.id }, undefined, 1)).items;
-      if (inside)
-        broken.push({
-          field: 'personId',
-          rule: 'already_inside',
-          message: `the person is still inside ${inside.room} (visit ${inside.id}, entered ${inside.enteredAt}): record that exit first`,
-        });
+      if (inside) broken.push(alreadyInside(inside));
     }
     if (broken.length || !person) throw await this.refuse(actor, 'room.visit.refused', `person:${input.personId}`, broken);
     const at = now();
@@ -107,22 +103,30 @@ export class RoomRegisterService {
       recordedBy: actor,
       flags: [],
     };
-    return store.run([], () =>
-      Promise.resolve({
-        writes: (w) => w.putVisit(visit, null),
-        events: [
-          event(actor, 'room.visit.entered', visit, 'success', {
-            personId: visit.personId,
-            vendorId: visit.vendorId,
-            room: visit.room,
-            escortedBy,
-            requestId: visit.requestId,
-            media: visit.media,
-          }),
-        ],
-        result: visit,
-      }),
+    const entered = await store.run<{ visit: RoomVisit } | { inside: RoomVisit }>(
+      [],
+      async (read) => {
+        const inside = await read.openVisitOf(person.id);
+        if (inside) return { events: [], result: { inside } };
+        return {
+          writes: (w) => w.putVisit(visit, null),
+          events: [
+            event(actor, 'room.visit.entered', visit, 'success', {
+              personId: visit.personId,
+              vendorId: visit.vendorId,
+              room: visit.room,
+              escortedBy,
+              requestId: visit.requestId,
+              media: visit.media,
+            }),
+          ],
+          result: { visit },
+        };
+      },
+      [person.id],
     );
+    if ('inside' in entered) throw await this.refuse(actor, 'room.visit.refused', `person:${person.id}`, [alreadyInside(entered.inside)]);
+    return entered.visit;
   }
 
   /** Records the exit and what was carried out; flags what does not match. 409 when already exited. */
@@ -251,6 +255,14 @@ export class RoomRegisterService {
     await this.deps.store.append({ actor, action, subject, outcome: 'refused', details: { rules: broken.map((b) => b.rule), broken } });
     return new PolicyViolation(`refused: ${broken.map((b) => b.rule).join(', ')}`, broken);
   }
+}
+
+function alreadyInside(inside: RoomVisit): ErrorDetail {
+  return {
+    field: 'personId',
+    rule: 'already_inside',
+    message: `the person is still inside ${inside.room} (visit ${inside.id}, entered ${inside.enteredAt}): record that exit first`,
+  };
 }
 
 function event(actor: string, action: string, visit: RoomVisit, outcome: AuditInput['outcome'], details: Record<string, unknown>): AuditInput {

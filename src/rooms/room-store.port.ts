@@ -22,6 +22,8 @@ export interface VisitFilter {
 /** What a decision reads. */
 export interface RoomReader {
   visit(id: string): Promise<RoomVisit | null>;
+  /** The person's visit not yet exited, if any (at most one: entry refuses a second). */
+  openVisitOf(personId: string): Promise<RoomVisit | null>;
 }
 
 /** The writes a decision plans; applied only if it commits, with its events. */
@@ -41,9 +43,10 @@ export interface RoomStore {
   /**
    * Runs `decide` and commits its writes with its audit events, or nothing;
    * runs it again on fresh data when a visit named in `lockVisits` changed
-   * meanwhile, so `decide` must only read.
+   * meanwhile, or a visit of a person named in `lockPeople` was entered, so
+   * `decide` must only read.
    */
-  run<T>(lockVisits: string[], decide: (read: RoomReader) => Promise<RoomDecision<T>>): Promise<T>;
+  run<T>(lockVisits: string[], decide: (read: RoomReader) => Promise<RoomDecision<T>>, lockPeople?: string[]): Promise<T>;
   /** Appends audit events with no state change (refusals). */
   append(...events: AuditInput[]): Promise<void>;
   /** The next list position (taken even if the visit is never committed). */

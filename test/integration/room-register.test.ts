@@ -183,4 +183,17 @@ describe('machine-room register', () => {
     expect(verify.status).toBe(200);
     expect(verify.body).toMatchObject({ ok: true });
   });
+
+  // Last: it adds a visit the counts above do not expect.
+  it('records one of two entries of one person sent at once and refuses the others (already_inside), audited', async () => {
+    const { personId } = await vendorWithPerson(api, svc, 'Race Co');
+    const replies = await Promise.all([0, 1, 2, 3].map(() => api('POST', '/v1/room-visits', svc.tokens.requester, entry(personId))));
+    expect(replies.map((r) => r.status).sort()).toEqual([201, 422, 422, 422]);
+    for (const r of replies.filter((x) => x.status === 422)) expect(fields(r.body)).toEqual(['personId:already_inside']);
+    const open = await api('GET', `/v1/room-visits?personId=${personId}&open=true`, svc.tokens.auditor);
+    expect(open.body.items.map((v: { id: string }) => v.id)).toEqual([replies.find((r) => r.status === 201)!.body.id]);
+    const trail = await auditTrail(svc);
+    expect(trail.filter((e) => e.action === 'room.visit.entered' && e.details?.personId === personId)).toHaveLength(1);
+    expect(trail.filter((e) => e.action === 'room.visit.refused' && e.subject === `person:${personId}`)).toHaveLength(3);
+  });
 });
