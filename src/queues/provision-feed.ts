@@ -26,8 +26,10 @@ function entryOf(member: string): FeedEntry | undefined {
 }
 
 // Claims up to ARGV[3] entries, leased until ARGV[1] + ARGV[2]: first those whose lease ran out (their worker died
-// or stalled), then those due. One round trip, atomic, whatever the number of workers.
+// or stalled), then those due; and clears the wake tokens, as this claim has looked. One round trip, atomic,
+// whatever the number of workers.
 const CLAIM = `
+redis.call('DEL', KEYS[3])
 local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[3])
 local out = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, max)
@@ -52,10 +54,14 @@ return out`;
 /**
  * The producer side: one pipelined round trip puts a request's attempt in the
  * due set (NX: a second add, from catch-up, keeps the first) and leaves a wake
- * token for an idle worker.
+ * token for an idle worker. Not a transaction: an entry whose token is lost is
+ * claimed within a second anyway, and a token without an entry wakes a worker
+ * for nothing. Tokens pile up only while no worker claims (each claim clears them).
  */
 export async function addToFeed(redis: Redis, keys: ProvisionFeedKeys, entry: FeedEntry, due: Date): Promise<void> {
-  await redis.multi().zadd(keys.due, 'NX', due.getTime(), memberOf(entry)).lpush(keys.wake, '1').ltrim(keys.wake, 0, 0).exec();
+  const results = await redis.pipeline().zadd(keys.due, 'NX', due.getTime(), memberOf(entry)).lpush(keys.wake, '1').exec();
+  const failed = results?.find(([err]) => err)?.[0];
+  if (failed) throw failed;
 }
 
 export interface ProvisionFeedOptions {
@@ -137,9 +143,10 @@ export class ProvisionFeed {
         }
         const claimed = (await this.o.redis.eval(
           CLAIM,
-          2,
+          3,
           this.o.keys.due,
           this.o.keys.claimed,
+          this.o.keys.wake,
           String(this.clock()),
           String(this.o.leaseMs),
           String(free),

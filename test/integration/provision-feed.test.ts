@@ -55,6 +55,8 @@ describe('the provisioning feed (a queue kept in Redis)', () => {
     expect(new Set(ran).size).toBe(20);
     expect(most).toBeLessThanOrEqual(3);
     expect(await redis.zcard(keys.due)).toBe(0);
+    // Wake tokens do not pile up while a worker claims: each claim clears them.
+    await settles(async () => expect(await redis.llen(keys.wake)).toBe(0));
   });
 
   it('holds an attempt until it is due', async () => {
