@@ -10,7 +10,7 @@ import { jobIds } from '../../src/queues/job-registry.js';
 import { RedisKeys } from '../../src/store/redis-keys.js';
 import { adminConnection, createLdapSubtree, type LdapSubtree } from '../rig/ldap-subtree.js';
 import { probe } from '../support/directory-probe.js';
-import { auditTrail, untilStatus, vendorWithPerson } from '../support/fixtures.js';
+import { auditTrail, fileRequest, untilStatus, vendorWithPerson } from '../support/fixtures.js';
 import { apiClient, eventually, slapdTarget, startTestService, type DirectoryTarget, type TestService } from '../support/service-harness.js';
 import { interceptDirectory } from '../support/intercept-directory.js';
 
@@ -70,17 +70,7 @@ describe('the expiry alarm (layer 2 of revocation) on Redis and slapd, with the 
 
   /** Files and approves a request ending at `validTo`; waits until it is active and its password fetched. */
   async function active(personId: string, validTo: Date) {
-    const filed = await api('POST', '/v1/requests', svc.tokens.requester, {
-      personId,
-      workDescription: 'maintenance',
-      targetSystems: ['erp-app01'],
-      groups: [group],
-      validFrom: new Date(Date.now() - 60_000).toISOString(),
-      validTo: validTo.toISOString(),
-    });
-    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
-    expect((await api('POST', `/v1/requests/${filed.body.id}/approve`, svc.tokens.approver, {})).status).toBe(200);
-    const id = filed.body.id as string;
+    const id = await fileRequest(api, svc, personId, group, { validTo });
     const r = await untilStatus(api, svc, id, 'active');
     const password = (await api('POST', `/v1/requests/${id}/credentials`, svc.tokens.requester, {})).body.password as string;
     expect(await probe.canBind(target, r.account.dn, password)).toBe(true);

@@ -24,16 +24,18 @@ export async function fileRequest(
   svc: TestService,
   personId: string,
   groupDn: string,
-  options: { validForMs?: number; validFrom?: Date; approve?: boolean } = {},
+  /** `validTo` exact, or `validForMs` from now (default an hour). */
+  options: { validForMs?: number; validFrom?: Date; validTo?: Date; approve?: boolean } = {},
 ) {
   const validFrom = options.validFrom ?? new Date(Date.now() - 60_000);
+  const validTo = options.validTo ?? new Date(Math.max(Date.now(), validFrom.getTime()) + (options.validForMs ?? 3_600_000));
   const filed = await api('POST', '/v1/requests', svc.tokens.requester, {
     personId,
     workDescription: 'maintenance',
     targetSystems: ['erp-app01'],
     groups: [groupDn],
     validFrom: validFrom.toISOString(),
-    validTo: new Date(Math.max(Date.now(), validFrom.getTime()) + (options.validForMs ?? 3_600_000)).toISOString(),
+    validTo: validTo.toISOString(),
   });
   expect(filed.status, JSON.stringify(filed.body)).toBe(201);
   if (options.approve !== false) expect((await api('POST', `/v1/requests/${filed.body.id}/approve`, svc.tokens.approver, {})).status).toBe(200);
