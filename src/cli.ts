@@ -18,7 +18,7 @@ import { AuditVerifier, verifyJsonlFile, type ArchivedPart, type FileVerifyResul
 import { loadReanchorKey } from './audit/reanchor.js';
 import { parseCliEnv, type CliEnv } from './config/cli-env.schema.js';
 import { redisOptions } from './store/redis-connection.js';
-import { ConfigError, EXIT, OperatorError, UsageError, ValidationError } from './errors.js';
+import { ConfigError, EXIT, OperatorError, UsageError, ValidationError, errorMessage } from './errors.js';
 import { RedisKeys } from './store/redis-keys.js';
 import { Transactor } from './store/transactor.js';
 
@@ -294,7 +294,7 @@ export async function runCli(argv: string[]): Promise<number> {
  * error's class decides (errors.ts), Node's own errors by their `code`.
  */
 export function failed(err: unknown): number {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const code = (err as { code?: unknown } | undefined)?.code;
   if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) return fail(EXIT.usage, `${message}\n${USAGE}`);
   if (err instanceof OperatorError) return fail(err.exitCode, message);

@@ -141,6 +141,11 @@ export class TransientJobError extends JobError {
   readonly permanent = false;
 }
 
+/** What to log or show of a thrown value: its message, or the value itself as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Whether retrying cannot cure a failure: a permanent JobError, or a DirectoryError that is not retryable. */
 export function isPermanentFailure(err: unknown): err is JobError | DirectoryError {
   return (err instanceof JobError && err.permanent) || (err instanceof DirectoryError && !err.retryable);

@@ -40,7 +40,7 @@ import { redisDurabilityProblems } from './store/redis-durability.js';
 import { QueueBus } from './queues/queue-bus.js';
 import { jitteredBackoff, repeatingJobs, runsRepeating, timerMs, type JobName } from './queues/job-registry.js';
 import { ProvisionFeed } from './queues/provision-feed.js';
-import { isPermanentFailure } from './errors.js';
+import { isPermanentFailure, errorMessage } from './errors.js';
 import { WorkerHost } from './queues/worker-host.js';
 import { AccesslogImportService, ldapAccesslogReader } from './sessions/accesslog-import.service.js';
 import { IncidentService } from './sessions/incident.service.js';
@@ -323,7 +323,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       leaseMs: env.JOB_LOCK_MS,
       run: (e) => provisioner.provision(e.requestId, e.attempt),
       failed: async (e, err) => {
-        const error = err instanceof Error ? err.message : String(err);
+        const error = errorMessage(err);
         if (isPermanentFailure(err)) {
           feedLogger.error('provisioning gave up', { requestId: e.requestId, attempt: e.attempt, error });
           return giveUp('provision', e, error);

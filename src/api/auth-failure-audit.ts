@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { errorMessage } from '../errors.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { Logger } from '../logger.js';
 import type { RedisKeys } from '../store/redis-keys.js';
@@ -117,7 +118,7 @@ export class AuthFailureAudit {
     this.flushing = this.flushing
       .then(() => this.flushOnce(all))
       .catch((err: unknown) => {
-        this.deps.logger.warn('flushing auth failure counts failed; will retry', { error: err instanceof Error ? err.message : String(err) });
+        this.deps.logger.warn('flushing auth failure counts failed; will retry', { error: errorMessage(err) });
       });
     return this.flushing;
   }

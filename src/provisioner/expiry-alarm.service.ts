@@ -1,6 +1,6 @@
 import type { DomainStore } from '../domain/ports/domain-store.port.js';
 import { EXPIRY_SLOT_MS } from '../domain/ports/job-scheduler.port.js';
-import { isPermanentFailure, PermanentJobError, TransientJobError } from '../errors.js';
+import { isPermanentFailure, PermanentJobError, TransientJobError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RevokeService } from './revoke.service.js';
 
@@ -81,7 +81,7 @@ export class ExpiryAlarmService {
       failed: failures.length,
       tried,
       requestIds: failures.slice(0, NAMED).map((f) => f.requestId),
-      error: first instanceof Error ? first.message : String(first),
+      error: errorMessage(first),
     });
     const message = `${failures.length} of ${tried} revocations due in expiry slot ${slot} failed`;
     // Retrying cannot cure a permanent failure; a transient one among them keeps the alarm retrying them all.

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** The feed's keys (RedisKeys.provisionFeed). */
@@ -128,7 +129,7 @@ export class ProvisionFeed {
     this.blocking?.disconnect();
     for (const wake of this.slotWaiters.splice(0)) wake();
     await this.loopDone;
-    while (this.inFlight.size) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    while (this.inFlight.size) await this.slotFreed();
     clearInterval(this.renewTimer);
     await this.flush();
   }
@@ -138,7 +139,7 @@ export class ProvisionFeed {
       try {
         const free = this.o.concurrency - this.inFlight.size;
         if (free <= 0) {
-          await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+          await this.slotFreed();
           continue;
         }
         const claimed = (await this.o.redis.eval(
@@ -157,10 +158,15 @@ export class ProvisionFeed {
         await this.blocking!.blpop(this.o.keys.wake, 1);
       } catch (err) {
         if (!this.running) break;
-        this.o.logger.warn('provisioning feed: Redis did not answer; trying again', { error: err instanceof Error ? err.message : String(err) });
+        this.o.logger.warn('provisioning feed: Redis did not answer; trying again', { error: errorMessage(err) });
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+  }
+
+  /** Resolves when an attempt finishes (or close() stops the loop). */
+  private slotFreed(): Promise<void> {
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
   }
 
   private begin(member: string): void {
@@ -181,7 +187,7 @@ export class ProvisionFeed {
         // Not handed on (Redis down?): the claim is left to run out, and a worker takes the attempt over then.
         this.o.logger.error('provisioning feed: a failed attempt could not be queued for retry; it is retried when its claim runs out', {
           requestId: entry.requestId,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
         return false;
       })
@@ -209,7 +215,7 @@ export class ProvisionFeed {
       // Their claims run out and the attempts run again, finding their requests done.
       this.o.logger.warn('provisioning feed: could not remove finished claims', {
         count: members.length,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }
@@ -222,7 +228,7 @@ export class ProvisionFeed {
     try {
       await this.o.redis.zadd(this.o.keys.claimed, 'XX', ...args);
     } catch (err) {
-      this.o.logger.warn('provisioning feed: could not renew claims', { error: err instanceof Error ? err.message : String(err) });
+      this.o.logger.warn('provisioning feed: could not renew claims', { error: errorMessage(err) });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { ResultCodeError } from 'ldapts';
-import { DirectoryError } from '../../errors.js';
+import { DirectoryError, errorMessage } from '../../errors.js';
 import { toDirectoryError } from '../ldap/ldap-errors.js';
 
 /**
@@ -50,7 +50,7 @@ const BIND_DATA: Record<string, { meaning: string; retryable: boolean }> = {
 /** Pulls AD's diagnostic out of an ldapts error, directly or as the cause of a DirectoryError. */
 export function adDiagnostic(err: unknown): AdDiagnostic {
   const source = err instanceof DirectoryError && err.cause instanceof ResultCodeError ? err.cause : err;
-  const message = source instanceof Error ? source.message : String(source);
+  const message = errorMessage(source);
   const code = source instanceof ResultCodeError ? source.code : err instanceof DirectoryError ? err.ldapCode : undefined;
   const adCode = /^([0-9A-F]{8}):/i.exec(message)?.[1]?.toUpperCase();
   const bindData = /\bdata ([0-9a-f]{3,8})\b/i.exec(message)?.[1]?.toLowerCase();

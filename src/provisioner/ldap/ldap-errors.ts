@@ -1,5 +1,5 @@
 import { ResultCodeError } from 'ldapts';
-import { DirectoryError, DirectoryUnavailable, LeaseholdError } from '../../errors.js';
+import { DirectoryError, DirectoryUnavailable, LeaseholdError, errorMessage } from '../../errors.js';
 
 /**
  * LDAP result codes worth retrying: the server is alive but cannot serve the
@@ -34,7 +34,7 @@ const RETRYABLE_SOCKET_CODES = new Set([
  */
 export class ConnectionLost extends LeaseholdError {
   constructor(original: unknown) {
-    super(original instanceof Error ? original.message : String(original), { cause: original });
+    super(errorMessage(original), { cause: original });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Entry } from 'ldapts';
+import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { normalizeDn } from '../ldap/escape.js';
 import type { LdapConnection } from '../ldap/ldap-connection.js';
@@ -35,7 +36,7 @@ export async function checkReconcileIndexes(connection: LdapConnection, baseDn: 
     const code = ldapResultCode(err);
     if (code === 32) return { checked: false, reason: 'cn=config is not served or not visible to the service account' };
     if (code === 50) return { checked: false, reason: 'the service account may not read cn=config' };
-    return { checked: false, reason: `cn=config could not be read: ${err instanceof Error ? err.message : String(err)}` };
+    return { checked: false, reason: `cn=config could not be read: ${errorMessage(err)}` };
   }
   const base = normalizeDn(baseDn);
   // The database holding the base DN: the longest suffix the base DN ends with.
