@@ -59,7 +59,10 @@ export class QueueBus implements JobScheduler {
     return this.add('revoke', { requestId, trigger }, { jobId: jobIds.revoke(requestId, trigger) });
   }
 
-  /** The slot's alarm, at the slot's end: BullMQ keeps one job per id, so a request in a slot already set costs one script call. */
+  /**
+   * The slot's alarm, at the slot's end. BullMQ keeps one job per id; a slot this process already queued is not
+   * even asked of Redis again.
+   */
   async scheduleExpiry(validTo: Date): Promise<void> {
     const slot = expirySlot(validTo);
     const delayMs = this.delayUntil(new Date(slot * EXPIRY_SLOT_MS));
